@@ -1,0 +1,31 @@
+# Thin wrapper over the deno.json tasks. When `deno` is not on PATH, the pinned
+# Deno is installed from the npm registry into .tools/ (git-ignored) and used.
+DENO_VERSION := 2.9.6
+LOCAL_DENO := .tools/node_modules/.bin/deno
+DENO := $(shell command -v deno 2>/dev/null || echo $(LOCAL_DENO))
+CONFIG ?= configs/example.yaml
+
+.PHONY: run test check build bench deno clean
+
+run: $(DENO)
+	$(DENO) task taskmaster -c $(CONFIG)
+
+test: $(DENO)
+	$(DENO) task test
+
+check: $(DENO)
+	$(DENO) task check
+
+# deno compile downloads its runtime (denort); on an offline machine point
+# DENORT_BIN at a matching denort binary.
+build: $(DENO)
+	$(DENO) task build
+
+bench: $(DENO)
+	$(DENO) task bench
+
+$(LOCAL_DENO):
+	npm install --prefix .tools --no-audit --no-fund deno@$(DENO_VERSION)
+
+clean:
+	rm -rf bin coverage

@@ -1,0 +1,172 @@
+/**
+ * What travels between a supervisor and whoever drives it: the foreground
+ * shell in the same process, or `taskmaster ctl` over the unix socket. Both
+ * sides speak through {@link SupervisorPort}, so every shell command works the
+ * same locally and remotely. This module is a leaf: it imports nothing.
+ *
+ * @module
+ */
+
+/** supervisord's process states, spelled as it spells them. */
+export const PROCESS_STATES = [
+  "STOPPED",
+  "STARTING",
+  "RUNNING",
+  "BACKOFF",
+  "STOPPING",
+  "EXITED",
+  "FATAL",
+  "UNKNOWN",
+] as const;
+
+/** One of {@link PROCESS_STATES}. */
+export type ProcessState = typeof PROCESS_STATES[number];
+
+/** States in which `start` answers "already started". */
+export const RUNNING_STATES: ReadonlySet<ProcessState> = new Set(["STARTING", "RUNNING", "BACKOFF"]);
+/** States that make `status` exit 3. */
+export const STOPPED_STATES: ReadonlySet<ProcessState> = new Set([
+  "STOPPED",
+  "EXITED",
+  "FATAL",
+  "UNKNOWN",
+]);
+
+/** A snapshot of one process instance, as `status --json` prints it. */
+export interface ProcessInfo {
+  /** Instance name: `web` when numprocs is 1, else `web:0` … `web:N-1`. */
+  readonly name: string;
+  /** The program (`programs.<name>`) this instance belongs to. */
+  readonly program: string;
+  /** 0-based instance number. */
+  readonly index: number;
+  readonly state: ProcessState;
+  /** The live child's pid, else null. */
+  readonly pid: number | null;
+  /** Exit code of the last exit, null if never exited or killed by a signal. */
+  readonly exitcode: number | null;
+  /** Signal name that ended the last run (`SIGKILL`), else null. */
+  readonly signal: string | null;
+  /** Seconds since the live child was spawned, else null. */
+  readonly uptime: number | null;
+  /** Why the last start failed (`can't find command 'x'`), else null. */
+  readonly spawnerr: string | null;
+  /** One human line: `pid 42, uptime 0:01:02`, `exit status 1 (not expected)`… */
+  readonly description: string;
+  /** Epoch ms of the last spawn, else null. */
+  readonly startedAt: number | null;
+  /** Epoch ms of the last exit or stop, else null. */
+  readonly stoppedAt: number | null;
+  /** Absolute stdout/stderr file paths, null when discarded. */
+  readonly stdout: string | null;
+  readonly stderr: string | null;
+}
+
+/** Stable error codes, as supervisord's `Faults`. */
+export type ErrorCode =
+  | "BAD_NAME"
+  | "BAD_SIGNAL"
+  | "BAD_ARGUMENTS"
+  | "BAD_REQUEST"
+  | "ALREADY_STARTED"
+  | "NOT_RUNNING"
+  | "SPAWN_ERROR"
+  | "ABNORMAL_TERMINATION"
+  | "BAD_CONFIG"
+  | "SHUTTING_DOWN"
+  | "NO_FILE"
+  | "INTERNAL";
+
+/** How errors travel on the wire: `{ "error": { "code", "message" } }`. */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** An error a caller is expected to handle; carries a stable code. */
+export class TaskmasterError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "TaskmasterError";
+    this.code = code;
+  }
+}
+
+/** The outcome of start/stop/restart/signal for one instance. */
+export interface ActionResult {
+  /** Instance name. */
+  readonly name: string;
+  /** `started`, `stopped`, `signalled` on success. */
+  readonly ok: boolean;
+  /** Present when ok is false. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** What a reload did, program names sorted within each list. */
+export interface ReloadReport {
+  /** New programs (started when autostart). */
+  readonly added: readonly string[];
+  /** Programs whose spawn options changed: restarted. */
+  readonly changed: readonly string[];
+  /** Programs where only monitoring options or numprocs changed: no restart. */
+  readonly updated: readonly string[];
+  /** Programs no longer in the file: stopped and forgotten. */
+  readonly removed: readonly string[];
+  /** Programs left exactly as they were. */
+  readonly unchanged: readonly string[];
+}
+
+/** A state change, as streamed to watchers and written to the event log. */
+export interface StateChange {
+  readonly name: string;
+  readonly program: string;
+  readonly from: ProcessState;
+  readonly to: ProcessState;
+  readonly pid: number | null;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/** Which output stream of a process. */
+export type StreamName = "stdout" | "stderr";
+
+/**
+ * Everything the shell (local or remote) can ask of a supervisor.
+ * Methods reject with {@link TaskmasterError} for caller mistakes
+ * (`BAD_NAME`, `SHUTTING_DOWN`, `BAD_CONFIG`…); per-instance failures of
+ * an action come back as {@link ActionResult}s instead.
+ */
+export interface SupervisorPort {
+  /** Processes matching names (program, instance, or `all`); none means all. */
+  status(names?: readonly string[]): Promise<ProcessInfo[]>;
+  /** Resolves when each target is RUNNING or has failed to start. */
+  start(names: readonly string[]): Promise<ActionResult[]>;
+  /** Resolves when each target is STOPPED (and its whole process group is gone). */
+  stop(names: readonly string[]): Promise<ActionResult[]>;
+  /** stop then start; the results of both, stop results first. */
+  restart(names: readonly string[]): Promise<ActionResult[]>;
+  /** Sends a signal (`HUP`, `SIGHUP` or a number) to each target's process group. */
+  signal(signal: string, names: readonly string[]): Promise<ActionResult[]>;
+  /** Re-reads the config file and applies the difference; BAD_CONFIG if invalid. */
+  reload(): Promise<ReloadReport>;
+  /** Stops every program, then the daemon exits 0. */
+  shutdown(): Promise<void>;
+  /** The supervising process's pid. */
+  daemonPid(): Promise<number>;
+  /** taskmaster's version string. */
+  version(): Promise<string>;
+  /** The last `lines` lines of one stream of one instance (NO_FILE when discarded). */
+  tail(name: string, stream: StreamName, lines: number): Promise<string>;
+  /** Live output of one stream of one instance until the signal aborts. */
+  follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** The last `lines` lines of the event log. */
+  logTail(lines: number): Promise<string>;
+  /** Live event log lines until the signal aborts. */
+  logFollow(signal: AbortSignal): AsyncIterable<string>;
+  /** Writes bytes to one instance's stdin (NOT_RUNNING if it has no live child). */
+  sendStdin(name: string, data: Uint8Array): Promise<void>;
+  /** Truncates the log files of the targets (`clear`). */
+  clear(names: readonly string[]): Promise<ActionResult[]>;
+  /** Live state changes until the signal aborts. */
+  events(signal: AbortSignal): AsyncIterable<StateChange>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The validated, fully defaulted configuration that the rest of taskmaster
+ * consumes. Everything here is readonly: a reload builds a new value and
+ * diffs it against the old one instead of mutating it.
+ *
+ * @module
+ */
+
+/** When a process that exited from RUNNING is started again. */
+export type AutoRestart = "always" | "never" | "unexpected";
+
+/** Signals a program may name as its `stopsignal` (or `signal` target). */
+export const STOP_SIGNALS = [
+  "SIGTERM",
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGCONT",
+  "SIGSTOP",
+  "SIGTSTP",
+  "SIGWINCH",
+  "SIGALRM",
+  "SIGPIPE",
+] as const satisfies readonly Deno.Signal[];
+
+/** Where one output stream (stdout or stderr) of a program's instances goes. */
+export type StreamTarget =
+  /** Appended to this absolute path (rotated by size). */
+  | { readonly kind: "file"; readonly path: string }
+  /** Thrown away (`null` or `/dev/null` in YAML). */
+  | { readonly kind: "discard" }
+  /** `<logdir>/<instance>.out.log` / `.err.log`: the default. */
+  | { readonly kind: "auto" };
+
+/** Rotation and decoration settings of one output stream. */
+export interface StreamConfig {
+  readonly target: StreamTarget;
+  /** Rotate when the file would grow past this many bytes; 0 never rotates. @default 52428800 */
+  readonly maxBytes: number;
+  /** How many rotated files (`name.1` … `name.N`) are kept. @default 10 */
+  readonly backups: number;
+}
+
+/** A user account a program runs as, resolved from the passwd database at load time. */
+export interface Account {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  readonly shell: string;
+}
+
+/** One program (`programs.<name>`), with every default applied. */
+export interface ProgramConfig {
+  /** The key under `programs:` (or the `name:` of a `services:` item). */
+  readonly name: string;
+  /** The command line as written. */
+  readonly cmd: string;
+  /** `cmd` split like a POSIX shell splits words; never empty. */
+  readonly argv: readonly string[];
+  /** @default 1 */
+  readonly numprocs: number;
+  /** Lower starts first and stops last. @default 999 */
+  readonly priority: number;
+  /** @default true */
+  readonly autostart: boolean;
+  /** @default "unexpected" */
+  readonly autorestart: AutoRestart;
+  /** Exit codes that count as expected. @default [0] */
+  readonly exitcodes: readonly number[];
+  /** Failed starts retried before FATAL. @default 3 */
+  readonly startretries: number;
+  /** Seconds a process must stay up to count as started. @default 1 */
+  readonly starttime: number;
+  /** @default "SIGTERM" */
+  readonly stopsignal: Deno.Signal;
+  /** Seconds between `stopsignal` and SIGKILL. @default 10 */
+  readonly stoptime: number;
+  readonly stdout: StreamConfig;
+  readonly stderr: StreamConfig;
+  /** Prefix every captured line with an ISO timestamp. @default false */
+  readonly timestamps: boolean;
+  /** Added to taskmaster's own environment; values already stringified. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute working directory, or null to inherit taskmaster's. */
+  readonly workingdir: string | null;
+  /** The umask as a number (0o022), or null to inherit. */
+  readonly umask: number | null;
+  /** The account to run as, or null to keep taskmaster's. */
+  readonly user: Account | null;
+}
+
+/** Daemon-wide settings (`taskmaster:`), paths absolute. */
+export interface DaemonSettings {
+  /** @default "<config dir>/taskmaster.log" */
+  readonly logfile: string;
+  /** @default 10485760 */
+  readonly logfileMaxBytes: number;
+  /** @default 5 */
+  readonly logfileBackups: number;
+  /** @default "info" */
+  readonly loglevel: "debug" | "info" | "warning" | "error";
+  /** @default "<config dir>/taskmaster.pid" */
+  readonly pidfile: string;
+  /** @default "<config dir>/taskmaster.sock" */
+  readonly socket: string;
+  /** Where `auto` output streams go. @default "<config dir>/logs" */
+  readonly logdir: string;
+}
+
+/** A whole configuration file, validated. */
+export interface TaskmasterConfig {
+  /** Absolute path of the file it was read from. */
+  readonly file: string;
+  readonly settings: DaemonSettings;
+  /** Programs keyed by name, in file order. */
+  readonly programs: ReadonlyMap<string, ProgramConfig>;
+}
