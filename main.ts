@@ -1,0 +1,151 @@
+/**
+ * taskmaster's entry point: turns argv into a daemon run, a `check`, or a
+ * `ctl` client call. The only place that exits the process. The client path
+ * imports only what it needs, so `taskmaster ctl status` starts fast.
+ *
+ * @module
+ */
+
+import { VERSION } from "./src/version.ts";
+
+const USAGE = `usage:
+  taskmaster -c FILE [--no-shell] [--detach] [--logfile PATH] [--pidfile PATH] [--socket PATH]
+  taskmaster check -c FILE
+  taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]
+  taskmaster --version | --help
+
+  -c, -f FILE      configuration file (YAML)
+  --no-shell       supervise in the foreground without the control shell
+  --detach         start in the background; return once the daemon is ready
+  --logfile PATH   event log file (overrides taskmaster.logfile)
+  --pidfile PATH   pidfile (overrides taskmaster.pidfile)
+  --socket PATH    control socket (overrides taskmaster.socket)
+`;
+
+const encoder = new TextEncoder();
+
+function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+}
+
+class UsageError extends Error {}
+
+interface DaemonArgs {
+  config: string | undefined;
+  shell: boolean;
+  detach: boolean;
+  detached: boolean;
+  logfile: string | undefined;
+  pidfile: string | undefined;
+  socket: string | undefined;
+}
+
+function parseDaemonArgs(args: string[]): DaemonArgs {
+  const parsed: DaemonArgs = {
+    config: undefined,
+    shell: true,
+    detach: false,
+    detached: false,
+    logfile: undefined,
+    pidfile: undefined,
+    socket: undefined,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "-c":
+      case "-f":
+      case "--config":
+        parsed.config = value();
+        break;
+      case "--no-shell":
+        parsed.shell = false;
+        break;
+      case "--detach":
+        parsed.detach = true;
+        break;
+      case "--detached-child":
+        parsed.detached = true;
+        parsed.shell = false;
+        break;
+      case "--logfile":
+        parsed.logfile = value();
+        break;
+      case "--pidfile":
+        parsed.pidfile = value();
+        break;
+      case "--socket":
+        parsed.socket = value();
+        break;
+      default:
+        throw new UsageError(`unknown option: ${arg}`);
+    }
+  }
+  return parsed;
+}
+
+async function main(args: string[]): Promise<number> {
+  const first = args[0];
+  if (first === "--version" || first === "-v" || first === "version") {
+    write(Deno.stdout, `taskmaster ${VERSION}\n`);
+    return 0;
+  }
+  if (first === "--help" || first === "-h" || first === "help") {
+    write(Deno.stdout, USAGE);
+    return 0;
+  }
+  if (first === "ctl") {
+    const { runCtl } = await import("./src/ctl.ts");
+    return await runCtl(args.slice(1));
+  }
+  const checkOnly = first === "check";
+  const parsed = parseDaemonArgs(checkOnly ? args.slice(1) : args);
+  if (parsed.config === undefined) {
+    throw new UsageError("a configuration file is required (-c FILE)");
+  }
+  if (checkOnly) {
+    const { checkConfig } = await import("./src/daemon/check.ts");
+    return await checkConfig(parsed.config);
+  }
+  if (parsed.detach) {
+    const { detach } = await import("./src/daemon/detach.ts");
+    return await detach(args.filter((a) => a !== "--detach"));
+  }
+  const { runDaemon } = await import("./src/daemon/daemon.ts");
+  return await runDaemon({
+    configPath: parsed.config,
+    shell: parsed.shell,
+    logfile: parsed.logfile,
+    pidfile: parsed.pidfile,
+    socket: parsed.socket,
+    detached: parsed.detached,
+  });
+}
+
+let code: number;
+try {
+  code = await main(Deno.args);
+} catch (error) {
+  if (error instanceof UsageError) {
+    write(Deno.stderr, `taskmaster: ${error.message}\n${USAGE}`);
+    code = 2;
+  } else {
+    // A bug, not a user error: keep the stack for the report.
+    write(
+      Deno.stderr,
+      `taskmaster: internal error: ${error instanceof Error ? error.stack : error}\n`,
+    );
+    code = 1;
+  }
+}
+Deno.exit(code);

@@ -1,0 +1,80 @@
+/**
+ * `taskmaster ctl`: one command against a running daemon, or the
+ * interactive shell when no command is given. Keeps its import graph small:
+ * the socket client and the shell's command table, nothing of the daemon.
+ *
+ * @module
+ */
+
+import { connectClient, UnreachableError } from "./api/client.ts";
+import { runCommand } from "./shell/commands.ts";
+import { denoOutput } from "./shell/io.ts";
+
+const CTL_USAGE = "usage: taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]\n";
+
+/** Runs `ctl` with its arguments (after `ctl`); resolves with the exit code. */
+export async function runCtl(args: string[]): Promise<number> {
+  let socket: string | undefined;
+  let configFile: string | undefined;
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-s" || arg === "--socket") socket = args[++i];
+    else if (arg === "-c" || arg === "-f" || arg === "--config") configFile = args[++i];
+    else if (arg.startsWith("--socket=")) socket = arg.slice("--socket=".length);
+    else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
+    else if (arg === "-h" || arg === "--help") {
+      denoOutput.out(CTL_USAGE);
+      return 0;
+    } else break;
+  }
+  const words = args.slice(i);
+  if (
+    (socket === undefined && args.includes("-s")) ||
+    (configFile === undefined && args.includes("-c"))
+  ) {
+    denoOutput.err(`taskmaster ctl: option needs a value\n${CTL_USAGE}`);
+    return 2;
+  }
+  if (socket === undefined && configFile !== undefined) {
+    const found = await socketFromConfig(configFile);
+    if (typeof found === "number") return found;
+    socket = found;
+  }
+  socket ??= Deno.env.get("TASKMASTER_SOCKET") ?? `${Deno.cwd()}/taskmaster.sock`;
+
+  const port = connectClient(socket);
+  try {
+    // One cheap call first, so an unreachable daemon is one clear line.
+    await port.daemonPid();
+  } catch (error) {
+    if (error instanceof UnreachableError) {
+      denoOutput.err(`taskmaster ctl: ${error.message}\n`);
+      return words[0] === "status" || words.length === 0 ? 4 : 1;
+    }
+    throw error;
+  }
+  try {
+    if (words.length > 0) {
+      const outcome = await runCommand({ port, output: denoOutput, mode: "remote" }, words);
+      return outcome.exitCode;
+    }
+    const { runShell } = await import("./shell/repl.ts");
+    const home = Deno.env.get("HOME");
+    return await runShell(
+      { port, output: denoOutput, mode: "remote" },
+      { historyFile: home ? `${home}/.taskmaster_history` : ".taskmaster_history" },
+    );
+  } finally {
+    port.close();
+  }
+}
+
+async function socketFromConfig(file: string): Promise<string | number> {
+  const { loadConfig } = await import("./config/load.ts");
+  const { formatConfigIssue } = await import("./config/validate.ts");
+  const result = await loadConfig(file);
+  if (result.ok) return result.config.settings.socket;
+  for (const issue of result.issues) denoOutput.err(`${formatConfigIssue(issue)}\n`);
+  return 2;
+}

@@ -1,0 +1,252 @@
+/**
+ * Wires one daemon together and owns its lifecycle: load the config, open
+ * the event log, start the supervisor and the control socket, turn signals
+ * into reload/shutdown/reopen, run the shell when asked, and clean up.
+ *
+ * @module
+ */
+
+import { type ReloadReport, TaskmasterError } from "../api/protocol.ts";
+import { serveControlApi } from "../api/server.ts";
+import { formatConfigIssue } from "../config/validate.ts";
+import { loadConfig } from "../config/load.ts";
+import type { ProgramConfig, StreamConfig, TaskmasterConfig } from "../config/types.ts";
+import { OutputHub } from "../output/output_hub.ts";
+import { DenoSpawner } from "../process/spawner.ts";
+import type { StreamTarget } from "../process/runner.ts";
+import { Supervisor } from "../supervisor/supervisor.ts";
+import { systemClock } from "../util/clock.ts";
+import { EventLog } from "./event_log.ts";
+import { LocalPort } from "./local_port.ts";
+import { removePidfile, writePidfile } from "./pidfile.ts";
+
+/** Command-line choices for a daemon run. */
+export interface DaemonOptions {
+  readonly configPath: string;
+  readonly shell: boolean;
+  readonly logfile?: string | undefined;
+  readonly pidfile?: string | undefined;
+  readonly socket?: string | undefined;
+  /** Started by `--detach`: stay silent on stdout/stderr once ready. */
+  readonly detached?: boolean;
+}
+
+const encoder = new TextEncoder();
+
+function printErr(text: string): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") ? text : `${text}\n`));
+  } catch {
+    // stderr closed (detached): the event log has it.
+  }
+}
+
+/** Runs a daemon until shutdown; resolves with the process exit code. */
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const loaded = await loadWithOverrides(options);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) printErr(line);
+    return 2;
+  }
+  let config = loaded.config;
+  const settings = config.settings;
+
+  const log = await EventLog.open({
+    path: settings.logfile,
+    maxBytes: settings.logfileMaxBytes,
+    backups: settings.logfileBackups,
+    level: settings.loglevel,
+    ...(options.shell || options.detached ? {} : { echo: (line: string) => printOut(line) }),
+  });
+  const output = new OutputHub({ onError: (message) => log.write("error", message) });
+  const supervisor = new Supervisor(config, {
+    spawner: new DenoSpawner(),
+    clock: systemClock,
+    log: (level, message) => log.write(level, message),
+    output,
+    targets: (program, name) => streamTargets(program, name, settings.logdir),
+  });
+
+  let shutdownPromise: Promise<void> | null = null;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+
+  const reload = async (): Promise<ReloadReport> => {
+    if (supervisor.shuttingDown) {
+      throw new TaskmasterError("SHUTTING_DOWN", "taskmaster is shutting down");
+    }
+    const next = await loadWithOverrides(options);
+    if (!next.ok) {
+      log.write("error", `reload rejected: ${config.file} is invalid; nothing was changed`);
+      for (const line of next.errors) log.write("error", `reload rejected: ${line}`);
+      throw new TaskmasterError("BAD_CONFIG", next.errors.join("\n"));
+    }
+    warnAboutDaemonSettings(config, next.config, (m) => log.write("warning", m));
+    const report = await supervisor.applyConfig(next.config);
+    config = next.config;
+    log.write(
+      "info",
+      `config reloaded from ${config.file}: added [${report.added.join(", ")}], changed [${
+        report.changed.join(", ")
+      }], updated [${report.updated.join(", ")}], removed [${
+        report.removed.join(", ")
+      }], unchanged [${report.unchanged.join(", ")}]`,
+    );
+    return report;
+  };
+
+  const shutdown = (): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      log.write("info", "shutdown requested: stopping every program");
+      await supervisor.shutdown();
+      log.write("info", "shutdown complete: every program stopped");
+      finished();
+    })();
+    return shutdownPromise;
+  };
+
+  const port = new LocalPort(supervisor, output, log, { reload, shutdown });
+
+  let server;
+  try {
+    server = await serveControlApi(port, { path: settings.socket });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    printErr(`taskmaster: ${message}`);
+    log.write("error", `cannot start: ${message}`);
+    await log.close();
+    return 1;
+  }
+  await writePidfile(settings.pidfile);
+  log.write(
+    "info",
+    `taskmaster started (pid ${Deno.pid}) with ${config.file}; socket ${settings.socket}`,
+  );
+
+  const signals = listenForSignals({
+    reload: () => {
+      log.write("info", "SIGHUP received: reloading configuration");
+      reload().catch(() => {/* already logged */});
+    },
+    shutdown: (name) => {
+      log.write("info", `${name} received: shutting down`);
+      shutdown();
+    },
+    reopen: () => {
+      log.write("info", "SIGUSR2 received: reopening log files");
+      output.reopen().catch((e) => log.write("error", `reopen failed: ${e}`));
+    },
+  });
+
+  supervisor.launch();
+  if (options.detached) readyForParent();
+
+  if (options.shell) {
+    const { runShell } = await import("../shell/repl.ts");
+    const { denoOutput } = await import("../shell/io.ts");
+    const shellDone = runShell(
+      { port, output: denoOutput, mode: "local" },
+      { historyFile: historyPath() },
+    );
+    // The shell ends on shutdown/EOF; a signal may end the daemon first.
+    await Promise.race([shellDone.then(() => shutdown()), done]);
+  }
+  await done;
+
+  signals();
+  await server.close();
+  await output.close();
+  removePidfile(settings.pidfile);
+  log.write("info", "taskmaster exited");
+  await log.close();
+  return 0;
+}
+
+type Loaded = { ok: true; config: TaskmasterConfig } | { ok: false; errors: string[] };
+
+async function loadWithOverrides(options: DaemonOptions): Promise<Loaded> {
+  const result = await loadConfig(options.configPath);
+  if (!result.ok) return { ok: false, errors: result.issues.map(formatConfigIssue) };
+  const cwd = Deno.cwd();
+  const abs = (p: string) => (p.startsWith("/") ? p : `${cwd}/${p}`);
+  const settings = {
+    ...result.config.settings,
+    ...(options.logfile === undefined ? {} : { logfile: abs(options.logfile) }),
+    ...(options.pidfile === undefined ? {} : { pidfile: abs(options.pidfile) }),
+    ...(options.socket === undefined ? {} : { socket: abs(options.socket) }),
+  };
+  return { ok: true, config: { ...result.config, settings } };
+}
+
+/** Where an instance's streams go; `auto` resolves to `<logdir>/<instance>.out.log`. */
+export function streamTargets(
+  program: ProgramConfig,
+  name: string,
+  logdir: string,
+): { stdout: StreamTarget; stderr: StreamTarget } {
+  const target = (stream: StreamConfig, suffix: string): StreamTarget => ({
+    path: stream.target.kind === "file"
+      ? stream.target.path
+      : stream.target.kind === "auto"
+      ? `${logdir}/${name}.${suffix}.log`
+      : null,
+    maxBytes: stream.maxBytes,
+    backups: stream.backups,
+    timestamps: program.timestamps,
+  });
+  return { stdout: target(program.stdout, "out"), stderr: target(program.stderr, "err") };
+}
+
+function warnAboutDaemonSettings(
+  prev: TaskmasterConfig,
+  next: TaskmasterConfig,
+  warn: (message: string) => void,
+): void {
+  for (const key of Object.keys(prev.settings) as (keyof TaskmasterConfig["settings"])[]) {
+    if (prev.settings[key] !== next.settings[key]) {
+      warn(`taskmaster.${key} changed: it takes effect at the next start of taskmaster`);
+    }
+  }
+}
+
+function listenForSignals(handlers: {
+  reload: () => void;
+  shutdown: (name: string) => void;
+  reopen: () => void;
+}): () => void {
+  const table: [Deno.Signal, () => void][] = [
+    ["SIGHUP", handlers.reload],
+    ["SIGTERM", () => handlers.shutdown("SIGTERM")],
+    ["SIGINT", () => handlers.shutdown("SIGINT")],
+    ["SIGQUIT", () => handlers.shutdown("SIGQUIT")],
+    ["SIGUSR2", handlers.reopen],
+  ];
+  for (const [signal, handler] of table) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const [signal, handler] of table) Deno.removeSignalListener(signal, handler);
+  };
+}
+
+function printOut(text: string): void {
+  try {
+    Deno.stdout.writeSync(encoder.encode(text));
+  } catch {
+    // stdout gone: the file has the line.
+  }
+}
+
+/** Tells a `--detach` parent we are up, by closing the stderr it reads. */
+function readyForParent(): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(`ready ${Deno.pid}\n`));
+    Deno.stderr.close();
+    Deno.stdout.close();
+  } catch {
+    // The parent went away: nothing to tell.
+  }
+}
+
+function historyPath(): string {
+  const home = Deno.env.get("HOME");
+  return home ? `${home}/.taskmaster_history` : ".taskmaster_history";
+}

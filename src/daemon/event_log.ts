@@ -1,0 +1,96 @@
+/**
+ * taskmaster's own event log: one line per event with an ISO timestamp and a
+ * level, in a size-rotated file (logtape), plus live listeners for `log -f`
+ * and an optional echo (the `--no-shell` foreground mode prints it).
+ *
+ * @module
+ */
+
+import { configure, getLogger, type LogRecord, reset } from "@logtape/logtape";
+import { getRotatingFileSink } from "@logtape/file";
+
+/** Event levels, lowest first. */
+export type EventLevel = "debug" | "info" | "warning" | "error";
+
+const LABEL: Record<string, string> = {
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARN",
+  error: "ERROR",
+  fatal: "FATAL",
+};
+
+/** The event log of one daemon. */
+export class EventLog {
+  #listeners = new Set<(line: string) => void>();
+  #logger = getLogger(["taskmaster"]);
+  #echo: ((line: string) => void) | null;
+  readonly path: string;
+
+  private constructor(path: string, echo: ((line: string) => void) | null) {
+    this.path = path;
+    this.#echo = echo;
+  }
+
+  /** Opens (creating directories as needed) and configures rotation. */
+  static async open(options: {
+    path: string;
+    maxBytes: number;
+    backups: number;
+    level: EventLevel;
+    echo?: (line: string) => void;
+  }): Promise<EventLog> {
+    const dir = options.path.slice(0, options.path.lastIndexOf("/"));
+    if (dir !== "") await Deno.mkdir(dir, { recursive: true });
+    const log = new EventLog(options.path, options.echo ?? null);
+    await configure({
+      reset: true,
+      sinks: {
+        file: getRotatingFileSink(options.path, {
+          // Events are rare and must survive a crash: no buffering.
+          bufferSize: 0,
+          maxSize: options.maxBytes > 0 ? options.maxBytes : Number.MAX_SAFE_INTEGER,
+          maxFiles: Math.max(1, options.backups),
+          formatter: formatLine,
+        }),
+        live: (record: LogRecord) => log.#fanOut(formatLine(record)),
+      },
+      loggers: [
+        { category: ["taskmaster"], sinks: ["file", "live"], lowestLevel: options.level },
+        { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
+      ],
+    });
+    return log;
+  }
+
+  /** Writes one event. */
+  write(level: EventLevel, message: string): void {
+    // The message travels as a property so braces in it are never read as placeholders.
+    this.#logger[level === "warning" ? "warn" : level]("{message}", { message });
+  }
+
+  /** Live copy of every line written from now on; returns the unsubscribe function. */
+  subscribe(listener: (line: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #fanOut(line: string): void {
+    this.#echo?.(line);
+    for (const listener of this.#listeners) listener(line);
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    await reset();
+  }
+}
+
+function formatLine(record: LogRecord): string {
+  const message = String(record.properties.message ?? record.rawMessage);
+  return `${new Date(record.timestamp).toISOString()} ${
+    LABEL[record.level] ?? record.level
+  } ${message}\n`;
+}

@@ -1,0 +1,137 @@
+/**
+ * The in-process {@link SupervisorPort}: what the foreground shell and the
+ * control API call. Joins the supervisor, the output pipeline and the event
+ * log; holds no policy of its own.
+ *
+ * @module
+ */
+
+import {
+  type ActionResult,
+  type ProcessInfo,
+  type ReloadReport,
+  type StateChange,
+  type StreamName,
+  type SupervisorPort,
+  TaskmasterError,
+} from "../api/protocol.ts";
+import type { OutputHub } from "../output/output_hub.ts";
+import { readLastLines } from "../output/tail.ts";
+import type { Supervisor } from "../supervisor/supervisor.ts";
+import { fromSubscription } from "../util/channel.ts";
+import type { EventLog } from "./event_log.ts";
+import { VERSION } from "../version.ts";
+
+/** The daemon-level actions the port delegates. */
+export interface DaemonControls {
+  reload(): Promise<ReloadReport>;
+  shutdown(): Promise<void>;
+}
+
+/** SupervisorPort over the live supervisor. */
+export class LocalPort implements SupervisorPort {
+  #supervisor: Supervisor;
+  #output: OutputHub;
+  #log: EventLog;
+  #daemon: DaemonControls;
+
+  constructor(supervisor: Supervisor, output: OutputHub, log: EventLog, daemon: DaemonControls) {
+    this.#supervisor = supervisor;
+    this.#output = output;
+    this.#log = log;
+    this.#daemon = daemon;
+  }
+
+  status(names: readonly string[] = []): Promise<ProcessInfo[]> {
+    return attempt(() => this.#supervisor.status(names));
+  }
+
+  start(names: readonly string[]): Promise<ActionResult[]> {
+    return attempt(() => this.#supervisor.start(names));
+  }
+
+  stop(names: readonly string[]): Promise<ActionResult[]> {
+    return attempt(() => this.#supervisor.stop(names));
+  }
+
+  restart(names: readonly string[]): Promise<ActionResult[]> {
+    return attempt(() => this.#supervisor.restart(names));
+  }
+
+  signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
+    return attempt(() => this.#supervisor.signal(signal, names));
+  }
+
+  reload(): Promise<ReloadReport> {
+    return this.#daemon.reload();
+  }
+
+  shutdown(): Promise<void> {
+    return this.#daemon.shutdown();
+  }
+
+  daemonPid(): Promise<number> {
+    return Promise.resolve(Deno.pid);
+  }
+
+  version(): Promise<string> {
+    return Promise.resolve(VERSION);
+  }
+
+  async tail(name: string, stream: StreamName, lines: number): Promise<string> {
+    const info = this.#supervisor.instance(name).info();
+    const path = info[stream];
+    if (path === null) {
+      throw new TaskmasterError(
+        "NO_FILE",
+        `${info.name}'s ${stream} is discarded: nothing to tail`,
+      );
+    }
+    return await readLastLines(path, lines);
+  }
+
+  follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    const runner = this.#supervisor.instance(name);
+    return fromSubscription<Uint8Array>(
+      (push) => this.#output.subscribe(`${runner.name}:${stream}`, push),
+      signal,
+    );
+  }
+
+  logTail(lines: number): Promise<string> {
+    return readLastLines(this.#log.path, lines);
+  }
+
+  logFollow(signal: AbortSignal): AsyncIterable<string> {
+    return fromSubscription<string>((push) => this.#log.subscribe(push), signal);
+  }
+
+  async sendStdin(name: string, data: Uint8Array): Promise<void> {
+    const runner = this.#supervisor.instance(name);
+    if (!(await runner.writeStdin(data))) {
+      throw new TaskmasterError("NOT_RUNNING", `${runner.name} is not running`);
+    }
+  }
+
+  async clear(names: readonly string[]): Promise<ActionResult[]> {
+    const runners = this.#supervisor.resolve(names);
+    const results: ActionResult[] = [];
+    for (const runner of runners) {
+      const info = runner.info();
+      for (const path of new Set([info.stdout, info.stderr])) {
+        if (path !== null) await this.#output.clear(path);
+      }
+      results.push({ name: runner.name, ok: true });
+    }
+    return results;
+  }
+
+  events(signal: AbortSignal): AsyncIterable<StateChange> {
+    return fromSubscription<StateChange>((push) => this.#supervisor.onChange(push), signal);
+  }
+}
+
+/** Turns a synchronous throw (BAD_NAME…) into a rejection, as a remote call would. */
+async function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
+  return await fn();
+}

@@ -1,0 +1,373 @@
+/**
+ * Runs one process instance: holds its snapshot, feeds events through the
+ * pure {@link transition}, and is the only place that executes effects
+ * (spawn, signal, timers, logs). Reaches the OS only through its ports.
+ *
+ * @module
+ */
+
+import type { ProcessInfo, ProcessState, StateChange } from "../api/protocol.ts";
+import type { ProgramConfig } from "../config/types.ts";
+import type { Clock } from "../util/clock.ts";
+import { formatStopTime, formatUptime } from "../util/time_format.ts";
+import { groupAlive, signalGroup } from "./group.ts";
+import type { SpawnedChild, Spawner } from "./spawner.ts";
+import {
+  describeExit,
+  INITIAL_SNAPSHOT,
+  type ProcessEffect,
+  type ProcessEvent,
+  type ProcessSnapshot,
+  type TimerName,
+  transition,
+  type TransitionResult,
+} from "./transition.ts";
+
+/** Where a stream's bytes go; the output pipeline's view from here. */
+export interface StreamTarget {
+  readonly path: string | null;
+  readonly maxBytes: number;
+  readonly backups: number;
+  readonly timestamps: boolean;
+}
+
+/** The output pipeline, as the runner needs it. */
+export interface OutputRelay {
+  relay(key: string, stream: ReadableStream<Uint8Array>, target: StreamTarget): Promise<void>;
+}
+
+/** A log sink for events. */
+export type EventLogger = (level: "info" | "warning" | "error", message: string) => void;
+
+/** The runner's ports to the world. */
+export interface RunnerDeps {
+  readonly spawner: Spawner;
+  readonly clock: Clock;
+  readonly log: EventLogger;
+  readonly output: OutputRelay;
+  /** Destinations of this instance's stdout and stderr. */
+  readonly targets: (config: ProgramConfig, name: string) => {
+    stdout: StreamTarget;
+    stderr: StreamTarget;
+  };
+  readonly onChange: (change: StateChange) => void;
+}
+
+/** How often a group whose leader died during a stop is checked for emptiness. */
+const GROUP_POLL_MS = 25;
+
+/** One supervised process instance (`web` or `web:3`). */
+export class ProcessRunner {
+  readonly program: string;
+  readonly index: number;
+  #config: ProgramConfig;
+  #deps: RunnerDeps;
+  #snap: ProcessSnapshot = INITIAL_SNAPSHOT;
+  #timers = new Map<TimerName, () => void>();
+  #child: SpawnedChild | null = null;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #queue: ProcessEvent[] = [];
+  #busy = false;
+  #waiters = new Set<() => void>();
+  #groupWatch: ReturnType<typeof setInterval> | null = null;
+  /** Settles when every byte of the children's output has been written. */
+  #relays: Promise<void>[] = [];
+
+  constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
+    this.program = config.name;
+    this.index = index;
+    this.#config = config;
+    this.#deps = deps;
+  }
+
+  /** Follows numprocs: `web` alone, `web:0` once there are several. */
+  get name(): string {
+    return instanceName(this.program, this.index, this.#config.numprocs);
+  }
+
+  get snapshot(): ProcessSnapshot {
+    return this.#snap;
+  }
+
+  get state(): ProcessState {
+    return this.#snap.state;
+  }
+
+  get config(): ProgramConfig {
+    return this.#config;
+  }
+
+  /** Takes new monitoring options (autorestart, exitcodes, stoptime…) without a restart. */
+  updateConfig(config: ProgramConfig): void {
+    this.#config = config;
+  }
+
+  /** Feeds one event; returns the transition (with `rejected` for an illegal one). */
+  dispatch(event: ProcessEvent): TransitionResult {
+    // Effects can produce events (spawn → spawned); run them after this one.
+    const result = transition(
+      this.#snap,
+      event,
+      this.#config,
+      this.name,
+      this.#deps.clock.now(),
+    );
+    if (result.rejected !== undefined) return result;
+    this.#apply(result);
+    return result;
+  }
+
+  #apply(result: TransitionResult): void {
+    if (this.#busy) {
+      throw new Error("ProcessRunner: re-entrant transition");
+    }
+    const before = this.#snap;
+    this.#snap = result.next;
+    this.#busy = true;
+    try {
+      if (before.state !== result.next.state) this.#announce(before.state);
+      for (const effect of result.effects) this.#execute(effect);
+    } finally {
+      this.#busy = false;
+    }
+    this.#drain();
+  }
+
+  #enqueue(event: ProcessEvent): void {
+    this.#queue.push(event);
+    if (!this.#busy) this.#drain();
+  }
+
+  #drain(): void {
+    while (this.#queue.length > 0 && !this.#busy) {
+      const event = this.#queue.shift()!;
+      const result = transition(
+        this.#snap,
+        event,
+        this.#config,
+        this.name,
+        this.#deps.clock.now(),
+      );
+      if (result.rejected === undefined) this.#apply(result);
+    }
+  }
+
+  #announce(from: ProcessState): void {
+    this.#deps.onChange({
+      name: this.name,
+      program: this.program,
+      from,
+      to: this.#snap.state,
+      pid: this.#snap.pid,
+      at: this.#deps.clock.now(),
+    });
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  #execute(effect: ProcessEffect): void {
+    switch (effect.kind) {
+      case "spawn":
+        return this.#spawn();
+      case "signalGroup":
+        return this.#signal(effect.signal);
+      case "schedule": {
+        this.#timers.get(effect.timer)?.();
+        const generation = this.#snap.generation;
+        const cancel = this.#deps.clock.schedule(effect.at, () => {
+          this.#timers.delete(effect.timer);
+          this.#enqueue({ kind: "timer", timer: effect.timer, generation });
+        });
+        this.#timers.set(effect.timer, cancel);
+        return;
+      }
+      case "cancel":
+        this.#timers.get(effect.timer)?.();
+        this.#timers.delete(effect.timer);
+        return;
+      case "watchGroup":
+        return this.#watchGroup();
+      case "log":
+        return this.#deps.log(effect.level, effect.message);
+    }
+  }
+
+  #spawn(): void {
+    const cfg = this.#config;
+    const result = this.#deps.spawner.spawn({
+      argv: cfg.argv,
+      env: accountEnv(cfg),
+      cwd: cfg.workingdir,
+      umask: cfg.umask,
+      uid: cfg.user?.uid ?? null,
+      gid: cfg.user?.gid ?? null,
+    });
+    if (!result.ok) {
+      this.#enqueue({ kind: "spawnFailed", reason: result.reason });
+      return;
+    }
+    const child = result.child;
+    const generation = this.#snap.generation;
+    this.#child = child;
+    this.#stdin = child.stdin.getWriter();
+    // The child may never read its stdin; a write to it must not hang us.
+    this.#stdin.closed.catch(() => {});
+    const targets = this.#deps.targets(cfg, this.name);
+    this.#relays.push(
+      this.#deps.output.relay(`${this.name}:stdout`, child.stdout, targets.stdout),
+      this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr),
+    );
+    child.status.then((status) => {
+      if (this.#child === child) {
+        this.#child = null;
+        this.#stdin?.close().catch(() => {});
+        this.#stdin = null;
+      }
+      this.#enqueue({
+        kind: "exited",
+        generation,
+        code: status.code,
+        signal: status.signal,
+        groupAlive: this.#snap.state === "STOPPING" && groupAlive(child.pid),
+      });
+    });
+    this.#enqueue({ kind: "spawned", pid: child.pid });
+  }
+
+  #signal(signal: Deno.Signal): void {
+    const pgid = this.#snap.pgid;
+    if (pgid === null) return;
+    try {
+      signalGroup(pgid, signal);
+    } catch (error) {
+      this.#deps.log(
+        "error",
+        `couldn't signal '${this.name}' (group ${pgid}) with ${signal}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+  }
+
+  #watchGroup(): void {
+    if (this.#groupWatch !== null) return;
+    const pgid = this.#snap.pgid;
+    const generation = this.#snap.generation;
+    if (pgid === null) return;
+    this.#groupWatch = setInterval(() => {
+      if (this.#snap.state !== "STOPPING" || this.#snap.generation !== generation) {
+        this.#stopGroupWatch();
+      } else if (!groupAlive(pgid)) {
+        this.#stopGroupWatch();
+        this.#enqueue({ kind: "groupGone", generation });
+      }
+    }, GROUP_POLL_MS);
+  }
+
+  #stopGroupWatch(): void {
+    if (this.#groupWatch !== null) clearInterval(this.#groupWatch);
+    this.#groupWatch = null;
+  }
+
+  /** Resolves once `done(snapshot)` holds (checked now and after every state change). */
+  waitFor(done: (snap: ProcessSnapshot) => boolean): Promise<ProcessSnapshot> {
+    if (done(this.#snap)) return Promise.resolve(this.#snap);
+    return new Promise((resolve) => {
+      const wake = () => {
+        if (!done(this.#snap)) return;
+        this.#waiters.delete(wake);
+        resolve(this.#snap);
+      };
+      this.#waiters.add(wake);
+    });
+  }
+
+  /** Writes to the live child's stdin; false when there is no live child. */
+  async writeStdin(data: Uint8Array): Promise<boolean> {
+    const writer = this.#stdin;
+    if (writer === null) return false;
+    await writer.write(data);
+    return true;
+  }
+
+  /** Settles once all output relayed so far has reached its destination. */
+  async flushed(): Promise<void> {
+    const relays = this.#relays;
+    this.#relays = [];
+    await Promise.allSettled(relays);
+  }
+
+  /** Cancels timers (used when the instance is forgotten). */
+  dispose(): void {
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    this.#stopGroupWatch();
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** A snapshot for status. */
+  info(): ProcessInfo {
+    const s = this.#snap;
+    const now = this.#deps.clock.now();
+    const live = s.pid !== null;
+    const uptime = live && s.startedAt !== null ? Math.max(0, (now - s.startedAt) / 1000) : null;
+    const targets = this.#deps.targets(this.#config, this.name);
+    return {
+      name: this.name,
+      program: this.program,
+      index: this.index,
+      state: s.state,
+      pid: s.pid,
+      exitcode: s.exitcode,
+      signal: s.signal,
+      uptime: uptime === null ? null : Math.floor(uptime),
+      spawnerr: s.spawnerr,
+      description: describe(s, uptime),
+      startedAt: s.startedAt,
+      stoppedAt: s.stoppedAt,
+      stdout: targets.stdout.path,
+      stderr: targets.stderr.path,
+    };
+  }
+}
+
+/** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
+export function instanceName(program: string, index: number, numprocs: number): string {
+  return numprocs === 1 ? program : `${program}:${index}`;
+}
+
+/** `user` sets the environment a login would (SEMANTICS.md, difference 4). */
+function accountEnv(cfg: ProgramConfig): Record<string, string> {
+  if (cfg.user === null) return { ...cfg.env };
+  return {
+    HOME: cfg.user.home,
+    USER: cfg.user.name,
+    LOGNAME: cfg.user.name,
+    SHELL: cfg.user.shell,
+    ...cfg.env,
+  };
+}
+
+function describe(s: ProcessSnapshot, uptime: number | null): string {
+  const exit = describeExit(s.exitcode, s.signal);
+  switch (s.state) {
+    case "RUNNING":
+      return `pid ${s.pid}, uptime ${formatUptime(uptime ?? 0)}`;
+    case "STARTING":
+    case "STOPPING":
+      return s.pid === null ? "" : `pid ${s.pid}`;
+    case "BACKOFF":
+    case "FATAL":
+      return s.spawnerr ?? `Exited too quickly (${exit})`;
+    case "EXITED":
+      return `${formatStopTime(s.stoppedAt ?? 0)}, ${exit} (${
+        s.expected ? "expected" : "not expected"
+      })`;
+    case "STOPPED":
+      if (s.stoppedAt === null) return "Not started";
+      return s.exitcode === null && s.signal === null
+        ? formatStopTime(s.stoppedAt)
+        : `${formatStopTime(s.stoppedAt)}, ${exit}`;
+    default:
+      return "";
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The one place that starts child processes. It holds no policy: the
+ * runner decides when to spawn; this turns a {@link SpawnSpec} into a live
+ * child or a one-line reason why not (supervisord's `spawnerr` wording).
+ *
+ * @module
+ */
+
+/** Everything needed to start one child. */
+export interface SpawnSpec {
+  readonly argv: readonly string[];
+  /** Added to taskmaster's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string | null;
+  readonly umask: number | null;
+  readonly uid: number | null;
+  readonly gid: number | null;
+}
+
+/** Exit of a child: a code, or the signal that killed it. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** A running child, leader of its own session and process group. */
+export interface SpawnedChild {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  /** Settles when the child has been reaped. */
+  readonly status: Promise<ExitStatus>;
+}
+
+/** Either a child, or why it could not be started. */
+export type SpawnResult =
+  | { readonly ok: true; readonly child: SpawnedChild }
+  | { readonly ok: false; readonly reason: string };
+
+/** Starts processes; swapped for a fake in runner tests. */
+export interface Spawner {
+  spawn(spec: SpawnSpec): SpawnResult;
+}
+
+/**
+ * The umask is per process and Deno can only set taskmaster's own, so a
+ * POSIX sh sets it and then execs the command in place (same pid). The
+ * user's command line itself never goes through a shell.
+ */
+const UMASK_SHIM = 'umask "$0" && exec "$@"';
+
+/** Spawns with `Deno.Command`; every child gets its own session and group. */
+export class DenoSpawner implements Spawner {
+  spawn(spec: SpawnSpec): SpawnResult {
+    const program = spec.argv[0];
+    if (program === undefined) return { ok: false, reason: "empty command" };
+    const env = { ...spec.env };
+    const resolved = resolveCommand(program, env.PATH ?? Deno.env.get("PATH") ?? "");
+    if (!resolved.ok) return resolved;
+    if (spec.cwd !== null) {
+      const problem = directoryProblem(spec.cwd);
+      if (problem !== null) {
+        return { ok: false, reason: `couldn't chdir to ${spec.cwd}: ${problem}` };
+      }
+    }
+    let command = resolved.path;
+    let args = spec.argv.slice(1);
+    if (spec.umask !== null) {
+      args = ["-c", UMASK_SHIM, spec.umask.toString(8).padStart(3, "0"), command, ...args];
+      command = "/bin/sh";
+    }
+    try {
+      const child = new Deno.Command(command, {
+        args,
+        env,
+        ...(spec.cwd === null ? {} : { cwd: spec.cwd }),
+        ...(spec.uid === null ? {} : { uid: spec.uid }),
+        ...(spec.gid === null ? {} : { gid: spec.gid }),
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        detached: true,
+      }).spawn();
+      const status = child.status.then((s) => ({
+        code: s.signal === null ? s.code : null,
+        signal: s.signal,
+      }));
+      return {
+        ok: true,
+        child: {
+          pid: child.pid,
+          stdin: child.stdin,
+          stdout: child.stdout,
+          stderr: child.stderr,
+          status,
+        },
+      };
+    } catch (error) {
+      return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
+    }
+  }
+}
+
+/** Finds the executable as execvp would, with supervisord's error wording. */
+export function resolveCommand(
+  program: string,
+  path: string,
+): { ok: true; path: string } | { ok: false; reason: string } {
+  const candidates = program.includes("/")
+    ? [program]
+    : path.split(":").filter((dir) => dir !== "").map((dir) => `${dir}/${program}`);
+  for (const candidate of candidates) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(candidate);
+    } catch {
+      continue;
+    }
+    if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return { ok: true, path: candidate };
+    if (program.includes("/")) {
+      return { ok: false, reason: `command at '${program}' is not executable` };
+    }
+  }
+  return { ok: false, reason: `can't find command '${program}'` };
+}
+
+function directoryProblem(dir: string): string | null {
+  try {
+    return Deno.statSync(dir).isDirectory ? null : "ENOTDIR";
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? "ENOENT" : errorText(error);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,412 @@
+/**
+ * The process state machine, as a pure function: given a snapshot, an event
+ * and the time, it returns the next snapshot and the effects to perform. It
+ * never touches the OS, timers or the clock; {@link ProcessRunner} executes
+ * the effects. Each branch names the edge it implements (SEMANTICS.md B2).
+ *
+ * @module
+ */
+
+import type { ProcessState } from "../api/protocol.ts";
+import type { ProgramConfig } from "../config/types.ts";
+
+/** The mutable facts about one process instance, replaced on every event. */
+export interface ProcessSnapshot {
+  readonly state: ProcessState;
+  /** The live leader's pid, or null. */
+  readonly pid: number | null;
+  /** Process group still to be cleaned up after the leader died during a stop. */
+  readonly pgid: number | null;
+  /** Incremented on every spawn, so timers and exits of an older child are ignored. */
+  readonly generation: number;
+  /** Epoch ms of the last spawn attempt. */
+  readonly startedAt: number | null;
+  /** Epoch ms of the last exit or stop. */
+  readonly stoppedAt: number | null;
+  /** Failed starts in a row (supervisord's `backoff`). */
+  readonly backoff: number;
+  readonly exitcode: number | null;
+  readonly signal: string | null;
+  /** Why the last spawn failed, if it did. */
+  readonly spawnerr: string | null;
+  /** Whether the last exit was a failed start (exited before `starttime`). */
+  readonly tooQuick: boolean;
+  /** Whether the last exit's code was in `exitcodes`. */
+  readonly expected: boolean | null;
+  /** A restart scheduled after a RUNNING process exited too soon after spawning. */
+  readonly restartPending: boolean;
+}
+
+/** The snapshot of a process that never ran. */
+export const INITIAL_SNAPSHOT: ProcessSnapshot = {
+  state: "STOPPED",
+  pid: null,
+  pgid: null,
+  generation: 0,
+  startedAt: null,
+  stoppedAt: null,
+  backoff: 0,
+  exitcode: null,
+  signal: null,
+  spawnerr: null,
+  tooQuick: false,
+  expected: null,
+  restartPending: false,
+};
+
+/** What can happen to a process. */
+export type ProcessEvent =
+  /** A user `start`, or autostart at launch/reload. */
+  | { readonly kind: "start" }
+  /** A user `stop`, a reload removing it, or shutdown. */
+  | { readonly kind: "stop" }
+  | { readonly kind: "spawned"; readonly pid: number }
+  | { readonly kind: "spawnFailed"; readonly reason: string }
+  /** The leader exited; `groupAlive` tells whether other members of its group remain. */
+  | {
+    readonly kind: "exited";
+    readonly generation: number;
+    readonly code: number | null;
+    readonly signal: string | null;
+    readonly groupAlive: boolean;
+  }
+  /** Every member of the group being stopped is gone. */
+  | { readonly kind: "groupGone"; readonly generation: number }
+  | { readonly kind: "timer"; readonly timer: TimerName; readonly generation: number };
+
+/** The timers a process uses; at most one of each is pending. */
+export type TimerName = "started" | "retry" | "kill" | "restart";
+
+/** What the runner must do after a transition, in order. */
+export type ProcessEffect =
+  | { readonly kind: "spawn" }
+  | { readonly kind: "signalGroup"; readonly signal: Deno.Signal }
+  | { readonly kind: "schedule"; readonly timer: TimerName; readonly at: number }
+  | { readonly kind: "cancel"; readonly timer: TimerName }
+  /** Poll until the process group is empty, then feed `groupGone`. */
+  | { readonly kind: "watchGroup" }
+  | {
+    readonly kind: "log";
+    readonly level: "info" | "warning" | "error";
+    readonly message: string;
+  };
+
+/** The result of {@link transition}. `rejected` explains an event that is illegal in this state. */
+export interface TransitionResult {
+  readonly next: ProcessSnapshot;
+  readonly effects: readonly ProcessEffect[];
+  readonly rejected?: "ALREADY_STARTED" | "NOT_RUNNING";
+}
+
+/** The minimum life of a RUNNING process before an automatic restart is immediate. */
+export const MIN_RESTART_INTERVAL_MS = 1000;
+
+/**
+ * Applies one event. `name` is the instance name used in log messages,
+ * `now` the epoch ms at which the event happened (for `exited`, the time the
+ * exit was observed, which is what decides a failed start — never a later tick).
+ */
+export function transition(
+  snap: ProcessSnapshot,
+  event: ProcessEvent,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+): TransitionResult {
+  switch (event.kind) {
+    case "start":
+      return onStart(snap);
+    case "stop":
+      return onStop(snap, cfg, name, now);
+    case "spawned":
+      return onSpawned(snap, event.pid, cfg, name, now);
+    case "spawnFailed":
+      return failedStart({ ...snap, spawnerr: event.reason, pid: null }, cfg, name, now, [
+        { kind: "log", level: "info", message: `spawnerr: ${event.reason}` },
+      ]);
+    case "exited":
+      if (event.generation !== snap.generation) return stay(snap);
+      return onExited(snap, event, cfg, name, now);
+    case "groupGone":
+      if (event.generation !== snap.generation || snap.state !== "STOPPING" || snap.pid !== null) {
+        return stay(snap);
+      }
+      return stopped(snap, name, now, []);
+    case "timer":
+      if (event.generation !== snap.generation) return stay(snap);
+      return onTimer(snap, event.timer, cfg, name, now);
+  }
+}
+
+function stay(snap: ProcessSnapshot): TransitionResult {
+  return { next: snap, effects: [] };
+}
+
+// STOPPED/EXITED/FATAL -> STARTING: a manual start resets the retry count.
+function onStart(snap: ProcessSnapshot): TransitionResult {
+  if (snap.state === "STARTING" || snap.state === "RUNNING" || snap.state === "BACKOFF") {
+    return { next: snap, effects: [], rejected: "ALREADY_STARTED" };
+  }
+  if (snap.state === "STOPPING") return { next: snap, effects: [], rejected: "NOT_RUNNING" };
+  return spawnAgain({ ...snap, backoff: 0, restartPending: false }, [
+    { kind: "cancel", timer: "restart" },
+  ]);
+}
+
+function spawnAgain(snap: ProcessSnapshot, before: ProcessEffect[]): TransitionResult {
+  return {
+    next: { ...snap, state: "STARTING", generation: snap.generation + 1, spawnerr: null },
+    effects: [...before, { kind: "spawn" }],
+  };
+}
+
+function onSpawned(
+  snap: ProcessSnapshot,
+  pid: number,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+): TransitionResult {
+  const next = { ...snap, pid, pgid: pid, startedAt: now, exitcode: null, signal: null };
+  const effects: ProcessEffect[] = [
+    { kind: "log", level: "info", message: `spawned: '${name}' with pid ${pid}` },
+  ];
+  // starttime 0: the start succeeds as soon as the child exists.
+  if (cfg.starttime <= 0) return running(next, cfg, name, effects);
+  effects.push({ kind: "schedule", timer: "started", at: now + cfg.starttime * 1000 });
+  return { next, effects };
+}
+
+// STARTING -> RUNNING: the process stayed up `starttime` seconds; the retry count resets.
+function running(
+  snap: ProcessSnapshot,
+  cfg: ProgramConfig,
+  name: string,
+  effects: ProcessEffect[],
+): TransitionResult {
+  effects.push({
+    kind: "log",
+    level: "info",
+    message:
+      `success: ${name} entered RUNNING state, process has stayed up for > than ${cfg.starttime} seconds (starttime)`,
+  });
+  return { next: { ...snap, state: "RUNNING", backoff: 0, tooQuick: false }, effects };
+}
+
+function onStop(
+  snap: ProcessSnapshot,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+): TransitionResult {
+  switch (snap.state) {
+    case "STARTING":
+    case "RUNNING": {
+      // RUNNING/STARTING -> STOPPING: stopsignal to the whole group, SIGKILL after stoptime.
+      const effects: ProcessEffect[] = [
+        { kind: "cancel", timer: "started" },
+        {
+          kind: "log",
+          level: "info",
+          message: `stopping: '${name}' (pid ${snap.pid}) with ${cfg.stopsignal}`,
+        },
+      ];
+      if (snap.pid === null) {
+        // The spawn is still in flight: the stop applies once the pid is known.
+        return { next: { ...snap, state: "STOPPING" }, effects };
+      }
+      effects.push({ kind: "signalGroup", signal: cfg.stopsignal });
+      effects.push({ kind: "schedule", timer: "kill", at: now + cfg.stoptime * 1000 });
+      return { next: { ...snap, state: "STOPPING" }, effects };
+    }
+    case "BACKOFF":
+      // BACKOFF -> STOPPED: nothing is running; drop the pending retry.
+      return stopped(snap, name, now, [{ kind: "cancel", timer: "retry" }]);
+    case "EXITED":
+      if (snap.restartPending) {
+        return stopped({ ...snap, restartPending: false }, name, now, [
+          { kind: "cancel", timer: "restart" },
+        ]);
+      }
+      return { next: snap, effects: [], rejected: "NOT_RUNNING" };
+    case "STOPPING":
+      return stay(snap);
+    default:
+      return { next: snap, effects: [], rejected: "NOT_RUNNING" };
+  }
+}
+
+function stopped(
+  snap: ProcessSnapshot,
+  name: string,
+  now: number,
+  effects: ProcessEffect[],
+): TransitionResult {
+  return {
+    next: { ...snap, state: "STOPPED", pid: null, pgid: null, stoppedAt: now },
+    effects: [...effects, { kind: "cancel", timer: "kill" }, {
+      kind: "log",
+      level: "info",
+      message: `stopped: ${name} (${describeExit(snap.exitcode, snap.signal)})`,
+    }],
+  };
+}
+
+function onExited(
+  snap: ProcessSnapshot,
+  event: Extract<ProcessEvent, { kind: "exited" }>,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+): TransitionResult {
+  const expected = event.signal === null && event.code !== null &&
+    cfg.exitcodes.includes(event.code);
+  const exit = {
+    ...snap,
+    pid: null,
+    exitcode: event.code,
+    signal: event.signal,
+    expected,
+    stoppedAt: now,
+  };
+  const how = describeExit(event.code, event.signal);
+  switch (snap.state) {
+    case "STOPPING": {
+      // STOPPING -> STOPPED, once nothing of the group is left.
+      if (event.groupAlive) {
+        return {
+          next: { ...exit, pgid: snap.pgid },
+          effects: [{ kind: "watchGroup" }],
+        };
+      }
+      return stopped(exit, name, now, []);
+    }
+    case "STARTING": {
+      const upMs = now - (snap.startedAt ?? now);
+      if (upMs < cfg.starttime * 1000) {
+        // STARTING -> BACKOFF/FATAL: exited before starttime, whatever the code.
+        return failedStart({ ...exit, pgid: null }, cfg, name, now, [
+          { kind: "cancel", timer: "started" },
+          { kind: "log", level: "warning", message: `exited: ${name} (${how}; too quickly)` },
+        ]);
+      }
+      // The starttime timer lost the race with the exit: it had started.
+      const promoted = running({ ...snap }, cfg, name, [{ kind: "cancel", timer: "started" }]);
+      const after = exitedFromRunning(promoted.next, exit, cfg, name, now, how);
+      return { next: after.next, effects: [...promoted.effects, ...after.effects] };
+    }
+    case "RUNNING":
+      return exitedFromRunning(snap, exit, cfg, name, now, how);
+    default:
+      return stay(snap);
+  }
+}
+
+// RUNNING -> EXITED, then -> STARTING when autorestart says so.
+function exitedFromRunning(
+  snap: ProcessSnapshot,
+  exit: ProcessSnapshot,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+  how: string,
+): TransitionResult {
+  const effects: ProcessEffect[] = [{
+    kind: "log",
+    level: exit.expected ? "info" : "warning",
+    message: `exited: ${name} (${how}; ${exit.expected ? "expected" : "not expected"})`,
+  }];
+  const next: ProcessSnapshot = { ...exit, state: "EXITED", pgid: null, tooQuick: false };
+  const restart = cfg.autorestart === "always" ||
+    (cfg.autorestart === "unexpected" && !exit.expected);
+  if (!restart) return { next, effects };
+  const earliest = (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS;
+  if (now < earliest) {
+    // A process that dies right after starting (starttime 0) would otherwise
+    // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
+    return {
+      next: { ...next, restartPending: true },
+      effects: [...effects, { kind: "schedule", timer: "restart", at: earliest }],
+    };
+  }
+  return spawnAgain(next, effects);
+}
+
+// STARTING -> BACKOFF (retry after 1 s, 2 s, 3 s…) or -> FATAL after 1 + startretries attempts.
+function failedStart(
+  snap: ProcessSnapshot,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+  effects: ProcessEffect[],
+): TransitionResult {
+  const backoff = snap.backoff + 1;
+  if (backoff > cfg.startretries) {
+    return {
+      next: { ...snap, state: "FATAL", backoff: 0, tooQuick: true, stoppedAt: now },
+      effects: [...effects, {
+        kind: "log",
+        level: "error",
+        message: `gave up: ${name} entered FATAL state, too many start retries too quickly`,
+      }],
+    };
+  }
+  return {
+    next: { ...snap, state: "BACKOFF", backoff, tooQuick: true, stoppedAt: now },
+    effects: [
+      ...effects,
+      { kind: "schedule", timer: "retry", at: now + backoff * 1000 },
+      {
+        kind: "log",
+        level: "info",
+        message:
+          `backoff: ${name} entered BACKOFF state, retry ${backoff} of ${cfg.startretries} in ${backoff} s`,
+      },
+    ],
+  };
+}
+
+function onTimer(
+  snap: ProcessSnapshot,
+  timer: TimerName,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+): TransitionResult {
+  switch (timer) {
+    case "started":
+      return snap.state === "STARTING" && snap.pid !== null
+        ? running(snap, cfg, name, [])
+        : stay(snap);
+    case "retry":
+      // BACKOFF -> STARTING.
+      return snap.state === "BACKOFF" ? spawnAgain(snap, []) : stay(snap);
+    case "restart":
+      return snap.state === "EXITED" && snap.restartPending
+        ? spawnAgain({ ...snap, restartPending: false }, [])
+        : stay(snap);
+    case "kill":
+      // STOPPING -> STOPPING: stoptime passed, SIGKILL whatever is left of the group.
+      if (snap.state !== "STOPPING") return stay(snap);
+      return {
+        next: snap,
+        effects: [
+          {
+            kind: "log",
+            level: "warning",
+            message: `killing '${name}' (${
+              snap.pid ?? `group ${snap.pgid}`
+            }) with SIGKILL after ${cfg.stoptime} s (stoptime)`,
+          },
+          { kind: "signalGroup", signal: "SIGKILL" },
+        ],
+      };
+  }
+}
+
+/** `exit status 1` or `terminated by SIGKILL`, as supervisord words it. */
+export function describeExit(code: number | null, signal: string | null): string {
+  if (signal !== null) return `terminated by ${signal}`;
+  if (code !== null) return `exit status ${code}`;
+  return "not started";
+}

@@ -1,0 +1,37 @@
+/**
+ * Turns a push-style subscription into an async iterable that ends when an
+ * AbortSignal fires, with a bounded queue so a slow reader cannot grow the
+ * daemon's memory without limit (the oldest items are dropped first).
+ *
+ * @module
+ */
+
+/** Iterates what `subscribe` pushes until `signal` aborts. */
+export async function* fromSubscription<T>(
+  subscribe: (push: (item: T) => void) => () => void,
+  signal: AbortSignal,
+  limit = 4096,
+): AsyncGenerator<T> {
+  const queue: T[] = [];
+  let wake: (() => void) | null = null;
+  const unsubscribe = subscribe((item) => {
+    queue.push(item);
+    if (queue.length > limit) queue.shift();
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  try {
+    while (!signal.aborted) {
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      yield queue.shift()!;
+    }
+  } finally {
+    unsubscribe();
+    signal.removeEventListener("abort", onAbort);
+  }
+}
