@@ -70,7 +70,9 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
     return { ok: false, issues: issues.sorted() };
   }
 
-  const top = readOptions(root, TOP_LEVEL_KEYS, issues, null);
+  // `x-…` keys are ignored (docker-compose's convention), so anchors for `<<:` merges have a home.
+  const extensions = root.entries.filter((e) => e.key.startsWith("x-")).map((e) => e.key);
+  const top = readOptions(root, [...TOP_LEVEL_KEYS, ...extensions], issues, null);
   const settings = validateSettings(top.get("taskmaster"), baseDir, issues);
   const ctx = { issues, baseDir, isRoot: env.isRoot, lookupUser: env.lookupUser };
 
@@ -79,7 +81,6 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   const namedAt = new Map<string, Pos>();
   let declared = 0;
   const add = (name: string, namePos: Pos, node: YNode, extra: readonly string[] = []) => {
-    declared++;
     const nameOk = checkProgramName(name, namePos, issues);
     const first = namedAt.get(name);
     if (first !== undefined) {
@@ -97,6 +98,7 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   if (programsEntry !== undefined) {
     const node = programsEntry.value;
     if (node.kind === "map") {
+      declared += node.entries.length;
       for (const e of node.entries) add(e.key, e.keyPos, e.value);
     } else if (!(node.kind === "scalar" && node.value === null)) {
       shapeError = true;
@@ -111,6 +113,7 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   if (servicesEntry !== undefined) {
     const node = servicesEntry.value;
     if (node.kind === "seq") {
+      declared += node.items.length;
       for (const item of node.items) addService(item, issues, add);
     } else if (!(node.kind === "scalar" && node.value === null)) {
       shapeError = true;
