@@ -1,0 +1,85 @@
+/**
+ * Prefixing lines with a timestamp (`timestamps: true`), pure and
+ * allocation-light: one scratch buffer per stream, reused and grown on demand.
+ *
+ * @module
+ */
+
+const NEWLINE = 10;
+
+/**
+ * The prefix written before each line: `2026-11-26T07:55:39.123Z ` (ISO 8601,
+ * UTC, milliseconds, one space), as ASCII bytes.
+ */
+export function timestampPrefix(epochMs: number): Uint8Array {
+  const text = new Date(epochMs).toISOString();
+  const bytes = new Uint8Array(text.length + 1);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  bytes[text.length] = 0x20;
+  return bytes;
+}
+
+/**
+ * Inserts a timestamp prefix at every line start of a stream's blocks. One
+ * instance per stream: it remembers whether the next block starts a line.
+ *
+ * Measured shape: the block is copied once to the tail of a scratch buffer
+ * and the lines are then moved forward into place with `copyWithin` (no
+ * allocation per line); about twice as fast as `set(subarray())` per line.
+ */
+export class LineStamper {
+  #scratch = new Uint8Array(0);
+  /** Offsets just after each inner newline of the current block. */
+  #starts = new Int32Array(1024);
+  /** The next byte starts a line (true at the start of a stream). */
+  atLineStart = true;
+
+  /**
+   * Returns `block` with `prefix` inserted at every line start. Every line of
+   * one block gets the same prefix: they were all read at the same instant.
+   * The result is a view of an internal buffer, valid until the next call.
+   */
+  stamp(block: Uint8Array, prefix: Uint8Array): Uint8Array {
+    const length = block.length;
+    if (length === 0) return block;
+    // Pass 1: where lines start inside the block (after a newline that is not the last byte).
+    let count = 0;
+    let at = block.indexOf(NEWLINE);
+    while (at !== -1 && at < length - 1) {
+      if (count === this.#starts.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(this.#starts);
+        this.#starts = grown;
+      }
+      this.#starts[count++] = at + 1;
+      at = block.indexOf(NEWLINE, at + 1);
+    }
+    const size = length + (count + (this.atLineStart ? 1 : 0)) * prefix.length;
+    if (this.#scratch.length < size) {
+      this.#scratch = new Uint8Array(Math.max(size, this.#scratch.length * 2, 4096));
+    }
+    // Pass 2: the output never overtakes the input (the offset is exactly the
+    // prefixes still to insert), so moving lines forward in place is safe.
+    const out = this.#scratch;
+    const offset = size - length;
+    out.set(block, offset);
+    let w = 0;
+    let r = 0;
+    if (this.atLineStart) {
+      out.set(prefix, 0);
+      w = prefix.length;
+    }
+    for (let i = 0; i <= count; i++) {
+      const end = i < count ? this.#starts[i] ?? length : length;
+      out.copyWithin(w, offset + r, offset + end);
+      w += end - r;
+      r = end;
+      if (i < count) {
+        out.set(prefix, w);
+        w += prefix.length;
+      }
+    }
+    this.atLineStart = block[length - 1] === NEWLINE;
+    return out.subarray(0, w);
+  }
+}
