@@ -1,0 +1,188 @@
+/**
+ * HTTP plumbing for the control API handler: how errors become responses,
+ * and how request bodies and query parameters are read and checked. Kept out
+ * of `handler.ts` so the routes stay one screen of "parse, call, serialize".
+ *
+ * @module
+ */
+
+import { type ErrorBody, type ErrorCode, TaskmasterError } from "./protocol.ts";
+
+/** The HTTP status each error code travels with. Exhaustive on purpose. */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  BAD_NAME: 404,
+  NO_FILE: 404,
+  BAD_SIGNAL: 400,
+  BAD_ARGUMENTS: 400,
+  BAD_REQUEST: 400,
+  ALREADY_STARTED: 409,
+  NOT_RUNNING: 409,
+  BAD_CONFIG: 422,
+  SHUTTING_DOWN: 503,
+  SPAWN_ERROR: 500,
+  ABNORMAL_TERMINATION: 500,
+  INTERNAL: 500,
+};
+
+/** Largest JSON body accepted (the biggest real one is a list of names). */
+export const MAX_JSON_BODY = 64 * 1024;
+/** Largest stdin chunk accepted in one request (`attach` sends keystrokes). */
+export const MAX_STDIN_BODY = 1024 * 1024;
+/** Upper bound for `?lines=`; a bigger tail is a mistake, not a request. */
+export const MAX_LINES = 1_000_000;
+/** `?lines=` when the caller leaves it out, as tail(1). */
+export const DEFAULT_LINES = 10;
+
+/**
+ * A request the handler refuses before reaching the port: wrong shape, too
+ * big, unknown route. Carries its own status because 404/405/413 are not
+ * implied by the code alone.
+ */
+export class HttpError extends TaskmasterError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    status: number,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+    code: ErrorCode = "BAD_REQUEST",
+  ) {
+    super(code, message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/** `{ "error": { code, message } }` with the given status. */
+export function errorResponse(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): Response {
+  const body: ErrorBody = { error: { code, message } };
+  return Response.json(body, { status, headers });
+}
+
+/**
+ * Recognizes a TaskmasterError by shape, not only by class: another module
+ * may define its own subclass tree, or a second copy of protocol.ts may be
+ * loaded; the code is what matters on the wire.
+ */
+export function asTaskmasterError(error: unknown): TaskmasterError | null {
+  if (error instanceof TaskmasterError) return error;
+  if (error instanceof Error && "code" in error && typeof error.code === "string") {
+    const code = error.code as ErrorCode;
+    if (code in STATUS_BY_CODE) return new TaskmasterError(code, error.message);
+  }
+  return null;
+}
+
+/** The response for anything a route threw; null means "a bug" (caller logs it). */
+export function responseForError(error: unknown): Response | null {
+  if (error instanceof HttpError) {
+    return errorResponse(error.status, error.code, error.message, error.headers);
+  }
+  const known = asTaskmasterError(error);
+  if (known === null) return null;
+  return errorResponse(STATUS_BY_CODE[known.code], known.code, known.message);
+}
+
+/** Reads the whole body, refusing (413) more than `limit` bytes. */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    throw new HttpError(413, `request body too large (${declared} bytes, the limit is ${limit})`);
+  }
+  if (request.body === null) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of request.body) {
+    total += chunk.byteLength;
+    // A chunked body has no content-length: count as we go.
+    if (total > limit) {
+      throw new HttpError(413, `request body too large (more than ${limit} bytes)`);
+    }
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/**
+ * Reads a JSON object body whose keys are all in `allowed`. Unknown keys are
+ * refused so that a typo (`{"name": "web"}`) fails loudly instead of acting
+ * on a default. The content type is not checked: `curl -d` sends a form type.
+ */
+export async function readJsonObject(
+  request: Request,
+  allowed: readonly string[],
+): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, MAX_JSON_BODY);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "request body must be a JSON object");
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!allowed.includes(key)) {
+      throw new HttpError(
+        400,
+        `unknown field "${key}" in request body (expected ${allowed.join(", ")})`,
+      );
+    }
+  }
+  return record;
+}
+
+/** `names` must be a non-empty array of non-empty strings. */
+export function namesField(record: Record<string, unknown>): string[] {
+  const names = record["names"];
+  if (
+    !Array.isArray(names) || names.length === 0 ||
+    !names.every((n): n is string => typeof n === "string" && n !== "")
+  ) {
+    throw new HttpError(
+      400,
+      'field "names" must be a non-empty array of process names (or ["all"])',
+    );
+  }
+  return names;
+}
+
+/** `signal` is a name (`HUP`, `SIGHUP`) or a positive integer. */
+export function signalField(record: Record<string, unknown>): string {
+  const signal = record["signal"];
+  if (typeof signal === "string" && signal !== "") return signal;
+  if (typeof signal === "number" && Number.isInteger(signal) && signal > 0) return String(signal);
+  throw new HttpError(400, 'field "signal" must be a signal name ("HUP") or number');
+}
+
+/** `?names=a,b&names=c` → `["a","b","c"]`; absent or empty → undefined (all). */
+export function namesQuery(values: readonly string[] | undefined): string[] | undefined {
+  const names = (values ?? []).flatMap((v) => v.split(",")).filter((n) => n !== "");
+  return names.length === 0 ? undefined : names;
+}
+
+/** `?lines=N`: a decimal integer from 0 to {@link MAX_LINES}. */
+export function linesQuery(value: string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_LINES;
+  const lines = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(lines <= MAX_LINES)) {
+    throw new HttpError(
+      400,
+      `query "lines" must be an integer from 0 to ${MAX_LINES}, got "${value}"`,
+    );
+  }
+  return lines;
+}

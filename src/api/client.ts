@@ -1,0 +1,306 @@
+/**
+ * {@link SupervisorPort} over the control API's unix socket, for
+ * `taskmaster ctl` and the remote shell. Server errors come back as the same
+ * {@link TaskmasterError} (code and message) the supervisor threw; a daemon
+ * that cannot be reached is an {@link UnreachableError}.
+ *
+ * `ctl status` is timed against supervisorctl, so this module imports only
+ * protocol.ts: no hono, zod, yaml or logtape on the client's path.
+ *
+ * @module
+ */
+
+import type {
+  ActionResult,
+  ErrorCode,
+  ProcessInfo,
+  ReloadReport,
+  StateChange,
+  StreamName,
+  SupervisorPort,
+} from "./protocol.ts";
+import { TaskmasterError } from "./protocol.ts";
+
+/** The daemon is not there: no socket, nothing listening, or it hung up. */
+export class UnreachableError extends Error {
+  /** The socket the client tried. */
+  readonly socketPath: string;
+  /** True when a connection was made and then lost (the daemon exited mid-call). */
+  readonly afterConnect: boolean;
+  constructor(socketPath: string, reason: string, afterConnect = false) {
+    super(`cannot reach taskmaster at ${socketPath}: ${reason} (is it running?)`);
+    this.name = "UnreachableError";
+    this.socketPath = socketPath;
+    this.afterConnect = afterConnect;
+  }
+}
+
+/** A {@link SupervisorPort} talking to a daemon; close() it when done. */
+export type ControlClient = SupervisorPort & { close(): void; [Symbol.dispose](): void };
+
+/**
+ * A client for the daemon listening on `socketPath`. Nothing is connected
+ * until the first call, so this never throws; calls reject with
+ * UnreachableError when the daemon is not there.
+ */
+export function connectClient(socketPath: string): ControlClient {
+  return new SocketClient(socketPath);
+}
+
+type Json = Record<string, unknown> | unknown[];
+
+interface CallInit {
+  readonly method?: "GET" | "POST";
+  readonly json?: Json;
+  readonly bytes?: Uint8Array;
+  readonly signal?: AbortSignal;
+}
+
+class SocketClient implements SupervisorPort {
+  readonly #path: string;
+  readonly #http: Deno.HttpClient;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.#http = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#http.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async status(names?: readonly string[]): Promise<ProcessInfo[]> {
+    const query = names === undefined || names.length === 0
+      ? ""
+      : `?names=${names.map(encodeURIComponent).join(",")}`;
+    return await this.#json<ProcessInfo[]>(`/v1/processes${query}`);
+  }
+
+  async start(names: readonly string[]): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/start", { method: "POST", json: { names } });
+  }
+
+  async stop(names: readonly string[]): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/stop", { method: "POST", json: { names } });
+  }
+
+  async restart(names: readonly string[]): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/restart", { method: "POST", json: { names } });
+  }
+
+  async signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/signal", {
+      method: "POST",
+      json: { signal, names },
+    });
+  }
+
+  async clear(names: readonly string[]): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/clear", { method: "POST", json: { names } });
+  }
+
+  async reload(): Promise<ReloadReport> {
+    return await this.#json<ReloadReport>("/v1/reload", { method: "POST" });
+  }
+
+  async shutdown(): Promise<void> {
+    try {
+      await this.#json("/v1/shutdown", { method: "POST" });
+    } catch (error) {
+      // The daemon may exit before its answer is out: a hang-up after the
+      // request was sent means the shutdown happened. Failing to connect
+      // at all is still an error.
+      if (!(error instanceof UnreachableError && error.afterConnect)) throw error;
+    }
+  }
+
+  async daemonPid(): Promise<number> {
+    return (await this.#json<{ pid: number }>("/v1/daemon")).pid;
+  }
+
+  async version(): Promise<string> {
+    return (await this.#json<{ version: string }>("/v1/daemon")).version;
+  }
+
+  async tail(name: string, stream: StreamName, lines: number): Promise<string> {
+    const response = await this.#call(`${processPath(name)}/${stream}?lines=${lines}`);
+    return await this.#read(() => response.text());
+  }
+
+  async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    const response = await this.#open(`${processPath(name)}/${stream}/follow`, signal);
+    if (response === null) return;
+    try {
+      for await (const chunk of response.body ?? emptyBody()) yield chunk;
+    } catch (error) {
+      if (!signal.aborted) throw this.#unreachable(error);
+    }
+  }
+
+  async logTail(lines: number): Promise<string> {
+    const response = await this.#call(`/v1/log?lines=${lines}`);
+    return await this.#read(() => response.text());
+  }
+
+  async *logFollow(signal: AbortSignal): AsyncIterable<string> {
+    for await (const data of this.#sse("/v1/log/follow", "log", signal)) yield data as string;
+  }
+
+  async *events(signal: AbortSignal): AsyncIterable<StateChange> {
+    for await (const data of this.#sse("/v1/events", "state", signal)) yield data as StateChange;
+  }
+
+  async sendStdin(name: string, data: Uint8Array): Promise<void> {
+    await this.#json(`${processPath(name)}/stdin`, { method: "POST", bytes: data });
+  }
+
+  /** Data of each `kind` event of an SSE stream; `error` events throw. */
+  async *#sse(path: string, kind: string, signal: AbortSignal): AsyncGenerator<unknown> {
+    const response = await this.#open(path, signal);
+    if (response === null) return;
+    try {
+      for await (const event of parseSse(response.body ?? emptyBody())) {
+        const data: unknown = JSON.parse(event.data);
+        if (event.event === kind) yield data;
+        else if (event.event === "error") throw toTaskmasterError(data, 200);
+      }
+    } catch (error) {
+      if (error instanceof TaskmasterError) throw error;
+      if (!signal.aborted) throw this.#unreachable(error);
+    }
+  }
+
+  /** Opens a stream; null when the signal aborted first. */
+  async #open(path: string, signal: AbortSignal): Promise<Response | null> {
+    try {
+      return await this.#call(path, { signal });
+    } catch (error) {
+      if (signal.aborted) return null;
+      throw error;
+    }
+  }
+
+  async #json<T>(path: string, init: CallInit = {}): Promise<T> {
+    const response = await this.#call(path, init);
+    return await this.#read(() => response.json() as Promise<T>);
+  }
+
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      throw this.#unreachable(error, true);
+    }
+  }
+
+  /** One request; a non-2xx answer becomes the TaskmasterError it carries. */
+  async #call(path: string, init: CallInit = {}): Promise<Response> {
+    if (this.#closed) throw new TaskmasterError("BAD_ARGUMENTS", "the client is closed");
+    const headers: Record<string, string> = {};
+    let body: BodyInit | undefined;
+    if (init.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(init.json);
+    } else if (init.bytes !== undefined) {
+      headers["content-type"] = "application/octet-stream";
+      body = init.bytes as Uint8Array<ArrayBuffer>;
+    }
+    let response: Response;
+    try {
+      response = await fetch(`http://localhost${path}`, {
+        method: init.method ?? "GET",
+        headers,
+        body,
+        signal: init.signal,
+        client: this.#http,
+      });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw this.#unreachable(error);
+    }
+    if (response.ok) return response;
+    const text = await response.text().catch(() => "");
+    let payload: unknown = null;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = null;
+    }
+    throw toTaskmasterError(
+      (payload as { error?: unknown } | null)?.error ?? { message: text.slice(0, 200) },
+      response.status,
+    );
+  }
+
+  #unreachable(error: unknown, afterConnect?: boolean): UnreachableError {
+    const reason = describeFailure(error);
+    return new UnreachableError(this.#path, reason.text, afterConnect ?? reason.afterConnect);
+  }
+}
+
+/**
+ * A short reason from fetch's layered error, e.g. "error sending request for
+ * url (…): client error (Connect): Connection refused (os error 111)" →
+ * "connection refused".
+ */
+function describeFailure(error: unknown): { text: string; afterConnect: boolean } {
+  let message = "";
+  for (let e: unknown = error; e instanceof Error; e = e.cause) message = e.message;
+  const connect = /\(Connect\): (.*)$/.exec(message);
+  const text = (connect?.[1] ?? message.replace(/^.*\): /, ""))
+    .replace(/ \(os error \d+\)$/, "");
+  return {
+    text: text === "" ? "connection failed" : text[0]!.toLowerCase() + text.slice(1),
+    afterConnect: connect === null,
+  };
+}
+
+function toTaskmasterError(body: unknown, status: number): TaskmasterError {
+  const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
+  return new TaskmasterError(
+    typeof code === "string" ? code as ErrorCode : "INTERNAL",
+    typeof message === "string" && message !== "" ? message : `HTTP ${status} from taskmaster`,
+  );
+}
+
+function processPath(name: string): string {
+  return `/v1/processes/${encodeURIComponent(name)}`;
+}
+
+function emptyBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (c) => c.close() });
+}
+
+/** Server-Sent Events as the server writes them (`\n` line ends, one data line). */
+async function* parseSse(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<{ event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true }).replaceAll("\r\n", "\n");
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = "message";
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue; // comment: prelude, keep-alive
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") event = value;
+        else if (field === "data") data.push(value);
+      }
+      if (data.length > 0) yield { event, data: data.join("\n") };
+    }
+  }
+}

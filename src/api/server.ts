@@ -1,0 +1,194 @@
+/**
+ * Serves the control API (handler.ts) on a unix socket that only its owner
+ * can use. Before listening it makes sure it replaces nothing it should not:
+ * a socket left by a crashed daemon is removed, a live one is refused, and
+ * anything that is not a socket is never deleted.
+ *
+ * @module
+ */
+
+import { type SupervisorPort, TaskmasterError } from "./protocol.ts";
+import { type AppOptions, createApp } from "./handler.ts";
+
+/** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+/** How long a socket that accepted the probe's connection has to answer. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** A running control API server. */
+export interface ControlServer {
+  /** The socket file it listens on. */
+  readonly path: string;
+  /**
+   * Stops accepting, ends every open stream, waits for in-flight requests to
+   * be answered, and removes the socket file. Idempotent. An in-flight
+   * `shutdown` request is waited for too: do not await close() from inside
+   * the port's shutdown().
+   */
+  close(): Promise<void>;
+}
+
+/** Options for {@link serveControlApi}. */
+export interface ServeOptions {
+  /** The socket file to create (at most 107 bytes). */
+  readonly path: string;
+  /** Interval of SSE keep-alive comments. @default 15000 */
+  readonly heartbeatMs?: number;
+  /** Told about errors that are bugs (they answer 500 INTERNAL). */
+  readonly onInternalError?: AppOptions["onInternalError"];
+}
+
+/**
+ * Listens on `options.path` and serves `port` there. Rejects with a
+ * TaskmasterError (`BAD_ARGUMENTS`) when the path is too long, is used by a
+ * live server, is not a socket, or cannot be bound.
+ */
+export async function serveControlApi(
+  port: SupervisorPort,
+  options: ServeOptions,
+): Promise<ControlServer> {
+  const { path } = options;
+  const bytes = new TextEncoder().encode(path).byteLength;
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new TaskmasterError(
+      "BAD_ARGUMENTS",
+      `socket path too long (${bytes} bytes, the limit is ${MAX_SOCKET_PATH_BYTES}): ${path}`,
+    );
+  }
+  await clearStaleSocket(path);
+
+  const abort = new AbortController();
+  const app = createApp(port, {
+    signal: abort.signal,
+    heartbeatMs: options.heartbeatMs,
+    onInternalError: options.onInternalError,
+  });
+  let server: Deno.HttpServer<Deno.UnixAddr>;
+  // Deno creates the socket with mode 0777 & ~umask: with umask 0177 it is
+  // 0600 from its first instant, so no one else can connect in between. The
+  // bind is synchronous and no other JS runs before the umask is restored.
+  const previousUmask = Deno.umask(0o177);
+  try {
+    server = Deno.serve({
+      path,
+      signal: abort.signal,
+      onListen: () => {}, // the default prints "Listening on …" to stdout
+      onError: (error) => {
+        options.onInternalError?.(error);
+        return Response.json({ error: { code: "INTERNAL", message: "internal error" } }, {
+          status: 500,
+        });
+      },
+    }, app.fetch);
+  } catch (error) {
+    throw bindError(path, error);
+  } finally {
+    Deno.umask(previousUmask);
+  }
+  // Belt and braces: a umask that did not apply (another platform) is fixed here.
+  await Deno.chmod(path, 0o600);
+  const inode = (await Deno.lstat(path)).ino;
+
+  let closing: Promise<void> | null = null;
+  return {
+    path,
+    close() {
+      closing ??= (async () => {
+        abort.abort();
+        await server.finished;
+        await removeIfOurs(path, inode);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Deno removes the socket on close; this covers a crash-free path it missed. */
+async function removeIfOurs(path: string, inode: number | null): Promise<void> {
+  try {
+    const info = await Deno.lstat(path);
+    // Another daemon may have taken the path over since: leave its socket.
+    if (info.isSocket && info.ino === inode) await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+function bindError(path: string, error: unknown): TaskmasterError {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new TaskmasterError("BAD_ARGUMENTS", `socket ${path} is in use`);
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new TaskmasterError("BAD_ARGUMENTS", `cannot listen on socket ${path}: ${reason}`);
+}
+
+/**
+ * Makes `path` free to bind, or throws: nothing there → fine; a socket no
+ * one listens on (connection refused) → left by a dead daemon, removed; a
+ * socket that accepts → in use, refused with the owner's pid when it is a
+ * taskmaster; anything else → refused and left alone.
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new TaskmasterError(
+      "BAD_ARGUMENTS",
+      `cannot use socket path ${path}: ${(error as Error).message}`,
+    );
+  }
+  if (!info.isSocket) {
+    throw new TaskmasterError(
+      "BAD_ARGUMENTS",
+      `${path} exists and is not a socket; refusing to replace it (remove it or choose another --socket)`,
+    );
+  }
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return; // gone since the lstat
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      await Deno.remove(path).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      return;
+    }
+    // EACCES and the like: cannot tell whether it is live, so keep it.
+    throw new TaskmasterError(
+      "BAD_ARGUMENTS",
+      `socket ${path} exists and cannot be probed (${
+        (error as Error).message
+      }); refusing to replace it`,
+    );
+  }
+  conn.close();
+  const pid = await probeTaskmasterPid(path);
+  throw new TaskmasterError(
+    "BAD_ARGUMENTS",
+    pid === null
+      ? `socket ${path} is in use by another program`
+      : `socket ${path} is in use by taskmaster pid ${pid}`,
+  );
+}
+
+/** Asks a live socket `GET /v1/daemon`; the pid, or null if it is not taskmaster. */
+async function probeTaskmasterPid(path: string): Promise<number | null> {
+  const client = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), PROBE_TIMEOUT_MS);
+  try {
+    const response = await fetch("http://localhost/v1/daemon", { client, signal: abort.signal });
+    const body: unknown = await response.json().catch(() => null);
+    if (!response.ok || typeof body !== "object" || body === null) return null;
+    const pid = (body as { pid?: unknown }).pid;
+    return typeof pid === "number" ? pid : null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+    client.close();
+  }
+}

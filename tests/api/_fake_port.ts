@@ -1,0 +1,291 @@
+/**
+ * A scripted SupervisorPort for API tests: fixed processes `web:0`, `web:1`
+ * (program `web`) and `db`, calls recorded in order, caller mistakes thrown
+ * as TaskmasterErrors the way the real supervisor throws them, and live
+ * streams fed by the test through push helpers.
+ *
+ * @module
+ */
+
+import {
+  type ActionResult,
+  type ProcessInfo,
+  type ProcessState,
+  type ReloadReport,
+  type StateChange,
+  type StreamName,
+  type SupervisorPort,
+  TaskmasterError,
+} from "../../src/api/protocol.ts";
+
+/** One recorded port call. */
+export interface Call {
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+/** A live feed: pushes go to every open iterator; counts open/closed ones. */
+class Feed<T> {
+  readonly #waiters = new Set<(item: T) => void>();
+  opened = 0;
+  closed = 0;
+
+  push(item: T): void {
+    for (const waiter of this.#waiters) waiter(item);
+  }
+
+  get open(): number {
+    return this.opened - this.closed;
+  }
+
+  async *iterate(signal: AbortSignal): AsyncGenerator<T> {
+    this.opened++;
+    const queue: T[] = [];
+    let wake: (() => void) | null = null;
+    const waiter = (item: T) => {
+      queue.push(item);
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.#waiters.add(waiter);
+    signal.addEventListener("abort", onAbort);
+    try {
+      while (!signal.aborted) {
+        const item = queue.shift();
+        if (item !== undefined) {
+          yield item;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      this.#waiters.delete(waiter);
+      signal.removeEventListener("abort", onAbort);
+      this.closed++;
+    }
+  }
+}
+
+function info(name: string, program: string, index: number, state: ProcessState): ProcessInfo {
+  const running = state === "RUNNING";
+  return {
+    name,
+    program,
+    index,
+    state,
+    pid: running ? 1000 + index : null,
+    exitcode: null,
+    signal: null,
+    uptime: running ? 5 : null,
+    spawnerr: null,
+    description: running ? `pid ${1000 + index}, uptime 0:00:05` : "Not started",
+    startedAt: running ? 1_700_000_000_000 : null,
+    stoppedAt: null,
+    stdout: `/tmp/${name}.out`,
+    stderr: program === "db" ? null : `/tmp/${name}.err`,
+  };
+}
+
+/** The fake. Mutable fields let a test script failures. */
+export class FakePort implements SupervisorPort {
+  readonly calls: Call[] = [];
+  readonly outputFeed = new Feed<Uint8Array>();
+  readonly logFeed = new Feed<string>();
+  readonly eventFeed = new Feed<StateChange>();
+  /** Thrown by the next call of any method when set (then cleared). */
+  failNext: Error | null = null;
+  /** Delay of start/stop, to keep requests in flight. */
+  actionDelayMs = 0;
+  shuttingDown = false;
+  readonly states = new Map<string, ProcessState>([
+    ["web:0", "RUNNING"],
+    ["web:1", "RUNNING"],
+    ["db", "STOPPED"],
+  ]);
+  reloadReport: ReloadReport = {
+    added: ["new"],
+    changed: [],
+    updated: ["web"],
+    removed: [],
+    unchanged: ["db"],
+  };
+  readonly stdin: Uint8Array[] = [];
+
+  #record(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    const fail = this.failNext;
+    if (fail !== null) {
+      this.failNext = null;
+      throw fail;
+    }
+    if (this.shuttingDown) {
+      throw new TaskmasterError("SHUTTING_DOWN", "taskmaster is shutting down");
+    }
+  }
+
+  /** Instance names for program, instance or `all`; BAD_NAME otherwise. */
+  resolve(names: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const name of names) {
+      const matched = [...this.states.keys()].filter((n) =>
+        name === "all" || n === name || n.split(":")[0] === name
+      );
+      if (matched.length === 0) throw new TaskmasterError("BAD_NAME", `no such process: ${name}`);
+      for (const m of matched) if (!out.includes(m)) out.push(m);
+    }
+    return out;
+  }
+
+  #one(name: string): string {
+    const [only, ...more] = this.resolve([name]);
+    if (only === undefined || more.length > 0) {
+      throw new TaskmasterError("BAD_NAME", `not a single process: ${name}`);
+    }
+    return only;
+  }
+
+  #info(name: string): ProcessInfo {
+    const [program = name, index = "0"] = name.split(":");
+    return info(name, program, Number(index), this.states.get(name) ?? "UNKNOWN");
+  }
+
+  async #act(
+    names: readonly string[],
+    act: (name: string) => ActionResult,
+  ): Promise<ActionResult[]> {
+    const targets = this.resolve(names);
+    if (this.actionDelayMs > 0) await new Promise((r) => setTimeout(r, this.actionDelayMs));
+    return targets.map(act);
+  }
+
+  status(names?: readonly string[]): Promise<ProcessInfo[]> {
+    this.#record("status", names);
+    const targets = names === undefined ? [...this.states.keys()] : this.resolve(names);
+    return Promise.resolve(targets.map((n) => this.#info(n)));
+  }
+
+  start(names: readonly string[]): Promise<ActionResult[]> {
+    this.#record("start", names);
+    return this.#act(names, (name) => {
+      if (this.states.get(name) === "RUNNING") {
+        return { name, ok: false, error: { code: "ALREADY_STARTED", message: "already started" } };
+      }
+      this.states.set(name, "RUNNING");
+      return { name, ok: true };
+    });
+  }
+
+  stop(names: readonly string[]): Promise<ActionResult[]> {
+    this.#record("stop", names);
+    return this.#act(names, (name) => {
+      if (this.states.get(name) !== "RUNNING") {
+        return { name, ok: false, error: { code: "NOT_RUNNING", message: "not running" } };
+      }
+      this.states.set(name, "STOPPED");
+      return { name, ok: true };
+    });
+  }
+
+  restart(names: readonly string[]): Promise<ActionResult[]> {
+    this.#record("restart", names);
+    return this.#act(names, (name) => {
+      this.states.set(name, "RUNNING");
+      return { name, ok: true };
+    });
+  }
+
+  signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
+    this.#record("signal", signal, names);
+    if (!/^(SIG)?[A-Z0-9]+$/.test(signal)) {
+      return Promise.reject(new TaskmasterError("BAD_SIGNAL", `bad signal name: ${signal}`));
+    }
+    return this.#act(names, (name) => ({ name, ok: true }));
+  }
+
+  clear(names: readonly string[]): Promise<ActionResult[]> {
+    this.#record("clear", names);
+    return this.#act(names, (name) => ({ name, ok: true }));
+  }
+
+  reload(): Promise<ReloadReport> {
+    this.#record("reload");
+    return Promise.resolve(this.reloadReport);
+  }
+
+  shutdown(): Promise<void> {
+    this.#record("shutdown");
+    this.shuttingDown = true;
+    return Promise.resolve();
+  }
+
+  daemonPid(): Promise<number> {
+    this.#record("daemonPid");
+    return Promise.resolve(4242);
+  }
+
+  version(): Promise<string> {
+    this.#record("version");
+    return Promise.resolve("0.1.0-test");
+  }
+
+  tail(name: string, stream: StreamName, lines: number): Promise<string> {
+    this.#record("tail", name, stream, lines);
+    const one = this.#one(name);
+    if (this.#info(one)[stream] === null) {
+      throw new TaskmasterError("NO_FILE", `${one} has no ${stream} file`);
+    }
+    return Promise.resolve(
+      Array.from({ length: lines }, (_, i) => `${one} ${stream} line ${i + 1} é\n`).join(""),
+    );
+  }
+
+  async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    this.#record("follow", name, stream);
+    const one = this.#one(name);
+    if (this.#info(one)[stream] === null) {
+      throw new TaskmasterError("NO_FILE", `${one} has no ${stream} file`);
+    }
+    yield* this.outputFeed.iterate(signal);
+  }
+
+  logTail(lines: number): Promise<string> {
+    this.#record("logTail", lines);
+    return Promise.resolve(Array.from({ length: lines }, (_, i) => `log ${i + 1}\n`).join(""));
+  }
+
+  async *logFollow(signal: AbortSignal): AsyncIterable<string> {
+    this.#record("logFollow");
+    yield* this.logFeed.iterate(signal);
+  }
+
+  sendStdin(name: string, data: Uint8Array): Promise<void> {
+    this.#record("sendStdin", name, data);
+    const one = this.#one(name);
+    if (this.states.get(one) !== "RUNNING") {
+      throw new TaskmasterError("NOT_RUNNING", `${one} is not running`);
+    }
+    this.stdin.push(data);
+    return Promise.resolve();
+  }
+
+  async *events(signal: AbortSignal): AsyncIterable<StateChange> {
+    this.#record("events");
+    yield* this.eventFeed.iterate(signal);
+  }
+}
+
+/** Polls `condition` every 5 ms until true, or throws after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 3000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
