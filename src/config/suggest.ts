@@ -5,10 +5,11 @@
  */
 
 /**
- * supervisord's option names that taskmaster spells differently, so that a config ported
- * from `supervisord.conf` gets pointed at the right key even though the edit distance is large.
+ * Names other tools use for taskmaster's keys (mostly supervisord's, plus a few from
+ * systemd/docker habits), so a ported config gets pointed at the right key even though
+ * the edit distance is large.
  */
-export const SUPERVISORD_NAMES: Readonly<Record<string, string>> = {
+export const ALIASES: Readonly<Record<string, string>> = {
   command: "cmd",
   startsecs: "starttime",
   stopwaitsecs: "stoptime",
@@ -20,6 +21,10 @@ export const SUPERVISORD_NAMES: Readonly<Record<string, string>> = {
   stderr_logfile_maxbytes: "stderr_maxbytes",
   stdout_logfile_backups: "stdout_backups",
   stderr_logfile_backups: "stderr_backups",
+  cwd: "workingdir",
+  workdir: "workingdir",
+  working_dir: "workingdir",
+  instances: "numprocs",
   program: "programs",
   supervisord: "taskmaster",
 };
@@ -50,23 +55,30 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known word closest to `word`, or undefined when nothing is close enough.
- * Case is ignored; a supervisord name maps to its taskmaster name; otherwise the distance
+ * Case is ignored; a known alias maps to its taskmaster name; otherwise the distance
  * must be at most 2 (at most 1 for words of 4 letters or fewer, so `env` does not suggest `cmd`).
  */
 export function suggest(word: string, known: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
-  const renamed = SUPERVISORD_NAMES[lower];
+  const renamed = ALIASES[lower];
   if (renamed !== undefined && known.includes(renamed)) return renamed;
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = editDistance(lower, candidate.toLowerCase());
+  let bestLength = 0;
+  // A misspelt alias ("comand") counts as close to what it is called here.
+  const candidates: [spelling: string, answer: string][] = known.map((k) => [k, k]);
+  for (const [old, now] of Object.entries(ALIASES)) {
+    if (known.includes(now)) candidates.push([old, now]);
+  }
+  for (const [spelling, answer] of candidates) {
+    const d = editDistance(lower, spelling.toLowerCase());
     if (d < bestDistance) {
-      best = candidate;
+      best = answer;
       bestDistance = d;
+      bestLength = spelling.length;
     }
   }
-  const limit = Math.min(word.length, best?.length ?? 0) <= 4 ? 1 : 2;
+  const limit = Math.min(word.length, bestLength) <= 4 ? 1 : 2;
   return bestDistance <= limit ? best : undefined;
 }
 
