@@ -7,14 +7,21 @@
  * @module
  */
 
+/** What {@link ByteSource.read} returns. */
+export interface ReadResult {
+  readonly chunk: Uint8Array | null;
+  readonly done: boolean;
+}
+
 /** Reads bytes into caller-provided memory. */
 export interface ByteSource {
   /**
-   * Reads at least one byte into `view` and returns the filled part (for a
-   * BYOB read, a view of the transferred buffer: use its `.buffer` from now
-   * on), or null at EOF. Rejects if the stream errors.
+   * Reads into `view`. A BYOB read transfers the buffer: the result's `chunk`
+   * is a view of the transferred buffer (use its `.buffer` from now on); at
+   * EOF it is empty (`done`). After a cancel the buffer is gone: `chunk` is
+   * null. Rejects if the stream errors.
    */
-  read(view: Uint8Array<ArrayBuffer>): Promise<Uint8Array | null>;
+  read(view: Uint8Array<ArrayBuffer>): Promise<ReadResult>;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */
@@ -36,8 +43,7 @@ function byobSource(reader: ReadableStreamBYOBReader): ByteSource {
   return {
     async read(view) {
       const { value, done } = await reader.read(view);
-      if (done || value === undefined) return null;
-      return value;
+      return { chunk: value ?? null, done: done || value === undefined };
     },
     cancel: () => reader.cancel().catch(() => {}),
     release: () => reader.releaseLock(),
@@ -50,13 +56,13 @@ function copyingSource(reader: ReadableStreamDefaultReader<Uint8Array>): ByteSou
     async read(view) {
       while (pending === null || pending.length === 0) {
         const { value, done } = await reader.read();
-        if (done) return null;
+        if (done) return { chunk: view.subarray(0, 0), done: true };
         pending = value;
       }
       const n = Math.min(view.length, pending.length);
       view.set(pending.subarray(0, n));
       pending = pending.subarray(n);
-      return view.subarray(0, n);
+      return { chunk: view.subarray(0, n), done: false };
     },
     cancel: () => reader.cancel().catch(() => {}),
     release: () => reader.releaseLock(),

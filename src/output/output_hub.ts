@@ -188,10 +188,20 @@ export class OutputHub {
       let buffer = new ArrayBuffer(MIN_BUFFER);
       let carry = 0; // bytes of a partial line held at the front of buffer
       let smallReads = 0;
+      let held: Uint8Array | null = null;
       for (;;) {
-        const chunk = await source.read(new Uint8Array(buffer, carry, buffer.byteLength - carry));
-        if (chunk === null) break;
+        // A cancelled BYOB read loses the buffer, so close() would lose the held
+        // partial line: keep a copy of it (usually a few dozen bytes) across the read.
+        held = carry > 0 ? new Uint8Array(buffer, 0, carry).slice() : null;
+        const { chunk, done } = await source.read(
+          new Uint8Array(buffer, carry, buffer.byteLength - carry),
+        );
+        if (chunk === null) break; // cancelled: `held` has the partial line
         buffer = chunk.buffer as ArrayBuffer; // a BYOB read transfers the buffer
+        if (done) {
+          held = carry > 0 ? new Uint8Array(buffer, 0, carry) : null;
+          break;
+        }
         const n = chunk.length;
         const listeners = this.#listeners.get(key);
         if (listeners !== undefined) this.#publish(listeners, chunk);
@@ -226,9 +236,9 @@ export class OutputHub {
           smallReads = 0;
         }
       }
-      if (file !== null && carry > 0) {
+      if (file !== null && held !== null) {
         // The last line had no newline: it is written as is (byte-exact capture).
-        const pending = write(file, stamper, new Uint8Array(buffer, 0, carry));
+        const pending = write(file, stamper, held);
         if (pending !== undefined) await pending;
       }
     } finally {
