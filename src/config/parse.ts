@@ -77,8 +77,10 @@ export function parseYaml(text: string): ParsedYaml {
     // a config file must still never crash the daemon.
     return { root: null, errors: [{ message: String(err), pos: null }] };
   }
-  if (doc.errors.length > 0) {
-    const errors = doc.errors.map((e) => {
+  // Warnings (an unresolved `!tag`) count as errors: a strict config ignores nothing silently.
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    const errors = problems.map((e) => {
       const at = e.linePos?.[0];
       return {
         message: cleanMessage(e.message),
