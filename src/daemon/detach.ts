@@ -6,6 +6,8 @@
  * @module
  */
 
+import { PERMISSION_FLAGS } from "../permissions.ts";
+
 const encoder = new TextEncoder();
 
 /** The command that re-runs this program: the compiled binary, or `deno run main.ts`. */
@@ -14,15 +16,7 @@ export function selfCommand(): { command: string; args: string[] } {
   if (!/\/deno$/.test(exec)) return { command: exec, args: [] };
   return {
     command: exec,
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "--allow-sys",
-      new URL(Deno.mainModule).pathname,
-    ],
+    args: ["run", ...PERMISSION_FLAGS, new URL(Deno.mainModule).pathname],
   };
 }
 

@@ -7,34 +7,42 @@
 
 /**
  * Whether any live (non-zombie) process is still in group `pgid`.
- * `kill(-pgid, 0)` answers the common case in one syscall; only when it says
- * yes does /proc tell zombies (orphans nobody reaped yet) from the living.
+ * `kill(-pgid, 0)` answers the common case in one syscall. Only when it says
+ * yes do we ask `ps`, to tell zombies (orphans that nobody reaped yet: many
+ * container inits never do) from the living; Deno denies /proc without
+ * --allow-all, and `ps` needs only --allow-run.
  */
-export function groupAlive(pgid: number): boolean {
+export async function groupAlive(pgid: number): Promise<boolean> {
   try {
     Deno.kill(-pgid, 0 as unknown as Deno.Signal);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     return true;
   }
-  return liveMembers(pgid).length > 0;
+  const members = await liveMembers(pgid);
+  return members === null || members.length > 0;
 }
 
-/** Pids of the non-zombie members of group `pgid`, from /proc. */
-export function liveMembers(pgid: number): number[] {
+/** Pids of the non-zombie members of group `pgid`, or null when `ps` cannot tell. */
+export async function liveMembers(pgid: number): Promise<number[] | null> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("ps", {
+      args: ["-e", "-o", "pid=,pgid=,stat="],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+  } catch {
+    return null;
+  }
+  if (!out.success) return null;
   const members: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    } catch {
-      continue; // exited while we looked
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [pid, group, stat] = line.trim().split(/\s+/);
+    if (Number(group) === pgid && stat !== undefined && !stat.startsWith("Z")) {
+      members.push(Number(pid));
     }
-    // Fields after the parenthesised command name: state ppid pgrp …
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(pid);
   }
   return members;
 }

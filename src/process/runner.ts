@@ -54,7 +54,7 @@ export interface RunnerDeps {
 }
 
 /** How often a group whose leader died during a stop is checked for emptiness. */
-const GROUP_POLL_MS = 25;
+const GROUP_POLL_MS = 100;
 
 /** One supervised process instance (`web` or `web:3`). */
 export class ProcessRunner {
@@ -216,18 +216,20 @@ export class ProcessRunner {
       this.#deps.output.relay(`${this.name}:stdout`, child.stdout, targets.stdout),
       this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr),
     );
-    child.status.then((status) => {
+    child.status.then(async (status) => {
       if (this.#child === child) {
         this.#child = null;
         this.#stdin?.close().catch(() => {});
         this.#stdin = null;
       }
+      // Only a stop waits for the rest of the group; other exits move on at once.
+      const rest = this.#snap.state === "STOPPING" && await groupAlive(child.pid);
       this.#enqueue({
         kind: "exited",
         generation,
         code: status.code,
         signal: status.signal,
-        groupAlive: this.#snap.state === "STOPPING" && groupAlive(child.pid),
+        groupAlive: rest,
       });
     });
     this.#enqueue({ kind: "spawned", pid: child.pid });
@@ -253,10 +255,16 @@ export class ProcessRunner {
     const pgid = this.#snap.pgid;
     const generation = this.#snap.generation;
     if (pgid === null) return;
-    this.#groupWatch = setInterval(() => {
+    let checking = false;
+    this.#groupWatch = setInterval(async () => {
       if (this.#snap.state !== "STOPPING" || this.#snap.generation !== generation) {
-        this.#stopGroupWatch();
-      } else if (!groupAlive(pgid)) {
+        return this.#stopGroupWatch();
+      }
+      if (checking) return;
+      checking = true;
+      const alive = await groupAlive(pgid);
+      checking = false;
+      if (!alive && this.#groupWatch !== null) {
         this.#stopGroupWatch();
         this.#enqueue({ kind: "groupGone", generation });
       }

@@ -98,7 +98,18 @@ export interface TransitionResult {
   readonly rejected?: "ALREADY_STARTED" | "NOT_RUNNING";
 }
 
-/** The minimum life of a RUNNING process before an automatic restart is immediate. */
+/** Signals that mean the program crashed by itself, rather than was killed from outside. */
+const CRASH_SIGNALS: ReadonlySet<string> = new Set([
+  "SIGSEGV",
+  "SIGABRT",
+  "SIGBUS",
+  "SIGILL",
+  "SIGFPE",
+  "SIGSYS",
+  "SIGTRAP",
+]);
+
+/** The minimum life of a crashing RUNNING process before its restart is immediate. */
 export const MIN_RESTART_INTERVAL_MS = 1000;
 
 /**
@@ -321,9 +332,11 @@ function exitedFromRunning(
     (cfg.autorestart === "unexpected" && !exit.expected);
   if (!restart) return { next, effects };
   const earliest = (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS;
-  if (now < earliest) {
-    // A process that dies right after starting (starttime 0) would otherwise
+  const crashed = exit.signal === null || CRASH_SIGNALS.has(exit.signal);
+  if (crashed && now < earliest) {
+    // A process that crashes right after starting (starttime 0) would otherwise
     // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
+    // A kill from outside (kill -9) is not a crash loop: it restarts at once.
     return {
       next: { ...next, restartPending: true },
       effects: [...effects, { kind: "schedule", timer: "restart", at: earliest }],

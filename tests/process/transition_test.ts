@@ -302,3 +302,13 @@ Deno.test("transition() ignores exits and timers from an older generation", () =
   );
   assert.equal(staleTimer.next.state, "STARTING");
 });
+
+Deno.test("transition() restarts a young process killed from outside at once", () => {
+  const c = program({ starttime: 0, autorestart: "unexpected" });
+  const snap =
+    run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 9 }, T0]], INITIAL_SNAPSHOT, c)
+      .next;
+  const r = transition(snap, exited(snap.generation, null, "SIGKILL"), c, "web", T0 + 10);
+  assert.equal(r.next.state, "STARTING");
+  assert.ok(r.effects.some((e) => e.kind === "spawn"));
+});

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { TestDaemon } from "../_helpers/daemon.ts";
+import { alive, waitFor } from "../_helpers/wait_for.ts";
+
+Deno.test("a program that stays up starttime seconds becomes RUNNING with a live pid", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  sleeper:
+    cmd: /bin/sleep 1000
+    starttime: 0.3
+`);
+  const p = await d.waitState("sleeper", "RUNNING");
+  assert.ok(p.pid !== null && alive(p.pid));
+  assert.match(p.description, /^pid \d+, uptime \d+:\d\d:\d\d$/);
+});
+
+Deno.test("kill -9 of a RUNNING child is seen at once and it is restarted", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  sleeper:
+    cmd: /bin/sleep 1000
+    starttime: 0.2
+`);
+  const first = await d.waitState("sleeper", "RUNNING");
+  Deno.kill(first.pid!, "SIGKILL");
+  const again = await waitFor(async () => {
+    const p = await d.info("sleeper");
+    return p.pid !== null && p.pid !== first.pid ? p : null;
+  });
+  assert.notEqual(again.pid, first.pid);
+  assert.match(await d.eventLog(), /exited: sleeper \(terminated by SIGKILL; not expected\)/);
+});
+
+Deno.test("kill -9 under autorestart never leaves the program EXITED", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  sleeper:
+    cmd: /bin/sleep 1000
+    starttime: 0.2
+    autorestart: never
+`);
+  const first = await d.waitState("sleeper", "RUNNING");
+  Deno.kill(first.pid!, "SIGKILL");
+  const p = await d.waitState("sleeper", "EXITED");
+  assert.equal(p.pid, null);
+  assert.equal(p.signal, "SIGKILL");
+});
+
+Deno.test("an expected exit is not restarted under autorestart unexpected; always restarts it", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  once:
+    cmd: /bin/sh -c "sleep 0.5; exit 3"
+    starttime: 0.2
+    exitcodes: [0, 3]
+  loop:
+    cmd: /bin/sh -c "sleep 0.5; exit 0"
+    starttime: 0.2
+    autorestart: always
+`);
+  const once = await d.waitState("once", "EXITED");
+  assert.equal(once.exitcode, 3);
+  await waitFor(async () => ((await d.eventLog()).match(/spawned: 'loop'/g) ?? []).length >= 2, {
+    what: "loop to be spawned twice",
+  });
+  assert.equal(((await d.eventLog()).match(/spawned: 'once'/g) ?? []).length, 1);
+});
+
+Deno.test("a command that always fails goes FATAL after exactly 1 + startretries spawns", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  crasher:
+    cmd: /bin/sh -c "exit 1"
+    startretries: 2
+    starttime: 1
+`);
+  const p = await d.waitState("crasher", "FATAL", 20_000);
+  assert.equal(p.exitcode, 1);
+  const log = await d.eventLog();
+  assert.equal((log.match(/spawned: 'crasher'/g) ?? []).length, 3);
+  assert.match(log, /gave up: crasher entered FATAL state, too many start retries too quickly/);
+});
+
+Deno.test("a missing command is a failed start with the reason in status, then FATAL", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  ghost:
+    cmd: /nonexistent/bin --flag
+    startretries: 0
+`);
+  const p = await d.waitState("ghost", "FATAL");
+  assert.equal(p.spawnerr, "can't find command '/nonexistent/bin'");
+  assert.equal(p.description, "can't find command '/nonexistent/bin'");
+});
+
+Deno.test("start of a FATAL program from the shell resets its retries", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  crasher:
+    cmd: /bin/sh -c "exit 1"
+    startretries: 1
+    starttime: 1
+`);
+  await d.waitState("crasher", "FATAL", 20_000);
+  const results = await d.port.start(["crasher"]);
+  assert.equal(results[0]?.ok, false);
+  assert.equal(results[0]?.error?.code, "ABNORMAL_TERMINATION");
+  await d.waitState("crasher", "FATAL", 20_000);
+  assert.equal(((await d.eventLog()).match(/spawned: 'crasher'/g) ?? []).length, 4);
+});
+
+Deno.test("stop sends stopsignal, escalates to SIGKILL after stoptime, and no grandchild survives", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  stubborn:
+    cmd: /bin/sh -c "trap '' TERM; /bin/sleep 1000 & echo $! > grandchild.pid; while true; do sleep 0.1; done"
+    starttime: 0.2
+    stoptime: 1
+`);
+  const p = await d.waitState("stubborn", "RUNNING");
+  const grandchild = Number(
+    await waitFor(() => Deno.readTextFile(`${d.dir}/grandchild.pid`).catch(() => "")),
+  );
+  d.track(grandchild);
+  assert.ok(alive(grandchild));
+  const [result] = await d.port.stop(["stubborn"]);
+  assert.deepEqual(result, { name: "stubborn", ok: true });
+  const after = await d.info("stubborn");
+  assert.equal(after.state, "STOPPED");
+  assert.ok(!alive(p.pid!), "the leader is gone");
+  assert.ok(!alive(grandchild), "the grandchild is gone");
+  assert.match(await d.eventLog(), /killing 'stubborn' .* with SIGKILL/);
+});
+
+Deno.test("a grandchild that outlives its leader's exit on SIGTERM is still stopped", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  parent:
+    cmd: /bin/sh -c "/bin/sh -c 'trap \\"\\" TERM; sleep 1000' & echo $! > gc.pid; wait"
+    starttime: 0.2
+    stoptime: 1
+`);
+  await d.waitState("parent", "RUNNING");
+  const grandchild = Number(
+    await waitFor(() => Deno.readTextFile(`${d.dir}/gc.pid`).catch(() => "")),
+  );
+  d.track(grandchild);
+  await d.port.stop(["parent"]);
+  assert.ok(!alive(grandchild));
+});
+
+Deno.test("numprocs runs named instances and every command takes program, instance or all", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  worker:
+    cmd: /bin/sleep 1000
+    numprocs: 3
+    starttime: 0.2
+`);
+  for (const name of ["worker:0", "worker:1", "worker:2"]) await d.waitState(name, "RUNNING");
+  assert.deepEqual((await d.port.stop(["worker:1"])).map((r) => r.name), ["worker:1"]);
+  assert.equal((await d.info("worker:1")).state, "STOPPED");
+  assert.deepEqual((await d.port.stop(["worker"])).map((r) => [r.name, r.ok]), [
+    ["worker:0", true],
+    ["worker:1", false],
+    ["worker:2", true],
+  ]);
+  const started = await d.port.start(["all"]);
+  assert.deepEqual(started.map((r) => r.ok), [true, true, true]);
+});
+
+Deno.test("shutdown stops every program and leaves no process behind", async () => {
+  const d = await TestDaemon.start(`
+programs:
+  a:
+    cmd: /bin/sh -c "sleep 1000 & wait"
+    numprocs: 2
+    starttime: 0
+  b:
+    cmd: /bin/sleep 1000
+    starttime: 0
+`);
+  const procs = await waitFor(async () => {
+    const list = await d.status();
+    return list.every((p) => p.state === "RUNNING") ? list : null;
+  });
+  const { code } = await d.stop();
+  assert.equal(code, 0);
+  for (const p of procs) assert.ok(!alive(p.pid!), `${p.name} (${p.pid}) is gone`);
+  await Deno.remove(d.dir, { recursive: true });
+});
