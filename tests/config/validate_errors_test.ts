@@ -93,6 +93,9 @@ const ERROR_CASES: [string, string, string[]][] = [
   ["an invalid env name", web("env: { 1A: x }"), [
     `${FILE}:4:12: program "web": key "env": invalid environment variable name "1A": use letters, digits and "_", not starting with a digit`,
   ]],
+  ["a duplicate env variable", web("env: {A: 1, A: 2}"), [
+    `${FILE}:4:17: program "web": key "env": duplicate environment variable "A"`,
+  ]],
   ["a list for env", web("env: [A=1]"), [
     `${FILE}:4:10: program "web": key "env": expected a mapping of NAME: value, got a list`,
   ]],
