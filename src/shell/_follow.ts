@@ -1,0 +1,219 @@
+/**
+ * The commands that keep running until Ctrl-C: `tail -f`, `log -f` and
+ * `attach`. They stop when the context's signal aborts (the REPL's Ctrl-C)
+ * or, in one-shot `taskmaster ctl`, on SIGINT.
+ *
+ * @module
+ */
+
+import type { CommandOutcome, ShellContext } from "./commands.ts";
+import { EXIT, hasCode, UsageError } from "./_errors.ts";
+import { errorResultLine } from "./format.ts";
+import { type LineSource, raceAbort, StreamLineSource } from "./line_source.ts";
+
+/** Lines shown by `tail` and `log` without `-n`. */
+const DEFAULT_LINES = 10;
+
+/** Parses `[-f] [-n LINES]` (also `-nLINES` and `-LINES`) anywhere in args. */
+function parseFollowArgs(
+  command: string,
+  args: readonly string[],
+): { follow: boolean; lines: number; rest: string[] } {
+  let follow = false;
+  let lines = DEFAULT_LINES;
+  const rest: string[] = [];
+  const count = (text: string | undefined): number => {
+    if (text === undefined || !/^\d+$/.test(text)) {
+      throw new UsageError(`${command}: -n needs a number of lines, got ${text ?? "nothing"}`);
+    }
+    return Number(text);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-f" || arg === "--follow") follow = true;
+    else if (arg === "-n" || arg === "--lines") lines = count(args[++i]);
+    else if (arg.startsWith("-n")) lines = count(arg.slice(2));
+    else if (/^-\d+$/.test(arg)) lines = count(arg.slice(1));
+    else if (arg.startsWith("-") && arg !== "-") {
+      throw new UsageError(`${command}: unknown option ${arg}`);
+    } else rest.push(arg);
+  }
+  return { follow, lines, rest };
+}
+
+/**
+ * The signal that ends a follow: the context's, or else one aborted by the
+ * next SIGINT (the listener is removed when the follow ends).
+ */
+function followSignal(ctx: ShellContext): { signal: AbortSignal } & Disposable {
+  if (ctx.signal) return { signal: ctx.signal, [Symbol.dispose]() {} };
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]: () => Deno.removeSignalListener("SIGINT", onInterrupt),
+  };
+}
+
+/**
+ * Feeds each item of `iterable` to `each` until it ends or `signal` aborts.
+ * An abort does not wait for the producer: its iterator is told to return,
+ * without waiting, so a stuck stream cannot hang the shell.
+ */
+async function pump<T>(
+  iterable: AsyncIterable<T>,
+  signal: AbortSignal,
+  each: (item: T) => void,
+): Promise<void> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const result = await raceAbort(iterator.next(), signal);
+      if (result === null || result.done) return;
+      each(result.value);
+    }
+  } finally {
+    iterator.return?.().catch(() => {});
+  }
+}
+
+/** Writes text, adding the final newline if it lacks one. */
+function writeLines(write: (text: string) => void, text: string): void {
+  if (text !== "") write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** A writer that decodes byte chunks and remembers whether a line is open. */
+function byteWriter(write: (text: string) => void) {
+  const decoder = new TextDecoder();
+  let lineOpen = false;
+  const emit = (text: string) => {
+    if (text === "") return;
+    write(text);
+    lineOpen = !text.endsWith("\n");
+  };
+  return {
+    chunk: (bytes: Uint8Array) => emit(decoder.decode(bytes, { stream: true })),
+    /** Flushes the decoder and ends an open line, so the prompt starts clean. */
+    end: () => {
+      emit(decoder.decode());
+      if (lineOpen) write("\n");
+    },
+  };
+}
+
+/** `tail [-f] [-n LINES] name [stdout|stderr]`. */
+export async function tailCommand(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const { follow, lines, rest } = parseFollowArgs("tail", args);
+  const [name, stream = "stdout", ...extra] = rest;
+  if (name === undefined) throw new UsageError("tail requires a process name");
+  if (stream !== "stdout" && stream !== "stderr") {
+    throw new UsageError(`tail: the stream is stdout or stderr, not ${stream}`);
+  }
+  if (extra.length > 0) throw new UsageError(`tail: unexpected argument ${extra[0]}`);
+  try {
+    writeLines(ctx.output.out, await ctx.port.tail(name, stream, lines));
+    if (follow) {
+      using stop = followSignal(ctx);
+      const writer = byteWriter(ctx.output.out);
+      try {
+        await pump(ctx.port.follow(name, stream, stop.signal), stop.signal, writer.chunk);
+      } finally {
+        writer.end();
+      }
+    }
+    return { exitCode: EXIT.OK };
+  } catch (error) {
+    if (hasCode(error, "BAD_NAME")) {
+      ctx.output.out(`${errorResultLine(name, "BAD_NAME", "")}\n`);
+    } else if (hasCode(error, "NO_FILE")) {
+      ctx.output.out(`${name}: ERROR (no log file: output is discarded)\n`);
+    } else throw error;
+    return { exitCode: EXIT.FAILED };
+  }
+}
+
+/** `log [-f] [-n LINES]`: the daemon's event log. */
+export async function logCommand(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const { follow, lines, rest } = parseFollowArgs("log", args);
+  if (rest.length > 0) throw new UsageError(`log: unexpected argument ${rest[0]}`);
+  writeLines(ctx.output.out, await ctx.port.logTail(lines));
+  if (follow) {
+    using stop = followSignal(ctx);
+    await pump(ctx.port.logFollow(stop.signal), stop.signal, (line) => {
+      writeLines(ctx.output.out, line);
+    });
+  }
+  return { exitCode: EXIT.OK };
+}
+
+// One reader of our stdin for the whole process: a second `getReader()` on
+// Deno.stdin.readable would throw, and unread typed-ahead lines must survive.
+let stdinLines: LineSource | undefined;
+
+/**
+ * `attach name`: streams the process's stdout and stderr live and sends each
+ * typed line (plus "\n") to its stdin, until Ctrl-C or end of input. The
+ * process keeps running after we detach.
+ */
+export async function attachCommand(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const [name, ...extra] = args;
+  if (name === undefined) throw new UsageError("attach requires a process name");
+  if (extra.length > 0) throw new UsageError("attach takes exactly one process name");
+  let infos;
+  try {
+    infos = await ctx.port.status([name]);
+  } catch (error) {
+    if (!hasCode(error, "BAD_NAME")) throw error;
+    ctx.output.out(`${errorResultLine(name, "BAD_NAME", "")}\n`);
+    return { exitCode: EXIT.FAILED };
+  }
+  const [info, ...others] = infos;
+  if (info === undefined) throw new UsageError(`no process named ${name}`);
+  if (others.length > 0) {
+    throw new UsageError(`attach needs one instance: ${infos.map((p) => p.name).join(", ")}`);
+  }
+  if (info.pid === null) {
+    ctx.output.err("ERROR: process not running\n");
+    return { exitCode: EXIT.FAILED };
+  }
+  const target = info.name;
+  using interrupt = followSignal(ctx);
+  // Aborted on Ctrl-C, or by us when the input ends.
+  const detach = new AbortController();
+  const stop = AbortSignal.any([interrupt.signal, detach.signal]);
+  const input = ctx.input ?? (stdinLines ??= new StreamLineSource(Deno.stdin.readable));
+  ctx.output.out(`==> attached to ${target}; Ctrl-C detaches <==\n`);
+
+  const relay = async (stream: "stdout" | "stderr", write: (text: string) => void) => {
+    const writer = byteWriter(write);
+    try {
+      await pump(ctx.port.follow(target, stream, stop), stop, writer.chunk);
+    } catch (error) {
+      // A discarded stream (NO_FILE) cannot be shown; the other one and the
+      // input still work, so say it once and carry on.
+      const why = hasCode(error, "NO_FILE") ? "output is discarded" : String(error);
+      ctx.output.err(`${target}: ${stream} not shown (${why})\n`);
+    } finally {
+      writer.end();
+    }
+  };
+  const relays = Promise.all([relay("stdout", ctx.output.out), relay("stderr", ctx.output.err)]);
+
+  const encoder = new TextEncoder();
+  for (;;) {
+    const line = await input.next(stop);
+    if (line === null) break;
+    try {
+      await ctx.port.sendStdin(target, encoder.encode(`${line}\n`));
+    } catch (error) {
+      // It may have exited and be restarting: stay attached, say so.
+      if (!hasCode(error, "NOT_RUNNING")) throw error;
+      ctx.output.err("ERROR: process not running\n");
+    }
+  }
+  detach.abort();
+  await relays;
+  ctx.output.out(`==> detached from ${target} <==\n`);
+  return { exitCode: EXIT.OK };
+}

@@ -1,0 +1,397 @@
+/**
+ * The shell's command table and {@link runCommand}. Each command parses its
+ * words, makes one or a few {@link SupervisorPort} calls and prints with
+ * `format.ts`, in supervisorctl's words and exit codes (SEMANTICS.md B4).
+ * The same code serves the daemon's foreground shell ("local") and
+ * `taskmaster ctl` ("remote"); only `quit`/`exit` differ between them.
+ *
+ * @module
+ */
+
+import {
+  type ActionResult,
+  type ErrorCode,
+  type ProcessInfo,
+  STOPPED_STATES,
+  type SupervisorPort,
+} from "../api/protocol.ts";
+import { errorExitCode, errorText, EXIT, hasCode, UsageError } from "./_errors.ts";
+import { attachCommand, logCommand, tailCommand } from "./_follow.ts";
+import {
+  errorResultLine,
+  formatActionResult,
+  formatReloadReport,
+  formatStatusTable,
+} from "./format.ts";
+import type { ShellOutput } from "./io.ts";
+import type { LineSource } from "./line_source.ts";
+
+/** What every command runs against. */
+export interface ShellContext {
+  port: SupervisorPort;
+  output: ShellOutput;
+  /** "local": the daemon's own terminal; "remote": `taskmaster ctl`. */
+  mode: "local" | "remote";
+  /**
+   * Ends a following command (`tail -f`, `log -f`, `attach`): the REPL aborts
+   * it on Ctrl-C. When absent, those commands listen for SIGINT themselves
+   * while they follow (one-shot `taskmaster ctl tail -f web`).
+   */
+  signal?: AbortSignal;
+  /** Lines `attach` forwards to the process's stdin; default: our stdin. */
+  input?: LineSource;
+}
+
+/** How a command ended; `quit` tells the shell loop to stop. */
+export type CommandOutcome = { exitCode: number; quit?: boolean };
+
+/** One entry of the command table. */
+interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  /** Exit code when the port call fails outright (status: 4, like supervisorctl). */
+  readonly failCode?: number;
+  run(ctx: ShellContext, args: string[]): Promise<CommandOutcome>;
+}
+
+const ok = (exitCode: number = EXIT.OK): CommandOutcome => ({ exitCode });
+
+/** Prints lines to stdout (each gets a newline). */
+function print(ctx: ShellContext, lines: readonly string[]): void {
+  if (lines.length > 0) ctx.output.out(lines.map((line) => `${line}\n`).join(""));
+}
+
+function requireNames(command: string, args: string[]): string[] {
+  if (args.length === 0) throw new UsageError(`${command} requires a process name`);
+  return args;
+}
+
+/**
+ * Splits names into those the supervisor knows (with their processes, in
+ * order, without duplicates) and those it rejects with BAD_NAME, asking one
+ * name at a time. Only used after a batch call failed with BAD_NAME.
+ */
+async function sortNames(
+  port: SupervisorPort,
+  names: readonly string[],
+): Promise<{ known: string[]; unknown: string[]; infos: ProcessInfo[] }> {
+  const answers = await Promise.all(names.map(async (name) => {
+    try {
+      return { name, infos: await port.status([name]) };
+    } catch (error) {
+      if (hasCode(error, "BAD_NAME")) return { name, infos: null };
+      throw error;
+    }
+  }));
+  const known: string[] = [];
+  const unknown: string[] = [];
+  const seen = new Map<string, ProcessInfo>();
+  for (const answer of answers) {
+    if (answer.infos === null) {
+      unknown.push(answer.name);
+      continue;
+    }
+    known.push(answer.name);
+    for (const info of answer.infos) if (!seen.has(info.name)) seen.set(info.name, info);
+  }
+  return { known, unknown, infos: [...seen.values()] };
+}
+
+/**
+ * Runs an action on `names`. When the port rejects the whole call because
+ * a name is unknown, the unknown ones become `ERROR (no such process)`
+ * results and the action still runs on the rest, as supervisorctl does.
+ */
+async function act(
+  ctx: ShellContext,
+  names: readonly string[],
+  call: (names: readonly string[]) => Promise<ActionResult[]>,
+): Promise<ActionResult[]> {
+  try {
+    return await call(names);
+  } catch (error) {
+    if (!hasCode(error, "BAD_NAME")) throw error;
+    const { known, unknown } = await sortNames(ctx.port, names);
+    const results: ActionResult[] = unknown.map((name) => ({
+      name,
+      ok: false,
+      error: { code: "BAD_NAME", message: `no such process: ${name}` },
+    }));
+    if (known.length > 0) results.push(...await call(known));
+    return results;
+  }
+}
+
+/** Faults that mean "the program is dead": exit 7 (supervisorctl's DEAD_PROGRAM_FAULTS). */
+const DEAD_PROGRAM: ReadonlySet<ErrorCode> = new Set([
+  "SPAWN_ERROR",
+  "ABNORMAL_TERMINATION",
+  "NOT_RUNNING",
+]);
+
+/**
+ * supervisorctl's `set_exitstatus_from_xmlrpc_fault`: ignored codes count as
+ * success (`start` of a started process, `stop` of a stopped one), dead
+ * program faults give 7, any other failure 1.
+ */
+function actionExitCode(results: readonly ActionResult[], ignored: readonly ErrorCode[]): number {
+  let exitCode: number = EXIT.OK;
+  for (const result of results) {
+    const code = result.ok ? undefined : result.error?.code ?? "INTERNAL";
+    if (code === undefined || ignored.includes(code)) continue;
+    if (DEAD_PROGRAM.has(code)) exitCode = EXIT.NOT_RUNNING;
+    else if (exitCode === EXIT.OK) exitCode = EXIT.FAILED;
+  }
+  return exitCode;
+}
+
+/** start / stop / clear: one call, one line per instance. */
+function simpleAction(
+  command: string,
+  verb: string,
+  ignored: readonly ErrorCode[],
+  call: (port: SupervisorPort, names: readonly string[]) => Promise<ActionResult[]>,
+): Command["run"] {
+  return async (ctx, args) => {
+    const results = await act(ctx, requireNames(command, args), (n) => call(ctx.port, n));
+    print(ctx, results.map((r) => formatActionResult(r, verb)));
+    return ok(actionExitCode(results, ignored));
+  };
+}
+
+async function restart(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const results = await act(ctx, requireNames("restart", args), (n) => ctx.port.restart(n));
+  // The port returns the stop results, then the start results: a name's
+  // first result is its stop, a second one its start. A name seen once is
+  // reported by its final outcome.
+  const count = new Map<string, number>();
+  for (const r of results) count.set(r.name, (count.get(r.name) ?? 0) + 1);
+  const seen = new Set<string>();
+  const lines = results.map((r) => {
+    const isStop = !seen.has(r.name) && (count.get(r.name) ?? 0) > 1;
+    seen.add(r.name);
+    return formatActionResult(r, isStop ? "stopped" : "started");
+  });
+  print(ctx, lines);
+  return ok(actionExitCode(results, ["NOT_RUNNING", "ALREADY_STARTED"]));
+}
+
+async function signal(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const [sig, ...names] = args;
+  if (sig === undefined || names.length === 0) {
+    throw new UsageError("signal requires a signal name and a process name");
+  }
+  let results: ActionResult[];
+  try {
+    results = await act(ctx, names, (n) => ctx.port.signal(sig, n));
+  } catch (error) {
+    if (!hasCode(error, "BAD_SIGNAL")) throw error;
+    // Rejected as a whole: say it per process, as supervisorctl does.
+    const targets = names.includes("all") ? (await ctx.port.status()).map((p) => p.name) : names;
+    results = targets.map((name) => ({
+      name,
+      ok: false,
+      error: { code: "BAD_SIGNAL", message: "bad signal name" },
+    }));
+  }
+  print(ctx, results.map((r) => formatActionResult(r, "signalled")));
+  return ok(actionExitCode(results, []));
+}
+
+async function status(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const json = args.includes("--json");
+  const names = args.filter((a) => a !== "--json");
+  const flag = names.find((a) => a.startsWith("-"));
+  if (flag !== undefined) throw new UsageError(`status: unknown option ${flag}`);
+  let infos: ProcessInfo[];
+  let unknown: string[] = [];
+  try {
+    infos = await ctx.port.status(names.length > 0 ? names : undefined);
+  } catch (error) {
+    if (!hasCode(error, "BAD_NAME")) throw error;
+    ({ infos, unknown } = await sortNames(ctx.port, names));
+  }
+  // supervisorctl prints the unknown names first, then the table. With
+  // --json they go to stderr so that stdout stays one parseable document.
+  const errors = unknown.map((name) => `${errorResultLine(name, "BAD_NAME", "")}\n`).join("");
+  if (json) {
+    if (errors) ctx.output.err(errors);
+    ctx.output.out(`${JSON.stringify(infos)}\n`);
+  } else {
+    ctx.output.out(errors + formatStatusTable(infos));
+  }
+  if (unknown.length > 0) return ok(EXIT.STATUS_UNKNOWN);
+  return ok(infos.some((p) => STOPPED_STATES.has(p.state)) ? EXIT.STATUS_NOT_RUNNING : EXIT.OK);
+}
+
+async function pid(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  if (args.length === 0) {
+    print(ctx, [String(await ctx.port.daemonPid())]);
+    return ok();
+  }
+  let exitCode: number = EXIT.OK;
+  for (const name of args) {
+    try {
+      const infos = await ctx.port.status([name]);
+      print(ctx, infos.map((p) => String(p.pid ?? 0)));
+      // supervisorctl: `pid x` of a stopped process prints 0 and exits 7.
+      if (name !== "all" && infos.some((p) => p.pid === null)) exitCode = EXIT.NOT_RUNNING;
+    } catch (error) {
+      if (!hasCode(error, "BAD_NAME")) throw error;
+      print(ctx, [errorResultLine(name, "BAD_NAME", "")]);
+      exitCode = EXIT.FAILED;
+    }
+  }
+  return ok(exitCode);
+}
+
+async function reload(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  if (args.length > 0) throw new UsageError("reload takes no arguments");
+  try {
+    ctx.output.out(formatReloadReport(await ctx.port.reload()));
+    return ok();
+  } catch (error) {
+    if (!hasCode(error, "BAD_CONFIG")) throw error;
+    // Every issue, one per line: the file was rejected as a whole and the
+    // running programs were left untouched.
+    const lines = (error as Error).message.split("\n").filter((l) => l.trim() !== "");
+    ctx.output.err(lines.map((l) => `${l}\n`).join(""));
+    return ok(EXIT.USAGE);
+  }
+}
+
+async function shutdown(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  if (args.length > 0) throw new UsageError("shutdown takes no arguments");
+  try {
+    await ctx.port.shutdown();
+  } catch (error) {
+    // Already on its way down: there is nothing left for this shell to do.
+    if (!hasCode(error, "SHUTTING_DOWN")) throw error;
+    ctx.output.err(`${errorText(error)}\n`);
+    return { exitCode: EXIT.FAILED, quit: true };
+  }
+  print(ctx, ["Shut down"]);
+  return { exitCode: EXIT.OK, quit: true };
+}
+
+function quit(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  // In the daemon's own shell, leaving means stopping; `ctl` just leaves.
+  if (ctx.mode === "local") return shutdown(ctx, args);
+  return Promise.resolve({ exitCode: EXIT.OK, quit: true });
+}
+
+async function version(ctx: ShellContext): Promise<CommandOutcome> {
+  print(ctx, [await ctx.port.version()]);
+  return ok();
+}
+
+function help(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const [topic] = args;
+  if (topic === undefined) {
+    const width = Math.max(...COMMAND_NAMES.map((n) => n.length)) + 2;
+    const lines = COMMAND_NAMES.map((n) => `  ${n.padEnd(width)}${COMMANDS[n]!.summary}`);
+    print(ctx, ["Commands (type help <command> for its usage):", ...lines]);
+    return Promise.resolve(ok());
+  }
+  const command = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+  if (command === undefined) {
+    ctx.output.err(`*** No help on ${topic}\n`);
+    return Promise.resolve(ok(EXIT.USAGE));
+  }
+  print(ctx, [`Usage: ${command.usage}`, `  ${command.summary}`]);
+  return Promise.resolve(ok());
+}
+
+/** The command table; aliases share an entry's `run`. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  attach: {
+    usage: "attach name",
+    summary: "Stream a process's output and send it typed lines; Ctrl-C detaches",
+    run: attachCommand,
+  },
+  clear: {
+    usage: "clear <name…|all>",
+    summary: "Truncate the log files of processes",
+    run: simpleAction("clear", "cleared", [], (port, n) => port.clear(n)),
+  },
+  exit: { usage: "exit", summary: "Leave the shell (local: shut down)", run: quit },
+  help: { usage: "help [command]", summary: "List commands, or show one's usage", run: help },
+  log: {
+    usage: "log [-f] [-n LINES]",
+    summary: "Show the last lines of the event log; -f keeps following",
+    run: logCommand,
+  },
+  pid: {
+    usage: "pid [name…|all]",
+    summary: "Show the daemon's pid, or the pids of processes (0 if not running)",
+    run: pid,
+  },
+  quit: { usage: "quit", summary: "Leave the shell (local: shut down)", run: quit },
+  reload: {
+    usage: "reload",
+    summary: "Re-read the config file and apply what changed",
+    run: reload,
+  },
+  restart: {
+    usage: "restart <name…|all>",
+    summary: "Stop then start processes",
+    run: restart,
+  },
+  shutdown: { usage: "shutdown", summary: "Stop every process and the daemon", run: shutdown },
+  signal: {
+    usage: "signal SIG <name…|all>",
+    summary: "Send a signal (HUP, SIGHUP or a number) to processes",
+    run: signal,
+  },
+  start: {
+    usage: "start <name…|all>",
+    summary: "Start processes",
+    run: simpleAction("start", "started", ["ALREADY_STARTED"], (port, n) => port.start(n)),
+  },
+  status: {
+    usage: "status [--json] [name…]",
+    summary: "Show process states (exit 3 if one is not running, 4 for an unknown name)",
+    failCode: EXIT.STATUS_UNKNOWN,
+    run: status,
+  },
+  stop: {
+    usage: "stop <name…|all>",
+    summary: "Stop processes",
+    run: simpleAction("stop", "stopped", ["NOT_RUNNING"], (port, n) => port.stop(n)),
+  },
+  tail: {
+    usage: "tail [-f] [-n LINES] name [stdout|stderr]",
+    summary: "Show the last lines of a process's output; -f keeps following",
+    run: tailCommand,
+  },
+  version: { usage: "version", summary: "Show taskmaster's version", run: version },
+};
+
+/** Every command name the shell accepts, sorted (for help and completion). */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS).sort();
+
+/**
+ * Runs one command line, already split into words. Never throws: usage
+ * mistakes print `Error: …` plus the usage (exit 2), port errors print one
+ * `Error: …` line, and anything unexpected prints one line too, never a
+ * stack trace. An empty line does nothing.
+ */
+export async function runCommand(ctx: ShellContext, argv: string[]): Promise<CommandOutcome> {
+  const [name, ...args] = argv;
+  if (name === undefined) return ok();
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    ctx.output.err(`*** Unknown syntax: ${argv.join(" ")}\n`);
+    return ok(EXIT.USAGE);
+  }
+  try {
+    return await command.run(ctx, args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      ctx.output.err(`Error: ${error.message}\nUsage: ${command.usage}\n`);
+      return ok(EXIT.USAGE);
+    }
+    ctx.output.err(`${errorText(error)}\n`);
+    return ok(command.failCode ?? errorExitCode(error));
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * A scriptable {@link SupervisorPort} for shell tests: it records every call,
+ * answers `status` from a list of processes (BAD_NAME for unknown names, as
+ * the real supervisor does), and returns canned results or throws canned
+ * errors per method.
+ */
+
+import {
+  type ActionResult,
+  type ProcessInfo,
+  type ProcessState,
+  type ReloadReport,
+  type StateChange,
+  type StreamName,
+  type SupervisorPort,
+  TaskmasterError,
+} from "../../src/api/protocol.ts";
+import type { ShellOutput } from "../../src/shell/io.ts";
+
+/** A ProcessInfo with sensible defaults for `state`. */
+export function proc(
+  name: string,
+  state: ProcessState,
+  extra: Partial<ProcessInfo> = {},
+): ProcessInfo {
+  const [program = name, index = "0"] = name.split(":");
+  const live = state === "RUNNING" || state === "STARTING" || state === "STOPPING";
+  const pid = extra.pid !== undefined ? extra.pid : live ? 1000 + Number(index) : null;
+  const uptime = extra.uptime !== undefined ? extra.uptime : live ? 62 : null;
+  return {
+    name,
+    program,
+    index: Number(index),
+    state,
+    pid,
+    exitcode: null,
+    signal: null,
+    uptime,
+    spawnerr: null,
+    description: state === "RUNNING" ? `pid ${pid}, uptime 0:01:02` : "Not started",
+    startedAt: null,
+    stoppedAt: null,
+    stdout: `/tmp/${name}.out`,
+    stderr: null,
+    ...extra,
+  };
+}
+
+type Method = keyof SupervisorPort;
+
+export interface Call {
+  method: Method;
+  args: unknown[];
+}
+
+/** Waits until `signal` aborts (immediately if it already has). */
+function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}
+
+export class FakePort implements SupervisorPort {
+  readonly calls: Call[] = [];
+  processes: ProcessInfo[];
+  /** Canned return values, by method (a function gets the call's arguments). */
+  answers: Partial<Record<Method, unknown>> = {};
+  /** Errors to throw, by method. */
+  errors: Partial<Record<Method, Error>> = {};
+  /** Chunks `follow` yields before it waits for the abort. */
+  followChunks: Record<string, string[]> = {};
+  /** Lines `logFollow` yields before it waits for the abort. */
+  logLines: string[] = [];
+  /** Text written by sendStdin, by instance. */
+  readonly stdin: Array<{ name: string; text: string }> = [];
+  /** Called when a follow starts (lets a test abort at the right time). */
+  onFollow?: (name: string, stream: StreamName) => void;
+
+  constructor(processes: ProcessInfo[] = []) {
+    this.processes = processes;
+  }
+
+  /** The calls of one method, arguments only. */
+  callsOf(method: Method): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  #record(method: Method, args: unknown[]): void {
+    this.calls.push({ method, args });
+    const error = this.errors[method];
+    if (error) throw error;
+  }
+
+  #answer<T>(method: Method, args: unknown[], fallback: () => T): T {
+    const canned = this.answers[method];
+    if (canned === undefined) return fallback();
+    return (typeof canned === "function" ? canned(...args) : canned) as T;
+  }
+
+  #targets(names: readonly string[] | undefined): ProcessInfo[] {
+    if (names === undefined || names.length === 0 || names.includes("all")) return this.processes;
+    const found: ProcessInfo[] = [];
+    for (const name of names) {
+      const matches = this.processes.filter((p) => p.name === name || p.program === name);
+      if (matches.length === 0) {
+        throw new TaskmasterError("BAD_NAME", `No such process or program "${name}"`);
+      }
+      for (const p of matches) if (!found.includes(p)) found.push(p);
+    }
+    return found;
+  }
+
+  #act(method: Method, names: readonly string[], extra: unknown[] = []): ActionResult[] {
+    const args = [...extra, names];
+    this.#record(method, args);
+    return this.#answer(
+      method,
+      args,
+      () => this.#targets(names).map((p): ActionResult => ({ name: p.name, ok: true })),
+    );
+  }
+
+  status(names?: readonly string[]): Promise<ProcessInfo[]> {
+    return Promise.resolve().then(() => {
+      this.#record("status", [names]);
+      return this.#answer("status", [names], () => this.#targets(names));
+    });
+  }
+  start(names: readonly string[]): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("start", names));
+  }
+  stop(names: readonly string[]): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("stop", names));
+  }
+  restart(names: readonly string[]): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("restart", names));
+  }
+  signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("signal", names, [signal]));
+  }
+  clear(names: readonly string[]): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("clear", names));
+  }
+  reload(): Promise<ReloadReport> {
+    return Promise.resolve().then(() => {
+      this.#record("reload", []);
+      return this.#answer("reload", [], () => ({
+        added: [],
+        changed: [],
+        updated: [],
+        removed: [],
+        unchanged: [],
+      }));
+    });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve().then(() => this.#record("shutdown", []));
+  }
+  daemonPid(): Promise<number> {
+    return Promise.resolve().then(() => {
+      this.#record("daemonPid", []);
+      return this.#answer("daemonPid", [], () => 4242);
+    });
+  }
+  version(): Promise<string> {
+    return Promise.resolve().then(() => {
+      this.#record("version", []);
+      return this.#answer("version", [], () => "0.1.0");
+    });
+  }
+  tail(name: string, stream: StreamName, lines: number): Promise<string> {
+    return Promise.resolve().then(() => {
+      this.#record("tail", [name, stream, lines]);
+      this.#targets([name]);
+      return this.#answer("tail", [name, stream, lines], () => `last ${lines} of ${stream}\n`);
+    });
+  }
+  async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    this.#record("follow", [name, stream]);
+    this.onFollow?.(name, stream);
+    const encoder = new TextEncoder();
+    for (const chunk of this.followChunks[`${name}/${stream}`] ?? []) yield encoder.encode(chunk);
+    await whenAborted(signal);
+  }
+  logTail(lines: number): Promise<string> {
+    return Promise.resolve().then(() => {
+      this.#record("logTail", [lines]);
+      return this.#answer("logTail", [lines], () => `log line\n`);
+    });
+  }
+  async *logFollow(signal: AbortSignal): AsyncIterable<string> {
+    this.#record("logFollow", []);
+    this.onFollow?.("", "stdout");
+    for (const line of this.logLines) yield line;
+    await whenAborted(signal);
+  }
+  sendStdin(name: string, data: Uint8Array): Promise<void> {
+    return Promise.resolve().then(() => {
+      const text = new TextDecoder().decode(data);
+      this.#record("sendStdin", [name, text]);
+      this.stdin.push({ name, text });
+    });
+  }
+  async *events(signal: AbortSignal): AsyncIterable<StateChange> {
+    this.#record("events", []);
+    await whenAborted(signal);
+  }
+}
+
+/** A ShellOutput that keeps what was written. */
+export class CapturedOutput implements ShellOutput {
+  stdout = "";
+  stderr = "";
+  out(text: string): void {
+    this.stdout += text;
+  }
+  err(text: string): void {
+    this.stderr += text;
+  }
+}
