@@ -23,7 +23,11 @@ export const PROCESS_STATES = [
 export type ProcessState = typeof PROCESS_STATES[number];
 
 /** States in which `start` answers "already started". */
-export const RUNNING_STATES: ReadonlySet<ProcessState> = new Set(["STARTING", "RUNNING", "BACKOFF"]);
+export const RUNNING_STATES: ReadonlySet<ProcessState> = new Set([
+  "STARTING",
+  "RUNNING",
+  "BACKOFF",
+]);
 /** States that make `status` exit 3. */
 export const STOPPED_STATES: ReadonlySet<ProcessState> = new Set([
   "STOPPED",

@@ -58,11 +58,13 @@ export async function serveControlApi(
   await clearStaleSocket(path);
 
   const abort = new AbortController();
+  const endStreams = new AbortController();
   const app = createApp(port, {
-    signal: abort.signal,
+    signal: endStreams.signal,
     heartbeatMs: options.heartbeatMs,
     onInternalError: options.onInternalError,
   });
+  const inFlight = new Set<Promise<void>>();
   let server: Deno.HttpServer<Deno.UnixAddr>;
   // Deno creates the socket with mode 0777 & ~umask: with umask 0177 it is
   // 0600 from its first instant, so no one else can connect in between. The
@@ -79,7 +81,12 @@ export async function serveControlApi(
           status: 500,
         });
       },
-    }, app.fetch);
+    }, (request, info) => {
+      // Tracked so close() can let answers finish before the listener stops.
+      const done = info.completed.catch(() => {}).finally(() => inFlight.delete(done));
+      inFlight.add(done);
+      return app.fetch(request);
+    });
   } catch (error) {
     throw bindError(path, error);
   } finally {
@@ -94,6 +101,11 @@ export async function serveControlApi(
     path,
     close() {
       closing ??= (async () => {
+        // Streams first, and only then the listener: aborting Deno.serve while
+        // a streamed body is open drops the connection mid-body, and clients
+        // would see a broken stream instead of a clean end.
+        endStreams.abort();
+        while (inFlight.size > 0) await Promise.all(inFlight);
         abort.abort();
         await server.finished;
         await removeIfOurs(path, inode);
