@@ -196,7 +196,7 @@ export class ProcessRunner {
     const result = this.#deps.spawner.spawn({
       argv: cfg.argv,
       env: accountEnv(cfg),
-      cwd: cfg.workingdir,
+      cwd: workingDirectory(cfg),
       umask: cfg.umask,
       uid: cfg.user?.uid ?? null,
       gid: cfg.user?.gid ?? null,
@@ -341,6 +341,21 @@ export class ProcessRunner {
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
 export function instanceName(program: string, index: number, numprocs: number): string {
   return numprocs === 1 ? program : `${program}:${index}`;
+}
+
+/**
+ * Without a `workingdir`, a program run as another user starts in that
+ * user's home (or `/`), as a login would: taskmaster's own directory may not
+ * be reachable for that user, and the spawn would fail with EACCES.
+ */
+function workingDirectory(cfg: ProgramConfig): string | null {
+  if (cfg.workingdir !== null || cfg.user === null) return cfg.workingdir;
+  try {
+    if (Deno.statSync(cfg.user.home).isDirectory) return cfg.user.home;
+  } catch {
+    // No home (nobody's is /nonexistent).
+  }
+  return "/";
 }
 
 /** `user` sets the environment a login would (SEMANTICS.md, difference 4). */
