@@ -78,6 +78,11 @@ async function pump<T>(
   }
 }
 
+/** `ctx.output.out` as a plain function (ShellOutputs may be class instances). */
+const toOut = (ctx: ShellContext) => (text: string): void => ctx.output.out(text);
+/** `ctx.output.err` as a plain function. */
+const toErr = (ctx: ShellContext) => (text: string): void => ctx.output.err(text);
+
 /** Writes text, adding the final newline if it lacks one. */
 function writeLines(write: (text: string) => void, text: string): void {
   if (text !== "") write(text.endsWith("\n") ? text : `${text}\n`);
@@ -112,10 +117,10 @@ export async function tailCommand(ctx: ShellContext, args: string[]): Promise<Co
   }
   if (extra.length > 0) throw new UsageError(`tail: unexpected argument ${extra[0]}`);
   try {
-    writeLines(ctx.output.out, await ctx.port.tail(name, stream, lines));
+    writeLines(toOut(ctx), await ctx.port.tail(name, stream, lines));
     if (follow) {
       using stop = followSignal(ctx);
-      const writer = byteWriter(ctx.output.out);
+      const writer = byteWriter(toOut(ctx));
       try {
         await pump(ctx.port.follow(name, stream, stop.signal), stop.signal, writer.chunk);
       } finally {
@@ -137,11 +142,11 @@ export async function tailCommand(ctx: ShellContext, args: string[]): Promise<Co
 export async function logCommand(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
   const { follow, lines, rest } = parseFollowArgs("log", args);
   if (rest.length > 0) throw new UsageError(`log: unexpected argument ${rest[0]}`);
-  writeLines(ctx.output.out, await ctx.port.logTail(lines));
+  writeLines(toOut(ctx), await ctx.port.logTail(lines));
   if (follow) {
     using stop = followSignal(ctx);
     await pump(ctx.port.logFollow(stop.signal), stop.signal, (line) => {
-      writeLines(ctx.output.out, line);
+      writeLines(toOut(ctx), line);
     });
   }
   return { exitCode: EXIT.OK };
@@ -198,7 +203,10 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
       writer.end();
     }
   };
-  const relays = Promise.all([relay("stdout", ctx.output.out), relay("stderr", ctx.output.err)]);
+  const relays = Promise.all([
+    relay("stdout", toOut(ctx)),
+    relay("stderr", toErr(ctx)),
+  ]);
 
   const encoder = new TextEncoder();
   for (;;) {

@@ -204,6 +204,7 @@ export class FakePort implements SupervisorPort {
   }
   async *events(signal: AbortSignal): AsyncIterable<StateChange> {
     this.#record("events", []);
+    for (const change of (this.answers.events ?? []) as StateChange[]) yield change;
     await whenAborted(signal);
   }
 }
