@@ -1,0 +1,179 @@
+/**
+ * A private taskmaster daemon for the bench: `main.ts` from source with the
+ * binary's permission flags, `--no-shell`, its own YAML config, socket,
+ * event log, pidfile and logdir in a temp dir.
+ *
+ * @module
+ */
+
+import {
+  type Daemon,
+  liveDaemons,
+  type ProgramSpec,
+  rememberChildren,
+  teardown,
+  unixClient,
+} from "./_common.ts";
+import type { ProcId } from "./_proc.ts";
+import { sleep } from "./_proc.ts";
+
+/** The permission flags of the compiled binary (src/permissions.ts, repeated in deno.json). */
+export const TASKMASTER_FLAGS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-net",
+] as const;
+
+export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
+
+/** `deno run --quiet <flags> main.ts …args` */
+export function taskmasterArgv(args: readonly string[]): string[] {
+  return [Deno.execPath(), "run", "--quiet", ...TASKMASTER_FLAGS, MAIN_TS, ...args];
+}
+
+/** YAML text of a taskmaster config with `programs`, every path in `dir`. */
+export function taskmasterYaml(dir: string, programs: readonly ProgramSpec[]): string {
+  const lines = [
+    "taskmaster:",
+    `  socket: ${dir}/tm.sock`,
+    `  logfile: ${dir}/tm.log`,
+    `  logdir: ${dir}/logs`,
+    `  pidfile: ${dir}/tm.pid`,
+    "programs:",
+  ];
+  for (const p of programs) {
+    const fields = [
+      `cmd: ${JSON.stringify(p.cmd)}`,
+      `numprocs: ${p.numprocs ?? 1}`,
+      `starttime: ${p.starttime}`,
+      `startretries: ${p.startretries ?? 3}`,
+      `autostart: ${p.autostart ?? true}`,
+      `autorestart: ${p.autorestart ?? "unexpected"}`,
+      `stoptime: ${p.stoptime ?? 10}`,
+      p.stdout ? `stdout: ${JSON.stringify(p.stdout)}, stdout_maxbytes: 0` : "stdout: null",
+      "stderr: null",
+    ];
+    lines.push(`  ${p.name}: { ${fields.join(", ")} }`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+class TaskmasterDaemon implements Daemon {
+  readonly kind = "taskmaster" as const;
+  readonly pid: number;
+  readonly launchedAt: number;
+  readonly dir: string;
+  readonly applyConfigWords = ["reload"] as const;
+  readonly #child: Deno.ChildProcess;
+  readonly #socket: string;
+  readonly #config: string;
+  readonly #http: Deno.HttpClient;
+  readonly #seen = new Map<number, ProcId>();
+  readonly #stderr: Promise<string>;
+  #closed: Promise<void> | null = null;
+
+  constructor(dir: string, config: string, child: Deno.ChildProcess, launchedAt: number) {
+    this.dir = dir;
+    this.#config = config;
+    this.#child = child;
+    this.pid = child.pid;
+    this.launchedAt = launchedAt;
+    this.#socket = `${dir}/tm.sock`;
+    this.#http = unixClient(this.#socket);
+    this.#stderr = new Response(child.stderr).text().catch(() => "");
+  }
+
+  async #call(path: string, init: RequestInit = {}): Promise<unknown> {
+    const response = await fetch(`http://localhost/v1${path}`, { ...init, client: this.#http });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`taskmaster ${path}: HTTP ${response.status} ${text}`);
+    return text === "" ? null : JSON.parse(text);
+  }
+
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.#call("/daemon");
+        return;
+      } catch (error) {
+        if (performance.now() > deadline) {
+          throw new Error(
+            `taskmaster did not answer on its socket: ${error}\n${await this.#tail()}`,
+          );
+        }
+        if (await Promise.race([this.#child.status.then(() => true), sleep(10)])) {
+          throw new Error(`taskmaster exited during start-up:\n${await this.#tail()}`);
+        }
+      }
+    }
+  }
+
+  async #tail(): Promise<string> {
+    const log = await Deno.readTextFile(`${this.dir}/tm.log`).catch(() => "");
+    return log.split("\n").slice(-10).join("\n");
+  }
+
+  async stopAll(): Promise<void> {
+    await this.#call("/stop", { method: "POST", body: JSON.stringify({ names: ["all"] }) });
+  }
+
+  async start(name: string): Promise<void> {
+    await this.#call("/start", { method: "POST", body: JSON.stringify({ names: [name] }) });
+  }
+
+  async stateOf(name: string): Promise<string> {
+    const list = await this.#call("/processes") as { name: string; state: string }[];
+    return list.find((p) => p.name === name)?.state ?? "UNKNOWN-NAME";
+  }
+
+  async writeConfig(programs: readonly ProgramSpec[]): Promise<void> {
+    await Deno.writeTextFile(this.#config, taskmasterYaml(this.dir, programs));
+  }
+
+  clientArgv(words: readonly string[]): string[] {
+    return taskmasterArgv(["ctl", "-s", this.#socket, ...words]);
+  }
+
+  /** Children remembered so far plus the current ones. */
+  track(): void {
+    rememberChildren(this.pid, this.#seen);
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      try {
+        await teardown(this.pid, this.#child.status, this.#seen);
+      } finally {
+        this.#http.close();
+        await this.#stderr;
+        liveDaemons.delete(this);
+        await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      }
+    })();
+    return this.#closed;
+  }
+}
+
+/** Starts taskmaster on `programs` in a fresh temp dir (not waiting for it to be ready). */
+export async function launchTaskmaster(programs: readonly ProgramSpec[]): Promise<Daemon> {
+  const dir = await Deno.makeTempDir({ prefix: "tm_bench_" });
+  await Deno.mkdir(`${dir}/logs`);
+  const config = `${dir}/tm.yaml`;
+  await Deno.writeTextFile(config, taskmasterYaml(dir, programs));
+  const [cmd, ...args] = taskmasterArgv(["-c", config, "--no-shell"]);
+  const launchedAt = performance.now();
+  const child = new Deno.Command(cmd!, {
+    args,
+    cwd: dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const daemon = new TaskmasterDaemon(dir, config, child, launchedAt);
+  liveDaemons.add(daemon);
+  return daemon;
+}

@@ -1,0 +1,59 @@
+/**
+ * Scenario 3, stop all: 100 RUNNING `sleep 100000` (they exit on SIGTERM).
+ * The bench asks the daemon over its own socket to stop everything (no
+ * client start-up in the timing) and polls /proc every 2 ms: time until no
+ * child is alive, and until none is left at all (reaped).
+ *
+ * @module
+ */
+
+import { fig, type Figure, progress, Samples, type ScenarioOptions } from "./_common.ts";
+import { launch, order } from "./_launch.ts";
+import { childrenOf, liveChildren, pollUntil, sleep } from "./_proc.ts";
+
+export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
+  const n = opts.quick ? 50 : 100;
+  const samples = new Samples();
+  for (let rep = 0; rep < opts.reps; rep++) {
+    for (const kind of order(rep)) {
+      const daemon = await launch(kind, [
+        { name: "sleepers", cmd: "sleep 100000", numprocs: n, starttime: 0 },
+      ]);
+      try {
+        await daemon.ready();
+        await pollUntil(() => liveChildren(daemon.pid).length >= n ? true : null, {
+          timeoutMs: 60_000,
+          what: `${kind}: ${n} children`,
+        });
+        daemon.track();
+        await sleep(500); // every one RUNNING (starttime 0), nothing else going on
+        const t0 = performance.now();
+        let answeredAt = NaN;
+        const answered = daemon.stopAll().then(() => answeredAt = performance.now());
+        const dead = await pollUntil(
+          () => liveChildren(daemon.pid).length === 0 ? true : null,
+          { intervalMs: 2, timeoutMs: 60_000, what: `${kind}: all ${n} dead` },
+        );
+        const reaped = await pollUntil(
+          () => childrenOf(daemon.pid).length === 0 ? true : null,
+          { intervalMs: 2, timeoutMs: 60_000, what: `${kind}: all ${n} reaped` },
+        );
+        await answered;
+        samples.add(kind, "dead", dead.at - t0);
+        samples.add(kind, "reaped", reaped.at - t0);
+        samples.add(kind, "answered", answeredAt - t0);
+        progress(
+          `stop rep ${rep + 1} ${kind}: all dead ${(dead.at - t0).toFixed(0)} ms, reaped ` +
+            `${(reaped.at - t0).toFixed(0)} ms, answered ${(answeredAt - t0).toFixed(0)} ms`,
+        );
+      } finally {
+        await daemon.close();
+      }
+    }
+  }
+  return [
+    fig("stop", `stop all ${n}: until none alive`, "ms", samples.both("dead"), n, opts.reps),
+    fig("stop", `stop all ${n}: until all reaped`, "ms", samples.both("reaped"), n, opts.reps),
+    fig("stop", `stop all ${n}: request answered`, "ms", samples.both("answered"), n, opts.reps),
+  ];
+}
