@@ -21,6 +21,9 @@ import type {
 } from "./protocol.ts";
 import { TaskmasterError } from "./protocol.ts";
 
+/** How long `shutdown()` waits for the daemon to remove its socket after answering. */
+const SHUTDOWN_WAIT_MS = 10_000;
+
 /** The daemon is not there: no socket, nothing listening, or it hung up. */
 export class UnreachableError extends Error {
   /** The socket the client tried. */
@@ -118,6 +121,17 @@ class SocketClient implements SupervisorPort {
       // request was sent means the shutdown happened. Failing to connect
       // at all is still an error.
       if (!(error instanceof UnreachableError && error.afterConnect)) throw error;
+    }
+    // The daemon answers once every program is stopped, then closes its files
+    // and removes its socket last: wait for that, so "Shut down" means gone.
+    const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+    while (Date.now() < deadline) {
+      try {
+        await Deno.lstat(this.#path);
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 

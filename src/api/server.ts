@@ -57,7 +57,6 @@ export async function serveControlApi(
   }
   await clearStaleSocket(path);
 
-  const abort = new AbortController();
   const endStreams = new AbortController();
   const app = createApp(port, {
     signal: endStreams.signal,
@@ -73,7 +72,6 @@ export async function serveControlApi(
   try {
     server = Deno.serve({
       path,
-      signal: abort.signal,
       onListen: () => {}, // the default prints "Listening on …" to stdout
       onError: (error) => {
         options.onInternalError?.(error);
@@ -106,8 +104,9 @@ export async function serveControlApi(
         // would see a broken stream instead of a clean end.
         endStreams.abort();
         while (inFlight.size > 0) await Promise.all(inFlight);
-        abort.abort();
-        await server.finished;
+        // shutdown(), not an abort signal: an abort drops connections whose
+        // answer is not written yet (the answer to POST /v1/shutdown itself).
+        await server.shutdown();
         await removeIfOurs(path, inode);
       })();
       return closing;

@@ -144,21 +144,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   if (options.shell) {
     const { runShell } = await import("../shell/repl.ts");
     const { denoOutput } = await import("../shell/io.ts");
-    const shellDone = runShell(
-      { port, output: denoOutput, mode: "local" },
+    // A signal may shut the daemon down while the prompt is up: end the shell too.
+    const shellStop = new AbortController();
+    done.then(() => shellStop.abort());
+    await runShell(
+      { port, output: denoOutput, mode: "local", signal: shellStop.signal },
       { historyFile: historyPath() },
     );
-    // The shell ends on shutdown/EOF; a signal may end the daemon first.
-    await Promise.race([shellDone.then(() => shutdown()), done]);
+    if (!shellStop.signal.aborted) await shutdown();
   }
   await done;
 
   signals();
-  await server.close();
   await output.close();
   removePidfile(settings.pidfile);
   log.write("info", "taskmaster exited");
   await log.close();
+  // The socket goes last: clients take its disappearance as "fully down".
+  await server.close();
   return 0;
 }
 
@@ -235,12 +238,13 @@ function printOut(text: string): void {
   }
 }
 
-/** Tells a `--detach` parent we are up, by closing the stderr it reads. */
+/**
+ * Tells a `--detach` parent we are up. The parent stops reading then; our
+ * stderr stays a pipe nobody reads, so nothing is written to it afterwards.
+ */
 function readyForParent(): void {
   try {
     Deno.stderr.writeSync(encoder.encode(`ready ${Deno.pid}\n`));
-    Deno.stderr.close();
-    Deno.stdout.close();
   } catch {
     // The parent went away: nothing to tell.
   }

@@ -30,12 +30,22 @@ export async function detach(args: string[]): Promise<number> {
     stderr: "piped",
     detached: true,
   }).spawn();
-  const text = await new Response(child.stderr).text();
-  const ready = text.match(/^ready (\d+)$/m);
-  if (ready !== null) {
-    child.unref();
-    Deno.stdout.writeSync(encoder.encode(`${ready[1]}\n`));
-    return 0;
+  // The daemon writes "ready PID" on its stderr once its socket answers;
+  // anything before that (a config error, a socket in use) is its error.
+  let text = "";
+  const decoder = new TextDecoder();
+  const reader = child.stderr.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    const ready = text.match(/^ready (\d+)$/m);
+    if (ready !== null) {
+      await reader.cancel();
+      child.unref();
+      Deno.stdout.writeSync(encoder.encode(`${ready[1]}\n`));
+      return 0;
+    }
   }
   const status = await child.status;
   Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") || text === "" ? text : `${text}\n`));
