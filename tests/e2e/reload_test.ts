@@ -183,7 +183,10 @@ programs:
 `);
   await assert.rejects(d.port.reload(), (error: Error & { code?: string }) => {
     assert.equal(error.code, "BAD_CONFIG");
-    assert.match(error.message, /taskmaster\.yaml:5:15: program "keep": key "numprocs": expected an integer >= 1, got "two"/);
+    assert.match(
+      error.message,
+      /taskmaster\.yaml:5:15: program "keep": key "numprocs": expected an integer >= 1, got "two"/,
+    );
     return true;
   });
   d.child.kill("SIGHUP");
