@@ -145,7 +145,7 @@ export function transition(
       return stopped(snap, name, now, []);
     case "timer":
       if (event.generation !== snap.generation) return stay(snap);
-      return onTimer(snap, event.timer, cfg, name, now);
+      return onTimer(snap, event.timer, cfg, name);
   }
 }
 
@@ -253,12 +253,16 @@ function stopped(
   now: number,
   effects: ProcessEffect[],
 ): TransitionResult {
+  // From BACKOFF or a pending restart nothing was running: say so, not the old exit.
+  const how = snap.state === "STOPPING"
+    ? describeExit(snap.exitcode, snap.signal)
+    : `was ${snap.state}, nothing to signal`;
   return {
     next: { ...snap, state: "STOPPED", pid: null, pgid: null, stoppedAt: now },
     effects: [...effects, { kind: "cancel", timer: "kill" }, {
       kind: "log",
       level: "info",
-      message: `stopped: ${name} (${describeExit(snap.exitcode, snap.signal)})`,
+      message: `stopped: ${name} (${how})`,
     }],
   };
 }
@@ -384,7 +388,6 @@ function onTimer(
   timer: TimerName,
   cfg: ProgramConfig,
   name: string,
-  now: number,
 ): TransitionResult {
   switch (timer) {
     case "started":
