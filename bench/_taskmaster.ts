@@ -16,16 +16,10 @@ import {
 } from "./_common.ts";
 import type { ProcId } from "./_proc.ts";
 import { sleep } from "./_proc.ts";
+import { RUN_FLAGS } from "../src/permissions.ts";
 
-/** The permission flags of the compiled binary (src/permissions.ts, repeated in deno.json). */
-export const TASKMASTER_FLAGS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-net",
-] as const;
+/** The flags of the compiled binary (permissions and V8 flags), from src/permissions.ts. */
+export const TASKMASTER_FLAGS = RUN_FLAGS;
 
 export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 

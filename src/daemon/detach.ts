@@ -6,7 +6,7 @@
  * @module
  */
 
-import { PERMISSION_FLAGS } from "../permissions.ts";
+import { RUN_FLAGS } from "../permissions.ts";
 
 const encoder = new TextEncoder();
 
@@ -16,7 +16,7 @@ export function selfCommand(): { command: string; args: string[] } {
   if (!/\/deno$/.test(exec)) return { command: exec, args: [] };
   return {
     command: exec,
-    args: ["run", ...PERMISSION_FLAGS, new URL(Deno.mainModule).pathname],
+    args: ["run", ...RUN_FLAGS, new URL(Deno.mainModule).pathname],
   };
 }
 

@@ -48,8 +48,11 @@ export class EventLog {
       reset: true,
       sinks: {
         file: getRotatingFileSink(options.path, {
-          // Events are rare and must survive a crash: no buffering.
+          // Every record is handed to the file at once (no buffering), but
+          // the write and its fsync run off the event loop: a burst of 1000
+          // spawns or stops must not wait on 2000 fsyncs.
           bufferSize: 0,
+          nonBlocking: true,
           maxSize: options.maxBytes > 0 ? options.maxBytes : Number.MAX_SAFE_INTEGER,
           maxFiles: Math.max(1, options.backups),
           formatter: formatLine,

@@ -58,7 +58,7 @@ export const PARTIAL_LINE_LIMIT = 64 * 1024;
 /** Buffer of a busy stream: room for a full pipe read after a maximal partial line. */
 const MAX_BUFFER = 2 * PARTIAL_LINE_LIMIT;
 /** Buffer of a quiet stream (most of them): small, grown when a read fills it. */
-const MIN_BUFFER = 16 * 1024;
+const MIN_BUFFER = 4 * 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
 const SHRINK_AFTER = 64;
 

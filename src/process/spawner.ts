@@ -107,6 +107,33 @@ export function resolveCommand(
   program: string,
   path: string,
 ): { ok: true; path: string } | { ok: false; reason: string } {
+  // A PATH search stats (and throws for) every directory before the right
+  // one; 1000 instances of one program would pay it 1000 times. The cached
+  // answer is re-checked with one stat, so a removed binary is noticed.
+  const key = `${program}\0${path}`;
+  const cached = RESOLVED.get(key);
+  if (cached !== undefined && isExecutableFile(cached)) return { ok: true, path: cached };
+  const result = searchCommand(program, path);
+  if (result.ok) RESOLVED.set(key, result.path);
+  else RESOLVED.delete(key);
+  return result;
+}
+
+const RESOLVED = new Map<string, string>();
+
+function isExecutableFile(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+function searchCommand(
+  program: string,
+  path: string,
+): { ok: true; path: string } | { ok: false; reason: string } {
   const candidates = program.includes("/")
     ? [program]
     : path.split(":").filter((dir) => dir !== "").map((dir) => `${dir}/${program}`);

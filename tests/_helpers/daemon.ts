@@ -5,10 +5,10 @@
 import { connectClient } from "../../src/api/client.ts";
 import type { ProcessInfo, SupervisorPort } from "../../src/api/protocol.ts";
 import { alive, waitFor } from "./wait_for.ts";
-import { PERMISSION_FLAGS } from "../../src/permissions.ts";
+import { RUN_FLAGS } from "../../src/permissions.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-export const PERMISSIONS = PERMISSION_FLAGS;
+export const PERMISSIONS = RUN_FLAGS;
 
 /** `deno run <flags> main.ts args…` as a Deno.Command. */
 export function taskmasterCommand(
