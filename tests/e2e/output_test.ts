@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { TestDaemon } from "../_helpers/daemon.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+const size = (path: string) => Deno.stat(path).then((s) => s.size).catch(() => -1);
+
+Deno.test("SIGUSR2 reopens log files: after a move, new output goes to a fresh file", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  ticker:
+    cmd: /bin/sh -c 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.02; done'
+    starttime: 0
+    stdout: ticker.log
+`);
+  const log = `${d.dir}/ticker.log`;
+  await waitFor(async () => (await size(log)) > 0, { what: "first output" });
+  await Deno.rename(log, `${log}.old`);
+  d.child.kill("SIGUSR2");
+  await waitFor(async () => (await size(log)) > 0, { what: "the reopened file" });
+  await d.port.stop(["ticker"]);
+  const old = (await Deno.readTextFile(`${log}.old`)).trim().split("\n");
+  const fresh = (await Deno.readTextFile(log)).trim().split("\n");
+  const numbers = [...old, ...fresh].map((l) => Number(l.split(" ")[1]));
+  // Every line, once, in order, across the two files.
+  assert.deepEqual(numbers, numbers.map((_, i) => i + 1));
+});
+
+Deno.test("a child writing 50 MB is captured whole while status keeps answering", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  flood:
+    cmd: /bin/sh -c "yes 0123456789012345678901234567890123456789012345678 | head -c 50000000"
+    starttime: 0
+    autorestart: never
+    stdout: flood.log
+    stdout_maxbytes: 0
+`);
+  let answers = 0;
+  await waitFor(async () => {
+    await d.status();
+    answers++;
+    return (await size(`${d.dir}/flood.log`)) === 50_000_000;
+  }, { interval: 5, timeout: 60_000, what: "50 MB in the file" });
+  assert.ok(answers > 1);
+});
+
+Deno.test("rotation keeps name.1 … name.N whole and loses no line", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  counter:
+    cmd: /bin/sh -c 'seq 1 20000'
+    starttime: 0
+    autorestart: never
+    stdout: count.log
+    stdout_maxbytes: 10000
+    stdout_backups: 100
+`);
+  await d.waitState("counter", "EXITED");
+  const base = `${d.dir}/count.log`;
+  const files = [base];
+  for (let i = 1; await size(`${base}.${i}`) >= 0; i++) files.unshift(`${base}.${i}`);
+  assert.ok(files.length > 5, `rotated into ${files.length} files`);
+  const text = (await Promise.all(files.map((f) => Deno.readTextFile(f)))).join("");
+  assert.equal(text, Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join(""));
+  for (const f of files) {
+    assert.ok((await size(f)) <= 10000, `${f} within maxbytes`);
+    assert.ok((await Deno.readTextFile(f)).endsWith("\n"), `${f} ends on a whole line`);
+  }
+});
+
+Deno.test("timestamps prefix every captured line with an ISO time", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  stamped:
+    cmd: /bin/sh -c 'echo one; echo two'
+    starttime: 0
+    autorestart: never
+    timestamps: true
+    stdout: stamped.log
+`);
+  const text = await waitFor(async () => {
+    const t = await Deno.readTextFile(`${d.dir}/stamped.log`).catch(() => "");
+    return t.split("\n").length === 3 ? t : null;
+  });
+  assert.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z one\n\S+ two\n$/);
+});
+
+Deno.test("tail -f through ctl sees lines as they are written, and clear empties the file", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  ticker:
+    cmd: /bin/sh -c 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.05; done'
+    starttime: 0
+    stdout: ticker.log
+`);
+  await d.waitState("ticker", "RUNNING");
+  const ac = new AbortController();
+  const seen: string[] = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of d.port.follow("ticker", "stdout", ac.signal)) {
+    seen.push(decoder.decode(chunk));
+    if (seen.join("").split("\n").length > 4) break;
+  }
+  ac.abort();
+  assert.match(seen.join(""), /tick \d+\n/);
+  assert.deepEqual(await d.port.clear(["ticker"]), [{ name: "ticker", ok: true }]);
+  assert.ok((await size(`${d.dir}/ticker.log`)) < 200);
+  await assert.rejects(
+    d.port.tail("nosuch", "stdout", 10),
+    (e: Error & { code?: string }) => e.code === "BAD_NAME",
+  );
+});
+
+Deno.test("tail of a discarded stream says so", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  quiet:
+    cmd: /bin/sleep 1000
+    starttime: 0
+    stdout: null
+`);
+  await assert.rejects(d.port.tail("quiet", "stdout", 10), (e: Error & { code?: string }) => {
+    assert.equal(e.code, "NO_FILE");
+    assert.match(e.message, /discarded/);
+    return true;
+  });
+});
