@@ -67,10 +67,25 @@ export class EventLog {
     return log;
   }
 
-  /** Writes one event. */
+  /**
+   * Writes one event. Lines are queued and handed to the file in a
+   * microtask: a burst (stop all, 1000 spawns) signals every process first
+   * and formats its log lines after, each stamped with its own time.
+   */
   write(level: EventLevel, message: string): void {
-    // The message travels as a property so braces in it are never read as placeholders.
-    this.#logger[level === "warning" ? "warn" : level]("{message}", { message });
+    this.#pending.push({ level, message, at: Date.now() });
+    if (this.#pending.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #pending: { level: EventLevel; message: string; at: number }[] = [];
+
+  #flush(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const { level, message, at } of pending) {
+      // The message travels as a property so braces in it are never read as placeholders.
+      this.#logger[level === "warning" ? "warn" : level]("{message}", { message, at });
+    }
   }
 
   /** Live copy of every line written from now on; returns the unsubscribe function. */
@@ -86,6 +101,7 @@ export class EventLog {
 
   /** Flushes and closes the file. */
   async close(): Promise<void> {
+    this.#flush();
     this.#listeners.clear();
     await reset();
   }
@@ -93,7 +109,6 @@ export class EventLog {
 
 function formatLine(record: LogRecord): string {
   const message = String(record.properties.message ?? record.rawMessage);
-  return `${new Date(record.timestamp).toISOString()} ${
-    LABEL[record.level] ?? record.level
-  } ${message}\n`;
+  const at = typeof record.properties.at === "number" ? record.properties.at : record.timestamp;
+  return `${new Date(at).toISOString()} ${LABEL[record.level] ?? record.level} ${message}\n`;
 }
