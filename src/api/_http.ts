@@ -7,6 +7,7 @@
  */
 
 import { type ErrorBody, type ErrorCode, TaskmasterError } from "./protocol.ts";
+import { z } from "zod";
 
 /** The HTTP status each error code travels with. Exhaustive on purpose. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -114,15 +115,29 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   return body;
 }
 
+const NAMES_MESSAGE = 'field "names" must be a non-empty array of process names (or ["all"])';
+const NAMES = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, { error: NAMES_MESSAGE });
+
+/** `{"names": [...]}`: start, stop, restart, clear. */
+export const NamesBody = z.strictObject({ names: NAMES });
+
+/** `{"signal": "HUP" | 1, "names": [...]}`. */
+export const SignalBody = z.strictObject({
+  signal: z.union([z.string().min(1), z.number().int().positive().transform(String)], {
+    error: 'field "signal" must be a signal name ("HUP") or number',
+  }),
+  names: NAMES,
+});
+
 /**
- * Reads a JSON object body whose keys are all in `allowed`. Unknown keys are
- * refused so that a typo (`{"name": "web"}`) fails loudly instead of acting
- * on a default. The content type is not checked: `curl -d` sends a form type.
+ * Reads a JSON object body matching `schema`. Unknown keys are refused so
+ * that a typo (`{"name": "web"}`) fails loudly instead of acting on a
+ * default. The content type is not checked: `curl -d` sends a form type.
  */
-export async function readJsonObject(
+export async function readJsonBody<T>(
   request: Request,
-  allowed: readonly string[],
-): Promise<Record<string, unknown>> {
+  schema: z.ZodType<T, Record<string, unknown>>,
+): Promise<T> {
   const bytes = await readBody(request, MAX_JSON_BODY);
   let value: unknown;
   try {
@@ -133,39 +148,17 @@ export async function readJsonObject(
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new HttpError(400, "request body must be a JSON object");
   }
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!allowed.includes(key)) {
-      throw new HttpError(
-        400,
-        `unknown field "${key}" in request body (expected ${allowed.join(", ")})`,
-      );
-    }
-  }
-  return record;
-}
-
-/** `names` must be a non-empty array of non-empty strings. */
-export function namesField(record: Record<string, unknown>): string[] {
-  const names = record["names"];
-  if (
-    !Array.isArray(names) || names.length === 0 ||
-    !names.every((n): n is string => typeof n === "string" && n !== "")
-  ) {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === "unrecognized_keys") {
+    const expected = schema instanceof z.ZodObject ? Object.keys(schema.shape).join(", ") : "";
     throw new HttpError(
       400,
-      'field "names" must be a non-empty array of process names (or ["all"])',
+      `unknown field "${issue.keys[0]}" in request body (expected ${expected})`,
     );
   }
-  return names;
-}
-
-/** `signal` is a name (`HUP`, `SIGHUP`) or a positive integer. */
-export function signalField(record: Record<string, unknown>): string {
-  const signal = record["signal"];
-  if (typeof signal === "string" && signal !== "") return signal;
-  if (typeof signal === "number" && Number.isInteger(signal) && signal > 0) return String(signal);
-  throw new HttpError(400, 'field "signal" must be a signal name ("HUP") or number');
+  throw new HttpError(400, issue.message);
 }
 
 /** `?names=a,b&names=c` → `["a","b","c"]`; absent or empty → undefined (all). */

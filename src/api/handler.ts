@@ -16,12 +16,12 @@ import {
   HttpError,
   linesQuery,
   MAX_STDIN_BODY,
-  namesField,
+  NamesBody,
   namesQuery,
   readBody,
-  readJsonObject,
+  readJsonBody,
   responseForError,
-  signalField,
+  SignalBody,
 } from "./_http.ts";
 import { openStream, type OpenStreamOptions, sseComment, sseEvent } from "./_stream.ts";
 
@@ -113,14 +113,14 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
 
   for (const action of ACTIONS) {
     route("POST", `/${action}`, async (c) => {
-      const body = await readJsonObject(c.req.raw, ["names"]);
-      return c.json(await port[action](namesField(body)));
+      const body = await readJsonBody(c.req.raw, NamesBody);
+      return c.json(await port[action](body.names));
     });
   }
 
   route("POST", "/signal", async (c) => {
-    const body = await readJsonObject(c.req.raw, ["signal", "names"]);
-    return c.json(await port.signal(signalField(body), namesField(body)));
+    const body = await readJsonBody(c.req.raw, SignalBody);
+    return c.json(await port.signal(body.signal, body.names));
   });
 
   route("POST", "/reload", async (c) => c.json(await port.reload()));

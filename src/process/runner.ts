@@ -104,7 +104,6 @@ export class ProcessRunner {
 
   /** Feeds one event; returns the transition (with `rejected` for an illegal one). */
   dispatch(event: ProcessEvent): TransitionResult {
-    // Effects can produce events (spawn → spawned); run them after this one.
     const result = transition(
       this.#snap,
       event,
@@ -112,8 +111,7 @@ export class ProcessRunner {
       this.name,
       this.#deps.clock.now(),
     );
-    if (result.rejected !== undefined) return result;
-    this.#apply(result);
+    if (result.rejected === undefined) this.#apply(result);
     return result;
   }
 
@@ -138,18 +136,9 @@ export class ProcessRunner {
     if (!this.#busy) this.#drain();
   }
 
+  // Effects can produce events (spawn → spawned): they run after the current one.
   #drain(): void {
-    while (this.#queue.length > 0 && !this.#busy) {
-      const event = this.#queue.shift()!;
-      const result = transition(
-        this.#snap,
-        event,
-        this.#config,
-        this.name,
-        this.#deps.clock.now(),
-      );
-      if (result.rejected === undefined) this.#apply(result);
-    }
+    while (this.#queue.length > 0 && !this.#busy) this.dispatch(this.#queue.shift()!);
   }
 
   #announce(from: ProcessState): void {

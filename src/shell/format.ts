@@ -7,28 +7,14 @@
  */
 
 import type { ActionResult, ErrorCode, ProcessInfo, ReloadReport } from "../api/protocol.ts";
+import { formatUptime } from "../util/time_format.ts";
 
 /** Width of the state column: `'%-10s'` in supervisorctl. */
 const STATE_WIDTH = 10;
 /** supervisorctl never makes the name column narrower than this (plus 3). */
 const MIN_NAME_WIDTH = 30;
 
-/**
- * An uptime in seconds as Python's `timedelta` prints it: `0:01:02`,
- * `12:00:00`, `1 day, 2:03:04`, `3 days, 0:00:00`. Fractions are dropped;
- * negative or non-finite input (clock skew) shows as `0:00:00`.
- */
-export function formatUptime(seconds: number): string {
-  const total = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;
-  const days = Math.floor(total / 86_400);
-  const rest = total % 86_400;
-  const h = Math.floor(rest / 3600);
-  const m = Math.floor((rest % 3600) / 60);
-  const s = rest % 60;
-  const clock = `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
-  if (days === 0) return clock;
-  return `${days} ${days === 1 ? "day" : "days"}, ${clock}`;
-}
+export { formatUptime };
 
 /**
  * The description column. For a live RUNNING process the uptime is

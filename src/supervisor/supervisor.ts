@@ -18,7 +18,7 @@ import { diffConfigs } from "../config/diff.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
 import { RwLock } from "../util/rw_lock.ts";
-import { parseSignal } from "./signals.ts";
+import { parseSignal } from "../config/values.ts";
 
 /** Ports of the supervisor: everything a runner needs, minus `onChange` (the supervisor fans it out). */
 export type SupervisorDeps = Omit<RunnerDeps, "onChange">;
@@ -115,7 +115,7 @@ export class Supervisor {
   signal(signalName: string, names: readonly string[]): Promise<ActionResult[]> {
     this.#refuseWhileShuttingDown();
     const signal = parseSignal(signalName);
-    if (signal === null) {
+    if (signal === undefined) {
       throw new TaskmasterError("BAD_SIGNAL", `bad signal name: ${signalName}`);
     }
     const runners = this.resolve(names);

@@ -7,7 +7,7 @@
 
 /** `0:01:02`, or `1 day, 2:03:04` past a day (Python timedelta, as supervisorctl prints). */
 export function formatUptime(seconds: number): string {
-  const total = Math.max(0, Math.floor(seconds));
+  const total = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;
   const days = Math.floor(total / 86400);
   const h = Math.floor((total % 86400) / 3600);
   const m = Math.floor((total % 3600) / 60);
