@@ -6,7 +6,10 @@
  * @module
  */
 
-/** `--allow-net` is needed for the unix control socket's HTTP client. */
+/**
+ * `--allow-net` is needed for the unix control socket's HTTP client;
+ * `--allow-ffi` for prctl/waitid, to reap orphaned grandchildren (reaper.ts).
+ */
 export const PERMISSION_FLAGS: readonly string[] = [
   "--allow-read",
   "--allow-write",
@@ -14,6 +17,7 @@ export const PERMISSION_FLAGS: readonly string[] = [
   "--allow-env",
   "--allow-sys",
   "--allow-net",
+  "--allow-ffi",
 ];
 
 /**

@@ -13,6 +13,8 @@ import { loadConfig } from "../config/load.ts";
 import type { ProgramConfig, StreamConfig, TaskmasterConfig } from "../config/types.ts";
 import { OutputHub } from "../output/output_hub.ts";
 import { DenoSpawner } from "../process/spawner.ts";
+import { groupAlive, reapingGroupProbe } from "../process/group.ts";
+import { OrphanReaper } from "../process/reaper.ts";
 import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { systemClock } from "../util/clock.ts";
@@ -59,12 +61,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     ...(options.shell || options.detached ? {} : { echo: (line: string) => printOut(line) }),
   });
   const output = new OutputHub({ onError: (message) => log.write("error", message) });
+  const spawner = new DenoSpawner();
+  const reaper = OrphanReaper.start((pid) => spawner.isManaged(pid));
+  if (reaper === null) {
+    log.write("warning", "cannot become a child subreaper: orphans of programs go to PID 1");
+  }
   const supervisor = new Supervisor(config, {
-    spawner: new DenoSpawner(),
+    spawner,
     clock: systemClock,
     log: (level, message) => log.write(level, message),
     output,
     targets: (program, name) => streamTargets(program, name, settings.logdir),
+    groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
   });
 
   let shutdownPromise: Promise<void> | null = null;
@@ -114,6 +122,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     printErr(`taskmaster: ${message}`);
     log.write("error", `cannot start: ${message}`);
+    reaper?.close();
     await log.close();
     return 1;
   }
@@ -156,6 +165,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await done;
 
   signals();
+  reaper?.close();
   await output.close();
   removePidfile(settings.pidfile);
   log.write("info", "taskmaster exited");

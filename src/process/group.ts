@@ -5,20 +5,40 @@
  * @module
  */
 
+/** Answers whether a process group still has live members. */
+export type GroupProbe = (pgid: number) => Promise<boolean>;
+
 /**
- * Whether any live (non-zombie) process is still in group `pgid`.
+ * A probe for a daemon that reaps its orphans (see reaper.ts): after a sweep
+ * no zombie of the group is left, so `kill(-pgid, 0)` alone is exact.
+ */
+export function reapingGroupProbe(sweep: () => void): GroupProbe {
+  return (pgid) => {
+    sweep();
+    return Promise.resolve(groupExists(pgid));
+  };
+}
+
+/** Whether any process (zombies included) is in group `pgid`. */
+export function groupExists(pgid: number): boolean {
+  try {
+    Deno.kill(-pgid, 0 as unknown as Deno.Signal);
+    return true;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
+  }
+}
+
+/**
+ * Whether any live (non-zombie) process is still in group `pgid`, for a
+ * daemon that cannot reap orphans.
  * `kill(-pgid, 0)` answers the common case in one syscall. Only when it says
  * yes do we ask `ps`, to tell zombies (orphans that nobody reaped yet: many
  * container inits never do) from the living; Deno denies /proc without
  * --allow-all, and `ps` needs only --allow-run.
  */
 export async function groupAlive(pgid: number): Promise<boolean> {
-  try {
-    Deno.kill(-pgid, 0 as unknown as Deno.Signal);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    return true;
-  }
+  if (!groupExists(pgid)) return false;
   const members = await liveMembers(pgid);
   return members === null || members.length > 0;
 }
@@ -59,4 +79,54 @@ export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
+}
+
+/** A group left behind by a leader that exited on its own, to clean up at shutdown. */
+export interface LeftoverGroup {
+  readonly pgid: number;
+  readonly signal: Deno.Signal;
+  readonly stoptimeMs: number;
+}
+
+/**
+ * Stops what is left of groups whose leader exited (a daemonized grandchild,
+ * say), so shutdown leaves nothing behind: stopsignal, then SIGKILL after
+ * stoptime. pid numbers are reused (pid_max may be 32768), so a group is
+ * only signalled while one of its members is our own child: an orphan
+ * re-parented to us as subreaper. Without that proof it is left alone.
+ */
+export async function stopLeftoverGroups(groups: readonly LeftoverGroup[]): Promise<number[]> {
+  const ours = await ownedGroups(groups.map((g) => g.pgid));
+  const targets = groups.filter((g) => ours.has(g.pgid));
+  for (const g of targets) signalGroup(g.pgid, g.signal);
+  const deadline = Date.now() + Math.max(0, ...targets.map((g) => g.stoptimeMs));
+  let alive = targets.filter((g) => groupExists(g.pgid));
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    alive = alive.filter((g) => groupExists(g.pgid));
+  }
+  for (const g of alive) signalGroup(g.pgid, "SIGKILL");
+  return targets.map((g) => g.pgid);
+}
+
+async function ownedGroups(pgids: readonly number[]): Promise<Set<number>> {
+  const owned = new Set<number>();
+  if (pgids.length === 0) return owned;
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("ps", {
+      args: ["-e", "-o", "pid=,ppid=,pgid="],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+  } catch {
+    return owned;
+  }
+  const wanted = new Set(pgids);
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const [, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+    if (ppid === Deno.pid && pgid !== undefined && wanted.has(pgid)) owned.add(pgid);
+  }
+  return owned;
 }

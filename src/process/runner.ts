@@ -10,7 +10,7 @@ import type { ProcessInfo, ProcessState, StateChange } from "../api/protocol.ts"
 import type { ProgramConfig } from "../config/types.ts";
 import type { Clock } from "../util/clock.ts";
 import { formatStopTime, formatUptime } from "../util/time_format.ts";
-import { groupAlive, signalGroup } from "./group.ts";
+import { groupExists, type GroupProbe, type LeftoverGroup, signalGroup } from "./group.ts";
 import type { SpawnedChild, Spawner } from "./spawner.ts";
 import {
   describeExit,
@@ -51,6 +51,8 @@ export interface RunnerDeps {
     stderr: StreamTarget;
   };
   readonly onChange: (change: StateChange) => void;
+  /** Whether a process group still has live members (after its leader exited). */
+  readonly groupAlive: GroupProbe;
 }
 
 /** How often a group whose leader died during a stop is checked for emptiness. */
@@ -70,8 +72,7 @@ export class ProcessRunner {
   #busy = false;
   #waiters = new Set<() => void>();
   #groupWatch: ReturnType<typeof setInterval> | null = null;
-  /** Settles when every byte of the children's output has been written. */
-  #relays: Promise<void>[] = [];
+  #leftovers = new Set<number>();
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
@@ -201,18 +202,20 @@ export class ProcessRunner {
     // The child may never read its stdin; a write to it must not hang us.
     this.#stdin.closed.catch(() => {});
     const targets = this.#deps.targets(cfg, this.name);
-    this.#relays.push(
-      this.#deps.output.relay(`${this.name}:stdout`, child.stdout, targets.stdout),
-      this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr),
-    );
+    // Relays never reject; the output hub drains them at shutdown.
+    this.#deps.output.relay(`${this.name}:stdout`, child.stdout, targets.stdout);
+    this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr);
     child.status.then(async (status) => {
       if (this.#child === child) {
         this.#child = null;
         this.#stdin?.close().catch(() => {});
         this.#stdin = null;
       }
-      // Only a stop waits for the rest of the group; other exits move on at once.
-      const rest = this.#snap.state === "STOPPING" && await groupAlive(child.pid);
+      // Only a stop waits for the rest of the group; other exits move on at once,
+      // remembering a group that outlived its leader for shutdown.
+      const stopping = this.#snap.state === "STOPPING";
+      if (!stopping && groupExists(child.pid)) this.#leftovers.add(child.pid);
+      const rest = stopping && await this.#deps.groupAlive(child.pid);
       this.#enqueue({
         kind: "exited",
         generation,
@@ -251,7 +254,7 @@ export class ProcessRunner {
       }
       if (checking) return;
       checking = true;
-      const alive = await groupAlive(pgid);
+      const alive = await this.#deps.groupAlive(pgid);
       checking = false;
       if (!alive && this.#groupWatch !== null) {
         this.#stopGroupWatch();
@@ -286,11 +289,16 @@ export class ProcessRunner {
     return true;
   }
 
-  /** Settles once all output relayed so far has reached its destination. */
-  async flushed(): Promise<void> {
-    const relays = this.#relays;
-    this.#relays = [];
-    await Promise.allSettled(relays);
+  /** Groups of earlier runs that outlived their leader and still exist. */
+  leftoverGroups(): LeftoverGroup[] {
+    for (const pgid of this.#leftovers) {
+      if (!groupExists(pgid)) this.#leftovers.delete(pgid);
+    }
+    return [...this.#leftovers].map((pgid) => ({
+      pgid,
+      signal: this.#config.stopsignal,
+      stoptimeMs: this.#config.stoptime * 1000,
+    }));
   }
 
   /** Cancels timers (used when the instance is forgotten). */

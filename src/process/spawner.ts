@@ -52,6 +52,14 @@ const UMASK_SHIM = 'umask "$0" && exec "$@"';
 
 /** Spawns with `Deno.Command`; every child gets its own session and group. */
 export class DenoSpawner implements Spawner {
+  /** Children Deno waits for: an orphan reaper must leave their exit to Deno. */
+  #live = new Set<number>();
+
+  /** Whether `pid` is a child of ours that Deno has not collected yet. */
+  isManaged(pid: number): boolean {
+    return this.#live.has(pid);
+  }
+
   spawn(spec: SpawnSpec): SpawnResult {
     const program = spec.argv[0];
     if (program === undefined) return { ok: false, reason: "empty command" };
@@ -82,10 +90,11 @@ export class DenoSpawner implements Spawner {
         stderr: "piped",
         detached: true,
       }).spawn();
-      const status = child.status.then((s) => ({
-        code: s.signal === null ? s.code : null,
-        signal: s.signal,
-      }));
+      this.#live.add(child.pid);
+      const status = child.status.then((s) => {
+        this.#live.delete(child.pid);
+        return { code: s.signal === null ? s.code : null, signal: s.signal };
+      });
       return {
         ok: true,
         child: {

@@ -17,6 +17,7 @@ import {
 import { diffConfigs } from "../config/diff.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
+import { stopLeftoverGroups } from "../process/group.ts";
 import { RwLock } from "../util/rw_lock.ts";
 import { parseSignal } from "../config/values.ts";
 
@@ -192,7 +193,13 @@ export class Supervisor {
     await stopInOrder(this.#allRunners());
     // A reload in flight may still add instances: let it finish, then stop those too.
     await this.#lock.exclusive(() => stopInOrder(this.#allRunners()));
-    await Promise.all(this.#allRunners().map((r) => r.flushed()));
+    const leftovers = this.#allRunners().flatMap((r) => r.leftoverGroups());
+    if (leftovers.length > 0) {
+      const stopped = await stopLeftoverGroups(leftovers);
+      for (const pgid of stopped) {
+        this.#deps.log("info", `stopped process group ${pgid}, left behind by an exited program`);
+      }
+    }
     for (const runner of this.#allRunners()) runner.dispose();
   }
 

@@ -30,3 +30,13 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Whether the pid exists at all, zombies included (a zombie means nobody reaped it). */
+export function exists(pid: number): boolean {
+  try {
+    Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TestDaemon } from "../_helpers/daemon.ts";
-import { alive, waitFor } from "../_helpers/wait_for.ts";
+import { alive, exists, waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test("a program that stays up starttime seconds becomes RUNNING with a live pid", async () => {
   await using d = await TestDaemon.start(`
@@ -129,6 +129,8 @@ programs:
   assert.equal(after.state, "STOPPED");
   assert.ok(!alive(p.pid!), "the leader is gone");
   assert.ok(!alive(grandchild), "the grandchild is gone");
+  // Orphans are re-parented to taskmaster (subreaper) and reaped: not even a zombie is left.
+  await waitFor(() => !exists(grandchild), { what: "the grandchild to be reaped" });
   assert.match(await d.eventLog(), /killing 'stubborn' .* with SIGKILL/);
 });
 
@@ -187,5 +189,22 @@ programs:
   const { code } = await d.stop();
   assert.equal(code, 0);
   for (const p of procs) assert.ok(!alive(p.pid!), `${p.name} (${p.pid}) is gone`);
+  await Deno.remove(d.dir, { recursive: true });
+});
+
+Deno.test("shutdown stops what an exited program left behind, and leaves no zombie", async () => {
+  const d = await TestDaemon.start(`
+programs:
+  daemonizer:
+    cmd: /bin/sh -c "/bin/sleep 1000 & echo $! > left.pid; exit 0"
+    starttime: 0
+    autorestart: never
+`);
+  await d.waitState("daemonizer", "EXITED");
+  const left = Number(await waitFor(() => Deno.readTextFile(`${d.dir}/left.pid`).catch(() => "")));
+  assert.ok(alive(left), "the grandchild outlives its parent");
+  const { code } = await d.stop();
+  assert.equal(code, 0);
+  await waitFor(() => !exists(left), { what: "the leftover to be stopped and reaped" });
   await Deno.remove(d.dir, { recursive: true });
 });
