@@ -12,7 +12,6 @@ import {
   type ActionResult,
   type ErrorCode,
   type ProcessInfo,
-  STOPPED_STATES,
   type SupervisorPort,
 } from "../api/protocol.ts";
 import { errorExitCode, errorText, EXIT, hasCode, UsageError } from "./_errors.ts";
@@ -221,7 +220,8 @@ async function status(ctx: ShellContext, args: string[]): Promise<CommandOutcome
     ctx.output.out(errors + formatStatusTable(infos));
   }
   if (unknown.length > 0) return ok(EXIT.STATUS_UNKNOWN);
-  return ok(infos.some((p) => STOPPED_STATES.has(p.state)) ? EXIT.STATUS_NOT_RUNNING : EXIT.OK);
+  // The rule (stricter than supervisorctl's): 0 only when every process shown is RUNNING.
+  return ok(infos.every((p) => p.state === "RUNNING") ? EXIT.OK : EXIT.STATUS_NOT_RUNNING);
 }
 
 async function pid(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {

@@ -30,12 +30,12 @@ Deno.test("status prints the table and exits 0 when everything runs", async () =
   assert.equal(r.stderr, "");
 });
 
-Deno.test("status exits 3 when a shown process is stopped, 0 for STARTING", async () => {
+Deno.test("status exits 0 only when every shown process is RUNNING, else 3", async () => {
   const port = new FakePort([...web(), proc("job", "EXITED"), proc("boot", "STARTING")]);
   assert.equal((await run(port, ["status"])).exitCode, 3);
   assert.equal((await run(port, ["status", "web"])).exitCode, 0);
-  assert.equal((await run(port, ["status", "boot"])).exitCode, 0);
-  for (const state of ["STOPPED", "FATAL", "UNKNOWN"] as const) {
+  assert.equal((await run(port, ["status", "boot"])).exitCode, 3);
+  for (const state of ["STOPPED", "FATAL", "UNKNOWN", "BACKOFF", "STOPPING"] as const) {
     assert.equal((await run(new FakePort([proc("x", state)]), ["status"])).exitCode, 3, state);
   }
 });
