@@ -85,6 +85,8 @@ export async function runInteractive(
   }
 
   const complete = createCompleter(ctx.port);
+  // Fetch process names now, so that name completion answers at once too.
+  Promise.resolve(complete("status ")).catch(() => {});
   const rl = readline.createInterface({
     input: keys,
     output: screen,
@@ -93,8 +95,10 @@ export async function runInteractive(
     history: history.slice().reverse(), // readline wants newest first
     historySize: HISTORY_LIMIT,
     completer: (line: string, callback: (error: null, result: [string[], string]) => void) => {
-      complete(line).then(
-        (result) => callback(null, result),
+      const result = complete(line);
+      if (!(result instanceof Promise)) return callback(null, result);
+      result.then(
+        (done) => callback(null, done),
         () => callback(null, [[], line]),
       );
     },

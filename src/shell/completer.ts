@@ -81,12 +81,11 @@ export function completeLine(line: string, names: readonly string[]): Completion
 export function createCompleter(
   port: SupervisorPort,
   options: { ttlMs?: number; now?: () => number } = {},
-): (line: string) => Promise<Completion> {
+): (line: string) => Completion | Promise<Completion> {
   const ttlMs = options.ttlMs ?? 1000;
   const now = options.now ?? Date.now;
   let cache: { at: number; names: string[] } | undefined;
-  const liveNames = async (): Promise<string[]> => {
-    if (cache && now() - cache.at < ttlMs) return cache.names;
+  const fetchNames = async (): Promise<string[]> => {
     try {
       cache = { at: now(), names: completionNames(await port.status()) };
     } catch {
@@ -94,5 +93,16 @@ export function createCompleter(
     }
     return cache.names;
   };
-  return async (line) => completeLine(line, needsNames(line) ? await liveNames() : []);
+  // Answer synchronously whenever possible: a Tab followed at once by Enter
+  // must complete before the Enter is read. Names come from the cache (a
+  // stale one is refreshed in the background: names change only on reload);
+  // only the very first name completion waits for the daemon.
+  let refreshing: Promise<string[]> | null = null;
+  const refresh = () => (refreshing ??= fetchNames().finally(() => (refreshing = null)));
+  return (line) => {
+    if (!needsNames(line)) return completeLine(line, []);
+    if (cache === undefined) return refresh().then((names) => completeLine(line, names));
+    if (now() - cache.at >= ttlMs) refresh();
+    return completeLine(line, cache.names);
+  };
 }

@@ -60,13 +60,19 @@ Deno.test("createCompleter() fetches names from status, cached for the TTL", asy
   assert.deepEqual(await complete("start a"), [["all", "api"], "a"]);
   assert.deepEqual(await complete("stop w"), [["web", "web:0"], "w"]);
   assert.equal(port.callsOf("status").length, 1);
-  // Command-name completion never asks the supervisor.
-  await complete("st");
+  // Command-name completion never asks the supervisor, and answers at once
+  // (a Tab followed by Enter in one burst must complete before the Enter).
+  const commands = complete("st");
+  assert.ok(!(commands instanceof Promise));
+  assert.deepEqual(commands, [["start", "status", "stop"], "st"]);
   assert.equal(port.callsOf("status").length, 1);
+  // Cached names answer at once too; stale ones are refreshed in the background.
   port.processes = [proc("new", "RUNNING")];
   now += 1500;
-  assert.deepEqual(await complete("start n"), [["new"], "n"]);
+  assert.deepEqual(complete("start "), [["all", "api", "web", "web:0"], ""]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(port.callsOf("status").length, 2);
+  assert.deepEqual(complete("start n"), [["new"], "n"]);
 });
 
 Deno.test("createCompleter() falls back to the last names when status fails", async () => {
