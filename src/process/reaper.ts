@@ -11,6 +11,8 @@
  * @module
  */
 
+import { type Libc, libc as openLibc } from "./libc.ts";
+
 const PR_SET_CHILD_SUBREAPER = 36;
 const P_ALL = 0;
 const WNOHANG = 1;
@@ -20,12 +22,6 @@ const WNOWAIT = 0x01000000;
 const SI_PID_OFFSET = 16;
 /** How soon to look again when a zombie of Deno's own is first in line. */
 const RETRY_MS = 5;
-
-type Libc = Deno.DynamicLibrary<{
-  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"]; result: "i32" };
-  waitid: { parameters: ["i32", "i32", "buffer", "i32"]; result: "i32" };
-  waitpid: { parameters: ["i32", "buffer", "i32"]; result: "i32" };
-}>;
 
 /** Reaps orphaned descendants; `isManaged(pid)` names the children Deno itself waits for. */
 export class OrphanReaper {
@@ -47,21 +43,9 @@ export class OrphanReaper {
    * to PID 1 as before, and nothing else changes.
    */
   static start(isManaged: (pid: number) => boolean): OrphanReaper | null {
-    if (Deno.build.os !== "linux") return null;
-    let libc: Libc;
-    try {
-      libc = Deno.dlopen("libc.so.6", {
-        prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-        waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
-        waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-      });
-    } catch {
-      return null;
-    }
-    if (libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) !== 0) {
-      libc.close();
-      return null;
-    }
+    const libc = openLibc();
+    if (libc === null) return null;
+    if (libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) !== 0) return null;
     const reaper = new OrphanReaper(libc, isManaged);
     Deno.addSignalListener("SIGCHLD", reaper.#onSignal);
     return reaper;
@@ -94,10 +78,9 @@ export class OrphanReaper {
     }, RETRY_MS);
   }
 
-  /** Stops listening and releases libc. */
+  /** Stops listening. */
   close(): void {
     Deno.removeSignalListener("SIGCHLD", this.#onSignal);
     if (this.#retry !== null) clearTimeout(this.#retry);
-    this.#libc.close();
   }
 }

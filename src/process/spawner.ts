@@ -6,6 +6,8 @@
  * @module
  */
 
+import { enlargeOutputPipes } from "./pipes.ts";
+
 /** Everything needed to start one child. */
 export interface SpawnSpec {
   readonly argv: readonly string[];
@@ -91,6 +93,7 @@ export class DenoSpawner implements Spawner {
         detached: true,
       }).spawn();
       this.#live.add(child.pid);
+      enlargeOutputPipes(child.pid);
       const status = child.status.then((s) => {
         this.#live.delete(child.pid);
         return { code: s.signal === null ? s.code : null, signal: s.signal };

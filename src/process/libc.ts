@@ -1,0 +1,35 @@
+/**
+ * The few libc calls Deno has no API for, opened once by FFI: becoming a
+ * child subreaper and collecting orphans (reaper.ts), and enlarging the pipes
+ * of children's output (pipes.ts). `null` where unavailable (no FFI
+ * permission, not Linux/glibc): callers then do without.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+} as const;
+
+/** The opened library. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
+
+let opened: Libc | null | undefined;
+
+/** libc, opened on first use; null when FFI is not possible here. */
+export function libc(): Libc | null {
+  if (opened !== undefined) return opened;
+  opened = null;
+  if (Deno.build.os !== "linux") return null;
+  try {
+    opened = Deno.dlopen("libc.so.6", SYMBOLS);
+  } catch {
+    // No --allow-ffi, or a libc by another name (musl): run without.
+  }
+  return opened;
+}
