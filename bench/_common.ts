@@ -57,7 +57,59 @@ export interface Daemon {
 }
 
 /** Daemons alive right now, so an interrupted bench still cleans up. */
-export const liveDaemons = new Set<Daemon>();
+export const liveDaemons = new Set<Pick<Daemon, "close">>();
+
+/**
+ * The part both daemon handles share: the process, the children seen so
+ * far, and a teardown by pid that runs once. Subclasses add their protocol.
+ */
+export abstract class DaemonProcess {
+  readonly pid: number;
+  readonly launchedAt: number;
+  readonly dir: string;
+  protected readonly child: Deno.ChildProcess;
+  /** Everything the daemon wrote on stderr (settles when it exits). */
+  protected readonly stderr: Promise<string>;
+  readonly #seen = new Map<number, ProcId>();
+  #closed: Promise<void> | null = null;
+
+  constructor(dir: string, child: Deno.ChildProcess, launchedAt: number) {
+    this.dir = dir;
+    this.child = child;
+    this.pid = child.pid;
+    this.launchedAt = launchedAt;
+    this.stderr = new Response(child.stderr).text().catch(() => "");
+    liveDaemons.add(this);
+  }
+
+  /** Whether the daemon exited, waiting at most 10 ms (for start-up polling loops). */
+  protected exitedSoon(): Promise<boolean> {
+    return Promise.race([this.child.status.then(() => true), sleep(10).then(() => false)]);
+  }
+
+  /** Remembers the daemon's current children, so close() can kill them by pid if need be. */
+  track(): void {
+    rememberChildren(this.pid, this.#seen);
+  }
+
+  /** Releases what the subclass holds (clients) once the daemon is gone. */
+  protected released(): void {}
+
+  /** SIGTERM, wait, then SIGKILL the daemon and every child it had, by pid and group. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      try {
+        await teardown(this.pid, this.child.status, this.#seen);
+      } finally {
+        this.released();
+        await this.stderr;
+        liveDaemons.delete(this);
+        await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+      }
+    })();
+    return this.#closed;
+  }
+}
 
 /** Closes every daemon still running (on failure or interrupt). */
 export async function closeAll(): Promise<void> {

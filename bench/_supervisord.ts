@@ -7,15 +7,7 @@
  * @module
  */
 
-import {
-  type Daemon,
-  liveDaemons,
-  type ProgramSpec,
-  progress,
-  rememberChildren,
-  teardown,
-} from "./_common.ts";
-import { type ProcId, sleep } from "./_proc.ts";
+import { type Daemon, DaemonProcess, type ProgramSpec, progress } from "./_common.ts";
 
 const SUPERVISORD = "/usr/bin/supervisord";
 const SUPERVISORCTL = "/usr/bin/supervisorctl";
@@ -111,27 +103,16 @@ function xmlrpcBody(method: string, params: string[]): string {
   }</params></methodCall>`;
 }
 
-class SupervisordDaemon implements Daemon {
+class SupervisordDaemon extends DaemonProcess implements Daemon {
   readonly kind = "supervisord" as const;
-  readonly pid: number;
-  readonly launchedAt: number;
-  readonly dir: string;
   readonly applyConfigWords = ["update"] as const;
-  readonly #child: Deno.ChildProcess;
   readonly #config: string;
   readonly #socket: string;
-  readonly #seen = new Map<number, ProcId>();
-  readonly #stderr: Promise<string>;
-  #closed: Promise<void> | null = null;
 
   constructor(dir: string, config: string, child: Deno.ChildProcess, launchedAt: number) {
-    this.dir = dir;
+    super(dir, child, launchedAt);
     this.#config = config;
-    this.#child = child;
-    this.pid = child.pid;
-    this.launchedAt = launchedAt;
     this.#socket = `${dir}/sv.sock`;
-    this.#stderr = new Response(child.stderr).text().catch(() => "");
   }
 
   /**
@@ -180,8 +161,8 @@ class SupervisordDaemon implements Daemon {
           throw new Error(`supervisord did not answer on its socket: ${error}`);
         }
       }
-      if (await Promise.race([this.#child.status.then(() => true), sleep(10)])) {
-        throw new Error(`supervisord exited during start-up:\n${await this.#stderr}`);
+      if (await this.exitedSoon()) {
+        throw new Error(`supervisord exited during start-up:\n${await this.stderr}`);
       }
     }
   }
@@ -207,23 +188,6 @@ class SupervisordDaemon implements Daemon {
   clientArgv(words: readonly string[]): string[] {
     return [SUPERVISORCTL, "-c", this.#config, ...words];
   }
-
-  track(): void {
-    rememberChildren(this.pid, this.#seen);
-  }
-
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      try {
-        await teardown(this.pid, this.#child.status, this.#seen);
-      } finally {
-        await this.#stderr;
-        liveDaemons.delete(this);
-        await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-      }
-    })();
-    return this.#closed;
-  }
 }
 
 /** Starts a private supervisord on `programs` in a fresh temp dir (not waiting for it). */
@@ -241,6 +205,5 @@ export async function launchSupervisord(programs: readonly ProgramSpec[]): Promi
     stderr: "piped",
   }).spawn();
   const daemon = new SupervisordDaemon(dir, config, child, launchedAt);
-  liveDaemons.add(daemon);
   return daemon;
 }

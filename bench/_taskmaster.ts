@@ -6,26 +6,14 @@
  * @module
  */
 
-import {
-  type Daemon,
-  liveDaemons,
-  type ProgramSpec,
-  rememberChildren,
-  teardown,
-  unixClient,
-} from "./_common.ts";
-import type { ProcId } from "./_proc.ts";
-import { sleep } from "./_proc.ts";
+import { type Daemon, DaemonProcess, type ProgramSpec, unixClient } from "./_common.ts";
 import { RUN_FLAGS } from "../src/permissions.ts";
-
-/** The flags of the compiled binary (permissions and V8 flags), from src/permissions.ts. */
-export const TASKMASTER_FLAGS = RUN_FLAGS;
 
 export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 
 /** `deno run --quiet <flags> main.ts …args` */
 export function taskmasterArgv(args: readonly string[]): string[] {
-  return [Deno.execPath(), "run", "--quiet", ...TASKMASTER_FLAGS, MAIN_TS, ...args];
+  return [Deno.execPath(), "run", "--quiet", ...RUN_FLAGS, MAIN_TS, ...args];
 }
 
 /** YAML text of a taskmaster config with `programs`, every path in `dir`. */
@@ -55,29 +43,22 @@ export function taskmasterYaml(dir: string, programs: readonly ProgramSpec[]): s
   return lines.join("\n") + "\n";
 }
 
-class TaskmasterDaemon implements Daemon {
+class TaskmasterDaemon extends DaemonProcess implements Daemon {
   readonly kind = "taskmaster" as const;
-  readonly pid: number;
-  readonly launchedAt: number;
-  readonly dir: string;
   readonly applyConfigWords = ["reload"] as const;
-  readonly #child: Deno.ChildProcess;
   readonly #socket: string;
   readonly #config: string;
   readonly #http: Deno.HttpClient;
-  readonly #seen = new Map<number, ProcId>();
-  readonly #stderr: Promise<string>;
-  #closed: Promise<void> | null = null;
 
   constructor(dir: string, config: string, child: Deno.ChildProcess, launchedAt: number) {
-    this.dir = dir;
+    super(dir, child, launchedAt);
     this.#config = config;
-    this.#child = child;
-    this.pid = child.pid;
-    this.launchedAt = launchedAt;
     this.#socket = `${dir}/tm.sock`;
     this.#http = unixClient(this.#socket);
-    this.#stderr = new Response(child.stderr).text().catch(() => "");
+  }
+
+  protected override released(): void {
+    this.#http.close();
   }
 
   async #call(path: string, init: RequestInit = {}): Promise<unknown> {
@@ -99,7 +80,7 @@ class TaskmasterDaemon implements Daemon {
             `taskmaster did not answer on its socket: ${error}\n${await this.#tail()}`,
           );
         }
-        if (await Promise.race([this.#child.status.then(() => true), sleep(10)])) {
+        if (await this.exitedSoon()) {
           throw new Error(`taskmaster exited during start-up:\n${await this.#tail()}`);
         }
       }
@@ -131,25 +112,6 @@ class TaskmasterDaemon implements Daemon {
   clientArgv(words: readonly string[]): string[] {
     return taskmasterArgv(["ctl", "-s", this.#socket, ...words]);
   }
-
-  /** Children remembered so far plus the current ones. */
-  track(): void {
-    rememberChildren(this.pid, this.#seen);
-  }
-
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      try {
-        await teardown(this.pid, this.#child.status, this.#seen);
-      } finally {
-        this.#http.close();
-        await this.#stderr;
-        liveDaemons.delete(this);
-        await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-      }
-    })();
-    return this.#closed;
-  }
 }
 
 /** Starts taskmaster on `programs` in a fresh temp dir (not waiting for it to be ready). */
@@ -168,6 +130,5 @@ export async function launchTaskmaster(programs: readonly ProgramSpec[]): Promis
     stderr: "piped",
   }).spawn();
   const daemon = new TaskmasterDaemon(dir, config, child, launchedAt);
-  liveDaemons.add(daemon);
   return daemon;
 }
