@@ -61,21 +61,6 @@ export async function readLastLines(
   }
 }
 
-/** The last `bytes` bytes of `path` as text (a UTF-8 character cut at the start is skipped). Missing file → "". */
-export async function readLastBytes(path: string, bytes: number): Promise<string> {
-  if (bytes <= 0) return "";
-  const file = await openOrNull(path);
-  if (file === null) return "";
-  try {
-    const size = (await file.stat()).size;
-    const start = Math.max(0, size - bytes);
-    const data = await readAt(file, start, size - start);
-    return new TextDecoder().decode(data.subarray(skipContinuationBytes(data, start > 0)));
-  } finally {
-    file.close();
-  }
-}
-
 async function openOrNull(path: string): Promise<Deno.FsFile | null> {
   try {
     return await Deno.open(path, { read: true });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readLastBytes, readLastLines } from "../../src/output/tail.ts";
+import { readLastLines } from "../../src/output/tail.ts";
 import { tempDir } from "./_helpers.ts";
 
 Deno.test("readLastLines() returns the last lines of a big file", async () => {
@@ -38,17 +38,4 @@ Deno.test("readLastLines() reads at most maxBytes of one huge line", async () =>
   assert.ok(text.endsWith("\nlast\n"));
   assert.ok(!text.includes("\uFFFD"), "a cut UTF-8 character is skipped");
   assert.ok(text.length < 600);
-});
-
-Deno.test("readLastBytes() returns the end of the file", async () => {
-  await using dir = await tempDir();
-  const path = `${dir.path}/b.log`;
-  assert.equal(await readLastBytes(path, 10), "");
-  await Deno.writeTextFile(path, "0123456789".repeat(100_000));
-  assert.equal(await readLastBytes(path, 5), "56789");
-  assert.equal((await readLastBytes(path, 2_000_000)).length, 1_000_000);
-  assert.equal(await readLastBytes(path, 0), "");
-  await Deno.writeTextFile(path, "aé");
-  assert.equal(await readLastBytes(path, 1), "", "half a character is dropped");
-  assert.equal(await readLastBytes(path, 2), "é");
 });
