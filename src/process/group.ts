@@ -39,16 +39,24 @@ export function groupExists(pgid: number): boolean {
  */
 export async function groupAlive(pgid: number): Promise<boolean> {
   if (!groupExists(pgid)) return false;
-  const members = await liveMembers(pgid);
-  return members === null || members.length > 0;
+  const table = await processTable();
+  // Without `ps`, trust kill(): a zombie may then keep a stop waiting until stoptime.
+  return table === null || table.some((p) => p.pgid === pgid && !p.stat.startsWith("Z"));
 }
 
-/** Pids of the non-zombie members of group `pgid`, or null when `ps` cannot tell. */
-export async function liveMembers(pgid: number): Promise<number[] | null> {
+interface ProcessRow {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly stat: string;
+}
+
+/** Every process on the machine, from `ps`; null when `ps` cannot be run. */
+async function processTable(): Promise<ProcessRow[] | null> {
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command("ps", {
-      args: ["-e", "-o", "pid=,pgid=,stat="],
+      args: ["-e", "-o", "pid=,ppid=,pgid=,stat="],
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -57,14 +65,14 @@ export async function liveMembers(pgid: number): Promise<number[] | null> {
     return null;
   }
   if (!out.success) return null;
-  const members: number[] = [];
+  const rows: ProcessRow[] = [];
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const [pid, group, stat] = line.trim().split(/\s+/);
-    if (Number(group) === pgid && stat !== undefined && !stat.startsWith("Z")) {
-      members.push(Number(pid));
+    const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
+    if (stat !== undefined) {
+      rows.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), stat });
     }
   }
-  return members;
+  return rows;
 }
 
 /**
@@ -110,23 +118,11 @@ export async function stopLeftoverGroups(groups: readonly LeftoverGroup[]): Prom
 }
 
 async function ownedGroups(pgids: readonly number[]): Promise<Set<number>> {
-  const owned = new Set<number>();
-  if (pgids.length === 0) return owned;
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("ps", {
-      args: ["-e", "-o", "pid=,ppid=,pgid="],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-  } catch {
-    return owned;
-  }
   const wanted = new Set(pgids);
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const [, ppid, pgid] = line.trim().split(/\s+/).map(Number);
-    if (ppid === Deno.pid && pgid !== undefined && wanted.has(pgid)) owned.add(pgid);
+  const owned = new Set<number>();
+  if (wanted.size === 0) return owned;
+  for (const p of (await processTable()) ?? []) {
+    if (p.ppid === Deno.pid && wanted.has(p.pgid)) owned.add(p.pgid);
   }
   return owned;
 }
