@@ -8,7 +8,6 @@ import { alive, waitFor } from "./wait_for.ts";
 import { RUN_FLAGS } from "../../src/permissions.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-export const PERMISSIONS = RUN_FLAGS;
 
 /** `deno run <flags> main.ts args…` as a Deno.Command. */
 export function taskmasterCommand(
@@ -16,7 +15,7 @@ export function taskmasterCommand(
   options: Omit<Deno.CommandOptions, "args"> = {},
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...PERMISSIONS, MAIN, ...args],
+    args: ["run", "--quiet", ...RUN_FLAGS, MAIN, ...args],
     ...options,
   });
 }

@@ -1,8 +1,21 @@
-/** Polls `check` until it returns a truthy value or the deadline passes. */
+/** How long and how often {@link waitFor} polls, and what it reports on timeout. */
+export interface WaitOptions {
+  readonly timeout?: number;
+  readonly interval?: number;
+  readonly what?: string;
+}
+
+/**
+ * Polls `check` until it returns a truthy value or the deadline passes. The
+ * second argument is the options, or just what is awaited (then a timeout).
+ */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  { timeout = 15_000, interval = 25, what = "condition" } = {},
+  options: WaitOptions | string = {},
+  timeoutMs?: number,
 ): Promise<NonNullable<T>> {
+  const { timeout = timeoutMs ?? 15_000, interval = 5, what = "condition" } =
+    typeof options === "string" ? { what: options } : options;
   const deadline = Date.now() + timeout;
   let last: unknown;
   for (;;) {

@@ -275,17 +275,4 @@ export class FakePort implements SupervisorPort {
   }
 }
 
-/** Polls `condition` every 5 ms until true, or throws after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 3000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from "../_helpers/wait_for.ts";

@@ -120,10 +120,8 @@ programs:
 `);
   assert.deepEqual((await d.port.reload()).updated, ["stubborn"]);
   assert.equal((await d.info("stubborn")).pid, before.pid);
-  const started = Date.now();
   await d.port.stop(["stubborn"]);
-  // With the old stoptime this would take 30 s; the test's own deadline is far below that.
-  assert.ok(Date.now() - started < 20_000);
+  // The kill line names the stoptime that was applied: the new one, without a restart.
   assert.match(await d.eventLog(), /killing 'stubborn'.*after 0.5 s/);
 });
 

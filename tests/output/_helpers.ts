@@ -19,18 +19,7 @@ export function sh(script: string, stderr: "piped" | "null" = "null"): Deno.Chil
   return new Deno.Command("sh", { args: ["-c", script], stdout: "piped", stderr }).spawn();
 }
 
-/** Polls `condition` every 20 ms until true or the deadline; throws on timeout. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from "../_helpers/wait_for.ts";
 
 /** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
 export function pseudoRandomBytes(length: number, seed = 12345): Uint8Array {

@@ -386,8 +386,10 @@ Deno.test("OutputHub.close() cancels a stream that never ends after the grace pe
       cancelled = true;
     },
   });
+  let read = 0;
+  hub.subscribe("n:stdout", (chunk) => (read += chunk.length));
   const relay = hub.relay("n:stdout", stream, plain(out));
-  await waitFor(() => true, "nothing");
+  await waitFor(() => read > 0, "the relay to read the partial line");
   await hub.close();
   await relay;
   assert.equal(cancelled, true);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../_helpers/wait_for.ts";
 import { PassThrough } from "node:stream";
 import type { ShellContext } from "../../src/shell/commands.ts";
 import { runInteractive } from "../../src/shell/_interactive.ts";
@@ -126,15 +127,6 @@ Deno.test("loadHistory() / appendHistory() keep the last lines across runs", asy
 });
 
 // ---- the readline REPL, driven through a fake terminal -----------------------------
-
-/** Waits until `cond()` holds (polling), or fails after `timeout` ms. */
-async function waitFor(cond: () => boolean, what: string, timeout = 2000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function terminal() {
   const keys = new PassThrough();
