@@ -6,6 +6,7 @@
  * @module
  */
 
+import { denoOutput } from "./src/shell/io.ts";
 import { VERSION } from "./src/version.ts";
 
 const USAGE = `usage:
@@ -21,14 +22,6 @@ const USAGE = `usage:
   --pidfile PATH   pidfile (overrides taskmaster.pidfile)
   --socket PATH    control socket (overrides taskmaster.socket)
 `;
-
-const encoder = new TextEncoder();
-
-function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
-}
 
 class UsageError extends Error {}
 
@@ -97,11 +90,11 @@ function parseDaemonArgs(args: string[]): DaemonArgs {
 async function main(args: string[]): Promise<number> {
   const first = args[0];
   if (first === "--version" || first === "-v" || first === "version") {
-    write(Deno.stdout, `taskmaster ${VERSION}\n`);
+    denoOutput.out(`taskmaster ${VERSION}\n`);
     return 0;
   }
   if (first === "--help" || first === "-h" || first === "help") {
-    write(Deno.stdout, USAGE);
+    denoOutput.out(USAGE);
     return 0;
   }
   if (first === "ctl") {
@@ -137,14 +130,11 @@ try {
   code = await main(Deno.args);
 } catch (error) {
   if (error instanceof UsageError) {
-    write(Deno.stderr, `taskmaster: ${error.message}\n${USAGE}`);
+    denoOutput.err(`taskmaster: ${error.message}\n${USAGE}`);
     code = 2;
   } else {
     // A bug, not a user error: keep the stack for the report.
-    write(
-      Deno.stderr,
-      `taskmaster: internal error: ${error instanceof Error ? error.stack : error}\n`,
-    );
+    denoOutput.err(`taskmaster: internal error: ${error instanceof Error ? error.stack : error}\n`);
     code = 1;
   }
 }

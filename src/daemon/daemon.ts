@@ -21,6 +21,7 @@ import { systemClock } from "../util/clock.ts";
 import { EventLog } from "./event_log.ts";
 import { LocalPort } from "./local_port.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
+import { denoOutput } from "../shell/io.ts";
 
 /** Command-line choices for a daemon run. */
 export interface DaemonOptions {
@@ -33,13 +34,15 @@ export interface DaemonOptions {
   readonly detached?: boolean;
 }
 
-const encoder = new TextEncoder();
-
-function printErr(text: string): void {
+/**
+ * Writes a line to our own stdout or stderr, which may be gone (a detached
+ * daemon's parent has exited): the event log has everything anyway.
+ */
+function tell(stream: "out" | "err", text: string): void {
   try {
-    Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") ? text : `${text}\n`));
+    denoOutput[stream](text.endsWith("\n") ? text : `${text}\n`);
   } catch {
-    // stderr closed (detached): the event log has it.
+    // Nobody is listening.
   }
 }
 
@@ -47,7 +50,7 @@ function printErr(text: string): void {
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const loaded = await loadWithOverrides(options);
   if (!loaded.ok) {
-    for (const line of loaded.errors) printErr(line);
+    for (const line of loaded.errors) tell("err", line);
     return 2;
   }
   let config = loaded.config;
@@ -58,7 +61,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     maxBytes: settings.logfileMaxBytes,
     backups: settings.logfileBackups,
     level: settings.loglevel,
-    ...(options.shell || options.detached ? {} : { echo: (line: string) => printOut(line) }),
+    ...(options.shell || options.detached ? {} : { echo: (line: string) => tell("out", line) }),
   });
   const output = new OutputHub({ onError: (message) => log.write("error", message) });
   const spawner = new DenoSpawner();
@@ -120,7 +123,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     server = await serveControlApi(port, { path: settings.socket });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    printErr(`taskmaster: ${message}`);
+    tell("err", `taskmaster: ${message}`);
     log.write("error", `cannot start: ${message}`);
     reaper?.close();
     await log.close();
@@ -240,24 +243,12 @@ function listenForSignals(handlers: {
   };
 }
 
-function printOut(text: string): void {
-  try {
-    Deno.stdout.writeSync(encoder.encode(text));
-  } catch {
-    // stdout gone: the file has the line.
-  }
-}
-
 /**
  * Tells a `--detach` parent we are up. The parent stops reading then; our
  * stderr stays a pipe nobody reads, so nothing is written to it afterwards.
  */
 function readyForParent(): void {
-  try {
-    Deno.stderr.writeSync(encoder.encode(`ready ${Deno.pid}\n`));
-  } catch {
-    // The parent went away: nothing to tell.
-  }
+  tell("err", `ready ${Deno.pid}`);
 }
 
 function historyPath(): string {

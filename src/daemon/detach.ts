@@ -7,8 +7,7 @@
  */
 
 import { RUN_FLAGS } from "../permissions.ts";
-
-const encoder = new TextEncoder();
+import { denoOutput } from "../shell/io.ts";
 
 /** The command that re-runs this program: the compiled binary, or `deno run main.ts`. */
 export function selfCommand(): { command: string; args: string[] } {
@@ -43,11 +42,11 @@ export async function detach(args: string[]): Promise<number> {
     if (ready !== null) {
       await reader.cancel();
       child.unref();
-      Deno.stdout.writeSync(encoder.encode(`${ready[1]}\n`));
+      denoOutput.out(`${ready[1]}\n`);
       return 0;
     }
   }
   const status = await child.status;
-  Deno.stderr.writeSync(encoder.encode(text.endsWith("\n") || text === "" ? text : `${text}\n`));
+  denoOutput.err(text.endsWith("\n") || text === "" ? text : `${text}\n`);
   return status.code === 0 ? 1 : status.code;
 }
