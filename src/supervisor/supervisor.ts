@@ -214,10 +214,11 @@ export class Supervisor {
   }
 
   #ordered(runners: ProcessRunner[]): ProcessRunner[] {
-    const order = [...this.#programs.keys()];
+    // File order from a map, not indexOf in the comparator (quadratic in programs).
+    const position = new Map([...this.#programs.keys()].map((name, i) => [name, i]));
     return runners.sort((a, b) =>
       a.config.priority - b.config.priority ||
-      order.indexOf(a.program) - order.indexOf(b.program) ||
+      position.get(a.program)! - position.get(b.program)! ||
       a.index - b.index
     );
   }
