@@ -1,28 +1,26 @@
-/** A fully defaulted ProgramConfig for tests, with overrides. */
+/**
+ * A ProgramConfig for process and supervisor tests: the config loader's own
+ * defaults (so they are written down once, in src/config), with output
+ * discarded and the given overrides.
+ */
+import { parseConfigText } from "../../src/config/load.ts";
 import type { ProgramConfig } from "../../src/config/types.ts";
 
+const loaded = parseConfigText("programs:\n  web:\n    cmd: /bin/sleep 1000\n", "/test.yaml", {
+  isRoot: true,
+  lookupUser: () => undefined,
+});
+if (!loaded.ok) throw new Error("the test program's config does not load");
+const DEFAULTS = loaded.config.programs.get("web")!;
+
 export function program(overrides: Partial<ProgramConfig> = {}): ProgramConfig {
-  const cmd = overrides.cmd ?? "/bin/sleep 1000";
+  const cmd = overrides.cmd ?? DEFAULTS.cmd;
   return {
-    name: "web",
-    cmd,
+    ...DEFAULTS,
     argv: cmd.split(" "),
-    numprocs: 1,
-    priority: 999,
-    autostart: true,
-    autorestart: "unexpected",
-    exitcodes: [0],
-    startretries: 3,
-    starttime: 1,
-    stopsignal: "SIGTERM",
-    stoptime: 10,
     stdout: { target: { kind: "discard" }, maxBytes: 0, backups: 0 },
     stderr: { target: { kind: "discard" }, maxBytes: 0, backups: 0 },
-    timestamps: false,
-    env: {},
-    workingdir: null,
-    umask: null,
-    user: null,
     ...overrides,
+    cmd,
   };
 }
