@@ -27,8 +27,10 @@ function run(
   return last;
 }
 
-function started(at = T0): ProcessSnapshot {
-  return run([[{ kind: "start" }, at], [{ kind: "spawned", pid: 42 }, at]]).next;
+/** A process started (and spawned as pid 42) at T0 under `c`. */
+function started(c = cfg): ProcessSnapshot {
+  return run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 42 }, T0]], INITIAL_SNAPSHOT, c)
+    .next;
 }
 
 function exited(generation: number, code: number | null, signal: string | null = null) {
@@ -71,8 +73,7 @@ Deno.test("transition() moves STARTING to RUNNING when the started timer fires",
 
 Deno.test("transition() with starttime 0 is RUNNING as soon as the child exists", () => {
   const c = program({ starttime: 0 });
-  const snap =
-    run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 7 }, T0]], INITIAL_SNAPSHOT, c).next;
+  const snap = started(c);
   assert.equal(snap.state, "RUNNING");
 });
 
@@ -166,8 +167,7 @@ Deno.test("transition() never restarts under autorestart never, always restarts 
     const [autorestart, code, state] of [["never", 1, "EXITED"], ["always", 0, "STARTING"]] as const
   ) {
     const c = program({ autorestart });
-    let snap =
-      run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 9 }, T0]], INITIAL_SNAPSHOT, c).next;
+    let snap = started(c);
     snap = transition(
       snap,
       { kind: "timer", timer: "started", generation: snap.generation },
@@ -184,8 +184,7 @@ Deno.test("transition() never restarts under autorestart never, always restarts 
 
 Deno.test("transition() delays the restart of a process that dies right after a starttime-0 start", () => {
   const c = program({ starttime: 0, autorestart: "always" });
-  let snap =
-    run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 9 }, T0]], INITIAL_SNAPSHOT, c).next;
+  let snap = started(c);
   const r = transition(snap, exited(snap.generation, 1), c, "web", T0 + 10);
   assert.equal(r.next.state, "EXITED");
   assert.ok(
@@ -205,8 +204,7 @@ Deno.test("transition() delays the restart of a process that dies right after a 
 
 Deno.test("transition() stops a RUNNING process with its stopsignal to the group and a SIGKILL deadline", () => {
   const c = program({ stopsignal: "SIGUSR1", stoptime: 3 });
-  let snap =
-    run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 9 }, T0]], INITIAL_SNAPSHOT, c).next;
+  let snap = started(c);
   const r = transition(snap, { kind: "stop" }, c, "web", T0 + 2000);
   assert.equal(r.next.state, "STOPPING");
   assert.ok(r.effects.some((e) => e.kind === "signalGroup" && e.signal === "SIGUSR1"));
@@ -252,8 +250,7 @@ Deno.test("transition() keeps STOPPING while the group outlives its leader, then
 
 Deno.test("transition() never restarts a process the user stopped", () => {
   const c = program({ autorestart: "always" });
-  let snap =
-    run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 9 }, T0]], INITIAL_SNAPSHOT, c).next;
+  let snap = started(c);
   snap = transition(snap, { kind: "stop" }, c, "web", T0 + 2000).next;
   const r = transition(snap, exited(snap.generation, null, "SIGTERM"), c, "web", T0 + 2001);
   assert.equal(r.next.state, "STOPPED");
@@ -305,9 +302,7 @@ Deno.test("transition() ignores exits and timers from an older generation", () =
 
 Deno.test("transition() restarts a young process killed from outside at once", () => {
   const c = program({ starttime: 0, autorestart: "unexpected" });
-  const snap =
-    run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 9 }, T0]], INITIAL_SNAPSHOT, c)
-      .next;
+  const snap = started(c);
   const r = transition(snap, exited(snap.generation, null, "SIGKILL"), c, "web", T0 + 10);
   assert.equal(r.next.state, "STARTING");
   assert.ok(r.effects.some((e) => e.kind === "spawn"));
