@@ -27,6 +27,19 @@ function run(
   return last;
 }
 
+/** A process that reached RUNNING under `c` (its starttime timer fired at T0 + 1 s). */
+function runningSnap(c = cfg): ProcessSnapshot {
+  const snap = started(c);
+  return transition(
+    snap,
+    { kind: "timer", timer: "started", generation: snap.generation },
+    c,
+    "web",
+    T0 + 1000,
+  )
+    .next;
+}
+
 /** A process started (and spawned as pid 42) at T0 under `c`. */
 function started(c = cfg): ProcessSnapshot {
   return run([[{ kind: "start" }, T0], [{ kind: "spawned", pid: 42 }, T0]], INITIAL_SNAPSHOT, c)
@@ -133,14 +146,7 @@ Deno.test("transition() promotes a process whose exit came after starttime even 
 });
 
 Deno.test("transition() restarts an unexpected exit from RUNNING at once under autorestart unexpected", () => {
-  let snap = started();
-  snap = transition(
-    snap,
-    { kind: "timer", timer: "started", generation: snap.generation },
-    cfg,
-    "web",
-    T0 + 1000,
-  ).next;
+  const snap = runningSnap();
   const r = transition(snap, exited(snap.generation, null, "SIGKILL"), cfg, "web", T0 + 5000);
   assert.equal(r.next.state, "STARTING");
   assert.equal(r.next.signal, "SIGKILL");
@@ -148,14 +154,7 @@ Deno.test("transition() restarts an unexpected exit from RUNNING at once under a
 });
 
 Deno.test("transition() leaves an expected exit EXITED under autorestart unexpected", () => {
-  let snap = started();
-  snap = transition(
-    snap,
-    { kind: "timer", timer: "started", generation: snap.generation },
-    cfg,
-    "web",
-    T0 + 1000,
-  ).next;
+  const snap = runningSnap();
   const r = transition(snap, exited(snap.generation, 0), cfg, "web", T0 + 5000);
   assert.equal(r.next.state, "EXITED");
   assert.equal(r.next.expected, true);
@@ -167,14 +166,7 @@ Deno.test("transition() never restarts under autorestart never, always restarts 
     const [autorestart, code, state] of [["never", 1, "EXITED"], ["always", 0, "STARTING"]] as const
   ) {
     const c = program({ autorestart });
-    let snap = started(c);
-    snap = transition(
-      snap,
-      { kind: "timer", timer: "started", generation: snap.generation },
-      c,
-      "web",
-      T0 + 1000,
-    ).next;
+    const snap = runningSnap(c);
     assert.equal(
       transition(snap, exited(snap.generation, code), c, "web", T0 + 9000).next.state,
       state,
