@@ -1,7 +1,8 @@
 /**
  * The few libc calls Deno has no API for, opened once by FFI: becoming a
- * child subreaper and collecting orphans (reaper.ts), and enlarging the pipes
- * of children's output (pipes.ts). `null` where unavailable (no FFI
+ * child subreaper and collecting orphans (reaper.ts), enlarging the pipes
+ * of children's output (pipes.ts), and reading /proc (proc_table.ts), which
+ * Deno's own file API refuses without --allow-all. `null` where unavailable (no FFI
  * permission, not Linux/glibc): callers then do without.
  *
  * @module
@@ -14,6 +15,10 @@ const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  closedir: { parameters: ["pointer"], result: "i32" },
 } as const;
 
 /** The opened library. */

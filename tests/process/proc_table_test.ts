@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import {
+  groupRss,
+  parseProcStat,
+  readProcTable,
+  rssByGroup,
+} from "../../src/process/proc_table.ts";
+import { signalGroup } from "../../src/process/group.ts";
+
+Deno.test("parseProcStat() counts fields after the last ')' of the command name", () => {
+  const line = "42 (a (b) c) S 1 40 40 0 -1 4194560 1 0 0 0 7 3 0 0 20 0 1 0 100 " +
+    "1000 25 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
+  const row = parseProcStat(line);
+  assert.deepEqual(row, {
+    pid: 42,
+    ppid: 1,
+    pgid: 40,
+    state: "S",
+    rssBytes: 25 * 4096,
+    cpuTicks: 10,
+  });
+});
+
+Deno.test("rssByGroup() sums live members and leaves zombies out", () => {
+  const row = (pid: number, pgid: number, state: string, rssBytes: number) => ({
+    pid,
+    ppid: 1,
+    pgid,
+    state,
+    rssBytes,
+    cpuTicks: 0,
+  });
+  const total = rssByGroup([row(1, 7, "S", 100), row(2, 7, "R", 50), row(3, 7, "Z", 999)]);
+  assert.equal(total.get(7), 150);
+});
+
+Deno.test("readProcTable() finds this process; groupRss() measures a real group", async () => {
+  const rows = readProcTable();
+  assert.ok(rows !== null);
+  const self = rows.find((r) => r.pid === Deno.pid);
+  assert.ok(self !== undefined && self.rssBytes > 0);
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", "sleep 30.12 & sleep 30.12"],
+    detached: true,
+  }).spawn();
+  try {
+    const rss = groupRss(child.pid);
+    assert.ok(rss !== null && rss > 0, `group rss ${rss}`);
+  } finally {
+    signalGroup(child.pid, "SIGKILL");
+    await child.status;
+  }
+});
