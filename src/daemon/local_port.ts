@@ -92,8 +92,12 @@ export class LocalPort implements SupervisorPort {
 
   follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
     const runner = this.#supervisor.instance(name);
+    const info = runner.info();
+    // Combined output is one stream (one pipe), relayed under the stdout key.
+    const combined = info.stdout !== null && info.stdout === info.stderr;
+    const key = `${runner.name}:${combined ? "stdout" : stream}`;
     return fromSubscription<Uint8Array>(
-      (push) => this.#output.subscribe(`${runner.name}:${stream}`, push),
+      (push) => this.#output.subscribe(key, push),
       signal,
     );
   }

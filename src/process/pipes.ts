@@ -24,12 +24,12 @@ export const PIPE_SIZE = 1024 * 1024;
 
 const encoder = new TextEncoder();
 
-/** Enlarges the pipes behind `pid`'s stdout and stderr; false when it could not. */
-export function enlargeOutputPipes(pid: number): boolean {
+/** Enlarges the pipes behind `pid`'s `fds` (stdout and stderr); false when it could not. */
+export function enlargeOutputPipes(pid: number, fds: readonly number[] = [1, 2]): boolean {
   const c = libc();
   if (c === null) return false;
   let ok = true;
-  for (const fd of [1, 2]) {
+  for (const fd of fds) {
     const own = c.symbols.open(encoder.encode(`/proc/${pid}/fd/${fd}\0`), O_WRONLY | O_CLOEXEC);
     if (own < 0) {
       ok = false;

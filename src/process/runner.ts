@@ -36,6 +36,14 @@ export interface OutputRelay {
   relay(key: string, stream: ReadableStream<Uint8Array>, target: StreamTarget): Promise<void>;
 }
 
+/**
+ * Whether stdout and stderr name one file: the child then gets one pipe for
+ * both (combined output is one stream, in the order the program wrote it).
+ */
+export function isCombined(targets: { stdout: StreamTarget; stderr: StreamTarget }): boolean {
+  return targets.stdout.path !== null && targets.stdout.path === targets.stderr.path;
+}
+
 /** A log sink for events. */
 export type EventLogger = (level: "info" | "warning" | "error", message: string) => void;
 
@@ -183,6 +191,7 @@ export class ProcessRunner {
 
   #spawn(): void {
     const cfg = this.#config;
+    const targets = this.#deps.targets(cfg, this.name);
     const result = this.#deps.spawner.spawn({
       argv: cfg.argv,
       env: accountEnv(cfg),
@@ -190,6 +199,7 @@ export class ProcessRunner {
       umask: cfg.umask,
       uid: cfg.user?.uid ?? null,
       gid: cfg.user?.gid ?? null,
+      combineOutput: isCombined(targets),
     });
     if (!result.ok) {
       this.#enqueue({ kind: "spawnFailed", reason: result.reason });
@@ -201,10 +211,12 @@ export class ProcessRunner {
     this.#stdin = child.stdin.getWriter();
     // The child may never read its stdin; a write to it must not hang us.
     this.#stdin.closed.catch(() => {});
-    const targets = this.#deps.targets(cfg, this.name);
-    // Relays never reject; the output hub drains them at shutdown.
+    // Relays never reject; the output hub drains them at shutdown. Combined
+    // output is one stream, relayed (and followed) under the stdout key.
     this.#deps.output.relay(`${this.name}:stdout`, child.stdout, targets.stdout);
-    this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr);
+    if (child.stderr !== null) {
+      this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr);
+    }
     child.status.then(async (status) => {
       if (this.#child === child) {
         this.#child = null;

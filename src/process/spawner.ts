@@ -17,6 +17,13 @@ export interface SpawnSpec {
   readonly umask: number | null;
   readonly uid: number | null;
   readonly gid: number | null;
+  /**
+   * One pipe for both streams (`stdout` and `stderr` name the same file):
+   * the child's stderr is its stdout, so the bytes keep the order the program
+   * wrote them in, as with a shell's `>f 2>&1`. The child then has no stderr
+   * pipe of its own.
+   */
+  readonly combineOutput: boolean;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -30,7 +37,8 @@ export interface SpawnedChild {
   readonly pid: number;
   readonly stdin: WritableStream<Uint8Array>;
   readonly stdout: ReadableStream<Uint8Array>;
-  readonly stderr: ReadableStream<Uint8Array>;
+  /** Null when the output is combined: stderr then arrives on `stdout`. */
+  readonly stderr: ReadableStream<Uint8Array> | null;
   /** Settles when the child has been reaped. */
   readonly status: Promise<ExitStatus>;
 }
@@ -46,11 +54,18 @@ export interface Spawner {
 }
 
 /**
- * The umask is per process and Deno can only set taskmaster's own, so a
- * POSIX sh sets it and then execs the command in place (same pid). The
- * user's command line itself never goes through a shell.
+ * What Deno cannot set for a child goes through a POSIX sh that sets it and
+ * then execs the command in place (same pid): the umask (per process; Deno
+ * can only set taskmaster's own) and stderr pointing at the stdout pipe. The
+ * user's command line itself never goes through a shell: it is `"$@"`.
+ * `$0` carries the umask (or a placeholder).
  */
-const UMASK_SHIM = 'umask "$0" && exec "$@"';
+export function shimScript(options: { umask: boolean; combineOutput: boolean }): string | null {
+  if (!options.umask && !options.combineOutput) return null;
+  const umask = options.umask ? 'umask "$0" && ' : "";
+  const redirect = options.combineOutput ? " 2>&1" : "";
+  return `${umask}exec "$@"${redirect}`;
+}
 
 /** Spawns with `Deno.Command`; every child gets its own session and group. */
 export class DenoSpawner implements Spawner {
@@ -76,8 +91,10 @@ export class DenoSpawner implements Spawner {
     }
     let command = resolved.path;
     let args = spec.argv.slice(1);
-    if (spec.umask !== null) {
-      args = ["-c", UMASK_SHIM, spec.umask.toString(8).padStart(3, "0"), command, ...args];
+    const shim = shimScript({ umask: spec.umask !== null, combineOutput: spec.combineOutput });
+    if (shim !== null) {
+      const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
+      args = ["-c", shim, zero, command, ...args];
       command = "/bin/sh";
     }
     try {
@@ -89,11 +106,12 @@ export class DenoSpawner implements Spawner {
         ...(spec.gid === null ? {} : { gid: spec.gid }),
         stdin: "piped",
         stdout: "piped",
-        stderr: "piped",
+        // Combined: the shim points fd 2 at the stdout pipe before exec.
+        stderr: spec.combineOutput ? "null" : "piped",
         detached: true,
       }).spawn();
       this.#live.add(child.pid);
-      enlargeOutputPipes(child.pid);
+      enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
       const status = child.status.then((s) => {
         this.#live.delete(child.pid);
         return { code: s.signal === null ? s.code : null, signal: s.signal };
@@ -104,7 +122,7 @@ export class DenoSpawner implements Spawner {
           pid: child.pid,
           stdin: child.stdin,
           stdout: child.stdout,
-          stderr: child.stderr,
+          stderr: spec.combineOutput ? null : child.stderr,
           status,
         },
       };

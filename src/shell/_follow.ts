@@ -203,9 +203,11 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
       writer.end();
     }
   };
+  // Combined output is one stream: following stderr too would show it twice.
+  const combined = info.stdout !== null && info.stdout === info.stderr;
   const relays = Promise.all([
     relay("stdout", toOut(ctx)),
-    relay("stderr", toErr(ctx)),
+    combined ? Promise.resolve() : relay("stderr", toErr(ctx)),
   ]);
 
   const encoder = new TextEncoder();
