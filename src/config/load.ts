@@ -31,9 +31,9 @@ export interface LoadEnv {
  */
 export async function loadConfig(path: string, env: LoadEnv = {}): Promise<LoadResult> {
   const file = resolve(path);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    bytes = await Deno.readFile(file);
   } catch (err) {
     return {
       ok: false,
@@ -44,6 +44,22 @@ export async function loadConfig(path: string, env: LoadEnv = {}): Promise<LoadR
         program: null,
         key: null,
         message: `cannot read the config file: ${readError(err)}`,
+      }],
+    };
+  }
+  const text = decodeUtf8(bytes);
+  if (typeof text !== "string") {
+    return {
+      ok: false,
+      issues: [{
+        file,
+        line: text.line,
+        column: text.column,
+        program: null,
+        key: null,
+        message: `the config file is not valid UTF-8: invalid byte 0x${
+          text.byte.toString(16).padStart(2, "0")
+        } at offset ${text.offset}`,
       }],
     };
   }
@@ -74,6 +90,51 @@ export function parseConfigText(text: string, file: string, env: ConfigEnv): Loa
   return validateConfig(parsed.root, absFile, env);
 }
 
+/** Where UTF-8 decoding failed: 1-based line and column (in characters), 0-based byte offset. */
+export interface Utf8Error {
+  readonly line: number;
+  readonly column: number;
+  readonly offset: number;
+  readonly byte: number;
+}
+
+/**
+ * Decodes UTF-8 strictly: a config with a stray Latin-1 byte is an error at
+ * its position, not a U+FFFD silently written into a command or a path.
+ */
+export function decodeUtf8(bytes: Uint8Array): string | Utf8Error {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // Find the first bad byte: the longest prefix that decodes ends right before it.
+    let lo = 0;
+    let hi = bytes.length;
+    const decodes = (end: number) => {
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, end), { stream: true });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (decodes(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    // With stream: true an incomplete sequence at the end is held back, not refused;
+    // the bad byte is the first one not consumed by complete characters.
+    const prefix = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, lo), {
+      stream: true,
+    });
+    const offset = new TextEncoder().encode(prefix).length;
+    const lastNewline = prefix.lastIndexOf("\n");
+    const line = (prefix.match(/\n/g)?.length ?? 0) + 1;
+    const column = [...prefix.slice(lastNewline + 1)].length + 1;
+    return { line, column, offset, byte: bytes[offset] ?? 0 };
+  }
+}
+
 function runningAsRoot(): boolean {
   try {
     return Deno.uid() === 0;
@@ -87,6 +148,5 @@ function readError(err: unknown): string {
   if (err instanceof Deno.errors.NotFound) return "no such file";
   if (err instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (err instanceof Deno.errors.IsADirectory) return "it is a directory";
-  if (err instanceof TypeError) return "it is not valid UTF-8 text";
   return err instanceof Error ? err.message : String(err);
 }

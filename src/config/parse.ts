@@ -9,7 +9,7 @@
  * @module
  */
 
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
 
 /** A 1-based position in the config file. */
@@ -59,10 +59,26 @@ export interface ParsedYaml {
 const MAX_DEPTH = 64;
 
 /**
+ * How many nodes aliases may expand to in one document. Ten anchors of ten
+ * aliases each are 10^10 nodes in a few hundred bytes (an "alias bomb"); the
+ * `yaml` package's own guard (`maxAliasCount`) only applies to `toJS()`,
+ * which we do not use, so the tree built here counts for itself. A real
+ * config merging a 20-key `defaults` into 1,000 programs needs 20,000.
+ */
+export const MAX_ALIAS_NODES = 100_000;
+
+/**
  * Parses YAML text. Never throws: syntax errors are returned with line and column.
  * Duplicate keys are kept (the validator reports them with program and key context).
  */
 export function parseYaml(text: string): ParsedYaml {
+  const tooDeep = nestingTooDeep(text);
+  if (tooDeep !== null) {
+    return {
+      root: null,
+      errors: [{ message: `nested more than ${MAX_NESTING} levels deep`, pos: tooDeep }],
+    };
+  }
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -73,9 +89,10 @@ export function parseYaml(text: string): ParsedYaml {
       prettyErrors: true,
     });
   } catch (err) {
-    // The library reports problems through doc.errors; a throw here would be its bug, but
-    // a config file must still never crash the daemon.
-    return { root: null, errors: [{ message: String(err), pos: null }] };
+    // The library reports problems through doc.errors; a throw here is its stack running
+    // out on absurd nesting (or a bug), and a config file must still never crash the daemon.
+    const why = err instanceof RangeError ? "the document is nested too deeply" : String(err);
+    return { root: null, errors: [{ message: why, pos: { line: 1, column: 1 } }] };
   }
   // Warnings (an unresolved `!tag`) count as errors: a strict config ignores nothing silently.
   const problems = [...doc.errors, ...doc.warnings];
@@ -94,7 +111,108 @@ export function parseYaml(text: string): ParsedYaml {
     return { line, column: col };
   };
   if (doc.contents === null) return { root: null, errors: [] };
-  return { root: convert(doc.contents, doc, posOf, 0), errors: [] };
+  const walk: Walk = {
+    targets: aliasTargets(doc),
+    posOf,
+    aliasBudget: MAX_ALIAS_NODES,
+    bomb: null,
+  };
+  let root: YNode;
+  try {
+    root = convert(doc.contents, walk, 0, false);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return {
+      root: null,
+      errors: [{ message: "the document is nested too deeply", pos: { line: 1, column: 1 } }],
+    };
+  }
+  if (walk.bomb !== null) {
+    return {
+      root: null,
+      errors: [{
+        message: `aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?)`,
+        pos: walk.bomb,
+      }],
+    };
+  }
+  return { root, errors: [] };
+}
+
+/** Deepest nesting accepted; a config needs 5 or 6. */
+export const MAX_NESTING = 100;
+
+/**
+ * Where flow brackets (`[[[[…`, `{a: {a: …`) or a run of `- - - …` go past
+ * {@link MAX_NESTING}, or null. Checked before the YAML parser sees the text:
+ * it needs seconds, then overflows its stack, on 10^5 levels that fit in
+ * 200 KB. A run of `- ` nests a sequence per dash even on one line. Quoted strings and comments are skipped; brackets inside a block
+ * scalar could count, which only matters for more than 100 unclosed ones.
+ */
+function nestingTooDeep(text: string): Pos | null {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  let quote: string | null = null;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\n") {
+      line++;
+      lineStart = i + 1;
+      dashes = 0;
+      if (quote === null) continue;
+    }
+    if (quote !== null) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === " " || c === "\t") continue;
+    if (c === "-" && (text[i + 1] === " " || text[i + 1] === "\t")) {
+      // `- - - x` nests a sequence per dash, on one line.
+      if (++dashes > MAX_NESTING) return { line, column: i - lineStart + 1 };
+      i++;
+      continue;
+    }
+    dashes = 0;
+    if (c === '"' || c === "'") quote = c;
+    else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf("\n", i);
+      i = (end === -1 ? text.length : end) - 1;
+    } else if (c === "[" || c === "{") {
+      if (++depth > MAX_NESTING) return { line, column: i - lineStart + 1 };
+    } else if ((c === "]" || c === "}") && depth > 0) depth--;
+  }
+  return null;
+}
+
+/** State of one conversion. */
+interface Walk {
+  /** Each alias's anchored node, found in one pass (Alias.resolve() walks the whole document). */
+  readonly targets: Map<YamlNode, YamlNode>;
+  readonly posOf: (offset: number) => Pos;
+  /** Nodes aliases may still expand to. */
+  aliasBudget: number;
+  /** Where the budget ran out, once it has. */
+  bomb: Pos | null;
+}
+
+/** Each alias → the node it names: the last anchor of that name before it, as YAML says. */
+function aliasTargets(doc: Document.Parsed): Map<YamlNode, YamlNode> {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<YamlNode, YamlNode>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target !== undefined) targets.set(node, target);
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
 }
 
 /** "Map keys must be unique at line 2, column 1:\n\n…" → "map keys must be unique". */
@@ -106,24 +224,30 @@ function cleanMessage(message: string): string {
 
 function convert(
   node: YamlNode,
-  doc: Document.Parsed,
-  posOf: (offset: number) => Pos,
+  walk: Walk,
   depth: number,
+  viaAlias: boolean,
   at?: Pos,
 ): YNode {
-  const pos = at ?? posOf(node.range?.[0] ?? 0);
-  if (depth > MAX_DEPTH) return { kind: "scalar", pos, value: null, source: "", quoted: false };
+  const pos = at ?? walk.posOf(node.range?.[0] ?? 0);
+  if (depth > MAX_DEPTH || walk.bomb !== null) return emptyScalar(pos);
+  if (viaAlias && --walk.aliasBudget < 0) {
+    walk.bomb = pos;
+    return emptyScalar(pos);
+  }
   if (isAlias(node)) {
-    const target = node.resolve(doc);
-    if (!target) return { kind: "scalar", pos, value: null, source: "", quoted: false };
+    const target = walk.targets.get(node);
+    if (!target) return emptyScalar(pos);
     // A scalar alias reports errors where it is used; a collection keeps its own positions.
     const usePos = isScalar(target) ? pos : undefined;
-    return convert(target, doc, posOf, depth + 1, usePos);
+    const result = convert(target, walk, depth + 1, true, usePos);
+    if (walk.bomb !== null && !viaAlias) walk.bomb = pos;
+    return result;
   }
   if (isScalar(node)) return scalarNode(node, pos);
   if (isSeq(node)) {
     const items = node.items.map((item) =>
-      item === null ? emptyScalar(pos) : convert(item as YamlNode, doc, posOf, depth + 1)
+      item === null ? emptyScalar(pos) : convert(item as YamlNode, walk, depth + 1, viaAlias)
     );
     return { kind: "seq", pos, items };
   }
@@ -133,11 +257,11 @@ function convert(
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as YamlNode | null;
-      const keyPos = keyNode?.range ? posOf(keyNode.range[0]) : pos;
+      const keyPos = keyNode?.range ? walk.posOf(keyNode.range[0]) : pos;
       const key = keyNode && isScalar(keyNode) ? sourceOf(keyNode) : keyText(keyNode);
       const value = pair.value === null
         ? emptyScalar(keyPos)
-        : convert(pair.value as YamlNode, doc, posOf, depth + 1);
+        : convert(pair.value as YamlNode, walk, depth + 1, viaAlias);
       if (key === "<<" && keyNode && isScalar(keyNode) && keyNode.type === "PLAIN") {
         // YAML merge key: `<<: *defaults` or `<<: [*a, *b]`. Earlier sources win, and
         // keys written in this mapping win over all of them (YAML 1.1 merge semantics).

@@ -91,11 +91,22 @@ export function anyInteger(node: YNode, report: Report): number | undefined {
   return v;
 }
 
-/** A finite number of seconds >= 0; fractions allowed. */
+/**
+ * The longest duration a config may ask for: the runtime's timers hold at
+ * most 2^31-1 ms (about 24.8 days) and fire at once beyond it, so a
+ * `starttime: 3000000` would count as started after a millisecond.
+ */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** A finite number of seconds from 0 to {@link MAX_SECONDS}; fractions allowed. */
 export function seconds(node: YNode, report: Report): number | undefined {
   const v = node.kind === "scalar" ? node.value : undefined;
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
     report(`expected a number of seconds >= 0, ${got(node)}`);
+    return undefined;
+  }
+  if (v > MAX_SECONDS) {
+    report(`expected a number of seconds <= ${MAX_SECONDS} (the maximum), ${got(node)}`);
     return undefined;
   }
   return v;

@@ -13,11 +13,29 @@ export interface Clock {
   schedule(at: number, fn: () => void): () => void;
 }
 
-/** The real clock. */
+/**
+ * The longest delay setTimeout honours: a longer one (or NaN) fires after
+ * about 1 ms, with a TimeoutOverflowWarning written to stderr.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The real clock. Config validation bounds every duration, but a deadline
+ * past the timer range is still honoured in hops rather than fired at once.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(at, fn) {
-    const id = setTimeout(fn, Math.max(0, at - Date.now()));
+    let id: ReturnType<typeof setTimeout>;
+    const arm = () => {
+      const delay = at - Date.now();
+      if (!(delay > MAX_TIMER_MS)) {
+        id = setTimeout(fn, Number.isFinite(delay) ? Math.max(0, delay) : 0);
+      } else {
+        id = setTimeout(arm, MAX_TIMER_MS);
+      }
+    };
+    arm();
     return () => clearTimeout(id);
   },
 };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config/load.ts";
+import { decodeUtf8, loadConfig } from "../../src/config/load.ts";
 import { formatConfigIssue } from "../../src/config/validate.ts";
 import { lookupUser } from "./_helpers.ts";
 
@@ -121,4 +121,24 @@ Deno.test("loadConfig() reads configs/anchors.yaml with merged defaults", async 
   const i = r.config.programs.get("indexer");
   assert.deepEqual([f?.numprocs, f?.umask, f?.stdout.target.kind], [2, 0o027, "discard"]);
   assert.deepEqual([i?.numprocs, i?.umask, i?.stoptime], [1, 0o027, 2]);
+});
+
+Deno.test("loadConfig() refuses invalid UTF-8 with its line and column instead of U+FFFD", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "latin1.yaml");
+    const head = new TextEncoder().encode("programs:\n  web:\n    cmd: echo caf");
+    // "é" in Latin-1 (0xE9) followed by ASCII: not a UTF-8 sequence.
+    await Deno.writeFile(file, new Uint8Array([...head, 0xe9, 0x0a]));
+    const r = await loadConfig(file, { isRoot: true, lookupUser });
+    assert.deepEqual(r.ok ? [] : r.issues.map(formatConfigIssue), [
+      `${file}:3:18: the config file is not valid UTF-8: invalid byte 0xe9 at offset 34`,
+    ]);
+  });
+});
+
+Deno.test("decodeUtf8() counts columns in characters and finds a truncated sequence", () => {
+  const bytes = new TextEncoder().encode("a: é\nb: ü");
+  const bad = new Uint8Array([...bytes.subarray(0, bytes.length - 1), 0x41]);
+  assert.deepEqual(decodeUtf8(bad), { line: 2, column: 4, offset: 9, byte: 0xc3 });
+  assert.equal(decodeUtf8(bytes), "a: é\nb: ü");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseYaml } from "../../src/config/parse.ts";
+import { MAX_ALIAS_NODES, parseYaml } from "../../src/config/parse.ts";
 import { parse } from "./_helpers.ts";
 
 Deno.test("parseYaml() gives 1-based positions of keys and values", () => {
@@ -72,4 +72,37 @@ Deno.test("parseConfigText() reports an unknown YAML tag at its position", () =>
   assert.deepEqual(r.ok ? [] : r.issues.map((i) => [i.line, i.column, i.message]), [
     [2, 8, "YAML syntax error: unresolved tag: !custom"],
   ]);
+});
+
+Deno.test("parseYaml() stops an alias bomb at the alias that expands too far, quickly", () => {
+  // 10 levels of 10 aliases: 10^10 nodes if expanded, in 600 bytes.
+  const lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i <= 9; i++) {
+    lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]`);
+  }
+  const r = parse(lines.join("\n") + "\n");
+  assert.ok(!r.ok);
+  assert.equal(r.issues.length, 1);
+  assert.equal(
+    r.issues[0]?.message,
+    `YAML syntax error: aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?)`,
+  );
+  assert.ok(r.issues[0]?.line !== null && r.issues[0]?.column !== null);
+});
+
+Deno.test("parseYaml() keeps merge keys that expand to many nodes", () => {
+  const programs = Array.from({ length: 500 }, (_, i) => `  p${i}: {<<: *d, cmd: "sleep 1"}`);
+  const r = parse(
+    `x-defaults: &d {autostart: false, starttime: 0, stoptime: 1}\nprograms:\n${
+      programs.join("\n")
+    }\n`,
+  );
+  assert.ok(r.ok);
+  assert.equal(r.config.programs.size, 500);
+});
+
+Deno.test("parseYaml() refuses 10^5 levels of nesting at once, with a position", () => {
+  const { root, errors } = parseYaml("a: " + "[".repeat(100_000) + "]".repeat(100_000) + "\n");
+  assert.equal(root, null);
+  assert.ok(errors.length >= 1 && errors.every((e) => e.pos !== null));
 });

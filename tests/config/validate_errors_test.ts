@@ -36,6 +36,12 @@ const ERROR_CASES: [string, string, string[]][] = [
   ["infinite seconds", web("stoptime: .inf"), [
     `${FILE}:4:15: program "web": key "stoptime": expected a number of seconds >= 0, got .inf`,
   ]],
+  ["starttime past the timer range", web("starttime: 3000000"), [
+    `${FILE}:4:16: program "web": key "starttime": expected a number of seconds <= 2147483 (the maximum), got 3000000`,
+  ]],
+  ["stoptime past the timer range", web("stoptime: 1e12"), [
+    `${FILE}:4:15: program "web": key "stoptime": expected a number of seconds <= 2147483 (the maximum), got 1e12`,
+  ]],
   ["yes for a boolean (YAML 1.2)", web("autostart: yes"), [
     `${FILE}:4:16: program "web": key "autostart": expected true or false, got "yes"`,
   ]],
