@@ -9,7 +9,14 @@
  * @module
  */
 
-import type { Account, ProgramConfig, StreamConfig, TaskmasterConfig } from "./types.ts";
+import type {
+  Account,
+  Dependency,
+  ProbeConfig,
+  ProgramConfig,
+  StreamConfig,
+  TaskmasterConfig,
+} from "./types.ts";
 
 /** What reload must do for one program. */
 export type ProgramChange =
@@ -46,7 +53,12 @@ export type MonitorField =
   | "startretries"
   | "starttime"
   | "stopsignal"
-  | "stoptime";
+  | "stoptime"
+  // Orchestration is monitoring-only: it gates starts and watches, never shapes the process.
+  | "dependsOn"
+  | "readiness"
+  | "liveness"
+  | "maxMemory";
 
 // Compile-time proof that every field is classified (`name` is the diff key itself).
 type _Unclassified = Exclude<keyof ProgramConfig, SpawnField | MonitorField | "name">;
@@ -74,6 +86,13 @@ const sameStream: Eq<StreamConfig> = (a, b) =>
   (a.target.kind !== "file" || b.target.kind !== "file" || a.target.path === b.target.path) &&
   a.maxBytes === b.maxBytes && a.backups === b.backups;
 
+const sameDeps: Eq<readonly Dependency[]> = (a, b) =>
+  a.length === b.length &&
+  a.every((d, i) => d.program === b[i]?.program && d.condition === b[i]?.condition);
+
+// Probe configs are plain data (no functions, no cycles): JSON is an exact comparison.
+const sameProbe: Eq<ProbeConfig | null> = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
 /** How each spawn-affecting field is compared. */
 export const SPAWN_FIELDS: Fields<SpawnField> = {
   // cmd is compared through argv: `sleep  1` and `sleep 1` run the same process.
@@ -99,6 +118,10 @@ export const MONITOR_FIELDS: Fields<MonitorField> = {
   starttime: same,
   stopsignal: same,
   stoptime: same,
+  dependsOn: sameDeps,
+  readiness: sameProbe,
+  liveness: sameProbe,
+  maxMemory: same,
 };
 
 function differs<K extends keyof ProgramConfig>(

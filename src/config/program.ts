@@ -5,10 +5,11 @@
  * @module
  */
 
-import { join as shellJoin, split as shellSplit } from "shlex";
+import { parseCommand } from "./command.ts";
+import { readOptions } from "./options.ts";
+import * as orchestration from "./orchestration.ts";
 import type { IssueList } from "./issues.ts";
 import type { Pos, YEntry, YNode } from "./parse.ts";
-import { didYouMean } from "./suggest.ts";
 import type { Account, ProgramConfig, StreamConfig, StreamTarget } from "./types.ts";
 import * as v from "./values.ts";
 
@@ -35,6 +36,10 @@ export const PROGRAM_KEYS = [
   "workingdir",
   "umask",
   "user",
+  "depends_on",
+  "readiness",
+  "liveness",
+  "max_memory",
 ] as const;
 
 /** Most instances one program may have. */
@@ -50,38 +55,11 @@ export interface ProgramContext {
   readonly baseDir: string;
   readonly isRoot: boolean;
   readonly lookupUser: (name: string) => Account | undefined;
+  /** Receives each program's `depends_on` with positions, for the cross-program checks. */
+  readonly onDependsOn?: (program: string, deps: orchestration.WrittenDependency[]) => void;
 }
 
-/**
- * Reads a mapping's entries into a map by key, reporting unknown keys (with a suggestion)
- * and keys written twice. `keyPrefix` goes before key names in issues (`taskmaster.`).
- */
-export function readOptions(
-  node: YNode & { kind: "map" },
-  known: readonly string[],
-  issues: IssueList,
-  program: string | null,
-  keyPrefix = "",
-): Map<string, YEntry> {
-  const options = new Map<string, YEntry>();
-  for (const e of node.entries) {
-    if (!known.includes(e.key)) {
-      const hint = didYouMean(e.key, known);
-      issues.add(e.keyPos, program, keyPrefix + e.key, `unknown key "${e.key}"${hint}`);
-    } else if (options.has(e.key)) {
-      const first = options.get(e.key)?.keyPos.line;
-      issues.add(
-        e.keyPos,
-        program,
-        keyPrefix + e.key,
-        `duplicate key (first set on line ${first})`,
-      );
-    } else {
-      options.set(e.key, e);
-    }
-  }
-  return options;
-}
+export { readOptions };
 
 /** Reports a bad program name; true when the name is usable. */
 export function checkProgramName(name: string, pos: Pos, issues: IssueList): boolean {
@@ -158,7 +136,7 @@ export function validateProgram(
     maxBytes: opt(`${which}_maxbytes`, v.byteSize, 52428800),
     backups: opt(`${which}_backups`, (n, r) => v.integer(n, r, 0), 10),
   });
-  const config: ProgramConfig = {
+  const config: { -readonly [K in keyof ProgramConfig]: ProgramConfig[K] } = {
     name,
     cmd: command?.cmd ?? "",
     argv: command?.argv ?? [],
@@ -178,54 +156,31 @@ export function validateProgram(
     workingdir: opt("workingdir", (n, r) => nullable(n, (m) => v.path(m, r, ctx.baseDir)), null),
     umask: opt("umask", v.umask, null),
     user: opt("user", (n, r) => account(n, r, ctx), null),
+    dependsOn: [],
+    readiness: probeOption(options.get("readiness"), "readiness", name, issues),
+    liveness: probeOption(options.get("liveness"), "liveness", name, issues),
+    maxMemory: opt("max_memory", orchestration.maxMemory, null),
   };
+  const written = opt("depends_on", orchestration.dependsOn, []);
+  ctx.onDependsOn?.(name, written);
+  config.dependsOn = written.map(({ program, condition }) => ({ program, condition }));
   return issues.count === before ? config : undefined;
+}
+
+function probeOption(
+  entry: YEntry | undefined,
+  which: "readiness" | "liveness",
+  program: string,
+  issues: IssueList,
+) {
+  return entry === undefined
+    ? null
+    : orchestration.probe(entry.value, which, program, issues) ?? null;
 }
 
 /** `null` stays null (inherit); anything else goes through `coerce`. */
 function nullable<T>(node: YNode, coerce: (node: YNode) => T | undefined): T | null | undefined {
   return node.kind === "scalar" && node.value === null ? null : coerce(node);
-}
-
-/** A command string split like a POSIX shell (no expansion), or a list of arguments. */
-function parseCommand(node: YNode, report: v.Report): { cmd: string; argv: string[] } | undefined {
-  if (node.kind === "scalar" && typeof node.value === "string") {
-    let argv: string[];
-    try {
-      argv = shellSplit(node.value);
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      const plain = /quot/i.test(why)
-        ? "a quote is not closed"
-        : /escap/i.test(why)
-        ? "it ends with a lone backslash"
-        : why;
-      report(`cannot split the command into words: ${plain}`);
-      return undefined;
-    }
-    if (argv.length === 0) {
-      report(`expected a non-empty command, got ${v.describe(node)}`);
-      return undefined;
-    }
-    return { cmd: node.value, argv };
-  }
-  if (node.kind === "seq" && node.items.length > 0) {
-    const argv: string[] = [];
-    for (const item of node.items) {
-      // Numbers are fine as arguments (`[sleep, 100]`) and keep their written form.
-      if (item.kind === "scalar" && typeof item.value === "string") argv.push(item.value);
-      else if (item.kind === "scalar" && typeof item.value === "number") argv.push(item.source);
-      else report(`expected each argument to be a string, got ${v.describe(item)}`, item.pos);
-    }
-    if (argv.length !== node.items.length) return undefined;
-    if (argv[0] === "") {
-      report(`the program to run must not be empty`, node.items[0]?.pos);
-      return undefined;
-    }
-    return { cmd: shellJoin(argv), argv };
-  }
-  report(`expected a command string or a non-empty list of arguments, got ${v.describe(node)}`);
-  return undefined;
 }
 
 /** `stdout:`/`stderr:` value: a path (appended), or null or /dev/null to discard. */

@@ -53,6 +53,54 @@ export interface Account {
   readonly shell: string;
 }
 
+/**
+ * What a dependent waits for: `running` (RUNNING, past `starttime`), `healthy`
+ * (RUNNING and its readiness probe passed), `completed` (EXITED, any code) or
+ * `completed_successfully` (EXITED with one of its `exitcodes`).
+ */
+export type DependencyCondition = "running" | "healthy" | "completed" | "completed_successfully";
+
+/** Every {@link DependencyCondition}, in documentation order. */
+export const DEPENDENCY_CONDITIONS: readonly DependencyCondition[] = [
+  "running",
+  "healthy",
+  "completed",
+  "completed_successfully",
+];
+
+/** One `depends_on` entry. */
+export interface Dependency {
+  /** The program depended on. */
+  readonly program: string;
+  readonly condition: DependencyCondition;
+}
+
+/** The one check a probe makes. */
+export type ProbeCheck =
+  /** A command (split like `cmd`) that must exit 0; run as the program's user, env and workingdir. */
+  | { readonly kind: "exec"; readonly argv: readonly string[] }
+  /** A GET whose status must equal `status` (any 2xx/3xx when null). */
+  | { readonly kind: "http"; readonly url: string; readonly status: number | null }
+  /** A TCP connection that must be accepted. */
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
+  /** A line of the instance's output (stdout or stderr) since its spawn matching this regex. */
+  | { readonly kind: "log_line"; readonly pattern: string };
+
+/** A readiness or liveness probe. Times in seconds. */
+export interface ProbeConfig {
+  readonly check: ProbeCheck;
+  /** @default 0 */
+  readonly initialDelay: number;
+  /** @default 2 */
+  readonly period: number;
+  /** @default 1 */
+  readonly timeout: number;
+  /** @default 1 */
+  readonly successThreshold: number;
+  /** @default 3 */
+  readonly failureThreshold: number;
+}
+
 /** One program (`programs.<name>`), with every default applied. */
 export interface ProgramConfig {
   /** The key under `programs:` (or the `name:` of a `services:` item). */
@@ -91,6 +139,14 @@ export interface ProgramConfig {
   readonly umask: number | null;
   /** The account to run as, or null to keep taskmaster's. */
   readonly user: Account | null;
+  /** Programs that must meet a condition before this one starts, in file order. @default [] */
+  readonly dependsOn: readonly Dependency[];
+  /** Gates dependents with `healthy`; status shows READY / NOT READY. @default null */
+  readonly readiness: ProbeConfig | null;
+  /** `failureThreshold` failures in a row restart the instance. @default null */
+  readonly liveness: ProbeConfig | null;
+  /** Bytes of RSS (whole process group) above which the instance restarts. @default null */
+  readonly maxMemory: number | null;
 }
 
 /** Daemon-wide settings (`taskmaster:`), paths absolute. */
@@ -109,6 +165,12 @@ export interface DaemonSettings {
   readonly socket: string;
   /** Where `auto` output streams go. @default "<config dir>/logs" */
   readonly logdir: string;
+  /**
+   * `dependencies`: shutdown and `stop all` stop dependents before what they
+   * depend on, level by level; `parallel`: everything at once (by priority).
+   * @default "dependencies"
+   */
+  readonly shutdownOrder: "dependencies" | "parallel";
 }
 
 /** A whole configuration file, validated. */

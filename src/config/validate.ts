@@ -10,6 +10,9 @@ import { dirname, resolve } from "node:path";
 import { type ConfigIssue, IssueList } from "./issues.ts";
 import type { Pos, YEntry, YNode } from "./parse.ts";
 import { checkProgramName, readOptions, validateProgram } from "./program.ts";
+import { findCycles } from "./dependency_graph.ts";
+import type { WrittenDependency } from "./orchestration.ts";
+import { didYouMean } from "./suggest.ts";
 import type { Account, DaemonSettings, ProgramConfig, TaskmasterConfig } from "./types.ts";
 import * as v from "./values.ts";
 
@@ -41,6 +44,7 @@ export const SETTINGS_KEYS = [
   "pidfile",
   "socket",
   "logdir",
+  "shutdown_order",
 ] as const;
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
@@ -74,7 +78,14 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   const extensions = root.entries.filter((e) => e.key.startsWith("x-")).map((e) => e.key);
   const top = readOptions(root, [...TOP_LEVEL_KEYS, ...extensions], issues, null);
   const settings = validateSettings(top.get("taskmaster"), baseDir, issues);
-  const ctx = { issues, baseDir, isRoot: env.isRoot, lookupUser: env.lookupUser };
+  const written = new Map<string, WrittenDependency[]>();
+  const ctx = {
+    issues,
+    baseDir,
+    isRoot: env.isRoot,
+    lookupUser: env.lookupUser,
+    onDependsOn: (program: string, deps: WrittenDependency[]) => written.set(program, deps),
+  };
 
   // Both forms may be used together; names must stay unique across them.
   const programs = new Map<string, ProgramConfig>();
@@ -130,8 +141,62 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
     issues.add(where, null, null, `no programs defined: add at least one under "programs:"`);
   }
 
+  checkDependencies(written, namedAt, programs, issues);
+
   if (issues.count > 0 || settings === undefined) return { ok: false, issues: issues.sorted() };
   return { ok: true, config: { file: absFile, settings, programs } };
+}
+
+/**
+ * Cross-program checks of `depends_on`: unknown names, self-dependencies,
+ * `healthy` on a program without readiness, and cycles, each cycle named in
+ * full (`api -> migrate -> api`) on every program in it.
+ */
+function checkDependencies(
+  written: ReadonlyMap<string, WrittenDependency[]>,
+  declared: ReadonlyMap<string, Pos>,
+  programs: ReadonlyMap<string, ProgramConfig>,
+  issues: IssueList,
+): void {
+  const names = [...declared.keys()];
+  const graph = new Map<string, string[]>();
+  for (const [program, deps] of written) {
+    if (!declared.has(program)) continue;
+    const edges: string[] = [];
+    for (const dep of deps) {
+      if (dep.program === program) {
+        issues.add(dep.pos, program, "depends_on", `a program cannot depend on itself`);
+      } else if (!declared.has(dep.program)) {
+        issues.add(
+          dep.pos,
+          program,
+          "depends_on",
+          `unknown program "${dep.program}"${didYouMean(dep.program, names)}`,
+        );
+      } else {
+        edges.push(dep.program);
+        const target = programs.get(dep.program);
+        if (dep.condition === "healthy" && target !== undefined && target.readiness === null) {
+          issues.add(
+            dep.pos,
+            program,
+            "depends_on",
+            `"${dep.program}" has no readiness probe, so it can never be healthy (give it a "readiness:" or use "running")`,
+          );
+        }
+      }
+    }
+    graph.set(program, edges);
+  }
+  for (const cycle of findCycles(graph)) {
+    // Each member reports the cycle as seen from itself: `api -> migrate -> api`.
+    const ring = cycle.slice(0, -1);
+    ring.forEach((program, i) => {
+      const path = [...ring.slice(i), ...ring.slice(0, i), program];
+      const dep = written.get(program)?.find((d) => d.program === path[1]);
+      issues.add(dep?.pos ?? null, program, "depends_on", `dependency cycle: ${path.join(" -> ")}`);
+    });
+  }
 }
 
 /** One `services:` item: a mapping of options with a `name:`. */
@@ -203,6 +268,7 @@ function validateSettings(
     pidfile: opt("pidfile", path, resolve(baseDir, "taskmaster.pid")),
     socket: opt("socket", path, resolve(baseDir, "taskmaster.sock")),
     logdir: opt("logdir", path, resolve(baseDir, "logs")),
+    shutdownOrder: opt("shutdown_order", shutdownOrder, "dependencies"),
   };
   // Checked on the default too: a deep config directory makes the default socket unusable.
   const bytes = new TextEncoder().encode(settings.socket).length;
@@ -220,4 +286,15 @@ function validateSettings(
     );
   }
   return issues.count === before ? settings : undefined;
+}
+
+/** `taskmaster.shutdown_order`: `dependencies` | `parallel`. */
+function shutdownOrder(node: YNode, report: v.Report): DaemonSettings["shutdownOrder"] | undefined {
+  const value = node.kind === "scalar" && typeof node.value === "string"
+    ? node.value.trim().toLowerCase()
+    : undefined;
+  if (value === "dependencies" || value === "parallel") return value;
+  const hint = value === undefined ? "" : didYouMean(value, ["dependencies", "parallel"]);
+  report(`expected "dependencies" or "parallel", got ${v.describe(node)}${hint}`);
+  return undefined;
 }

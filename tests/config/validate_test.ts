@@ -24,6 +24,10 @@ Deno.test("validateConfig() applies every documented default to a program with o
     workingdir: null,
     umask: null,
     user: null,
+    dependsOn: [],
+    readiness: null,
+    liveness: null,
+    maxMemory: null,
   });
 });
 
@@ -38,6 +42,7 @@ Deno.test("validateConfig() applies the daemon defaults relative to the config d
     pidfile: "/cfg/taskmaster.pid",
     socket: "/cfg/taskmaster.sock",
     logdir: "/cfg/logs",
+    shutdownOrder: "dependencies",
   });
 });
 
@@ -207,6 +212,7 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     "  pidfile: /run/tm.pid",
     "  socket: run/tm.sock",
     "  logdir: /var/log/tm",
+    "  shutdown_order: parallel",
     "programs:",
     "  web: {cmd: x}",
   ].join("\n"));
@@ -218,6 +224,7 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     pidfile: "/run/tm.pid",
     socket: "/cfg/run/tm.sock",
     logdir: "/var/log/tm",
+    shutdownOrder: "parallel",
   });
 });
 
