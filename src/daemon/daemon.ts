@@ -15,6 +15,7 @@ import { OutputHub } from "../output/output_hub.ts";
 import { DenoSpawner } from "../process/spawner.ts";
 import { groupAlive, reapingGroupProbe } from "../process/group.ts";
 import { OrphanReaper } from "../process/reaper.ts";
+import { keepDescriptorsFromChildren } from "../process/descriptors.ts";
 import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { systemClock } from "../util/clock.ts";
@@ -48,6 +49,8 @@ function tell(stream: "out" | "err", text: string): void {
 
 /** Runs a daemon until shutdown; resolves with the process exit code. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
+  // Before anything is spawned: what we inherited is ours only (descriptors.ts).
+  const descriptorsKept = keepDescriptorsFromChildren();
   const loaded = await loadWithOverrides(options);
   if (!loaded.ok) {
     for (const line of loaded.errors) tell("err", line);
@@ -63,6 +66,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     level: settings.loglevel,
     ...(options.shell || options.detached ? {} : { echo: (line: string) => tell("out", line) }),
   });
+  if (!descriptorsKept) {
+    log.write(
+      "warning",
+      "cannot mark inherited file descriptors close-on-exec: children inherit them",
+    );
+  }
   const output = new OutputHub({ onError: (message) => log.write("error", message) });
   const spawner = new DenoSpawner();
   const reaper = OrphanReaper.start((pid) => spawner.isManaged(pid));

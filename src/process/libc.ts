@@ -1,8 +1,10 @@
 /**
  * The few libc calls Deno has no API for, opened once by FFI: becoming a
  * child subreaper and collecting orphans (reaper.ts), enlarging the pipes
- * of children's output (pipes.ts), and reading /proc (proc_table.ts), which
- * Deno's own file API refuses without --allow-all. `null` where unavailable (no FFI
+ * of children's output (pipes.ts), reading /proc (proc_table.ts) and other
+ * kernel files under /proc and /sys (kernel_files.ts), which Deno's own file
+ * API refuses without --allow-all, and marking inherited descriptors
+ * close-on-exec (descriptors.ts). `null` where unavailable (no FFI
  * permission, not Linux/glibc): callers then do without.
  *
  * @module
@@ -16,9 +18,14 @@ const SYMBOLS = {
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  mkdir: { parameters: ["buffer", "u32"], result: "i32" },
+  rmdir: { parameters: ["buffer"], result: "i32" },
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
+  // glibc 2.34+; without it descriptors.ts falls back to fcntl.
+  close_range: { parameters: ["u32", "u32", "i32"], result: "i32", optional: true },
 } as const;
 
 /** The opened library. */

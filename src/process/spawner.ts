@@ -7,6 +7,8 @@
  */
 
 import { enlargeOutputPipes } from "./pipes.ts";
+import { childBaseEnv } from "./child_env.ts";
+import { processStartTime } from "./kernel_files.ts";
 
 /** Everything needed to start one child. */
 export interface SpawnSpec {
@@ -24,6 +26,8 @@ export interface SpawnSpec {
    * pipe of its own.
    */
   readonly combineOutput: boolean;
+  /** A cgroup directory the child enters before it execs the command. */
+  readonly cgroup?: string | null;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -35,6 +39,8 @@ export interface ExitStatus {
 /** A running child, leader of its own session and process group. */
 export interface SpawnedChild {
   readonly pid: number;
+  /** Field 22 of /proc/PID/stat, when known: with the pid it names this process for good. */
+  readonly startTime?: string | null;
   readonly stdin: WritableStream<Uint8Array>;
   readonly stdout: ReadableStream<Uint8Array>;
   /** Null when the output is combined: stderr then arrives on `stdout`. */
@@ -55,22 +61,42 @@ export interface Spawner {
 
 /**
  * What Deno cannot set for a child goes through a POSIX sh that sets it and
- * then execs the command in place (same pid): the umask (per process; Deno
- * can only set taskmaster's own) and stderr pointing at the stdout pipe. The
- * user's command line itself never goes through a shell: it is `"$@"`.
- * `$0` carries the umask (or a placeholder).
+ * then execs the command in place (same pid): entering the instance's cgroup
+ * before anything can fork outside it, the umask (per process; Deno can only
+ * set taskmaster's own) and stderr pointing at the stdout pipe. The user's
+ * command line itself never goes through a shell: it is `"$@"` (for `user:`
+ * preceded by setpriv, which applies the account's groups as it drops root).
+ * `$0` carries the umask (or a placeholder), `$1` the cgroup when there is one.
  */
-export function shimScript(options: { umask: boolean; combineOutput: boolean }): string | null {
-  if (!options.umask && !options.combineOutput) return null;
+export function shimScript(
+  options: { umask: boolean; combineOutput: boolean; cgroup?: boolean },
+): string | null {
+  if (!options.umask && !options.combineOutput && !options.cgroup) return null;
+  const cgroup = options.cgroup
+    ? 'echo $$ >"$1/cgroup.procs" || { echo "taskmaster: cannot enter cgroup $1" >&2; exit 126; }; shift; '
+    : "";
   const umask = options.umask ? 'umask "$0" && ' : "";
   const redirect = options.combineOutput ? " 2>&1" : "";
-  return `${umask}exec "$@"${redirect}`;
+  return `${cgroup}${umask}exec "$@"${redirect}`;
 }
 
 /** Spawns with `Deno.Command`; every child gets its own session and group. */
 export class DenoSpawner implements Spawner {
   /** Children Deno waits for: an orphan reaper must leave their exit to Deno. */
   #live = new Set<number>();
+  #baseEnv: Readonly<Record<string, string>>;
+  #setpriv: string | null;
+  #root = Deno.uid() === 0;
+
+  /**
+   * `baseEnv`: what every child's environment starts from (taskmaster's
+   * own, minus its internals); `setpriv`: the tool that applies a user's
+   * groups (without it, `user:` programs get the uid and gid only).
+   */
+  constructor(options: { baseEnv?: Record<string, string>; setpriv?: string | null } = {}) {
+    this.#baseEnv = options.baseEnv ?? childBaseEnv(Deno.env.toObject());
+    this.#setpriv = options.setpriv !== undefined ? options.setpriv : findSetpriv();
+  }
 
   /** Whether `pid` is a child of ours that Deno has not collected yet. */
   isManaged(pid: number): boolean {
@@ -80,8 +106,8 @@ export class DenoSpawner implements Spawner {
   spawn(spec: SpawnSpec): SpawnResult {
     const program = spec.argv[0];
     if (program === undefined) return { ok: false, reason: "empty command" };
-    const env = { ...spec.env };
-    const resolved = resolveCommand(program, env.PATH ?? Deno.env.get("PATH") ?? "");
+    const env = { ...this.#baseEnv, ...spec.env };
+    const resolved = resolveCommand(program, env.PATH ?? "");
     if (!resolved.ok) return resolved;
     if (spec.cwd !== null) {
       const problem = directoryProblem(spec.cwd);
@@ -91,19 +117,40 @@ export class DenoSpawner implements Spawner {
     }
     let command = resolved.path;
     let args = spec.argv.slice(1);
-    const shim = shimScript({ umask: spec.umask !== null, combineOutput: spec.combineOutput });
+    // As root with setpriv, the account is applied by setpriv (with its groups), not by Deno.
+    const account = spec.uid !== null && this.#setpriv !== null && this.#root
+      ? { uid: spec.uid, gid: spec.gid ?? spec.uid }
+      : null;
+    if (account !== null) {
+      args = [
+        `--reuid=${account.uid}`,
+        `--regid=${account.gid}`,
+        "--init-groups",
+        "--",
+        command,
+        ...args,
+      ];
+      command = this.#setpriv!;
+    }
+    const cgroup = spec.cgroup ?? null;
+    const shim = shimScript({
+      umask: spec.umask !== null,
+      combineOutput: spec.combineOutput,
+      cgroup: cgroup !== null,
+    });
     if (shim !== null) {
       const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
-      args = ["-c", shim, zero, command, ...args];
+      args = ["-c", shim, zero, ...(cgroup === null ? [] : [cgroup]), command, ...args];
       command = "/bin/sh";
     }
     try {
       const child = new Deno.Command(command, {
         args,
         env,
+        clearEnv: true,
         ...(spec.cwd === null ? {} : { cwd: spec.cwd }),
-        ...(spec.uid === null ? {} : { uid: spec.uid }),
-        ...(spec.gid === null ? {} : { gid: spec.gid }),
+        ...(spec.uid === null || account !== null ? {} : { uid: spec.uid }),
+        ...(spec.gid === null || account !== null ? {} : { gid: spec.gid }),
         stdin: "piped",
         stdout: "piped",
         // Combined: the shim points fd 2 at the stdout pipe before exec.
@@ -112,6 +159,7 @@ export class DenoSpawner implements Spawner {
       }).spawn();
       this.#live.add(child.pid);
       enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
+      const startTime = processStartTime(child.pid);
       const status = child.status.then((s) => {
         this.#live.delete(child.pid);
         return { code: s.signal === null ? s.code : null, signal: s.signal };
@@ -120,6 +168,7 @@ export class DenoSpawner implements Spawner {
         ok: true,
         child: {
           pid: child.pid,
+          startTime,
           stdin: child.stdin,
           stdout: child.stdout,
           stderr: spec.combineOutput ? null : child.stderr,
@@ -130,6 +179,12 @@ export class DenoSpawner implements Spawner {
       return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
     }
   }
+}
+
+/** setpriv (util-linux) where the system keeps it, or null. */
+function findSetpriv(): string | null {
+  const found = resolveCommand("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin");
+  return found.ok ? found.path : null;
 }
 
 /** Finds the executable as execvp would, with supervisord's error wording. */

@@ -1,0 +1,114 @@
+/**
+ * Small files of the kernel's pseudo file systems (/proc, /sys/fs/cgroup),
+ * read and written through libc: Deno 2.9.6 opens them only with
+ * --allow-all, which the daemon does not run with. Every function answers
+ * null/false where FFI is not available.
+ *
+ * @module
+ */
+
+import { libc } from "./libc.ts";
+
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_CLOEXEC = 0o2000000;
+/** d_type of a directory in struct dirent. */
+const DT_DIR = 4;
+/** Offsets in glibc's 64-bit struct dirent: d_type, then d_name. */
+const D_TYPE_OFFSET = 18;
+const D_NAME_OFFSET = 19;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const buffer = new Uint8Array(64 * 1024);
+
+function cString(text: string): Uint8Array {
+  return encoder.encode(`${text}\0`);
+}
+
+/** The whole text of a small kernel file, or null when it cannot be read. */
+export function readKernelFile(path: string): string | null {
+  const c = libc();
+  if (c === null) return null;
+  const fd = c.symbols.open(cString(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return null;
+  try {
+    let text = "";
+    for (;;) {
+      const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.byteLength)));
+      if (n < 0) return null;
+      if (n === 0) return text;
+      text += decoder.decode(buffer.subarray(0, n), { stream: true });
+    }
+  } finally {
+    c.symbols.close(fd);
+  }
+}
+
+/** Writes `text` in one write(2), as kernel files expect; false when refused. */
+export function writeKernelFile(path: string, text: string): boolean {
+  const c = libc();
+  if (c === null) return false;
+  const fd = c.symbols.open(cString(path), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  try {
+    const bytes = encoder.encode(text);
+    return Number(c.symbols.write(fd, bytes, BigInt(bytes.byteLength))) === bytes.byteLength;
+  } finally {
+    c.symbols.close(fd);
+  }
+}
+
+/** mkdir(2); true when it made the directory. */
+export function makeDirectory(path: string): boolean {
+  const c = libc();
+  return c !== null && c.symbols.mkdir(cString(path), 0o755) === 0;
+}
+
+/** rmdir(2); true when it removed the directory. */
+export function removeDirectory(path: string): boolean {
+  const c = libc();
+  return c !== null && c.symbols.rmdir(cString(path)) === 0;
+}
+
+/** Names of the subdirectories of `path` (empty when it cannot be listed). */
+export function subdirectories(path: string): string[] {
+  const c = libc();
+  if (c === null) return [];
+  const dir = c.symbols.opendir(cString(path));
+  if (dir === null) return [];
+  const names: string[] = [];
+  try {
+    for (;;) {
+      const entry = c.symbols.readdir(dir);
+      if (entry === null) return names;
+      const view = new Deno.UnsafePointerView(entry);
+      if (view.getUint8(D_TYPE_OFFSET) !== DT_DIR) continue;
+      const name = view.getCString(D_NAME_OFFSET);
+      if (name !== "." && name !== "..") names.push(name);
+    }
+  } finally {
+    c.symbols.closedir(dir);
+  }
+}
+
+/**
+ * The start time of process `pid` (field 22 of /proc/PID/stat, in clock
+ * ticks since boot), or null when it is gone. With the pid it names one
+ * process for good: a reused pid has a later start time.
+ */
+export function processStartTime(pid: number): string | null {
+  const stat = readKernelFile(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  // Field 2 (comm) may hold spaces and parentheses: count from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state), so field 22 is fields[19].
+  return fields[19] ?? null;
+}
+
+/** Whether `pid` is a live process (a zombie counts as gone). */
+export function processRunning(pid: number): boolean {
+  const stat = readKernelFile(`/proc/${pid}/stat`);
+  if (stat === null) return false;
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
