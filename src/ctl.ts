@@ -8,6 +8,7 @@
 
 import { connectClient, UnreachableError } from "./api/client.ts";
 import { runCommand } from "./shell/commands.ts";
+import { describeOwner, foreignOwner } from "./api/socket_owner.ts";
 import { denoOutput } from "./shell/io.ts";
 
 const CTL_USAGE = "usage: taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]\n";
@@ -43,6 +44,15 @@ export async function runCtl(args: string[]): Promise<number> {
   }
   socket ??= Deno.env.get("TASKMASTER_SOCKET") ?? `${Deno.cwd()}/taskmaster.sock`;
 
+  const owner = foreignOwner(socket, { allowRoot: true });
+  if (owner !== null) {
+    denoOutput.err(
+      `taskmaster ctl: socket ${socket} is owned by ${
+        describeOwner(owner)
+      }, not by you or root; refusing to talk to it\n`,
+    );
+    return 1;
+  }
   const port = connectClient(socket);
   try {
     // One cheap call first, so an unreachable daemon is one clear line.

@@ -9,6 +9,7 @@
 
 import { type SupervisorPort, TaskmasterError } from "./protocol.ts";
 import { type AppOptions, createApp } from "./handler.ts";
+import { describeOwner, foreignOwner } from "./socket_owner.ts";
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -148,6 +149,16 @@ async function clearStaleSocket(path: string): Promise<void> {
     throw new TaskmasterError(
       "BAD_ARGUMENTS",
       `cannot use socket path ${path}: ${(error as Error).message}`,
+    );
+  }
+  // Whoever owns the name may be waiting for our commands or our removal: neither.
+  const owner = foreignOwner(path, { allowRoot: false });
+  if (owner !== null) {
+    throw new TaskmasterError(
+      "BAD_ARGUMENTS",
+      `socket path ${path} belongs to ${
+        describeOwner(owner)
+      }, not to us; refusing to use or remove it (choose another --socket or taskmaster.socket, in a directory only you can write)`,
     );
   }
   if (!info.isSocket) {
