@@ -10,7 +10,8 @@ import { denoOutput } from "./src/shell/io.ts";
 import { VERSION } from "./src/version.ts";
 
 const USAGE = `usage:
-  taskmaster -c FILE [--no-shell] [--detach] [--logfile PATH] [--pidfile PATH] [--socket PATH]
+  taskmaster -c FILE [--no-shell] [--detach [--wait]] [--logfile PATH] [--pidfile PATH]
+             [--socket PATH]
   taskmaster check -c FILE
   taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]
   taskmaster --version | --help
@@ -18,6 +19,8 @@ const USAGE = `usage:
   -c, -f FILE      configuration file (YAML)
   --no-shell       supervise in the foreground without the control shell
   --detach         start in the background; return once the daemon is ready
+  --wait           with --detach: return once every autostart program is RUNNING
+                   or has failed (exit 3 then)
   --logfile PATH   event log file (overrides taskmaster.logfile)
   --pidfile PATH   pidfile (overrides taskmaster.pidfile)
   --socket PATH    control socket (overrides taskmaster.socket)
@@ -29,6 +32,7 @@ interface DaemonArgs {
   config: string | undefined;
   shell: boolean;
   detach: boolean;
+  wait: boolean;
   detached: boolean;
   logfile: string | undefined;
   pidfile: string | undefined;
@@ -40,6 +44,7 @@ function parseDaemonArgs(args: string[]): DaemonArgs {
     config: undefined,
     shell: true,
     detach: false,
+    wait: false,
     detached: false,
     logfile: undefined,
     pidfile: undefined,
@@ -66,6 +71,9 @@ function parseDaemonArgs(args: string[]): DaemonArgs {
         break;
       case "--detach":
         parsed.detach = true;
+        break;
+      case "--wait":
+        parsed.wait = true;
         break;
       case "--detached-child":
         parsed.detached = true;
@@ -106,6 +114,9 @@ async function main(args: string[]): Promise<number> {
   if (parsed.config === undefined) {
     throw new UsageError("a configuration file is required (-c FILE)");
   }
+  if (parsed.wait && !parsed.detach && !parsed.detached) {
+    throw new UsageError("--wait goes with --detach");
+  }
   if (checkOnly) {
     const { checkConfig } = await import("./src/daemon/check.ts");
     return await checkConfig(parsed.config);
@@ -122,6 +133,7 @@ async function main(args: string[]): Promise<number> {
     pidfile: parsed.pidfile,
     socket: parsed.socket,
     detached: parsed.detached,
+    wait: parsed.wait,
   });
 }
 

@@ -20,6 +20,7 @@ import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { systemClock } from "../util/clock.ts";
 import { EventLog } from "./event_log.ts";
+import { waitForLaunch } from "./launch_wait.ts";
 import { LocalPort } from "./local_port.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { denoOutput } from "../shell/io.ts";
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   readonly socket?: string | undefined;
   /** Started by `--detach`: stay silent on stdout/stderr once ready. */
   readonly detached?: boolean;
+  /** `--detach --wait`: report ready only once the launch is over. */
+  readonly wait?: boolean;
 }
 
 /**
@@ -160,7 +163,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   });
 
   supervisor.launch();
-  if (options.detached) readyForParent();
+  if (options.detached) {
+    const failed = options.wait
+      ? await waitForLaunch({
+        status: () => supervisor.status(),
+        onChange: (listener) => supervisor.onChange(listener),
+        autostart: (p) => supervisor.config.programs.get(p.program)?.autostart ?? false,
+      })
+      : [];
+    readyForParent(failed);
+  }
 
   if (options.shell) {
     const { runShell } = await import("../shell/repl.ts");
@@ -256,8 +268,8 @@ function listenForSignals(handlers: {
  * Tells a `--detach` parent we are up. The parent stops reading then; our
  * stderr stays a pipe nobody reads, so nothing is written to it afterwards.
  */
-function readyForParent(): void {
-  tell("err", `ready ${Deno.pid}`);
+function readyForParent(failed: string[]): void {
+  tell("err", `ready ${Deno.pid}${failed.length > 0 ? ` not running: ${failed.join(", ")}` : ""}`);
 }
 
 function historyPath(): string {

@@ -1,7 +1,9 @@
 /**
  * `--detach`: start the daemon as a background session leader and return
  * only once it serves its socket, printing its pid; if it fails first, print
- * its error and exit with its code.
+ * its error and exit with its code. With `--wait` (passed on to the daemon)
+ * it returns once every autostart program is RUNNING or has failed, exit 3
+ * naming those that are not running.
  *
  * @module
  */
@@ -38,12 +40,15 @@ export async function detach(args: string[]): Promise<number> {
     const { value, done } = await reader.read();
     if (done) break;
     text += decoder.decode(value, { stream: true });
-    const ready = text.match(/^ready (\d+)$/m);
+    const ready = text.match(/^ready (\d+)(?: not running: (.*))?$/m);
     if (ready !== null) {
       await reader.cancel();
       child.unref();
       denoOutput.out(`${ready[1]}\n`);
-      return 0;
+      if (ready[2] === undefined) return 0;
+      // --wait: the daemon runs on, but not everything came up.
+      denoOutput.err(`taskmaster: not running after launch: ${ready[2]}\n`);
+      return 3;
     }
   }
   const status = await child.status;

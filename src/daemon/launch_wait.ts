@@ -1,0 +1,48 @@
+/**
+ * `--detach --wait`: the launch is over once every autostart instance is
+ * RUNNING or has given up (FATAL, or EXITED/STOPPED before it got there).
+ *
+ * @module
+ */
+
+import type { ProcessInfo, ProcessState, StateChange } from "../api/protocol.ts";
+
+/** Still on its way: the launch is not over while an instance is in one of these. */
+const SETTLING: ReadonlySet<ProcessState> = new Set(["STARTING", "BACKOFF", "STOPPING"]);
+
+/** What the wait needs of the supervisor. */
+export interface LaunchView {
+  status(): ProcessInfo[];
+  onChange(listener: (change: StateChange) => void): () => void;
+  /** Whether the instance's program starts at launch. */
+  autostart(info: ProcessInfo): boolean;
+}
+
+/**
+ * Resolves once the launch is over, with the autostart instances that never
+ * became RUNNING (`name (STATE)`); empty means every one came up.
+ */
+export function waitForLaunch(view: LaunchView): Promise<string[]> {
+  return new Promise((resolve) => {
+    // One that was RUNNING and has exited since (a one-shot job) did start.
+    const reached = new Set<string>();
+    const check = (): boolean => {
+      const mine = view.status().filter((p) => view.autostart(p));
+      // STOPPED before its first spawn means the start is still queued.
+      if (
+        mine.some((p) => SETTLING.has(p.state) || (p.state === "STOPPED" && p.startedAt === null))
+      ) {
+        return false;
+      }
+      stop();
+      const failed = mine.filter((p) => p.state !== "RUNNING" && !reached.has(p.name));
+      resolve(failed.map((p) => `${p.name} (${p.state})`));
+      return true;
+    };
+    const stop = view.onChange((change) => {
+      if (change.to === "RUNNING") reached.add(change.name);
+      check();
+    });
+    check();
+  });
+}
