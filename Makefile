@@ -1,5 +1,6 @@
 # Thin wrapper over the deno.json tasks. When `deno` is not on PATH, the pinned
-# Deno is installed from the npm registry into .tools/ (git-ignored) and used.
+# Deno is installed from the npm registry into .tools/ (git-ignored) and used
+# (.ci/install-deno, which ./taskmaster uses too).
 DENO_VERSION := 2.9.6
 LOCAL_DENO := .tools/node_modules/.bin/deno
 DENO := $(shell command -v deno 2>/dev/null || echo $(LOCAL_DENO))
@@ -7,8 +8,8 @@ CONFIG ?= configs/example.yaml
 
 .PHONY: run test check build bench deno clean
 
-run: $(DENO)
-	$(DENO) task taskmaster -c $(CONFIG)
+run:
+	./taskmaster -c $(CONFIG)
 
 test: $(DENO)
 	$(DENO) task test
@@ -25,7 +26,7 @@ bench: $(DENO)
 	$(DENO) task bench
 
 $(LOCAL_DENO):
-	npm install --prefix .tools --no-audit --no-fund deno@$(DENO_VERSION)
+	.ci/install-deno . $(DENO_VERSION)
 
 clean:
 	rm -rf bin coverage
