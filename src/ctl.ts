@@ -66,7 +66,10 @@ export async function runCtl(args: string[]): Promise<number> {
   }
   try {
     if (words.length > 0) {
-      const outcome = await runCommand({ port, output: denoOutput, mode: "remote" }, words);
+      const outcome = await runCommand(
+        { port, output: denoOutput, mode: "remote", terminal: Deno.stdout.isTerminal() },
+        words,
+      );
       return outcome.exitCode;
     }
     const { runShell } = await import("./shell/repl.ts");

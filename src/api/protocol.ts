@@ -64,6 +64,17 @@ export interface ProcessInfo {
   /** Absolute stdout/stderr file paths, null when discarded. */
   readonly stdout: string | null;
   readonly stderr: string | null;
+  /**
+   * CPU use of the whole process group (or cgroup), in percent of one core,
+   * over the last sampling interval; 0 when not running.
+   */
+  readonly cpu_percent: number;
+  /** Resident memory of the whole process group (or cgroup); 0 when not running. */
+  readonly rss_bytes: number;
+  /** Spawns after the first since taskmaster started (automatic and by hand). */
+  readonly restarts: number;
+  /** Epoch seconds of the last spawn, else null. */
+  readonly started_at: number | null;
 }
 
 /** Stable error codes, as supervisord's `Faults`. */

@@ -18,6 +18,8 @@ import { OrphanReaper } from "../process/reaper.ts";
 import { keepDescriptorsFromChildren } from "../process/descriptors.ts";
 import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
+import { ResourceMonitor } from "../supervisor/resources.ts";
+import { sampleGroups } from "../process/group_usage.ts";
 import { systemClock } from "../util/clock.ts";
 import { EventLog } from "./event_log.ts";
 import { waitForLaunch } from "./launch_wait.ts";
@@ -90,6 +92,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
   });
 
+  const resources = watchResources(supervisor);
+
   let shutdownPromise: Promise<void> | null = null;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
@@ -128,7 +132,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return shutdownPromise;
   };
 
-  const port = new LocalPort(supervisor, output, log, { reload, shutdown });
+  const port = new LocalPort(supervisor, output, log, { reload, shutdown }, resources);
 
   let server;
   try {
@@ -189,6 +193,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await done;
 
   signals();
+  resources.close();
   reaper?.close();
   await output.close();
   removePidfile(settings.pidfile);
@@ -197,6 +202,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // The socket goes last: clients take its disappearance as "fully down".
   await server.close();
   return 0;
+}
+
+/** CPU and memory of every live instance's process group, sampled on demand. */
+function watchResources(supervisor: Supervisor): ResourceMonitor {
+  return new ResourceMonitor({
+    now: () => Date.now(),
+    sample: (targets) => sampleGroups(targets),
+    instances: () =>
+      supervisor.instances().flatMap((r) => {
+        const s = r.snapshot;
+        const pgid = s.pid ?? s.pgid;
+        return pgid === null ? [] : [{ name: r.name, pgid, startedAt: s.startedAt ?? Date.now() }];
+      }),
+  });
 }
 
 type Loaded = { ok: true; config: TaskmasterConfig } | { ok: false; errors: string[] };

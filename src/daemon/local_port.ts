@@ -20,6 +20,7 @@ import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import { fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
+import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
 
 /** The daemon-level actions the port delegates. */
@@ -34,16 +35,35 @@ export class LocalPort implements SupervisorPort {
   #output: OutputHub;
   #log: EventLog;
   #daemon: DaemonControls;
+  #resources: ResourceMonitor | null;
 
-  constructor(supervisor: Supervisor, output: OutputHub, log: EventLog, daemon: DaemonControls) {
+  constructor(
+    supervisor: Supervisor,
+    output: OutputHub,
+    log: EventLog,
+    daemon: DaemonControls,
+    resources: ResourceMonitor | null = null,
+  ) {
     this.#supervisor = supervisor;
     this.#output = output;
     this.#log = log;
     this.#daemon = daemon;
+    this.#resources = resources;
   }
 
   status(names: readonly string[] = []): Promise<ProcessInfo[]> {
-    return attempt(() => this.#supervisor.status(names));
+    return attempt(() => {
+      const infos = this.#supervisor.status(names);
+      const resources = this.#resources;
+      if (resources === null) return infos;
+      // Looking at status is looking: one fresh sample (reused if very recent).
+      resources.refresh();
+      return infos.map((info) => {
+        if (info.pid === null) return info;
+        const usage = resources.usage(info.name);
+        return { ...info, cpu_percent: usage.cpuPercent, rss_bytes: usage.rssBytes };
+      });
+    });
   }
 
   start(names: readonly string[]): Promise<ActionResult[]> {

@@ -81,6 +81,8 @@ export class ProcessRunner {
   #waiters = new Set<() => void>();
   #groupWatch: ReturnType<typeof setInterval> | null = null;
   #leftovers = new Set<number>();
+  #spawns = 0;
+  #exits = { expected: 0, unexpected: 0 };
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
@@ -192,6 +194,7 @@ export class ProcessRunner {
   #spawn(): void {
     const cfg = this.#config;
     const targets = this.#deps.targets(cfg, this.name);
+    this.#spawns++;
     const result = this.#deps.spawner.spawn({
       argv: cfg.argv,
       env: accountEnv(cfg),
@@ -218,6 +221,9 @@ export class ProcessRunner {
       this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr);
     }
     child.status.then(async (status) => {
+      const expected = status.code !== null && status.signal === null &&
+        cfg.exitcodes.includes(status.code);
+      this.#exits[expected ? "expected" : "unexpected"]++;
       if (this.#child === child) {
         this.#child = null;
         this.#stdin?.close().catch(() => {});
@@ -321,6 +327,11 @@ export class ProcessRunner {
     for (const wake of [...this.#waiters]) wake();
   }
 
+  /** Restarts (spawns after the first) and exits since taskmaster started. */
+  get counters(): { restarts: number; exits: { expected: number; unexpected: number } } {
+    return { restarts: Math.max(0, this.#spawns - 1), exits: { ...this.#exits } };
+  }
+
   /** A snapshot for status. */
   info(): ProcessInfo {
     const s = this.#snap;
@@ -343,6 +354,10 @@ export class ProcessRunner {
       stoppedAt: s.stoppedAt,
       stdout: targets.stdout.path,
       stderr: targets.stderr.path,
+      cpu_percent: 0,
+      rss_bytes: 0,
+      restarts: Math.max(0, this.#spawns - 1),
+      started_at: s.startedAt === null ? null : s.startedAt / 1000,
     };
   }
 }

@@ -47,12 +47,28 @@ export async function runInteractive(
   const screen: Writable = options.output ?? process.stdout;
   // The command in progress; Ctrl-C aborts it.
   let running: AbortController | null = null;
+  // `top` waits for any key: while it does, keystrokes go to it, not to readline.
+  const keyWaiters = new Set<() => void>();
+  const waitForKey = (signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        keyWaiters.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      keyWaiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
 
   // Keystrokes reach readline through this filter (see the module doc about
   // Ctrl-D). Raw mode is asked of the filter, so it forwards to the tty.
   const keys = Object.assign(
     new Transform({
       transform(chunk: Uint8Array, _encoding, done) {
+        if (running && keyWaiters.size > 0) {
+          for (const wake of [...keyWaiters]) wake();
+          return done();
+        }
         done(null, running ? Buffer.from(chunk.filter((b) => b !== EOT)) : chunk);
       },
     }),
@@ -136,7 +152,7 @@ export async function runInteractive(
 
   try {
     rl.prompt();
-    return await runLines(ctx, lines, {
+    return await runLines({ ...ctx, keys: waitForKey, terminal: realTerminal }, lines, {
       onLine(line) {
         if (historyFile === undefined) return;
         try {

@@ -16,6 +16,7 @@ import {
 } from "../api/protocol.ts";
 import { errorExitCode, errorText, EXIT, hasCode, UsageError } from "./_errors.ts";
 import { attachCommand, logCommand, tailCommand } from "./_follow.ts";
+import { type KeyWait, topCommand } from "./_top.ts";
 import {
   errorResultLine,
   formatActionResult,
@@ -39,6 +40,10 @@ export interface ShellContext {
   signal?: AbortSignal;
   /** Lines `attach` forwards to the process's stdin; default: our stdin. */
   input?: LineSource;
+  /** Resolves at the next key the user presses (the REPL's keyboard), for `top`. */
+  keys?: KeyWait;
+  /** Whether output goes to a terminal (`top` then redraws in place). */
+  terminal?: boolean;
 }
 
 /** How a command ended; `quit` tells the shell loop to stop. */
@@ -363,6 +368,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: "tail [-f] [-n LINES] name [stdout|stderr]",
     summary: "Show the last lines of a process's output; -f keeps following",
     run: tailCommand,
+  },
+  top: {
+    usage: "top [name…]",
+    summary: "Live CPU %, memory and restarts, refreshed every second until a key is pressed",
+    run: topCommand,
   },
   version: { usage: "version", summary: "Show taskmaster's version", run: version },
 };

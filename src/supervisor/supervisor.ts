@@ -75,6 +75,11 @@ export class Supervisor {
     return this.#ordered([...found]);
   }
 
+  /** Every instance, in start order. */
+  instances(): ProcessRunner[] {
+    return this.resolve();
+  }
+
   /** One instance by exact instance name, or a BAD_NAME error. */
   instance(name: string): ProcessRunner {
     const runner = this.#allRunners().find((r) => r.name === name);

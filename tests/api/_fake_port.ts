@@ -82,6 +82,10 @@ function info(name: string, program: string, index: number, state: ProcessState)
     description: running ? `pid ${1000 + index}, uptime 0:00:05` : "Not started",
     startedAt: running ? 1_700_000_000_000 : null,
     stoppedAt: null,
+    cpu_percent: 0,
+    rss_bytes: 0,
+    restarts: 0,
+    started_at: null,
     stdout: `/tmp/${name}.out`,
     stderr: program === "db" ? null : `/tmp/${name}.err`,
   };

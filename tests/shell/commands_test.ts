@@ -404,6 +404,7 @@ Deno.test("COMMAND_NAMES holds every documented command, sorted", () => {
     "status",
     "stop",
     "tail",
+    "top",
     "version",
   ]);
 });

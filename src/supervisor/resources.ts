@@ -1,0 +1,178 @@
+/**
+ * Per-instance CPU % and memory, measured only while someone looks: a
+ * dashboard or `top` holds a {@link ResourceMonitor.watch} (one sample a
+ * second while any is held), and a status call or a metrics scrape asks for
+ * one fresh sample. With nobody looking there is no timer at all, so an idle
+ * daemon stays at zero CPU.
+ *
+ * Pure apart from its ports (the /proc sampler and the clock): tests drive it
+ * with numbers and time of their own.
+ *
+ * @module
+ */
+
+import type { GroupTarget, GroupUsage } from "../process/group_usage.ts";
+
+/** A live instance to measure. */
+export interface MeasuredInstance extends GroupTarget {
+  readonly name: string;
+  /** Epoch ms its process started: the baseline for a first CPU % figure. */
+  readonly startedAt: number;
+}
+
+/** The figures of one instance, as status, metrics and the dashboard show them. */
+export interface Usage {
+  /** Percent of one core over the last interval (100 = one core busy). */
+  readonly cpuPercent: number;
+  readonly rssBytes: number;
+  /** CPU seconds used by the current process group so far. */
+  readonly cpuSeconds: number;
+}
+
+/** One point of an instance's recent history. */
+export interface UsagePoint {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly cpuPercent: number;
+  readonly rssBytes: number;
+}
+
+/** Options of {@link ResourceMonitor}. */
+export interface ResourceMonitorOptions {
+  /** Measures groups; null when /proc cannot be read (figures stay zero). */
+  readonly sample: (targets: readonly GroupTarget[]) => Map<number, GroupUsage> | null;
+  /** The instances to measure now (live ones only). */
+  readonly instances: () => readonly MeasuredInstance[];
+  readonly now: () => number;
+  /** @default 1000 */
+  readonly intervalMs?: number;
+  /** Points kept per instance for sparklines. @default 180 (3 minutes at 1 s) */
+  readonly historyLength?: number;
+  /** A refresh() this soon after a sample reuses it. @default 500 */
+  readonly freshMs?: number;
+}
+
+interface Track {
+  pgid: number;
+  at: number;
+  usage: Usage;
+  history: UsagePoint[];
+}
+
+const ZERO: Usage = { cpuPercent: 0, rssBytes: 0, cpuSeconds: 0 };
+
+/** Samples on demand and keeps the last figures and a short history per instance. */
+export class ResourceMonitor {
+  #options: ResourceMonitorOptions;
+  #tracks = new Map<string, Track>();
+  #watchers = 0;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #lastSample = -Infinity;
+  #listeners = new Set<() => void>();
+
+  constructor(options: ResourceMonitorOptions) {
+    this.#options = options;
+  }
+
+  /** Whether a periodic sampler runs (someone is looking). */
+  get watching(): boolean {
+    return this.#watchers > 0;
+  }
+
+  /**
+   * Samples every interval until the returned function is called (by every
+   * watcher: the timer stops with the last one).
+   */
+  watch(): () => void {
+    this.#watchers++;
+    if (this.#timer === null) {
+      this.refresh(true);
+      this.#timer = setInterval(() => this.refresh(true), this.#options.intervalMs ?? 1000);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#watchers--;
+      if (this.#watchers === 0 && this.#timer !== null) {
+        clearInterval(this.#timer);
+        this.#timer = null;
+      }
+    };
+  }
+
+  /** Called after every sample; returns the unsubscribe function. */
+  onSample(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Takes a sample now, unless one was taken within `freshMs` (or `force`). */
+  refresh(force = false): void {
+    const now = this.#options.now();
+    if (!force && now - this.#lastSample < (this.#options.freshMs ?? 500)) return;
+    this.#lastSample = now;
+    const instances = this.#options.instances();
+    const usage = this.#options.sample(instances) ?? new Map<number, GroupUsage>();
+    const seen = new Set<string>();
+    for (const instance of instances) {
+      seen.add(instance.name);
+      const measured = usage.get(instance.pgid);
+      if (measured === undefined) continue;
+      this.#record(instance, measured, now);
+    }
+    // Gone or stopped instances keep their history, but no longer use anything.
+    for (const [name, track] of this.#tracks) {
+      if (!seen.has(name)) track.usage = { ...ZERO };
+    }
+    for (const listener of this.#listeners) listener();
+  }
+
+  #record(instance: MeasuredInstance, measured: GroupUsage, now: number): void {
+    const track = this.#tracks.get(instance.name);
+    const same = track !== undefined && track.pgid === instance.pgid;
+    // A first sample of a process compares against its start: the average so far.
+    const since = same ? track.at : instance.startedAt;
+    const before = same ? track.usage.cpuSeconds : 0;
+    const elapsed = (now - since) / 1000;
+    const used = Math.max(0, measured.cpuSeconds - before);
+    const cpuPercent = elapsed > 0 ? round1((used / elapsed) * 100) : 0;
+    const usage: Usage = {
+      cpuPercent,
+      rssBytes: measured.rssBytes,
+      // A member reaped outside the group takes its time along: never go backwards.
+      cpuSeconds: Math.max(before, measured.cpuSeconds),
+    };
+    const history = track?.history ?? [];
+    history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
+    const limit = this.#options.historyLength ?? 180;
+    if (history.length > limit) history.splice(0, history.length - limit);
+    this.#tracks.set(instance.name, { pgid: instance.pgid, at: now, usage, history });
+  }
+
+  /** The last figures of an instance (zeros when not running or never sampled). */
+  usage(name: string): Usage {
+    return this.#tracks.get(name)?.usage ?? ZERO;
+  }
+
+  /** Recent points of an instance, oldest first. */
+  history(name: string): readonly UsagePoint[] {
+    return this.#tracks.get(name)?.history ?? [];
+  }
+
+  /** Drops instances that no longer exist (after a reload removed them). */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.#tracks.keys()) if (!names.has(name)) this.#tracks.delete(name);
+  }
+
+  /** Stops the timer for good (daemon shutdown). */
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#watchers = 0;
+  }
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}

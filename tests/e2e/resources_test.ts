@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { runTaskmaster, TestDaemon } from "../_helpers/daemon.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+Deno.test("status --json: CPU % and RSS of the whole group, restarts and started_at", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  busy:
+    cmd: sh -c 'while :; do :; done & exec sleep 1002.31'
+    starttime: 0
+  idle:
+    cmd: sleep 1002.32
+    starttime: 0
+`);
+  await d.waitState("busy", "RUNNING");
+  await d.waitState("idle", "RUNNING");
+  const json = async () => {
+    const r = await runTaskmaster(["ctl", "-s", d.socket, "status", "--json"]);
+    return JSON.parse(r.stdout) as Record<string, unknown>[];
+  };
+  // The busy loop is a child of the group's leader (a sleep): only a group sum sees it.
+  const busy = await waitFor(async () => {
+    const p = (await json()).find((p) => p.name === "busy")!;
+    return (p.cpu_percent as number) > 5 ? p : null;
+  }, { what: "the busy group's CPU % to show", timeout: 30_000 });
+  assert.ok((busy.rss_bytes as number) > 100_000, `rss ${busy.rss_bytes}`);
+  assert.equal(busy.restarts, 0);
+  const startedAt = busy.started_at as number;
+  assert.ok(Math.abs(startedAt - Date.now() / 1000) < 120, `started_at ${startedAt}`);
+
+  const idle = (await json()).find((p) => p.name === "idle")!;
+  assert.ok((idle.cpu_percent as number) < 5, `idle cpu ${idle.cpu_percent}`);
+  assert.ok((idle.rss_bytes as number) > 0);
+
+  await d.port.restart(["idle"]);
+  await d.port.restart(["idle"]);
+  const after = (await json()).find((p) => p.name === "idle")!;
+  assert.equal(after.restarts, 2);
+  assert.ok((after.started_at as number) > (idle.started_at as number));
+  await d.port.stop(["busy"]);
+  const stopped = (await json()).find((p) => p.name === "busy")!;
+  assert.equal(stopped.cpu_percent, 0);
+  assert.equal(stopped.rss_bytes, 0);
+});

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { ResourceMonitor } from "../../src/supervisor/resources.ts";
+import type { GroupUsage } from "../../src/process/group_usage.ts";
+
+function setup() {
+  let now = 10_000;
+  let cpu = 0;
+  const samples: number[] = [];
+  const live = [{ name: "web", pgid: 42, startedAt: 0 }];
+  const monitor = new ResourceMonitor({
+    now: () => now,
+    instances: () => live,
+    sample: (targets) => {
+      samples.push(now);
+      return new Map<number, GroupUsage>(
+        targets.map((t) => [t.pgid, { cpuSeconds: cpu, rssBytes: 1 << 20 }]),
+      );
+    },
+    intervalMs: 20,
+  });
+  return {
+    monitor,
+    samples,
+    live,
+    advance(ms: number, cpuSeconds: number) {
+      now += ms;
+      cpu += cpuSeconds;
+    },
+  };
+}
+
+Deno.test("the first figure is the average since the process started, then per interval", () => {
+  const t = setup();
+  t.advance(0, 2); // 2 CPU seconds over its first 10 s
+  t.monitor.refresh();
+  assert.deepEqual(t.monitor.usage("web"), { cpuPercent: 20, rssBytes: 1 << 20, cpuSeconds: 2 });
+  t.advance(1000, 0.5);
+  t.monitor.refresh();
+  assert.equal(t.monitor.usage("web").cpuPercent, 50);
+  t.advance(1000, 0);
+  t.monitor.refresh();
+  assert.equal(t.monitor.usage("web").cpuPercent, 0);
+  assert.equal(t.monitor.history("web").length, 3);
+});
+
+Deno.test("a refresh right after a sample reuses it", () => {
+  const t = setup();
+  t.monitor.refresh();
+  t.advance(100, 0);
+  t.monitor.refresh();
+  assert.equal(t.samples.length, 1);
+  t.advance(600, 0);
+  t.monitor.refresh();
+  assert.equal(t.samples.length, 2);
+});
+
+Deno.test("a restarted instance (new pgid) starts its figures over; a stopped one reads zero", () => {
+  const t = setup();
+  t.advance(0, 5);
+  t.monitor.refresh();
+  t.live[0] = { name: "web", pgid: 43, startedAt: 10_000 };
+  t.advance(1000, -5 + 0.1); // the new group has used 0.1 s in its first second
+  t.monitor.refresh();
+  assert.equal(t.monitor.usage("web").cpuPercent, 10);
+  t.live.length = 0;
+  t.advance(1000, 0);
+  t.monitor.refresh();
+  assert.deepEqual(t.monitor.usage("web"), { cpuPercent: 0, rssBytes: 0, cpuSeconds: 0 });
+});
+
+Deno.test("nobody watching: no timer samples; a watcher samples until released", async () => {
+  const t = setup();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(t.samples.length, 0, "idle: not a single sample");
+  const release = t.monitor.watch();
+  const other = t.monitor.watch();
+  assert.equal(t.monitor.watching, true);
+  await new Promise((r) => setTimeout(r, 100));
+  release();
+  assert.equal(t.monitor.watching, true, "one watcher left");
+  other();
+  assert.equal(t.monitor.watching, false);
+  const taken = t.samples.length;
+  assert.ok(taken >= 2, `sampled ${taken} times while watched`);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(t.samples.length, taken, "sampling stopped with the last watcher");
+});
