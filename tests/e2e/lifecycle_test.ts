@@ -76,7 +76,11 @@ programs:
 `);
   const p = await d.waitState("crasher", "FATAL", 20_000);
   assert.equal(p.exitcode, 1);
-  const log = await d.eventLog();
+  // The state changes before the event log's line reaches the file: wait for the line.
+  const log = await waitFor(async () => {
+    const text = await d.eventLog();
+    return /gave up: crasher/.test(text) ? text : null;
+  }, "the gave-up line in the event log");
   assert.equal((log.match(/spawned: 'crasher'/g) ?? []).length, 3);
   assert.match(log, /gave up: crasher entered FATAL state, too many start retries too quickly/);
 });
