@@ -23,6 +23,17 @@ export interface LoadEnv {
   isRoot?: boolean;
   /** @default a lookup in /etc/passwd, read on first use */
   lookupUser?: (name: string) => Account | undefined;
+  /** @default Deno.env.get */
+  getEnv?: (name: string) => string | undefined;
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    // Without --allow-env the variable cannot be read: report it as unset.
+    return undefined;
+  }
 }
 
 /**
@@ -66,6 +77,7 @@ export async function loadConfig(path: string, env: LoadEnv = {}): Promise<LoadR
   return parseConfigText(text, file, {
     isRoot: env.isRoot ?? runningAsRoot(),
     lookupUser: env.lookupUser ?? systemAccountLookup(),
+    getEnv: env.getEnv ?? readEnv,
   });
 }
 

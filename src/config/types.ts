@@ -149,6 +149,20 @@ export interface ProgramConfig {
   readonly maxMemory: number | null;
 }
 
+/** The TCP listener (`taskmaster.http`): dashboard, /v1, /metrics. */
+export interface HttpSettings {
+  /** Host to bind, as written (`127.0.0.1`, `::1`, `localhost`, `0.0.0.0`). */
+  readonly host: string;
+  /** 0 picks a free port (logged at start). */
+  readonly port: number;
+  /** Basic auth user, or null for no authentication (loopback only). */
+  readonly username: string | null;
+  /** SHA-256 (hex) of the password; the password itself is never kept. */
+  readonly passwordSha256: string | null;
+  /** HTTPS certificate and key files, absolute; null for plain HTTP. */
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+}
+
 /** Daemon-wide settings (`taskmaster:`), paths absolute. */
 export interface DaemonSettings {
   /** @default "<config dir>/taskmaster.log" */
@@ -171,6 +185,8 @@ export interface DaemonSettings {
    * @default "dependencies"
    */
   readonly shutdownOrder: "dependencies" | "parallel";
+  /** The TCP listener, or null (the default: off). */
+  readonly http: HttpSettings | null;
 }
 
 /** A whole configuration file, validated. */

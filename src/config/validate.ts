@@ -15,6 +15,7 @@ import type { WrittenDependency } from "./orchestration.ts";
 import { didYouMean } from "./suggest.ts";
 import type { Account, DaemonSettings, ProgramConfig, TaskmasterConfig } from "./types.ts";
 import * as v from "./values.ts";
+import { validateHttp } from "./http.ts";
 
 export { type ConfigIssue, formatConfigIssue } from "./issues.ts";
 export { PROGRAM_KEYS } from "./program.ts";
@@ -25,6 +26,8 @@ export interface ConfigEnv {
   readonly isRoot: boolean;
   /** Finds an account by name (or uid digits); undefined when there is none. */
   readonly lookupUser: (name: string) => Account | undefined;
+  /** Reads an environment variable (`password: "${VAR}"`). @default none is set */
+  readonly getEnv?: (name: string) => string | undefined;
 }
 
 /** A valid config, or every issue found. */
@@ -45,6 +48,7 @@ export const SETTINGS_KEYS = [
   "socket",
   "logdir",
   "shutdown_order",
+  "http",
 ] as const;
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
@@ -77,7 +81,12 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   // `x-…` keys are ignored (docker-compose's convention), so anchors for `<<:` merges have a home.
   const extensions = root.entries.filter((e) => e.key.startsWith("x-")).map((e) => e.key);
   const top = readOptions(root, [...TOP_LEVEL_KEYS, ...extensions], issues, null);
-  const settings = validateSettings(top.get("taskmaster"), baseDir, issues);
+  const settings = validateSettings(
+    top.get("taskmaster"),
+    baseDir,
+    issues,
+    env.getEnv ?? (() => undefined),
+  );
   const written = new Map<string, WrittenDependency[]>();
   const ctx = {
     issues,
@@ -235,6 +244,7 @@ function validateSettings(
   entry: YEntry | undefined,
   baseDir: string,
   issues: IssueList,
+  getEnv: (name: string) => string | undefined,
 ): DaemonSettings | undefined {
   const before = issues.count;
   const node = entry?.value;
@@ -260,7 +270,7 @@ function validateSettings(
     return coerce(e.value, issues.reporter(e.value, null, `taskmaster.${key}`)) ?? fallback;
   };
   const path = (n: YNode, r: v.Report) => v.path(n, r, baseDir);
-  const settings: DaemonSettings = {
+  const settings: { -readonly [K in keyof DaemonSettings]: DaemonSettings[K] } = {
     logfile: opt("logfile", path, resolve(baseDir, "taskmaster.log")),
     logfileMaxBytes: opt("logfile_maxbytes", v.byteSize, 10485760),
     logfileBackups: opt("logfile_backups", (n, r) => v.integer(n, r, 0), 5),
@@ -269,7 +279,12 @@ function validateSettings(
     socket: opt("socket", path, resolve(baseDir, "taskmaster.sock")),
     logdir: opt("logdir", path, resolve(baseDir, "logs")),
     shutdownOrder: opt("shutdown_order", shutdownOrder, "dependencies"),
+    http: null,
   };
+  const httpEntry = options.get("http");
+  if (httpEntry !== undefined) {
+    settings.http = validateHttp(httpEntry, baseDir, issues, getEnv) ?? null;
+  }
   // Checked on the default too: a deep config directory makes the default socket unusable.
   const bytes = new TextEncoder().encode(settings.socket).length;
   if (bytes > MAX_SOCKET_PATH_BYTES && issues.count === before) {

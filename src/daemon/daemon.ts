@@ -20,6 +20,8 @@ import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { ResourceMonitor } from "../supervisor/resources.ts";
 import { sampleGroups } from "../process/group_usage.ts";
+import { DaemonStats, startWebListener } from "./web.ts";
+import type { WebListener } from "../web/listener.ts";
 import { systemClock } from "../util/clock.ts";
 import { EventLog } from "./event_log.ts";
 import { waitForLaunch } from "./launch_wait.ts";
@@ -93,6 +95,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   });
 
   const resources = watchResources(supervisor);
+  const stats = new DaemonStats();
 
   let shutdownPromise: Promise<void> | null = null;
   let finished!: () => void;
@@ -106,11 +109,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     if (!next.ok) {
       log.write("error", `reload rejected: ${config.file} is invalid; nothing was changed`);
       for (const line of next.errors) log.write("error", `reload rejected: ${line}`);
+      stats.rejected(next.errors.length);
       throw new TaskmasterError("BAD_CONFIG", next.errors.join("\n"));
     }
     warnAboutDaemonSettings(config, next.config, (m) => log.write("warning", m));
     const report = await supervisor.applyConfig(next.config);
     config = next.config;
+    stats.reloaded();
     log.write(
       "info",
       `config reloaded from ${config.file}: added [${report.added.join(", ")}], changed [${
@@ -144,6 +149,33 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     reaper?.close();
     await log.close();
     return 1;
+  }
+  let web: WebListener | null = null;
+  if (settings.http !== null) {
+    try {
+      web = await startWebListener(settings.http, {
+        port,
+        supervisor,
+        resources,
+        log,
+        stats,
+        configFile: () => config.file,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      tell("err", `taskmaster: ${message}`);
+      log.write("error", `cannot start: ${message}`);
+      await server.close();
+      reaper?.close();
+      await log.close();
+      return 2;
+    }
+    log.write(
+      "info",
+      `http: listening on ${web.url} (dashboard /, API /v1, metrics /metrics)${
+        settings.http.username === null ? ", no authentication (loopback)" : ""
+      }`,
+    );
   }
   await writePidfile(settings.pidfile);
   log.write(
@@ -193,6 +225,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await done;
 
   signals();
+  await web?.close();
   resources.close();
   reaper?.close();
   await output.close();
@@ -259,7 +292,7 @@ function warnAboutDaemonSettings(
   warn: (message: string) => void,
 ): void {
   for (const key of Object.keys(prev.settings) as (keyof TaskmasterConfig["settings"])[]) {
-    if (prev.settings[key] !== next.settings[key]) {
+    if (JSON.stringify(prev.settings[key]) !== JSON.stringify(next.settings[key])) {
       warn(`taskmaster.${key} changed: it takes effect at the next start of taskmaster`);
     }
   }

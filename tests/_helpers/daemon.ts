@@ -70,7 +70,11 @@ export class TestDaemon implements AsyncDisposable {
   }
 
   /** Writes `yaml` to a fresh temp dir and starts a daemon on it. */
-  static async start(yaml: string, extraArgs: string[] = []): Promise<TestDaemon> {
+  static async start(
+    yaml: string,
+    extraArgs: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<TestDaemon> {
     const dir = await Deno.makeTempDir({ prefix: "tm-e2e-" });
     await Deno.writeTextFile(`${dir}/taskmaster.yaml`, yaml);
     const child = taskmasterCommand(["-c", `${dir}/taskmaster.yaml`, "--no-shell", ...extraArgs], {
@@ -78,6 +82,7 @@ export class TestDaemon implements AsyncDisposable {
       stdout: "piped",
       stderr: "inherit",
       cwd: dir,
+      env,
     }).spawn();
     const daemon = new TestDaemon(dir, child);
     await waitFor(() => daemon.port.daemonPid().then(() => true), { what: "the socket" });

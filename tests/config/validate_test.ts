@@ -43,6 +43,7 @@ Deno.test("validateConfig() applies the daemon defaults relative to the config d
     socket: "/cfg/taskmaster.sock",
     logdir: "/cfg/logs",
     shutdownOrder: "dependencies",
+    http: null,
   });
 });
 
@@ -225,6 +226,7 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     socket: "/cfg/run/tm.sock",
     logdir: "/var/log/tm",
     shutdownOrder: "parallel",
+    http: null,
   });
 });
 
