@@ -30,7 +30,7 @@ interface Daemon {
   file: string;
 }
 
-type SortKey = "name" | "state" | "pid" | "uptime" | "restarts" | "cpu" | "rss";
+type SortKey = "name" | "state" | "why" | "pid" | "uptime" | "restarts" | "cpu" | "rss";
 
 // ---- formatting -------------------------------------------------------------
 
@@ -350,6 +350,8 @@ function App() {
           return p.name;
         case "state":
           return p.state;
+        case "why":
+          return p.state === "RUNNING" ? "" : p.description;
         case "pid":
           return p.pid ?? -1;
         case "uptime":
@@ -464,7 +466,7 @@ function App() {
                   allShownSelected ? new Set() : new Set(shown.map((p) => p.name)),
                 )} /></th>
             ${header("name", "Name")} ${header("state", "State")}
-            <th class="why">Why</th>
+            ${header("why", "Why", "why")}
             ${header("pid", "PID", "num pid")} ${header("uptime", "Uptime", "num")}
             ${header("restarts", "Restarts", "num restarts")} ${header("cpu", "CPU %", "num")}
             ${header("rss", "Memory", "num")}
