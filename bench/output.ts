@@ -115,6 +115,7 @@ async function runCase(
     maxBytes: name === "rotate" ? 10_000_000 : 0,
     backups: name === "rotate" ? 10 : 0,
     timestamps: name === "timestamps",
+    flushPartialAfterMs: 200,
   };
   const hub = new OutputHub();
   const cpuBefore = processCpuSeconds();

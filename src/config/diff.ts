@@ -41,7 +41,8 @@ export type SpawnField =
   | "user"
   | "stdout"
   | "stderr"
-  | "timestamps";
+  | "timestamps"
+  | "flushPartialAfter";
 
 /** Fields the supervisor reads while monitoring; they apply without a restart. */
 export type MonitorField =
@@ -105,6 +106,7 @@ export const SPAWN_FIELDS: Fields<SpawnField> = {
   stdout: sameStream,
   stderr: sameStream,
   timestamps: same,
+  flushPartialAfter: same,
 };
 
 /** How each monitoring-only field is compared. */

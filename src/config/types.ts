@@ -131,6 +131,11 @@ export interface ProgramConfig {
   readonly stderr: StreamConfig;
   /** Prefix every captured line with an ISO timestamp. @default false */
   readonly timestamps: boolean;
+  /**
+   * Seconds a partial line (no newline yet) is kept back in a file shared with
+   * other streams, waiting for its rest; 0 writes it at once. @default 0.2
+   */
+  readonly flushPartialAfter: number;
   /** Added to taskmaster's own environment; values already stringified. */
   readonly env: Readonly<Record<string, string>>;
   /** Absolute working directory, or null to inherit taskmaster's. */

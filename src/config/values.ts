@@ -112,6 +112,36 @@ export function seconds(node: YNode, report: Report): number | undefined {
   return v;
 }
 
+/** Longest `flush_partial_after`: holding output back longer defeats its purpose. */
+export const MAX_FLUSH_DELAY = 10;
+
+/**
+ * A short delay in seconds, 0 to {@link MAX_FLUSH_DELAY}: a number (`0.2`) or a
+ * string with a unit (`200ms`, `0.2s`).
+ */
+export function flushDelay(node: YNode, report: Report): number | undefined {
+  const v = node.kind === "scalar" ? node.value : undefined;
+  let seconds: number | undefined;
+  if (typeof v === "number") seconds = v;
+  else if (typeof v === "string") {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$/.exec(v);
+    if (match) seconds = Number(match[1]) / (match[2] === "ms" ? 1000 : 1);
+  }
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
+    report(`expected a number of seconds >= 0 (like 0.2) or a duration like "200ms", ${got(node)}`);
+    return undefined;
+  }
+  if (seconds > MAX_FLUSH_DELAY) {
+    report(
+      `expected at most ${MAX_FLUSH_DELAY} seconds, got ${
+        describe(node)
+      } (for milliseconds write "${describe(node).replace(/"/g, "")}ms")`,
+    );
+    return undefined;
+  }
+  return seconds;
+}
+
 /** `true` or `false` (YAML 1.2: `yes`/`on` are strings, and rejected). */
 export function boolean(node: YNode, report: Report): boolean | undefined {
   const v = node.kind === "scalar" ? node.value : undefined;

@@ -282,6 +282,7 @@ export function streamTargets(
     maxBytes: stream.maxBytes,
     backups: stream.backups,
     timestamps: program.timestamps,
+    flushPartialAfterMs: program.flushPartialAfter * 1000,
   });
   return { stdout: target(program.stdout, "out"), stderr: target(program.stderr, "err") };
 }

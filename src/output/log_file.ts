@@ -15,9 +15,18 @@
  *   likes, and a blocking `writeSync` would freeze the whole daemon. Writes are
  *   chained so whole blocks keep their order; rotation does not apply.
  *
- * Callers hand over whole lines (the relay keeps partial lines back), so
- * rotation can cut on a newline. Errors never escape: they go to `report`,
- * once per episode, and the bytes are dropped so the relay keeps draining.
+ * Lines and writers: each write names its writer (the relay's stream key).
+ * A block may end mid-line (a prompt, a progress bar, a read that fell
+ * inside a line): the file then has an open line owned by that writer, and
+ * only that writer continues it. When another writer's bytes come first, a
+ * newline ends the open line so two writers' lines never mix inside a line
+ * (only a file shared by several streams can see that).
+ *
+ * Rotation cuts on a newline: when the rest of an open line does not fit,
+ * the line's beginning (at most 64 KiB, remembered) moves to the fresh file
+ * with it, so no line is split across files unless one line alone is longer
+ * than the limit. Errors never escape: they go to `report`, once per
+ * episode, and the bytes are dropped so the relay keeps draining.
  *
  * @module
  */
@@ -31,6 +40,9 @@ export interface RotationSettings {
 }
 
 const NEWLINE = 10;
+const LINE_BREAK = new Uint8Array([NEWLINE]);
+/** Longest open line remembered so rotation can move it whole to the fresh file. */
+export const OPEN_LINE_LIMIT = 64 * 1024;
 /** After a failed open, how long writes stay discarded before the next attempt. */
 const REOPEN_RETRY_MS = 1000;
 
@@ -52,6 +64,14 @@ export class LogFile {
   #failing = false;
   #lastOpenAttempt = 0;
   #closed = false;
+  /** The writer whose line is open at the end of the file; null when it ends on a newline. */
+  #openLineWriter: string | null = null;
+  /**
+   * The bytes after the file's last newline (empty when it ends on one), or
+   * null when unknown: a line longer than OPEN_LINE_LIMIT, or a file we
+   * found non-empty at open.
+   */
+  #openLine: Uint8Array | null = new Uint8Array(0);
   /** Background deletions of dropped backups, awaited by close(). */
   readonly #removals = new Set<Promise<void>>();
 
@@ -89,18 +109,37 @@ export class LogFile {
   }
 
   /**
-   * Appends `block` (whole lines, except at EOF or for an over-long line).
+   * Appends `block` for `writer`; it may end mid-line (see the module doc).
    * Returns undefined when the bytes are already written (regular files),
    * else a promise that settles once they are. Never throws or rejects.
    * The caller must not reuse `block`'s memory before that.
    */
-  write(block: Uint8Array): Promise<void> | undefined {
+  write(block: Uint8Array, writer = ""): Promise<void> | undefined {
+    if (block.length === 0) return undefined;
+    const interrupts = this.#openLineWriter !== null && this.#openLineWriter !== writer;
+    this.#openLineWriter = block[block.length - 1] === NEWLINE ? null : writer;
     if (this.#sync) {
       if (this.#file === null) this.#retryOpenSync();
-      if (this.#file !== null) this.#guard(() => this.#writeRotating(block));
+      if (this.#file !== null) {
+        this.#guard(() => {
+          if (interrupts) this.#writeAllSync(LINE_BREAK);
+          this.#writeRotating(block);
+        });
+      }
       return undefined;
     }
-    return this.#enqueue(() => this.#writeAllAsync(block));
+    return this.#enqueue(async () => {
+      if (interrupts) await this.#writeAllAsync(LINE_BREAK);
+      await this.#writeAllAsync(block);
+    });
+  }
+
+  /**
+   * Whether the file ends inside a line that `writer` started: its next
+   * bytes continue that line (and get no second timestamp).
+   */
+  continuesLineOf(writer: string): boolean {
+    return this.#openLineWriter === writer;
   }
 
   /** Reopens the path (after an external `mv`): new bytes go to a fresh file. */
@@ -118,6 +157,7 @@ export class LogFile {
       this.#file?.close();
       this.#file = opened.file;
       this.#size = opened.size;
+      this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
       this.#generation++;
     });
   }
@@ -129,6 +169,8 @@ export class LogFile {
         this.#guard(() => {
           this.#file?.truncateSync(0);
           this.#size = 0;
+          this.#openLine = new Uint8Array(0);
+          this.#openLineWriter = null;
         });
       }
       return Promise.resolve();
@@ -165,7 +207,13 @@ export class LogFile {
       // Longest prefix of whole lines that still fits in this file.
       let cut = room > 0 ? rest.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
       if (cut === 0) {
-        if (this.#size > 0) {
+        const open = this.#openLine?.length ?? -1;
+        if (open > 0 && open < this.#size) {
+          // The open line's rest does not fit: the whole line goes to a fresh file.
+          this.#rotateMovingOpenLine();
+          continue;
+        }
+        if (open !== this.#size && this.#size > 0) {
           // The next line fits in a file of its own: start one.
           this.#rotate();
           continue;
@@ -189,6 +237,41 @@ export class LogFile {
       rest = rest.subarray(n);
     }
     this.#failing = false;
+    this.#rememberOpenLine(bytes);
+  }
+
+  /** Keeps {@link #openLine} up to date after `bytes` were appended. */
+  #rememberOpenLine(bytes: Uint8Array): void {
+    if (this.#settings.maxBytes <= 0) return; // only rotation needs it
+    const newline = bytes.lastIndexOf(NEWLINE);
+    if (newline >= 0) {
+      // Copied: the caller reuses its buffer. Usually a few bytes, or none.
+      this.#openLine = bytes.slice(newline + 1);
+      return;
+    }
+    const open = this.#openLine;
+    if (open === null || open.length + bytes.length > OPEN_LINE_LIMIT) {
+      this.#openLine = null;
+      return;
+    }
+    const grown = new Uint8Array(open.length + bytes.length);
+    grown.set(open);
+    grown.set(bytes, open.length);
+    this.#openLine = grown;
+  }
+
+  /**
+   * Takes the open line back out of the full file (truncating it to its
+   * last newline), rotates, and writes the line's beginning to the fresh file.
+   */
+  #rotateMovingOpenLine(): void {
+    const line = this.#openLine;
+    const file = this.#file;
+    if (line === null || file === null) return;
+    file.truncateSync(this.#size - line.length);
+    this.#size -= line.length;
+    this.#rotate();
+    this.#writeAllSync(line);
   }
 
   async #writeAllAsync(bytes: Uint8Array): Promise<void> {
@@ -215,6 +298,7 @@ export class LogFile {
     const { backups } = this.#settings;
     const file = this.#file;
     if (file === null) return;
+    this.#openLine = new Uint8Array(0);
     if (backups <= 0) {
       file.truncateSync(0);
       this.#size = 0;
@@ -257,6 +341,7 @@ export class LogFile {
     if (opened === null) return;
     this.#file = opened.file;
     this.#size = opened.size;
+    this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
     this.#sync = opened.regular;
     this.#generation++;
   }
@@ -288,6 +373,7 @@ export class LogFile {
       const file = Deno.openSync(this.path, { append: true, create: true });
       this.#file = file;
       this.#size = file.statSync().size;
+      this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
       this.#generation++;
     });
   }

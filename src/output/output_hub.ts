@@ -1,36 +1,44 @@
 /**
  * The output pipeline: copies each child's stdout/stderr pipe to its file,
- * byte for byte, with bounded memory.
+ * byte for byte, with bounded memory, and never sits on a program's bytes.
  *
  * How a relay works: it reads the pipe with a BYOB reader into one reused
- * buffer (at most 128 KiB per stream; a pipe read returns at most 64 KiB),
- * hands the complete lines to the destination {@link LogFile} and keeps the
- * partial trailing line in the front of the buffer until its newline arrives.
- * The next read only starts once the previous block is written, so a slow or
- * stuck destination fills the child's pipe and stalls the child instead of
- * growing the daemon's memory (back-pressure).
+ * buffer (at most 128 KiB per stream; a pipe read returns at most 64 KiB)
+ * and hands what it read to the destination {@link LogFile}. The next read
+ * only starts once the previous block is written, so a slow or stuck
+ * destination fills the child's pipe and stalls the child instead of growing
+ * the daemon's memory (back-pressure).
+ *
+ * Partial lines (no newline yet: a prompt, a `\r` progress bar, a read that
+ * ended inside a line):
+ * - A file of its own gets every byte at once, partial lines included; the
+ *   rest of a line continues it (no newline added, no second timestamp).
+ * - A file shared with other streams (two programs, or the instances of one,
+ *   naming one path) is where the whole-line rule matters: a partial line is
+ *   kept back until its newline comes, for at most `flushPartialAfterMs` of
+ *   quiet (the program's `flush_partial_after`), or until it reaches 64 KiB.
+ *   Lines written in pieces therefore never interleave with another stream's
+ *   lines; a line whose writer pauses longer than that is written as far as
+ *   it got, and if another stream's line comes before its rest, the file
+ *   ends the open line with a newline first (see {@link LogFile}), so lines
+ *   still never mix.
+ * Subscribers ({@link OutputHub.subscribe}: `tail -f`, `attach`) get every
+ * byte as soon as it is read.
  *
  * Sharing a file: every relay whose target names the same path in one hub
  * shares one {@link LogFile} (one descriptor, one size count, one rotation).
- * This holds for stdout and stderr of one process and equally for two
- * different programs that name the same file: each relay hands over whole
- * lines only, so lines from different streams interleave in arrival order but
- * are never cut into each other. A partial line is written early only at EOF
- * or once it reaches 64 KiB (memory stays bounded); only then can another
- * stream's line land inside it. The first relay to open a path decides its
- * rotation settings. Paths are compared as strings: two spellings of one file
- * (a symlink) get two writers, which still append whole blocks (O_APPEND).
- *
- * Consequence of whole-line writing: a partial line (a prompt without a
- * newline) reaches the file when its newline comes, at 64 KiB or at EOF.
- * Subscribers ({@link OutputHub.subscribe}) get every byte as soon as it is read.
+ * The first relay to open a path decides its rotation settings. Paths are
+ * compared as strings: two spellings of one file (a symlink) get two writers,
+ * which still append whole blocks (O_APPEND). A program whose stdout and
+ * stderr name one file has one pipe for both (the spawner's combined output),
+ * so its bytes arrive in the order it wrote them.
  *
  * @module
  */
 
 import { LogFile } from "./log_file.ts";
 import { LineStamper, timestampPrefix } from "./line_stamp.ts";
-import { type ByteSource, openByteSource } from "./byte_source.ts";
+import { type ByteSource, openByteSource, type ReadResult } from "./byte_source.ts";
 
 /** Where one relayed stream goes. */
 export interface OutputTarget {
@@ -42,6 +50,12 @@ export interface OutputTarget {
   readonly backups: number;
   /** Prefix each line with an ISO timestamp (UTC, ms) and a space. */
   readonly timestamps: boolean;
+  /**
+   * In a file shared with other streams, how long a partial line (no newline
+   * yet) is kept back waiting for the rest; 0 writes it at once. A file of
+   * its own gets every byte at once regardless.
+   */
+  readonly flushPartialAfterMs: number;
 }
 
 /** Options of {@link OutputHub}. */
@@ -182,9 +196,19 @@ export class OutputHub {
   // --- internals ---------------------------------------------------------
 
   async #run(key: string, source: ByteSource, target: OutputTarget): Promise<void> {
-    const file = target.path === null ? null : await this.#acquire(target.path, target);
+    const path = target.path;
+    const file = path === null ? null : await this.#acquire(path, target);
     try {
       const stamper = target.timestamps ? new LineStamper() : null;
+      const put = (block: Uint8Array): Promise<void> | undefined => {
+        if (file === null) return undefined;
+        // Another stream's line ended ours in a shared file: ours restarts on a line of its own.
+        if (stamper !== null && !stamper.atLineStart && !file.continuesLineOf(key)) {
+          stamper.atLineStart = true;
+        }
+        const bytes = stamper === null ? block : stamper.stamp(block, timestampPrefix(Date.now()));
+        return file.write(bytes, key);
+      };
       let buffer = new ArrayBuffer(MIN_BUFFER);
       let carry = 0; // bytes of a partial line held at the front of buffer
       let smallReads = 0;
@@ -193,35 +217,60 @@ export class OutputHub {
         // A cancelled BYOB read loses the buffer, so close() would lose the held
         // partial line: keep a copy of it (usually a few dozen bytes) across the read.
         held = carry > 0 ? new Uint8Array(buffer, 0, carry).slice() : null;
-        const { chunk, done } = await source.read(
-          new Uint8Array(buffer, carry, buffer.byteLength - carry),
-        );
-        if (chunk === null) break; // cancelled: `held` has the partial line
+        // A held partial line goes to the file once the stream has been quiet a while.
+        const quiet = held === null ? null : quietFlush(held, target.flushPartialAfterMs, put);
+        let result: ReadResult;
+        try {
+          result = await source.read(new Uint8Array(buffer, carry, buffer.byteLength - carry));
+        } finally {
+          quiet?.cancel();
+        }
+        const flushed = quiet?.fired ?? false;
+        if (quiet?.writing !== undefined) await quiet.writing;
+        const { chunk, done } = result;
+        if (chunk === null) {
+          if (flushed) held = null;
+          break; // cancelled: `held` has the partial line unless it was flushed
+        }
         buffer = chunk.buffer as ArrayBuffer; // a BYOB read transfers the buffer
+        const n = chunk.length;
+        if (n > 0) {
+          const listeners = this.#listeners.get(key);
+          if (listeners !== undefined) this.#publish(listeners, chunk);
+        }
+        if (flushed && carry > 0) {
+          // The held partial line is in the file already: only the new bytes remain.
+          new Uint8Array(buffer).copyWithin(0, carry, carry + n);
+          carry = 0;
+        }
         if (done) {
           held = carry > 0 ? new Uint8Array(buffer, 0, carry) : null;
           break;
         }
-        const n = chunk.length;
-        const listeners = this.#listeners.get(key);
-        if (listeners !== undefined) this.#publish(listeners, chunk);
         const room = buffer.byteLength - carry;
         const end = carry + n;
         const bytes = new Uint8Array(buffer, 0, end);
-        const lastNewline = file === null ? -1 : bytes.lastIndexOf(NEWLINE);
         if (file === null) {
           // Discard: read and drop, nothing is held.
-        } else if (lastNewline >= 0) {
-          const pending = write(file, stamper, bytes.subarray(0, lastNewline + 1));
-          if (pending !== undefined) await pending;
-          carry = end - lastNewline - 1;
-          if (carry > 0) bytes.copyWithin(0, lastNewline + 1, end);
-        } else if (end >= PARTIAL_LINE_LIMIT) {
-          const pending = write(file, stamper, bytes);
+        } else if (!this.#holdsPartialLines(file.path, target)) {
+          // Nothing to interleave with: every byte goes to the file as it comes.
+          const pending = put(bytes);
           if (pending !== undefined) await pending;
           carry = 0;
         } else {
-          carry = end;
+          const lastNewline = bytes.lastIndexOf(NEWLINE);
+          if (lastNewline >= 0) {
+            const pending = put(bytes.subarray(0, lastNewline + 1));
+            if (pending !== undefined) await pending;
+            carry = end - lastNewline - 1;
+            if (carry > 0) bytes.copyWithin(0, lastNewline + 1, end);
+          } else if (end >= PARTIAL_LINE_LIMIT) {
+            const pending = put(bytes);
+            if (pending !== undefined) await pending;
+            carry = 0;
+          } else {
+            carry = end;
+          }
         }
         // Size the buffer to the stream: grow when a read filled it, give it back when quiet.
         if (n === room && buffer.byteLength < MAX_BUFFER) {
@@ -236,14 +285,23 @@ export class OutputHub {
           smallReads = 0;
         }
       }
-      if (file !== null && held !== null) {
+      if (held !== null) {
         // The last line had no newline: it is written as is (byte-exact capture).
-        const pending = write(file, stamper, held);
+        const pending = put(held);
         if (pending !== undefined) await pending;
       }
     } finally {
-      if (target.path !== null) await this.#release(target.path);
+      if (path !== null) await this.#release(path);
     }
+  }
+
+  /**
+   * Whether a stream writing to `path` keeps a partial line back (for at most
+   * its quiet period): only when another stream shares the file, so a line
+   * is not cut by the other stream's lines merely because a read ended in it.
+   */
+  #holdsPartialLines(path: string, target: OutputTarget): boolean {
+    return target.flushPartialAfterMs > 0 && (this.#files.get(path)?.refs ?? 0) > 1;
   }
 
   async #acquire(path: string, settings: OutputTarget): Promise<LogFile> {
@@ -275,13 +333,31 @@ export class OutputHub {
   }
 }
 
-function write(
-  file: LogFile,
-  stamper: LineStamper | null,
-  block: Uint8Array,
-): Promise<void> | undefined {
-  if (stamper === null) return file.write(block);
-  return file.write(stamper.stamp(block, timestampPrefix(Date.now())));
+/** A pending write of a held partial line, due when the stream stays quiet. */
+interface QuietFlush {
+  /** Whether the line was handed to the file. */
+  readonly fired: boolean;
+  /** The write in progress when the destination is asynchronous. */
+  readonly writing: Promise<void> | undefined;
+  cancel(): void;
+}
+
+/** Hands `line` to `put` after `delayMs` unless cancelled first (0: at once). */
+function quietFlush(
+  line: Uint8Array,
+  delayMs: number,
+  put: (block: Uint8Array) => Promise<void> | undefined,
+): QuietFlush {
+  const state = {
+    fired: false,
+    writing: undefined as Promise<void> | undefined,
+    cancel: () => clearTimeout(timer),
+  };
+  const timer = setTimeout(() => {
+    state.fired = true;
+    state.writing = put(line);
+  }, delayMs);
+  return state;
 }
 
 function resize(buffer: ArrayBuffer, keep: number, size: number): ArrayBuffer {

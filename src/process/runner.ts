@@ -29,6 +29,7 @@ export interface StreamTarget {
   readonly maxBytes: number;
   readonly backups: number;
   readonly timestamps: boolean;
+  readonly flushPartialAfterMs: number;
 }
 
 /** The output pipeline, as the runner needs it. */

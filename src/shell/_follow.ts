@@ -98,6 +98,7 @@ function byteWriter(write: (text: string) => void) {
     lineOpen = !text.endsWith("\n");
   };
   return {
+    text: emit,
     chunk: (bytes: Uint8Array) => emit(decoder.decode(bytes, { stream: true })),
     /** Flushes the decoder and ends an open line, so the prompt starts clean. */
     end: () => {
@@ -117,10 +118,13 @@ export async function tailCommand(ctx: ShellContext, args: string[]): Promise<Co
   }
   if (extra.length > 0) throw new UsageError(`tail: unexpected argument ${extra[0]}`);
   try {
-    writeLines(toOut(ctx), await ctx.port.tail(name, stream, lines));
-    if (follow) {
+    const last = await ctx.port.tail(name, stream, lines);
+    if (!follow) writeLines(toOut(ctx), last);
+    else {
       using stop = followSignal(ctx);
       const writer = byteWriter(toOut(ctx));
+      // A partial last line (a prompt, a progress bar) stays open: its rest follows.
+      writer.text(last);
       try {
         await pump(ctx.port.follow(name, stream, stop.signal), stop.signal, writer.chunk);
       } finally {
@@ -193,6 +197,9 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
   const relay = async (stream: "stdout" | "stderr", write: (text: string) => void) => {
     const writer = byteWriter(write);
     try {
+      // A prompt written before we attached is still waiting for its answer: show it.
+      const last = await ctx.port.tail(target, stream, 1).catch(() => "");
+      if (!last.endsWith("\n")) writer.text(last);
       await pump(ctx.port.follow(target, stream, stop), stop, writer.chunk);
     } catch (error) {
       // A discarded stream (NO_FILE) cannot be shown; the other one and the

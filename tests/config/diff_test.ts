@@ -36,6 +36,7 @@ const SPAWN_CASES: [string, string[]][] = [
   ["stderr maxBytes", ["stderr_maxbytes: 0"]],
   ["stderr backups", ["stderr_backups: 0"]],
   ["timestamps", ["timestamps: true"]],
+  ["flush_partial_after", ["flush_partial_after: 0"]],
 ];
 
 for (const [what, extra] of SPAWN_CASES) {

@@ -42,6 +42,12 @@ const ERROR_CASES: [string, string, string[]][] = [
   ["stoptime past the timer range", web("stoptime: 1e12"), [
     `${FILE}:4:15: program "web": key "stoptime": expected a number of seconds <= 2147483 (the maximum), got 1e12`,
   ]],
+  ["milliseconds written as seconds", web("flush_partial_after: 200"), [
+    `${FILE}:4:26: program "web": key "flush_partial_after": expected at most 10 seconds, got 200 (for milliseconds write "200ms")`,
+  ]],
+  ["a word for a delay", web("flush_partial_after: soon"), [
+    `${FILE}:4:26: program "web": key "flush_partial_after": expected a number of seconds >= 0 (like 0.2) or a duration like "200ms", got "soon"`,
+  ]],
   ["yes for a boolean (YAML 1.2)", web("autostart: yes"), [
     `${FILE}:4:16: program "web": key "autostart": expected true or false, got "yes"`,
   ]],

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { taskmasterCommand, TestDaemon } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { collect } from "../_helpers/collect.ts";
 
 const read = (path: string) => Deno.readTextFile(path).catch(() => "");
 
@@ -88,13 +89,3 @@ programs:
   assert.equal(body, "out 1\nerr 1\nout 2\nerr 2");
   assert.equal(errors.text, "");
 });
-
-/** Accumulates a byte stream as text; `done` settles at EOF. */
-export function collect(stream: ReadableStream<Uint8Array>): { text: string; done: Promise<void> } {
-  const state = { text: "", done: Promise.resolve() };
-  const decoder = new TextDecoder();
-  state.done = (async () => {
-    for await (const chunk of stream) state.text += decoder.decode(chunk, { stream: true });
-  })();
-  return state;
-}

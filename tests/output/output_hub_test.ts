@@ -16,6 +16,7 @@ const plain = (path: string | null): OutputTarget => ({
   maxBytes: 0,
   backups: 0,
   timestamps: false,
+  flushPartialAfterMs: 200,
 });
 
 /** Runs `cat input` as a child and relays its stdout to `target`. */
@@ -159,7 +160,8 @@ Deno.test("OutputHub.relay() interleaves whole lines of stdout and stderr sharin
     stderr: "piped",
   }).spawn();
   const hub = new OutputHub();
-  const target = { ...plain(out), maxBytes: 200_000, backups: 50 };
+  // A long quiet period: this test is about lines cut by reads, not about pauses.
+  const target = { ...plain(out), maxBytes: 200_000, backups: 50, flushPartialAfterMs: 10_000 };
   await Promise.all([
     hub.relay("i:stdout", child.stdout, target),
     hub.relay("i:stderr", child.stderr, target),
