@@ -151,6 +151,8 @@ class SocketClient implements SupervisorPort {
   async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
     const response = await this.#open(`${processPath(name)}/${stream}/follow`, signal);
     if (response === null) return;
+    // The daemon answers once it has subscribed: the stream is live.
+    yield new Uint8Array(0);
     try {
       for await (const chunk of response.body ?? emptyBody()) yield chunk;
     } catch (error) {

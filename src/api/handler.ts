@@ -97,7 +97,7 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
 
     route("GET", `/processes/:name/${stream}/follow`, (c) => {
       const name = nameParam(c);
-      return openStream((signal) => port.follow(name, stream, signal), {
+      return openStream((signal) => nonEmpty(port.follow(name, stream, signal)), {
         contentType: "application/octet-stream",
         encode: (chunk: Uint8Array) => chunk,
         encodeError: () => null,
@@ -190,4 +190,9 @@ function sseError(error: unknown): Uint8Array {
       ? { code: "INTERNAL", message: `internal error: ${(error as Error)?.message ?? error}` }
       : { code: known.code, message: known.message },
   );
+}
+
+/** Drops empty chunks (the port's "live" marker): the response headers say that. */
+async function* nonEmpty(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) if (chunk.length > 0) yield chunk;
 }

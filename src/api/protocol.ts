@@ -172,7 +172,11 @@ export interface SupervisorPort {
   version(): Promise<string>;
   /** The last `lines` lines of one stream of one instance (NO_FILE when discarded). */
   tail(name: string, stream: StreamName, lines: number): Promise<string>;
-  /** Live output of one stream of one instance until the signal aborts. */
+  /**
+   * Live output of one stream of one instance until the signal aborts. The
+   * first chunk is empty: it says the stream is live (nothing written after
+   * it is missed).
+   */
   follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array>;
   /** The last `lines` lines of the event log. */
   logTail(lines: number): Promise<string>;

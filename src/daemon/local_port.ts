@@ -19,6 +19,9 @@ import type { OutputHub } from "../output/output_hub.ts";
 import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import { fromSubscription } from "../util/channel.ts";
+
+/** The first item of a follow: the stream is live from here on (see SupervisorPort.follow). */
+const LIVE = new Uint8Array(0);
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
@@ -119,6 +122,8 @@ export class LocalPort implements SupervisorPort {
     return fromSubscription<Uint8Array>(
       (push) => this.#output.subscribe(key, push),
       signal,
+      undefined,
+      LIVE,
     );
   }
 

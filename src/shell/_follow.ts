@@ -11,6 +11,9 @@ import { EXIT, hasCode, UsageError } from "./_errors.ts";
 import { errorResultLine } from "./format.ts";
 import { type LineSource, raceAbort, StreamLineSource } from "./line_source.ts";
 
+/** Longest wait of `attach` for its streams to be live before it says it is attached. */
+const LIVE_WAIT_MS = 2000;
+
 /** Lines shown by `tail` and `log` without `-n`. */
 const DEFAULT_LINES = 10;
 
@@ -192,21 +195,42 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
   const detach = new AbortController();
   const stop = AbortSignal.any([interrupt.signal, detach.signal]);
   const input = ctx.input ?? (stdinLines ??= new StreamLineSource(Deno.stdin.readable));
-  ctx.output.out(`==> attached to ${target}; Ctrl-C detaches <==\n`);
+  // The banner comes once both streams are live, so what the process says
+  // from then on (the answer to a line typed at once) is never missed.
+  const opened: Promise<void>[] = [];
+  let showBanner = (): void => {};
+  const bannerShown = new Promise<void>((resolve) => (showBanner = resolve));
 
   const relay = async (stream: "stdout" | "stderr", write: (text: string) => void) => {
+    let live = (): void => {};
+    opened.push(new Promise((resolve) => (live = resolve)));
     const writer = byteWriter(write);
+    const iterator = ctx.port.follow(target, stream, stop)[Symbol.asyncIterator]();
     try {
-      // A prompt written before we attached is still waiting for its answer: show it.
+      // The first item (an empty chunk from a real port) says the stream is live.
+      const first = await raceAbort(iterator.next(), stop);
+      live();
+      await bannerShown;
+      // A prompt written before we attached still waits for its answer: show it.
       const last = await ctx.port.tail(target, stream, 1).catch(() => "");
       if (!last.endsWith("\n")) writer.text(last);
-      await pump(ctx.port.follow(target, stream, stop), stop, writer.chunk);
+      if (first === null || first.done) return;
+      writer.chunk(first.value);
+      for (;;) {
+        const result = await raceAbort(iterator.next(), stop);
+        if (result === null || result.done) return;
+        writer.chunk(result.value);
+      }
     } catch (error) {
+      live();
+      await bannerShown;
       // A discarded stream (NO_FILE) cannot be shown; the other one and the
       // input still work, so say it once and carry on.
       const why = hasCode(error, "NO_FILE") ? "output is discarded" : String(error);
       ctx.output.err(`${target}: ${stream} not shown (${why})\n`);
     } finally {
+      live();
+      iterator.return?.()?.catch(() => {});
       writer.end();
     }
   };
@@ -216,6 +240,15 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
     relay("stdout", toOut(ctx)),
     combined ? Promise.resolve() : relay("stderr", toErr(ctx)),
   ]);
+  // A port that never says its stream is live must not keep the banner back forever.
+  let fallback: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(opened),
+    new Promise((resolve) => (fallback = setTimeout(resolve, LIVE_WAIT_MS))),
+  ]);
+  clearTimeout(fallback);
+  ctx.output.out(`==> attached to ${target}; Ctrl-C detaches <==\n`);
+  showBanner();
 
   const encoder = new TextEncoder();
   for (;;) {

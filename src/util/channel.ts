@@ -6,11 +6,15 @@
  * @module
  */
 
-/** Iterates what `subscribe` pushes until `signal` aborts. */
+/**
+ * Iterates what `subscribe` pushes until `signal` aborts. With `opened`, that
+ * item comes first, once the subscription is in place.
+ */
 export async function* fromSubscription<T>(
   subscribe: (push: (item: T) => void) => () => void,
   signal: AbortSignal,
   limit = 4096,
+  opened?: T,
 ): AsyncGenerator<T> {
   const queue: T[] = [];
   let wake: (() => void) | null = null;
@@ -22,6 +26,7 @@ export async function* fromSubscription<T>(
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
   try {
+    if (opened !== undefined && !signal.aborted) yield opened;
     while (!signal.aborted) {
       if (queue.length === 0) {
         await new Promise<void>((resolve) => (wake = resolve));

@@ -184,6 +184,7 @@ export class FakePort implements SupervisorPort {
     this.#record("follow", [name, stream]);
     this.onFollow?.(name, stream);
     const encoder = new TextEncoder();
+    yield new Uint8Array(0); // live, as a real port says
     for (const chunk of this.followChunks[`${name}/${stream}`] ?? []) yield encoder.encode(chunk);
     await whenAborted(signal);
   }
