@@ -83,10 +83,22 @@ export async function runCtl(args: string[]): Promise<number> {
   }
 }
 
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
 async function socketFromConfig(file: string): Promise<string | number> {
   const { loadConfig } = await import("./config/load.ts");
   const { formatConfigIssue } = await import("./config/validate.ts");
-  const result = await loadConfig(file);
+  // ctl only needs the socket path: the TCP listener's password variable
+  // (`password: "${VAR}"`) is the daemon's, and need not be set in this shell.
+  const result = await loadConfig(file, {
+    getEnv: (name) => readEnv(name) ?? "(not needed by ctl)",
+  });
   if (result.ok) return result.config.settings.socket;
   for (const issue of result.issues) denoOutput.err(`${formatConfigIssue(issue)}\n`);
   return 2;

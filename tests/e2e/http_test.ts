@@ -177,3 +177,24 @@ programs:
     client.close();
   }
 });
+
+Deno.test("ctl -c finds the socket without the listener's password variable being set", async () => {
+  await using d = await TestDaemon.start(
+    `
+taskmaster:
+  http:
+    listen: 127.0.0.1:0
+    username: admin
+    password: "\${TM_CTL_PW}"
+programs:
+  a:
+    cmd: sleep 1003.14
+`,
+    [],
+    { TM_CTL_PW: "only-the-daemon-knows" },
+  );
+  await d.waitState("a", "RUNNING");
+  const r = await runTaskmaster(["ctl", "-c", d.config, "status", "a"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^a\s+RUNNING/);
+});
