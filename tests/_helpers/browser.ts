@@ -21,6 +21,9 @@ export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
+    // A loaded CI machine may need long for a first Chromium start.
+    timeout: 120_000,
+    protocolTimeout: 180_000,
     args: [
       "--headless",
       "--no-sandbox",
