@@ -216,3 +216,19 @@ Deno.test("runInteractive(): attach sends typed lines, Ctrl-C detaches", async (
   assert.equal(await done, 0);
   assert.deepEqual(port.stdin, [{ name: "web", text: "ping\n" }]);
 });
+
+Deno.test("runInteractive(): top redraws until any key, which goes to top, not to the prompt", async () => {
+  const port = new FakePort(procs());
+  const { ctx, output } = context(port, "remote");
+  const term = terminal();
+  const done = runInteractive(ctx, { input: term.keys, output: term.screen });
+  term.keys.write("top\r");
+  await waitFor(() => output.stdout.split("press any key").length >= 3, "two frames of top");
+  term.keys.write("q");
+  await waitFor(() => term.drawn().split("taskmaster> ").length >= 3, "the prompt again");
+  term.keys.write("version\r");
+  await waitFor(() => output.stdout.includes("0.1.0"), "version after top");
+  assert.doesNotMatch(output.stderr, /Unknown syntax: qversion/, "the key was not typed ahead");
+  term.keys.write("\x04");
+  assert.equal(await done, 0);
+});
