@@ -62,7 +62,7 @@ function uptimeOf(p: ProcessRow, now: number): number | null {
 // ---- small components -------------------------------------------------------
 
 function Sparkline(props: { values: number[]; kind: string }) {
-  const values = props.values.slice(-60);
+  const values = props.values.slice(-HISTORY);
   if (values.length < 2) return html`<svg class="spark" aria-hidden="true"></svg>`;
   const max = Math.max(...values, props.kind === "cpu" ? 1 : 1024);
   const w = 80;
