@@ -45,8 +45,11 @@ export interface WebParts {
   readonly log: EventLog;
   readonly stats: DaemonStats;
   readonly configFile: () => string;
-  /** XML-RPC (`/RPC2`), when there is one. */
-  readonly rpc?: ControlApp;
+  /** supervisord's XML-RPC (`/RPC2`, `/logtail/…`), when there is one: its paths and app factory. */
+  readonly mount?: {
+    claims(path: string): boolean;
+    app(signal: AbortSignal): ControlApp;
+  };
 }
 
 /** Prometheus text of every instance and the daemon. */
@@ -102,7 +105,9 @@ export async function startWebListener(
     dashboard,
     metrics: () => daemonMetrics(parts),
     programConfig: (name) => publicProgramConfig(parts.supervisor.instance(name).config),
-    ...(parts.rpc ? { rpc: parts.rpc } : {}),
+    ...(parts.mount
+      ? { mount: { claims: parts.mount.claims, app: parts.mount.app(closing.signal) } }
+      : {}),
     credentials: settings.username !== null && settings.passwordSha256 !== null
       ? { username: settings.username, passwordSha256: settings.passwordSha256 }
       : null,

@@ -1,8 +1,8 @@
 /**
  * Everything the TCP listener serves: the dashboard (`/` and its assets,
  * built into the binary), its live feed, `/metrics`, the control API under
- * `/v1` (the same app as the unix socket's) and `/RPC2` when an XML-RPC
- * handler is given. Every request passes the same gate first: credentials,
+ * `/v1` (the same app as the unix socket's) and, when given, a mounted app
+ * (supervisord's XML-RPC at `/RPC2`). Every request passes the same gate first: credentials,
  * then cross-origin refusal and the CSRF token for state-changing browser
  * requests; every response carries the security headers.
  *
@@ -33,8 +33,8 @@ export interface WebDeps {
   metrics(): Promise<string>;
   /** A program's configuration for the dashboard's config view; throws BAD_NAME. */
   programConfig(name: string): unknown;
-  /** XML-RPC (`/RPC2`), when taskmaster has it. */
-  readonly rpc?: ControlApp;
+  /** Another app claiming some paths: supervisord's XML-RPC (`/RPC2`, `/logtail/…`). */
+  readonly mount?: { claims(path: string): boolean; readonly app: ControlApp };
   /** null: no authentication (loopback only; the config refuses anything else). */
   readonly credentials: Credentials | null;
   readonly csrfToken: string;
@@ -99,7 +99,7 @@ async function route(request: Request, deps: WebDeps): Promise<Response> {
   const url = new URL(request.url);
   const path = url.pathname;
   if (path === "/v1" || path.startsWith("/v1/")) return await deps.control.fetch(request);
-  if (path === "/RPC2" && deps.rpc !== undefined) return await deps.rpc.fetch(request);
+  if (deps.mount?.claims(path)) return await deps.mount.app.fetch(request);
   const get = request.method === "GET" || request.method === "HEAD";
   if (!get) {
     return errorResponse(405, "BAD_REQUEST", `${request.method} is not allowed on ${path}`, {
