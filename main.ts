@@ -14,6 +14,7 @@ const USAGE = `usage:
              [--socket PATH]
   taskmaster check -c FILE
   taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]
+  taskmaster import SUPERVISORD_CONF > taskmaster.yaml
   taskmaster --version | --help
 
   -c, -f FILE      configuration file (YAML)
@@ -108,6 +109,10 @@ async function main(args: string[]): Promise<number> {
   if (first === "ctl") {
     const { runCtl } = await import("./src/ctl.ts");
     return await runCtl(args.slice(1));
+  }
+  if (first === "import") {
+    const { runImport } = await import("./src/supervisord/import_cli.ts");
+    return await runImport(args.slice(1));
   }
   const checkOnly = first === "check";
   const parsed = parseDaemonArgs(checkOnly ? args.slice(1) : args);
