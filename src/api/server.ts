@@ -8,7 +8,7 @@
  */
 
 import { type SupervisorPort, TaskmasterError } from "./protocol.ts";
-import { type AppOptions, createApp } from "./handler.ts";
+import { type AppOptions, type ControlApp, createApp } from "./handler.ts";
 import { describeOwner, foreignOwner } from "./socket_owner.ts";
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
@@ -37,6 +37,15 @@ export interface ServeOptions {
   readonly heartbeatMs?: number;
   /** Told about errors that are bugs (they answer 500 INTERNAL). */
   readonly onInternalError?: AppOptions["onInternalError"];
+  /**
+   * Another app served on the same socket for the paths it claims
+   * (supervisord's /RPC2 and /logtail); built with the signal that ends
+   * its streams at close().
+   */
+  readonly mount?: {
+    readonly claims: (pathname: string) => boolean;
+    readonly app: (signal: AbortSignal) => ControlApp;
+  };
 }
 
 /**
@@ -64,6 +73,9 @@ export async function serveControlApi(
     heartbeatMs: options.heartbeatMs,
     onInternalError: options.onInternalError,
   });
+  const mounted = options.mount === undefined
+    ? null
+    : { claims: options.mount.claims, app: options.mount.app(endStreams.signal) };
   const inFlight = new Set<Promise<void>>();
   let server: Deno.HttpServer<Deno.UnixAddr>;
   // Deno creates the socket with mode 0777 & ~umask: with umask 0177 it is
@@ -84,6 +96,9 @@ export async function serveControlApi(
       // Tracked so close() can let answers finish before the listener stops.
       const done = info.completed.catch(() => {}).finally(() => inFlight.delete(done));
       inFlight.add(done);
+      if (mounted !== null && mounted.claims(new URL(request.url).pathname)) {
+        return mounted.app.fetch(request);
+      }
       return app.fetch(request);
     });
   } catch (error) {

@@ -28,6 +28,8 @@ import { waitForLaunch } from "./launch_wait.ts";
 import { LocalPort } from "./local_port.ts";
 import { removePidfile, writePidfile } from "./pidfile.ts";
 import { denoOutput } from "../shell/io.ts";
+import { isSupervisordPath } from "../xmlrpc/app.ts";
+import { supervisordCompat } from "../xmlrpc/wire.ts";
 
 /** Command-line choices for a daemon run. */
 export interface DaemonOptions {
@@ -92,6 +94,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     output,
     targets: (program, name) => streamTargets(program, name, settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
+    serverUrl: `unix://${settings.socket}`,
   });
 
   const resources = watchResources(supervisor);
@@ -139,9 +142,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const port = new LocalPort(supervisor, output, log, { reload, shutdown }, resources);
 
+  const supervisord = supervisordCompat({
+    supervisor,
+    port,
+    mainLogPath: () => log.path,
+    loadConfig: () => loadWithOverrides(options),
+    reload,
+    log: (level, message) => log.write(level, message),
+  });
   let server;
   try {
-    server = await serveControlApi(port, { path: settings.socket });
+    server = await serveControlApi(port, {
+      path: settings.socket,
+      mount: { claims: isSupervisordPath, app: supervisord.app },
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     tell("err", `taskmaster: ${message}`);

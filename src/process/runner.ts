@@ -62,6 +62,11 @@ export interface RunnerDeps {
   readonly onChange: (change: StateChange) => void;
   /** Whether a process group still has live members (after its leader exited). */
   readonly groupAlive: GroupProbe;
+  /**
+   * The control socket as `unix:///path`: when set, children get
+   * supervisord's SUPERVISOR_* variables, so childutils and superlance work.
+   */
+  readonly serverUrl?: string;
 }
 
 /** How often a group whose leader died during a stop is checked for emptiness. */
@@ -198,7 +203,7 @@ export class ProcessRunner {
     this.#spawns++;
     const result = this.#deps.spawner.spawn({
       argv: cfg.argv,
-      env: accountEnv(cfg),
+      env: { ...this.#supervisorEnv(), ...accountEnv(cfg) },
       cwd: workingDirectory(cfg),
       umask: cfg.umask,
       uid: cfg.user?.uid ?? null,
@@ -244,6 +249,18 @@ export class ProcessRunner {
       });
     });
     this.#enqueue({ kind: "spawned", pid: child.pid });
+  }
+
+  // supervisord's names: group = program, process = program or instance number.
+  #supervisorEnv(): Record<string, string> {
+    const url = this.#deps.serverUrl;
+    if (url === undefined) return {};
+    return {
+      SUPERVISOR_ENABLED: "1",
+      SUPERVISOR_SERVER_URL: url,
+      SUPERVISOR_PROCESS_NAME: this.#config.numprocs === 1 ? this.program : String(this.index),
+      SUPERVISOR_GROUP_NAME: this.program,
+    };
   }
 
   #signal(signal: Deno.Signal): void {
