@@ -9,7 +9,7 @@
  * @module
  */
 
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 
 /** A value that travels in XML-RPC. */
 export type RpcValue =
@@ -64,6 +64,9 @@ function child(node: Node, tag: string): Node | undefined {
 
 /** Parses a `<methodCall>` body. */
 export function decodeCall(xml: string): RpcCall {
+  // The parser is lenient (an unclosed tag is accepted); a client deserves a 400.
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new MalformedCall(`invalid XML: ${valid.err.msg}`);
   let doc: Node[];
   try {
     doc = parser.parse(xml) as Node[];
@@ -166,6 +169,7 @@ export function encodeValue(value: RpcValue): string {
 }
 
 // Everything outside XML 1.0's Char production, lone surrogates included.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const INVALID_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** Escapes &, <, > and replaces characters XML 1.0 cannot carry with U+FFFD. */

@@ -38,7 +38,9 @@ export async function readLogFile(path: string, offset: number, length: number):
       return decoder.decode(await readAt(file, pos, Math.min(-offset, size - pos)));
     }
     if (length < 0) throw new RpcFault("BAD_ARGUMENTS");
-    const want = length === 0 ? Math.max(0, size - offset) : Math.min(length, Math.max(0, size - offset));
+    const want = length === 0
+      ? Math.max(0, size - offset)
+      : Math.min(length, Math.max(0, size - offset));
     return decoder.decode(await readAt(file, offset, want));
   } finally {
     file.close();

@@ -167,14 +167,22 @@ export class SupervisorRpc {
     sup("getProcessInfo", (p) => this.#processInfo(str(p, 0)));
     sup("getAllProcessInfo", () => this.#allProcessInfo());
     sup("getAllConfigInfo", () => this.#allConfigInfo());
-    const readOut = (p: RpcValue[]) => this.#readProcessLog(str(p, 0), int(p, 1), int(p, 2), "stdout");
+    const readOut = (p: RpcValue[]) =>
+      this.#readProcessLog(str(p, 0), int(p, 1), int(p, 2), "stdout");
     sup("readProcessStdoutLog", readOut);
     sup("readProcessLog", readOut);
-    sup("readProcessStderrLog", (p) => this.#readProcessLog(str(p, 0), int(p, 1), int(p, 2), "stderr"));
-    const tailOut = (p: RpcValue[]) => this.#tailProcessLog(str(p, 0), int(p, 1), int(p, 2), "stdout");
+    sup(
+      "readProcessStderrLog",
+      (p) => this.#readProcessLog(str(p, 0), int(p, 1), int(p, 2), "stderr"),
+    );
+    const tailOut = (p: RpcValue[]) =>
+      this.#tailProcessLog(str(p, 0), int(p, 1), int(p, 2), "stdout");
     sup("tailProcessStdoutLog", tailOut);
     sup("tailProcessLog", tailOut);
-    sup("tailProcessStderrLog", (p) => this.#tailProcessLog(str(p, 0), int(p, 1), int(p, 2), "stderr"));
+    sup(
+      "tailProcessStderrLog",
+      (p) => this.#tailProcessLog(str(p, 0), int(p, 1), int(p, 2), "stderr"),
+    );
     sup("clearProcessLogs", (p) => this.#clearProcessLogs(str(p, 0)));
     sup("clearProcessLog", (p) => this.#clearProcessLogs(str(p, 0)));
     sup("clearAllProcessLogs", () => this.#clearAll());
@@ -321,6 +329,10 @@ export class SupervisorRpc {
     }
     const [result] = await started;
     if (result === undefined || result.ok) return true;
+    // supervisord records "Exited too quickly" as a spawnerr: a failed start is SPAWN_ERROR.
+    if (result.error?.code === "ABNORMAL_TERMINATION" && runner.snapshot.tooQuick) {
+      throw new RpcFault("SPAWN_ERROR", spec);
+    }
     throw faultOf(result, spec);
   }
 
@@ -366,7 +378,10 @@ export class SupervisorRpc {
         ),
       });
     }
-    return [...early, ...await Promise.all(pending.map((p) => p.result))];
+    // In completion order, as supervisord's polling appends them.
+    const results: RpcValue[] = [...early];
+    await Promise.all(pending.map((p) => p.result.then((r) => results.push(r))));
+    return results;
   }
 
   async #stopMany(runners: ProcessRunner[], wait: boolean): Promise<RpcValue> {
@@ -534,7 +549,9 @@ export class SupervisorRpc {
     const active = this.#b.supervisor.config;
     if (!active.programs.has(name)) throw new RpcFault("BAD_NAME", name);
     const group = this.#group(name);
-    if (group.runners.some((r) => RUNNING_CODES.has(stateCode(r.state)) || r.state === "STOPPING")) {
+    if (
+      group.runners.some((r) => RUNNING_CODES.has(stateCode(r.state)) || r.state === "STOPPING")
+    ) {
       throw new RpcFault("STILL_RUNNING", name);
     }
     const programs = new Map(active.programs);
