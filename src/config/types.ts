@@ -194,6 +194,16 @@ export interface DaemonSettings {
   readonly http: HttpSettings | null;
 }
 
+/** One `eventlisteners:` pool (supervisord's `[eventlistener:x]`). */
+export interface EventListenerConfig {
+  /** Its processes, run like a program's (stdout is the protocol channel). */
+  readonly program: ProgramConfig;
+  /** Event types subscribed to (abstract ones such as PROCESS_STATE cover their family). */
+  readonly events: readonly string[];
+  /** Events kept while no listener is ready; the oldest is dropped beyond. @default 10 */
+  readonly bufferSize: number;
+}
+
 /** A whole configuration file, validated. */
 export interface TaskmasterConfig {
   /** Absolute path of the file it was read from. */
@@ -201,4 +211,6 @@ export interface TaskmasterConfig {
   readonly settings: DaemonSettings;
   /** Programs keyed by name, in file order. */
   readonly programs: ReadonlyMap<string, ProgramConfig>;
+  /** Event listener pools keyed by name (absent or empty: none). */
+  readonly eventlisteners?: ReadonlyMap<string, EventListenerConfig>;
 }

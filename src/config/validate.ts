@@ -13,6 +13,7 @@ import { checkProgramName, readOptions, validateProgram } from "./program.ts";
 import { findCycles } from "./dependency_graph.ts";
 import type { WrittenDependency } from "./orchestration.ts";
 import { didYouMean } from "./suggest.ts";
+import { validateEventListeners } from "./eventlisteners.ts";
 import type { Account, DaemonSettings, ProgramConfig, TaskmasterConfig } from "./types.ts";
 import * as v from "./values.ts";
 import { validateHttp } from "./http.ts";
@@ -36,7 +37,7 @@ export type ValidationResult =
   | { ok: false; issues: ConfigIssue[] };
 
 /** Keys allowed at the top of the file. */
-export const TOP_LEVEL_KEYS = ["taskmaster", "programs", "services"] as const;
+export const TOP_LEVEL_KEYS = ["taskmaster", "programs", "services", "eventlisteners"] as const;
 
 /** Keys allowed under `taskmaster:`. */
 export const SETTINGS_KEYS = [
@@ -151,9 +152,10 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   }
 
   checkDependencies(written, namedAt, programs, issues);
+  const eventlisteners = validateEventListeners(top.get("eventlisteners")?.value, ctx, namedAt);
 
   if (issues.count > 0 || settings === undefined) return { ok: false, issues: issues.sorted() };
-  return { ok: true, config: { file: absFile, settings, programs } };
+  return { ok: true, config: { file: absFile, settings, programs, eventlisteners } };
 }
 
 /**

@@ -30,6 +30,8 @@ import { removePidfile, writePidfile } from "./pidfile.ts";
 import { denoOutput } from "../shell/io.ts";
 import { isSupervisordPath } from "../xmlrpc/app.ts";
 import { supervisordCompat } from "../xmlrpc/wire.ts";
+import { EventListeners } from "../events/listener_pools.ts";
+import { remoteEvent, supervisorStateEvent } from "../events/payloads.ts";
 
 /** Command-line choices for a daemon run. */
 export interface DaemonOptions {
@@ -96,6 +98,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
     serverUrl: `unix://${settings.socket}`,
   });
+  const listeners = new EventListeners(config.eventlisteners ?? new Map(), {
+    supervisor,
+    output,
+    spawner,
+    clock: systemClock,
+    log: (level, message) => log.write(level, message),
+    targets: (program, name) => streamTargets(program, name, settings.logdir),
+    groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
+    serverUrl: `unix://${settings.socket}`,
+  });
 
   const resources = watchResources(supervisor);
   const stats = new DaemonStats();
@@ -133,7 +145,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
       log.write("info", "shutdown requested: stopping every program");
+      listeners.emit(supervisorStateEvent("STOPPING"));
       await supervisor.shutdown();
+      await listeners.stop();
       log.write("info", "shutdown complete: every program stopped");
       finished();
     })();
@@ -149,6 +163,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     loadConfig: () => loadWithOverrides(options),
     reload,
     log: (level, message) => log.write(level, message),
+    remoteCommEvent: (type, data) => listeners.emit(remoteEvent(type, data)),
   });
   let server;
   try {
@@ -212,6 +227,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
   });
 
+  listeners.start();
   supervisor.launch();
   if (options.detached) {
     const failed = options.wait

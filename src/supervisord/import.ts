@@ -495,7 +495,11 @@ function convertProgram(
     }
     const stdout = logTarget(text("stdout_logfile"));
     const stderr = logTarget(text("stderr_logfile"));
-    if (stdout.line !== null) lines.push({ key: "stdout", value: stdout.line });
+    if (kind === "eventlistener" && stdout.kind !== "auto") {
+      lines.push({
+        comment: "supervisord: stdout_logfile — a listener's stdout is its protocol channel",
+      });
+    } else if (stdout.line !== null) lines.push({ key: "stdout", value: stdout.line });
     if (stdout.comment !== null) lines.push({ comment: stdout.comment });
     if (redirected) {
       if (stdout.kind === "auto") {
@@ -664,14 +668,7 @@ function globSegment(part: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/**
- * Event listener pools. Until taskmaster runs listeners they are written
- * commented out, so the output still passes `taskmaster check`.
- */
+/** Event listener pools (`eventlisteners:`). */
 function listenersYaml(listeners: ProgramOut[]): string[] {
-  const lines = ["eventlisteners:", ...listeners.flatMap(programYaml)];
-  return [
-    "# supervisord: event listeners are not run by this taskmaster version; kept for reference:",
-    ...lines.map((l) => `# ${l}`),
-  ];
+  return ["eventlisteners:", ...listeners.flatMap(programYaml)];
 }

