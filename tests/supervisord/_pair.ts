@@ -146,7 +146,7 @@ stderr_logfile=%(here)s/manual.err
 
 [program:crashy]
 command=/bin/false
-startsecs=1
+startsecs=5
 startretries=0
 `;
 

@@ -37,7 +37,7 @@ autorestart=false
 
 [program:quick]
 command=/bin/false
-startsecs=1
+startsecs=5
 startretries=1
 `;
 
