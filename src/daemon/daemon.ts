@@ -164,6 +164,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     reload,
     log: (level, message) => log.write(level, message),
     remoteCommEvent: (type, data) => listeners.emit(remoteEvent(type, data)),
+    extraGroups: () => listeners.groups(),
   });
   let server;
   try {

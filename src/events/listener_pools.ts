@@ -92,6 +92,15 @@ export class EventListeners {
     }
   }
 
+  /** The pools as supervisord process groups (for XML-RPC status and control). */
+  groups(): { name: string; config: ProgramConfig; runners: ProcessRunner[] }[] {
+    return this.#pools.map((p) => ({
+      name: p.name,
+      config: p.config.program,
+      runners: p.listeners.map((l) => l.runner),
+    }));
+  }
+
   /** Whether any pool exists (nothing runs otherwise). */
   get active(): boolean {
     return this.#pools.length > 0;

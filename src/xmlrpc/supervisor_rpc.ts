@@ -50,6 +50,8 @@ export interface RpcBackend {
   remoteCommEvent?(type: string, data: string): void;
   /** Epoch ms. */
   now?(): number;
+  /** Groups the supervisor does not hold (event listener pools): shown and controlled too. */
+  extraGroups?(): Group[];
 }
 
 type Method = (params: RpcValue[]) => Promise<RpcValue> | RpcValue;
@@ -111,7 +113,8 @@ const FAULT_OF_CODE: Partial<Record<ErrorCode, FaultName>> = {
   NO_FILE: "NO_FILE",
 };
 
-interface Group {
+/** A supervisord process group: a program, or an event listener pool. */
+export interface Group {
   readonly name: string;
   readonly config: ProgramConfig;
   readonly runners: ProcessRunner[];
@@ -240,12 +243,62 @@ export class SupervisorRpc {
 
   #groups(): Group[] {
     const config = this.#b.supervisor.config;
-    return [...config.programs.values()].map((p) => ({
-      name: p.name,
-      config: p,
-      runners: this.#b.supervisor.resolve([p.name]).filter((r) => r.program === p.name)
-        .sort((a, b) => a.index - b.index),
-    }));
+    return [
+      ...[...config.programs.values()].map((p) => ({
+        name: p.name,
+        config: p,
+        runners: this.#b.supervisor.resolve([p.name]).filter((r) => r.program === p.name)
+          .sort((a, b) => a.index - b.index),
+      })),
+      ...this.#b.extraGroups?.() ?? [],
+    ];
+  }
+
+  /** Whether the supervisor holds this runner (else it belongs to a listener pool). */
+  #supervised(runner: ProcessRunner): boolean {
+    return this.#b.supervisor.config.programs.has(runner.program);
+  }
+
+  /** supervisor.start for its own runners; the same waiting rules for a pool's. */
+  async #startRunner(runner: ProcessRunner): Promise<ActionResult> {
+    if (this.#supervised(runner)) {
+      return (await this.#b.supervisor.start([runner.name]))[0] ?? { name: runner.name, ok: true };
+    }
+    const result = runner.dispatch({ kind: "start" });
+    if (result.rejected !== undefined) {
+      return {
+        name: runner.name,
+        ok: false,
+        error: { code: result.rejected, message: runner.name },
+      };
+    }
+    const snap = await runner.waitFor((x) => x.state !== "STARTING");
+    if (snap.state === "RUNNING") return { name: runner.name, ok: true };
+    const code = snap.spawnerr !== null ? "SPAWN_ERROR" : "ABNORMAL_TERMINATION";
+    return { name: runner.name, ok: false, error: { code, message: runner.name } };
+  }
+
+  async #stopRunners(runners: ProcessRunner[]): Promise<ActionResult[]> {
+    const own = runners.filter((r) => this.#supervised(r));
+    const ownResults = own.length === 0
+      ? []
+      : await this.#b.supervisor.stop(own.map((r) => r.name));
+    const results = new Map(own.map((r, i) => [r, ownResults[i]!]));
+    await Promise.all(
+      runners.filter((r) => !this.#supervised(r)).map(async (r) => {
+        if (r.dispatch({ kind: "stop" }).rejected !== undefined) {
+          results.set(r, {
+            name: r.name,
+            ok: false,
+            error: { code: "NOT_RUNNING", message: r.name },
+          });
+          return;
+        }
+        await r.waitFor((x) => x.state !== "STOPPING");
+        results.set(r, { name: r.name, ok: true });
+      }),
+    );
+    return runners.map((r) => results.get(r) ?? { name: r.name, ok: true });
   }
 
   #group(name: string): Group {
@@ -322,12 +375,12 @@ export class SupervisorRpc {
     if (runner === null) return await this.#startGroup(group.name, wait);
     this.#checkCommand(runner);
     if (RUNNING_CODES.has(stateCode(runner.state))) throw new RpcFault("ALREADY_STARTED", spec);
-    const started = this.#b.supervisor.start([runner.name]);
+    const started = this.#startRunner(runner);
     if (!wait) {
       started.catch(() => {});
       return true;
     }
-    const [result] = await started;
+    const result = await started;
     if (result === undefined || result.ok) return true;
     // supervisord records "Exited too quickly" as a spawnerr: a failed start is SPAWN_ERROR.
     if (result.error?.code === "ABNORMAL_TERMINATION" && runner.snapshot.tooQuick) {
@@ -340,7 +393,7 @@ export class SupervisorRpc {
     const { group, runner } = this.#groupAndProcess(spec);
     if (runner === null) return await this.#stopGroup(group.name, wait);
     if (!RUNNING_CODES.has(stateCode(runner.state))) throw new RpcFault("NOT_RUNNING", spec);
-    const stopped = this.#b.supervisor.stop([runner.name]);
+    const stopped = this.#stopRunners([runner]);
     if (!wait) {
       stopped.catch(() => {});
       return true;
@@ -387,7 +440,7 @@ export class SupervisorRpc {
   async #stopMany(runners: ProcessRunner[], wait: boolean): Promise<RpcValue> {
     const targets = runners.filter((r) => RUNNING_CODES.has(stateCode(r.state)));
     if (targets.length === 0) return [];
-    const stopping = this.#b.supervisor.stop(targets.map((r) => r.name));
+    const stopping = this.#stopRunners(targets);
     if (!wait) {
       stopping.catch(() => {});
       return targets.map((r) => resultStruct(r, null));

@@ -10,7 +10,7 @@ import type { TaskmasterConfig } from "../config/types.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Hono } from "hono";
 import { createSupervisordApp } from "./app.ts";
-import { SupervisorRpc } from "./supervisor_rpc.ts";
+import { type Group, SupervisorRpc } from "./supervisor_rpc.ts";
 
 /** What the daemon hands over. */
 export interface SupervisordCompatDeps {
@@ -24,6 +24,8 @@ export interface SupervisordCompatDeps {
   readonly reload: () => Promise<ReloadReport>;
   readonly log: (level: "info" | "warning" | "error", message: string) => void;
   readonly remoteCommEvent?: (type: string, data: string) => void;
+  /** Event listener pools, shown and controlled as groups. */
+  readonly extraGroups?: () => Group[];
 }
 
 /** The interface plus a factory of the app to mount (one per server, for its stream signal). */
@@ -38,6 +40,7 @@ export function supervisordCompat(deps: SupervisordCompatDeps): {
     mainLogPath: deps.mainLogPath,
     loadConfig: deps.loadConfig,
     remoteCommEvent: deps.remoteCommEvent,
+    extraGroups: deps.extraGroups,
     applyConfig: async (next) => {
       const report = await supervisor.applyConfig(next);
       log(
