@@ -216,3 +216,16 @@ sys.stdout.write(buf.decode(errors="replace"))
   const log = await Deno.readTextFile(`${taskmaster.dir}/manual.out`);
   assert.match(log, /typed-in-fg/, "the line went to the program's stdin and came back out");
 });
+
+Deno.test("supervisorctl reload: everything restarts on the re-read config", async () => {
+  await using taskmaster = await startTaskmaster(PAIR_CONF);
+  await taskmaster.settle(PAIR_SETTLED);
+  const before = (await taskmaster.ctl("pid", "web")).stdout.trim();
+  const reload = await taskmaster.ctl("reload");
+  assert.deepEqual([reload.code, reload.stdout], [0, "Restarted supervisord\n"]);
+  await waitFor(async () => {
+    const pid = (await taskmaster.ctl("pid", "web")).stdout.trim();
+    return /^\d+$/.test(pid) && pid !== "0" && pid !== before;
+  }, { timeout: 30_000, what: "web to run again under a new pid" });
+  await taskmaster.settle({ web: "RUNNING", "jobs:0": "RUNNING" });
+});
