@@ -204,9 +204,10 @@ export class EventListeners {
     listener.state = "ACKNOWLEDGED";
     listener.buffer = "";
     listener.resultLen = null;
+    const decoder = new TextDecoder();
     try {
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        listener.buffer += text;
+      for await (const chunk of stream) {
+        listener.buffer += decoder.decode(chunk, { stream: true });
         this.#advance(pool, listener);
       }
     } catch {

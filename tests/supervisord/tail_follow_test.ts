@@ -7,14 +7,14 @@ Deno.test("followFile: last 1024 bytes, then appends; truncation and rotation ar
   const path = `${dir}/app.log`;
   await Deno.writeTextFile(path, "x".repeat(2000) + "\nlast\n");
   const stop = new AbortController();
-  const reader = followFile(path, 1024, stop.signal).pipeThrough(new TextDecoderStream())
-    .getReader();
+  const reader = followFile(path, 1024, stop.signal).getReader();
+  const decoder = new TextDecoder();
   let seen = "";
   const reading = (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      seen += value;
+      seen += decoder.decode(value, { stream: true });
     }
   })();
   try {
