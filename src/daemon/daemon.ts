@@ -190,6 +190,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         log,
         stats,
         configFile: () => config.file,
+        mount: { claims: isSupervisordPath, app: supervisord.app },
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
