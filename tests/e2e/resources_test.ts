@@ -42,3 +42,18 @@ programs:
   assert.equal(stopped.cpu_percent, 0);
   assert.equal(stopped.rss_bytes, 0);
 });
+
+Deno.test("ctl top prints a frame of real figures; with its input closed it stops after one", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  idle:
+    cmd: sleep 1002.33
+    starttime: 0
+`);
+  await d.waitState("idle", "RUNNING");
+  const r = await runTaskmaster(["ctl", "-s", d.socket, "top"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.split("press any key to quit").length - 1, 1);
+  assert.match(r.stdout, /NAME\s+STATE\s+PID\s+CPU%\s+MEM\s+RESTARTS\s+UPTIME/);
+  assert.match(r.stdout, /\nidle\s+RUNNING\s+\d+\s+\d+\.\d\s+\d+(\.\d)?[KM]\s+0\s+0:00:\d\d\n/);
+});
