@@ -467,7 +467,7 @@ function App() {
                 )} /></th>
             ${header("name", "Name")} ${header("state", "State")}
             ${header("why", "Why", "why")}
-            ${header("pid", "PID", "num pid")} ${header("uptime", "Uptime", "num")}
+            ${header("pid", "PID", "num pid")} ${header("uptime", "Uptime", "num uptime")}
             ${header("restarts", "Restarts", "num restarts")} ${header("cpu", "CPU %", "num")}
             ${header("rss", "Memory", "num")}
             <th>Actions</th>
