@@ -15,6 +15,8 @@ const USAGE = `usage:
   taskmaster check -c FILE
   taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]
   taskmaster import SUPERVISORD_CONF > taskmaster.yaml
+  taskmaster export systemd|kubernetes|nomad|supervisord -c FILE [-o DIR] [--app NAME] [--strict]
+  taskmaster startup systemd|openrc|launchd -c FILE [--install]
   taskmaster --version | --help
 
   -c, -f FILE      configuration file (YAML)
@@ -113,6 +115,14 @@ async function main(args: string[]): Promise<number> {
   if (first === "import") {
     const { runImport } = await import("./src/supervisord/import_cli.ts");
     return await runImport(args.slice(1));
+  }
+  if (first === "export") {
+    const { runExport } = await import("./src/export/command.ts");
+    return await runExport(args.slice(1), denoOutput);
+  }
+  if (first === "startup") {
+    const { runStartup } = await import("./src/startup/command.ts");
+    return await runStartup(args.slice(1), denoOutput);
   }
   const checkOnly = first === "check";
   const parsed = parseDaemonArgs(checkOnly ? args.slice(1) : args);

@@ -59,7 +59,8 @@ export type MonitorField =
   | "dependsOn"
   | "readiness"
   | "liveness"
-  | "maxMemory";
+  | "maxMemory"
+  | "kubernetes";
 
 // Compile-time proof that every field is classified (`name` is the diff key itself).
 type _Unclassified = Exclude<keyof ProgramConfig, SpawnField | MonitorField | "name">;
@@ -124,6 +125,8 @@ export const MONITOR_FIELDS: Fields<MonitorField> = {
   readiness: sameProbe,
   liveness: sameProbe,
   maxMemory: same,
+  // Read by `export` only: nothing running depends on it.
+  kubernetes: (a, b) => a.image === b.image,
 };
 
 function differs<K extends keyof ProgramConfig>(

@@ -41,7 +41,11 @@ export const PROGRAM_KEYS = [
   "readiness",
   "liveness",
   "max_memory",
+  "x-kubernetes",
 ] as const;
+
+/** Keys under a program's `x-kubernetes:` (read by `taskmaster export kubernetes` only). */
+export const KUBERNETES_KEYS = ["image"] as const;
 
 /** Most instances one program may have. */
 export const MAX_NUMPROCS = 10000;
@@ -162,6 +166,7 @@ export function validateProgram(
     readiness: probeOption(options.get("readiness"), "readiness", name, issues),
     liveness: probeOption(options.get("liveness"), "liveness", name, issues),
     maxMemory: opt("max_memory", orchestration.maxMemory, null),
+    kubernetes: opt("x-kubernetes", (n, r) => kubernetes(n, r, name, issues), { image: null }),
   };
   const written = opt("depends_on", orchestration.dependsOn, []);
   ctx.onDependsOn?.(name, written);
@@ -191,6 +196,25 @@ function streamTarget(node: YNode, report: v.Report, baseDir: string): StreamTar
   const path = v.path(node, report, baseDir);
   if (path === undefined) return undefined;
   return path === "/dev/null" ? { kind: "discard" } : { kind: "file", path };
+}
+
+/** `x-kubernetes:` value: export-only settings, `{image: IMAGE}`. */
+function kubernetes(
+  node: YNode,
+  report: v.Report,
+  program: string,
+  issues: IssueList,
+): { image: string | null } | undefined {
+  if (node.kind === "scalar" && node.value === null) return { image: null };
+  if (node.kind !== "map") {
+    report(`expected a mapping like {image: IMAGE}, got ${v.describe(node)}`);
+    return undefined;
+  }
+  const options = readOptions(node, KUBERNETES_KEYS, issues, program, "x-kubernetes.");
+  const entry = options.get("image");
+  if (entry === undefined) return { image: null };
+  const image = v.text(entry.value, issues.reporter(entry.value, program, "x-kubernetes.image"));
+  return image === undefined ? undefined : { image };
 }
 
 /** `user:` value: an account name (or uid) that must exist, and taskmaster must be root. */

@@ -152,6 +152,8 @@ export interface ProgramConfig {
   readonly liveness: ProbeConfig | null;
   /** Bytes of RSS (whole process group) above which the instance restarts. @default null */
   readonly maxMemory: number | null;
+  /** `x-kubernetes:` settings, used only by `taskmaster export kubernetes`. */
+  readonly kubernetes: { readonly image: string | null };
 }
 
 /** The TCP listener (`taskmaster.http`): dashboard, /v1, /metrics. */

@@ -9,11 +9,18 @@ import { RUN_FLAGS } from "../../src/permissions.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** `deno run <flags> main.ts args…` as a Deno.Command. */
+/**
+ * A compiled taskmaster to test instead of the sources (the release workflow sets it to
+ * the linux-x64 binary it is about to publish).
+ */
+export const TASKMASTER_BIN = Deno.env.get("TASKMASTER_BIN") || undefined;
+
+/** `deno run <flags> main.ts args…` (or `$TASKMASTER_BIN args…`) as a Deno.Command. */
 export function taskmasterCommand(
   args: string[],
   options: Omit<Deno.CommandOptions, "args"> = {},
 ): Deno.Command {
+  if (TASKMASTER_BIN !== undefined) return new Deno.Command(TASKMASTER_BIN, { args, ...options });
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...RUN_FLAGS, MAIN, ...args],
     ...options,
