@@ -68,7 +68,14 @@ function group(program: ProgramConfig, options: NomadOptions, findings: Findings
   const env = Object.entries(program.env);
   if (env.length > 0) {
     out.push("", "    env {");
-    for (const [key, value] of env) out.push(`      ${hcl(key)} = ${hcl(value)}`);
+    for (const [key, value] of env) {
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out.push(`      ${key} = ${hcl(value)}`);
+      else {findings.add(
+          name,
+          "env",
+          `${JSON.stringify(key)} is not a name Nomad's env block takes`,
+        );}
+    }
     out.push("    }");
   }
   if (program.maxMemory !== null) {
