@@ -6,7 +6,7 @@ LOCAL_DENO := .tools/node_modules/.bin/deno
 DENO := $(shell command -v deno 2>/dev/null || echo $(LOCAL_DENO))
 CONFIG ?= configs/example.yaml
 
-.PHONY: run test check build bench deno clean
+.PHONY: run test check build dist bench deno clean
 
 run:
 	./taskmaster -c $(CONFIG)
@@ -22,6 +22,11 @@ check: $(DENO)
 build: $(DENO)
 	$(DENO) task build
 
+# Release binaries for linux/macOS x64/arm64, tarballs and SHA256SUMS in dist/.
+# Needs denort for each target (online, or DENORT_BIN for the host's target only).
+dist: $(DENO)
+	$(DENO) run --allow-run --allow-read --allow-write --allow-env release/dist.ts
+
 bench: $(DENO)
 	$(DENO) task bench
 
@@ -29,4 +34,4 @@ $(LOCAL_DENO):
 	.ci/install-deno . $(DENO_VERSION)
 
 clean:
-	rm -rf bin coverage
+	rm -rf bin coverage dist
