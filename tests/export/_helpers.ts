@@ -27,12 +27,16 @@ programs:
     user: daemon
     stdout: logs/web.log
     stderr: logs/web.log
+    depends_on: {worker: healthy}
+    liveness: {http: {url: "http://127.0.0.1:8080/live?deep=1"}, period: 5, failure_threshold: 2}
+    max_memory: 512MB
   worker:
     cmd: [sleep, "1000"]
     exitcodes: [0, 2]
     autorestart: unexpected
     stdout: null
     user: "65534"
+    readiness: {exec: "/bin/true --ready", initial_delay: 1, timeout: 2}
     x-kubernetes: {image: "registry.local/worker:2"}
   migrate:
     cmd: /bin/true

@@ -50,11 +50,23 @@ Deno.test("export kubernetes: a Deployment per long-running program, a Job for a
   ]);
   assert.equal(c.workingDir, "/tmp");
   assert.deepEqual(web.spec.selector.matchLabels, web.spec.template.metadata.labels);
+  assert.deepEqual(c.livenessProbe, {
+    httpGet: { path: "/live?deep=1", port: 8080, scheme: "HTTP" },
+    initialDelaySeconds: 0,
+    periodSeconds: 5,
+    timeoutSeconds: 1,
+    successThreshold: 1,
+    failureThreshold: 2,
+  });
+  assert.deepEqual(c.resources, { limits: { memory: "536870912" } });
 
   const wc = worker.spec.template.spec.containers[0];
   assert.equal(wc.image, "registry.local/worker:2", "x-kubernetes.image wins over --image");
   assert.deepEqual(wc.securityContext, { runAsUser: 65534 });
   assert.deepEqual([wc.command, wc.args], [["sleep"], ["1000"]]);
+  assert.deepEqual(wc.readinessProbe.exec, { command: ["/bin/true", "--ready"] });
+  assert.equal(wc.readinessProbe.initialDelaySeconds, 1);
+  assert.equal(wc.readinessProbe.timeoutSeconds, 2);
 
   assert.equal(migrate.spec.backoffLimit, 1);
   assert.equal(migrate.spec.completions, 1);

@@ -63,6 +63,9 @@ Deno.test("export systemd: every option with an equivalent is mapped", async () 
       `StandardOutput=append:${dir}/logs/web.log`,
       "StandardError=inherit",
       "PartOf=app.target",
+      "After=app-worker.service",
+      "Requires=app-worker.service",
+      "MemoryMax=536870912",
       "WantedBy=app.target",
     ]
   ) includes(web, `${line}\n`);
@@ -92,6 +95,8 @@ Deno.test("export systemd: what cannot be expressed is listed per program and ke
   includes(plain.stdout, "# ==> app-web@.service <==\n");
   includes(plain.stderr, `systemd: program "web": key "starttime": no equivalent`);
   includes(plain.stderr, `systemd: program "web": key "stdout_maxbytes": no equivalent`);
+  includes(plain.stderr, `systemd: program "web": key "depends_on": condition "healthy" of worker`);
+  includes(plain.stderr, `systemd: program "worker": key "readiness": no equivalent`);
   const strict = await taskmaster(["export", "systemd", "-c", config, "--strict"]);
   assert.deepEqual(strict.code, 2);
   includes(strict.stderr, "cannot be expressed in systemd (--strict)");
