@@ -27,6 +27,7 @@ Deno.test("validateConfig() applies every documented default to a program with o
     user: null,
     dependsOn: [],
     readiness: null,
+    kubernetes: { image: null },
     liveness: null,
     maxMemory: null,
   });
