@@ -151,11 +151,24 @@ function enableCommands(
   if (customDir) return [];
   switch (system) {
     case "systemd":
-      return [["systemctl", "daemon-reload"], ["systemctl", "enable", `${name}.service`]];
+      // `enable` only links files and works without a running systemd (an image being
+      // built, a container); `daemon-reload` needs systemd as PID 1.
+      return [
+        ...(systemdBooted() ? [["systemctl", "daemon-reload"]] : []),
+        ["systemctl", "enable", `${name}.service`],
+      ];
     case "openrc":
       return [["rc-update", "add", name, "default"]];
     case "launchd":
       return [["launchctl", "load", "-w", path]];
+  }
+}
+
+function systemdBooted(): boolean {
+  try {
+    return Deno.statSync("/run/systemd/system").isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -101,3 +101,33 @@ Deno.test("startup --install writes the unit where asked; bad input exits 2", as
   assert.equal(invalid.code, 2);
   includes(invalid.stderr, `program "x": key "bogus": unknown key`);
 });
+
+Deno.test("startup systemd --install writes the unit to /etc/systemd/system and enables it at boot", async () => {
+  requireTool("/usr/bin/systemctl", "systemd");
+  await using dir = await tempDir();
+  const config = await writeConfig(`${dir}`, CONFIG);
+  const name = `tm-test-${crypto.randomUUID().slice(0, 8)}`;
+  const unit = `/etc/systemd/system/${name}.service`;
+  const wants = `/etc/systemd/system/multi-user.target.wants/${name}.service`;
+  try {
+    const result = await taskmaster([
+      "startup",
+      "systemd",
+      "-c",
+      config,
+      "--install",
+      "--name",
+      name,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    includes(result.stdout, `wrote ${unit}\n`);
+    includes(result.stdout, `ran systemctl enable ${name}.service\n`);
+    includes(await Deno.readTextFile(unit), `ExecStop=`);
+    // Enabled: linked into the boot target.
+    assert.equal(await Deno.realPath(wants), unit);
+  } finally {
+    await run("systemctl", ["disable", `${name}.service`]);
+    await Deno.remove(unit).catch(() => {});
+  }
+  await assert.rejects(() => Deno.lstat(wants));
+});
