@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { loadConfig } from "../../src/config/load.ts";
+import type { ProgramConfig, TaskmasterConfig } from "../../src/config/types.ts";
+import { streamPath } from "../../src/export/names.ts";
 import { tempDir } from "../_helpers/daemon.ts";
 import { includes, requireTool, run, taskmaster, writeConfig } from "./_helpers.ts";
 
@@ -74,4 +77,48 @@ Deno.test("export supervisord: timestamps and fractional seconds are reported as
   includes(result.stderr, `supervisord: program "web": key "timestamps": no equivalent`);
   includes(result.stderr, `supervisord: program "web": key "stoptime": 0.5 s rounded up to 1`);
   includes(result.stdout, "stopwaitsecs=1\n");
+});
+
+Deno.test("export supervisord then taskmaster import gives back the same programs (what supervisord can hold)", async () => {
+  await using dir = await tempDir();
+  const config = await writeConfig(`${dir}`);
+  const exported = await taskmaster(["export", "supervisord", "-c", config, "-o", `${dir}/sd`]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const imported = await taskmaster(["import", `${dir}/sd/supervisord.conf`]);
+  assert.equal(imported.code, 0, imported.stderr);
+  await Deno.writeTextFile(`${dir}/back.yaml`, imported.stdout);
+  const env = {
+    isRoot: true,
+    lookupUser: () => ({ name: "u", uid: 1, gid: 1, home: "/", shell: "" }),
+  };
+  const before = await loadConfig(config, env);
+  const after = await loadConfig(`${dir}/back.yaml`, env);
+  assert.ok(before.ok && after.ok, JSON.stringify(after));
+  // `auto` output comes back as the file it stands for.
+  const file = (c: TaskmasterConfig, p: ProgramConfig, which: "stdout" | "stderr") => ({
+    path: streamPath(c, p[which].target, which, p.name),
+    maxBytes: p[which].maxBytes,
+    backups: p[which].backups,
+  });
+  const kept = (c: TaskmasterConfig) => (p: ProgramConfig) => ({
+    argv: p.argv,
+    numprocs: p.numprocs,
+    priority: p.priority,
+    autostart: p.autostart,
+    autorestart: p.autorestart,
+    exitcodes: p.exitcodes,
+    startretries: p.startretries,
+    starttime: p.starttime,
+    stopsignal: p.stopsignal,
+    stoptime: p.stoptime,
+    env: p.env,
+    workingdir: p.workingdir,
+    umask: p.umask,
+    stdout: file(c, p, "stdout"),
+    stderr: file(c, p, "stderr"),
+  });
+  assert.deepEqual(
+    [...after.config.programs.values()].map(kept(after.config)),
+    [...before.config.programs.values()].map(kept(before.config)),
+  );
 });
