@@ -109,7 +109,7 @@ export class TestDaemon implements AsyncDisposable {
   }
 
   /** Waits until `name` is in `state` (and returns its info). */
-  waitState(name: string, state: string, timeout = 15_000): Promise<ProcessInfo> {
+  waitState(name: string, state: string, timeout = 60_000): Promise<ProcessInfo> {
     return waitFor(async () => {
       const p = await this.info(name);
       return p.state === state ? p : null;

@@ -14,7 +14,7 @@ export async function waitFor<T>(
   options: WaitOptions | string = {},
   timeoutMs?: number,
 ): Promise<NonNullable<T>> {
-  const { timeout = timeoutMs ?? 15_000, interval = 5, what = "condition" } =
+  const { timeout = timeoutMs ?? 60_000, interval = 5, what = "condition" } =
     typeof options === "string" ? { what: options } : options;
   const deadline = Date.now() + timeout;
   let last: unknown;
