@@ -8,6 +8,7 @@
 
 import { connectClient, UnreachableError } from "./api/client.ts";
 import { runCommand } from "./shell/commands.ts";
+import { EXIT } from "./shell/_errors.ts";
 import { describeOwner, foreignOwner } from "./api/socket_owner.ts";
 import { denoOutput } from "./shell/io.ts";
 
@@ -38,9 +39,7 @@ export async function runCtl(args: string[]): Promise<number> {
     return 2;
   }
   if (socket === undefined && configFile !== undefined) {
-    const found = await socketFromConfig(configFile);
-    if (typeof found === "number") return found;
-    socket = found;
+    socket = await socketFromConfig(configFile);
   }
   socket ??= Deno.env.get("TASKMASTER_SOCKET") ?? `${Deno.cwd()}/taskmaster.sock`;
 
@@ -60,7 +59,8 @@ export async function runCtl(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UnreachableError) {
       denoOutput.err(`taskmaster ctl: ${error.message}\n`);
-      return words[0] === "status" || words.length === 0 ? 4 : 1;
+      // LSB "program is not running", as supervisorctl exits when its socket is missing.
+      return EXIT.NOT_RUNNING;
     }
     throw error;
   }
@@ -83,23 +83,28 @@ export async function runCtl(args: string[]): Promise<number> {
   }
 }
 
-function readEnv(name: string): string | undefined {
+/**
+ * The socket a config file names: only `taskmaster.socket` is read, so that
+ * a file broken by an edit still leads to its daemon (whose `reload` then
+ * reports the errors). Anything unreadable means the default beside the file.
+ */
+async function socketFromConfig(file: string): Promise<string> {
+  const { dirname, resolve } = await import("node:path");
+  const path = resolve(file);
+  const fallback = resolve(dirname(path), "taskmaster.sock");
+  let text: string;
   try {
-    return Deno.env.get(name);
+    text = await Deno.readTextFile(path);
   } catch {
-    return undefined;
+    return fallback;
   }
-}
-
-async function socketFromConfig(file: string): Promise<string | number> {
-  const { loadConfig } = await import("./config/load.ts");
-  const { formatConfigIssue } = await import("./config/validate.ts");
-  // ctl only needs the socket path: the TCP listener's password variable
-  // (`password: "${VAR}"`) is the daemon's, and need not be set in this shell.
-  const result = await loadConfig(file, {
-    getEnv: (name) => readEnv(name) ?? "(not needed by ctl)",
-  });
-  if (result.ok) return result.config.settings.socket;
-  for (const issue of result.issues) denoOutput.err(`${formatConfigIssue(issue)}\n`);
-  return 2;
+  const { parseDocument } = await import("yaml");
+  try {
+    const written = parseDocument(text).getIn(["taskmaster", "socket"]);
+    return typeof written === "string" && written.trim() !== ""
+      ? resolve(dirname(path), written)
+      : fallback;
+  } catch {
+    return fallback;
+  }
 }

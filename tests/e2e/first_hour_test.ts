@@ -1,0 +1,106 @@
+/**
+ * Issue 9, "the first hour": the defects a new user hit, each reproduced
+ * end to end through the real entry point.
+ */
+import assert from "node:assert/strict";
+import { runTaskmaster, tempDir, TestDaemon } from "../_helpers/daemon.ts";
+import { alive, waitFor } from "../_helpers/wait_for.ts";
+
+Deno.test("ctl against a daemon that is not running exits 7 (LSB not running), whatever the command", async () => {
+  await using dir = await tempDir();
+  for (const words of [["status"], ["stop", "web"], ["pid"], []]) {
+    const r = await runTaskmaster(["ctl", "-s", `${dir}/none.sock`, ...words]);
+    assert.equal(r.code, 7, `ctl ${words.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /none\.sock/);
+  }
+});
+
+Deno.test("ctl -c FILE reaches the daemon while FILE is invalid; reload reports the errors", async () => {
+  await using d = await TestDaemon.start(
+    "programs:\n  web:\n    cmd: /bin/sleep 1000.91\n    starttime: 0\n",
+  );
+  await d.waitState("web", "RUNNING");
+  // A bad edit: an unknown key and a wrong type.
+  await d.writeConfig(
+    "programs:\n  web:\n    cmd: /bin/sleep 1000.91\n    numprocs: two\n    bogus: 1\n",
+  );
+  const ctl = (...args: string[]) => runTaskmaster(["ctl", "-c", d.config, ...args]);
+  const status = await ctl("status");
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^web +RUNNING/m);
+  const reload = await ctl("reload");
+  assert.equal(reload.code, 2);
+  assert.match(reload.stderr, /taskmaster\.yaml:4:\d+: program "web": key "numprocs"/);
+  assert.match(reload.stderr, /key "bogus"/);
+  assert.equal((await d.info("web")).state, "RUNNING", "nothing touched");
+  const shutdown = await ctl("shutdown");
+  assert.equal(shutdown.code, 0, shutdown.stderr);
+  const { code } = await d.stop();
+  assert.equal(code, 0);
+});
+
+Deno.test("ctl -c FILE finds a socket named in an invalid file, relative to the file", async () => {
+  await using dir = await tempDir();
+  const config = `${dir}/app.yaml`;
+  await Deno.writeTextFile(
+    config,
+    "taskmaster:\n  socket: run/x.sock\nprograms:\n  a:\n    cmd: /bin/sleep 1000.92\n",
+  );
+  await Deno.mkdir(`${dir}/run`);
+  const up = await runTaskmaster(["-c", config, "--detach"]);
+  assert.equal(up.code, 0, up.stderr);
+  const pid = Number(up.stdout.trim());
+  try {
+    await Deno.writeTextFile(
+      config,
+      "taskmaster:\n  socket: run/x.sock\nprograms:\n  a:\n    cmd: [oops\n",
+    );
+    const r = await runTaskmaster(["ctl", "-c", config, "pid"], "", { cwd: "/" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), String(pid));
+  } finally {
+    await runTaskmaster(["ctl", "-s", `${dir}/run/x.sock`, "shutdown"]);
+    await waitFor(() => !alive(pid), { what: "the daemon to exit" });
+  }
+});
+
+Deno.test("--detach --wait returns once every autostart program is up, or exits 3 naming the ones that failed", async () => {
+  await using dir = await tempDir();
+  const config = `${dir}/app.yaml`;
+  await Deno.writeTextFile(
+    config,
+    [
+      "programs:",
+      "  web:",
+      "    cmd: /bin/sleep 1000.93",
+      "    starttime: 1",
+      "  manual:",
+      "    cmd: /bin/sleep 1000.93",
+      "    autostart: false",
+    ].join("\n"),
+  );
+  const up = await runTaskmaster(["-c", config, "--detach", "--wait"]);
+  assert.equal(up.code, 0, up.stderr);
+  const status = await runTaskmaster(["ctl", "-c", config, "status", "web"]);
+  assert.match(status.stdout, /^web +RUNNING/m, "RUNNING as soon as --wait returned");
+  await runTaskmaster(["ctl", "-c", config, "shutdown"]);
+  await waitFor(() => !alive(Number(up.stdout.trim())), { what: "the daemon to exit" });
+
+  await Deno.writeTextFile(
+    config,
+    "programs:\n  crasher:\n    cmd: /bin/sh -c 'exit 1'\n    startretries: 1\n  web:\n    cmd: /bin/sleep 1000.93\n    starttime: 0\n",
+  );
+  const failed = await runTaskmaster(["-c", config, "--detach", "--wait"]);
+  assert.equal(failed.code, 3);
+  assert.match(failed.stdout, /^\d+\n$/, "the pid: the daemon runs on");
+  assert.match(failed.stderr, /crasher \(FATAL\)/);
+  assert.doesNotMatch(failed.stderr, /web/);
+  await runTaskmaster(["ctl", "-c", config, "shutdown"]);
+  await waitFor(() => !alive(Number(failed.stdout.trim())), { what: "the daemon to exit" });
+});
+
+Deno.test("--wait without --detach is a usage error", async () => {
+  const r = await runTaskmaster(["-c", "x.yaml", "--wait"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--wait goes with --detach/);
+});
