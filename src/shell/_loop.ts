@@ -16,7 +16,7 @@ export interface LoopHooks {
   onLine?(line: string): void;
   /** The signal that ends this command's follow (Ctrl-C), if the caller has one. */
   beginCommand?(): AbortSignal | undefined;
-  /** The command finished, or the line was skipped (prompt again). */
+  /** The command finished, or the line was skipped, and the shell goes on (prompt again). */
   endCommand?(): void;
 }
 
@@ -43,9 +43,10 @@ export async function runLines(
     }
     hooks.onLine?.(text);
     const outcome = await runLine(ctx, source, text, hooks);
-    hooks.endCommand?.();
     exitCode = outcome.exitCode;
+    // Leaving: no prompt for a next command that will never be read.
     if (outcome.quit) return exitCode;
+    hooks.endCommand?.();
   }
   if (ctx.mode === "local" && !ctx.signal?.aborted) {
     exitCode = (await runCommand(ctx, ["shutdown"])).exitCode;

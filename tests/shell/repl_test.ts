@@ -232,3 +232,16 @@ Deno.test("runInteractive(): top redraws until any key, which goes to top, not t
   term.keys.write("\x04");
   assert.equal(await done, 0);
 });
+
+Deno.test("runInteractive(): exit in the remote shell leaves without drawing another prompt", async () => {
+  const port = new FakePort(procs());
+  const { ctx } = context(port, "remote");
+  const term = terminal();
+  const done = runInteractive(ctx, { input: term.keys, output: term.screen });
+  await waitFor(() => term.drawn().includes("taskmaster> "), "the prompt");
+  term.keys.write("exit\r");
+  assert.equal(await done, 0);
+  // One prompt, the one `exit` was typed at; nothing after the command's echo.
+  assert.equal(term.drawn().split("taskmaster> ").length - 1, 1, JSON.stringify(term.drawn()));
+  assert.doesNotMatch(term.drawn(), /exit[\s\S]*taskmaster> /);
+});
