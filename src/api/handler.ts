@@ -9,7 +9,12 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { type StreamName, type SupervisorPort, TaskmasterError } from "./protocol.ts";
+import {
+  severalInstancesMessage,
+  type StreamName,
+  type SupervisorPort,
+  TaskmasterError,
+} from "./protocol.ts";
 import {
   asTaskmasterError,
   errorResponse,
@@ -82,7 +87,9 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
     throw new TaskmasterError(
       "BAD_NAME",
       infos.length > 1
-        ? `"${name}" names ${infos.length} instances, not one; list them with GET ${API_PREFIX}/processes?names=${name}`
+        ? `${
+          severalInstancesMessage(name, infos.map((i) => i.name))
+        }; list them with GET ${API_PREFIX}/processes?names=${name}`
         : `no such process: ${name}`,
     );
   });

@@ -142,6 +142,15 @@ export interface StateChange {
   readonly at: number;
 }
 
+/**
+ * The one wording for a single-instance command (tail, attach, stdin,
+ * GET /processes/{name}) given a program of several instances:
+ * `web names 2 instances: web:0, web:1`.
+ */
+export function severalInstancesMessage(name: string, instances: readonly string[]): string {
+  return `${name} names ${instances.length} instances: ${instances.join(", ")}`;
+}
+
 /** Which output stream of a process. */
 export type StreamName = "stdout" | "stderr";
 

@@ -7,6 +7,7 @@
  */
 
 import type { CommandOutcome, ShellContext } from "./commands.ts";
+import { severalInstancesMessage } from "../api/protocol.ts";
 import { EXIT, hasCode, UsageError } from "./_errors.ts";
 import { errorResultLine } from "./format.ts";
 import { type LineSource, raceAbort, StreamLineSource } from "./line_source.ts";
@@ -111,6 +112,12 @@ function byteWriter(write: (text: string) => void) {
   };
 }
 
+/** A program of several instances says which; anything else is `name: ERROR (no such process)`. */
+function badNameLine(name: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : "";
+  return message.startsWith(`${name} names `) ? message : errorResultLine(name, "BAD_NAME", "");
+}
+
 /** `tail [-f] [-n LINES] name [stdout|stderr]`. */
 export async function tailCommand(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
   const { follow, lines, rest } = parseFollowArgs("tail", args);
@@ -137,7 +144,7 @@ export async function tailCommand(ctx: ShellContext, args: string[]): Promise<Co
     return { exitCode: EXIT.OK };
   } catch (error) {
     if (hasCode(error, "BAD_NAME")) {
-      ctx.output.out(`${errorResultLine(name, "BAD_NAME", "")}\n`);
+      ctx.output.out(`${badNameLine(name, error)}\n`);
     } else if (hasCode(error, "NO_FILE")) {
       ctx.output.out(`${name}: ERROR (no log file: output is discarded)\n`);
     } else throw error;
@@ -183,7 +190,8 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
   const [info, ...others] = infos;
   if (info === undefined) throw new UsageError(`no process named ${name}`);
   if (others.length > 0) {
-    throw new UsageError(`attach needs one instance: ${infos.map((p) => p.name).join(", ")}`);
+    ctx.output.out(`${severalInstancesMessage(name, infos.map((p) => p.name))}\n`);
+    return { exitCode: EXIT.FAILED };
   }
   if (info.pid === null) {
     ctx.output.err("ERROR: process not running\n");

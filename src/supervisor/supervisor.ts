@@ -11,6 +11,7 @@ import {
   type ProcessInfo,
   type ReloadReport,
   RUNNING_STATES,
+  severalInstancesMessage,
   type StateChange,
   TaskmasterError,
 } from "../api/protocol.ts";
@@ -86,6 +87,10 @@ export class Supervisor {
     if (runner !== undefined) return runner;
     const program = this.#programs.get(name);
     if (program !== undefined && program.runners.length === 1) return program.runners[0]!;
+    if (program !== undefined) {
+      const names = program.runners.map((r) => r.name);
+      throw new TaskmasterError("BAD_NAME", severalInstancesMessage(name, names));
+    }
     throw new TaskmasterError("BAD_NAME", `no such process: ${name}`);
   }
 

@@ -104,3 +104,21 @@ Deno.test("--wait without --detach is a usage error", async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--wait goes with --detach/);
 });
+
+Deno.test("tail, attach and stdin on a program of several instances say which instances exist", async () => {
+  await using d = await TestDaemon.start(
+    "programs:\n  web:\n    cmd: /bin/sleep 1000.94\n    numprocs: 2\n    starttime: 0\n",
+  );
+  await d.waitState("web:1", "RUNNING");
+  const ctl = (...args: string[]) => runTaskmaster(["ctl", "-s", d.socket, ...args]);
+  for (const words of [["tail", "web"], ["tail", "-f", "web", "stderr"], ["attach", "web"]]) {
+    const r = await ctl(...words);
+    assert.equal(r.code, 1, words.join(" "));
+    assert.equal(r.stdout, "web names 2 instances: web:0, web:1\n", words.join(" "));
+  }
+  await assert.rejects(
+    d.port.sendStdin("web", new Uint8Array([10])),
+    /web names 2 instances: web:0, web:1/,
+  );
+  await assert.rejects(d.port.tail("web", "stdout", 5), /web names 2 instances: web:0, web:1/);
+});
