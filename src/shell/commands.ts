@@ -164,20 +164,26 @@ function simpleAction(
 }
 
 async function restart(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
-  const results = await act(ctx, requireNames("restart", args), (n) => ctx.port.restart(n));
-  // The port returns the stop results, then the start results: a name's
-  // first result is its stop, a second one its start. A name seen once is
-  // reported by its final outcome.
-  const count = new Map<string, number>();
-  for (const r of results) count.set(r.name, (count.get(r.name) ?? 0) + 1);
-  const seen = new Set<string>();
-  const lines = results.map((r) => {
-    const isStop = !seen.has(r.name) && (count.get(r.name) ?? 0) > 1;
-    seen.add(r.name);
-    return formatActionResult(r, isStop ? "stopped" : "started");
-  });
-  print(ctx, lines);
-  return ok(actionExitCode(results, ["NOT_RUNNING", "ALREADY_STARTED"]));
+  const names = requireNames("restart", args);
+  // Which were running decides the lines: `stopped` then `started` for
+  // those, `started` alone for the others (never an ERROR (not running)).
+  let before: ProcessInfo[];
+  try {
+    before = await ctx.port.status(names);
+  } catch (error) {
+    if (!hasCode(error, "BAD_NAME")) throw error;
+    before = (await sortNames(ctx.port, names)).infos;
+  }
+  const wasRunning = new Set(before.filter((p) => p.pid !== null).map((p) => p.name));
+  const results = await act(ctx, names, (n) => ctx.port.restart(n));
+  print(
+    ctx,
+    results.flatMap((r) => [
+      ...(wasRunning.has(r.name) ? [`${r.name}: stopped`] : []),
+      formatActionResult(r, "started"),
+    ]),
+  );
+  return ok(actionExitCode(results, ["ALREADY_STARTED"]));
 }
 
 async function signal(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {

@@ -118,7 +118,12 @@ export class Supervisor {
     return this.#lock.shared(async () => {
       const stopped = await stopInOrder(runners);
       const started = await Promise.all(runners.map((r) => startOne(r)));
-      return [...stopped, ...started];
+      // One result per instance: a stopped one is simply started (as
+      // supervisorctl's restart does), so only the start can fail.
+      return runners.map((_, i) => {
+        const stop = stopped[i]!;
+        return stop.ok || stop.error?.code === "NOT_RUNNING" ? started[i]! : stop;
+      });
     });
   }
 

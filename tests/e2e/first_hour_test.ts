@@ -122,3 +122,17 @@ Deno.test("tail, attach and stdin on a program of several instances say which in
   );
   await assert.rejects(d.port.tail("web", "stdout", 5), /web names 2 instances: web:0, web:1/);
 });
+
+Deno.test("restart all starts what was stopped without an ERROR line; the API lists each name once", async () => {
+  await using d = await TestDaemon.start(
+    "programs:\n  web:\n    cmd: /bin/sleep 1000.95\n    starttime: 0\n  idle:\n    cmd: /bin/sleep 1000.95\n    starttime: 0\n    autostart: false\n",
+  );
+  await d.waitState("web", "RUNNING");
+  const r = await runTaskmaster(["ctl", "-s", d.socket, "restart", "all"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "web: stopped\nweb: started\nidle: started\n");
+  assert.equal((await d.info("idle")).state, "RUNNING");
+  const results = await d.port.restart(["all"]);
+  assert.deepEqual(results.map((x) => x.name), ["web", "idle"]);
+  assert.ok(results.every((x) => x.ok));
+});
