@@ -141,9 +141,12 @@ async function removeIfOurs(path: string, inode: number | null): Promise<void> {
   }
 }
 
+/** What to do about a socket path that is taken. */
+const SOCKET_HINT = "; choose another with --socket PATH or taskmaster.socket in the config";
+
 function bindError(path: string, error: unknown): TaskmasterError {
   if (error instanceof Deno.errors.AddrInUse) {
-    return new TaskmasterError("BAD_ARGUMENTS", `socket ${path} is in use`);
+    return new TaskmasterError("BAD_ARGUMENTS", `socket ${path} is in use${SOCKET_HINT}`);
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new TaskmasterError("BAD_ARGUMENTS", `cannot listen on socket ${path}: ${reason}`);
@@ -206,8 +209,8 @@ async function clearStaleSocket(path: string): Promise<void> {
   throw new TaskmasterError(
     "BAD_ARGUMENTS",
     pid === null
-      ? `socket ${path} is in use by another program`
-      : `socket ${path} is in use by taskmaster pid ${pid}`,
+      ? `socket ${path} is in use by another program${SOCKET_HINT}`
+      : `socket ${path} is in use by taskmaster pid ${pid}${SOCKET_HINT}`,
   );
 }
 

@@ -140,7 +140,7 @@ export class ProcessRunner {
     this.#snap = result.next;
     this.#busy = true;
     try {
-      if (before.state !== result.next.state) this.#announce(before.state);
+      this.#announceChange(before, result.next);
       for (const effect of result.effects) this.#execute(effect);
     } finally {
       this.#busy = false;
@@ -158,13 +158,35 @@ export class ProcessRunner {
     while (this.#queue.length > 0 && !this.#busy) this.dispatch(this.#queue.shift()!);
   }
 
-  #announce(from: ProcessState): void {
+  /**
+   * Announces a state change. STARTING is announced once its pid is known
+   * (the spawn that follows it), so watchers of `/v1/events` see which
+   * process is starting; a spawn failure announces it without one.
+   */
+  #announceChange(before: ProcessSnapshot, next: ProcessSnapshot): void {
+    const pendingFrom = this.#startingFrom;
+    if (pendingFrom !== null && (next.pid !== null || next.state !== "STARTING")) {
+      this.#startingFrom = null;
+      this.#announce(pendingFrom, "STARTING", next.pid);
+    }
+    if (before.state === next.state) return;
+    if (next.state === "STARTING" && next.pid === null) {
+      this.#startingFrom = before.state;
+      return;
+    }
+    this.#announce(before.state, next.state, next.pid);
+  }
+
+  /** The state a STARTING not yet announced came from. */
+  #startingFrom: ProcessState | null = null;
+
+  #announce(from: ProcessState, to: ProcessState, pid: number | null): void {
     this.#deps.onChange({
       name: this.name,
       program: this.program,
       from,
-      to: this.#snap.state,
-      pid: this.#snap.pid,
+      to,
+      pid,
       at: this.#deps.clock.now(),
     });
     for (const wake of [...this.#waiters]) wake();

@@ -23,6 +23,7 @@ import {
   formatReloadReport,
   formatStatusTable,
 } from "./format.ts";
+import { suggest } from "../config/suggest.ts";
 import type { ShellOutput } from "./io.ts";
 import type { LineSource } from "./line_source.ts";
 
@@ -244,7 +245,9 @@ async function pid(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
   for (const name of args) {
     try {
       const infos = await ctx.port.status([name]);
-      print(ctx, infos.map((p) => String(p.pid ?? 0)));
+      // One process: its pid alone (scripts); several: `name pid` pairs.
+      const several = name === "all" || infos.length > 1;
+      print(ctx, infos.map((p) => several ? `${p.name} ${p.pid ?? 0}` : String(p.pid ?? 0)));
       // supervisorctl: `pid x` of a stopped process prints 0 and exits 7.
       if (name !== "all" && infos.some((p) => p.pid === null)) exitCode = EXIT.NOT_RUNNING;
     } catch (error) {
@@ -334,7 +337,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   pid: {
     usage: "pid [name…|all]",
-    summary: "Show the daemon's pid, or the pids of processes (0 if not running)",
+    summary: "Show the daemon's pid, or processes' pids (0 if not running; `name pid` for several)",
     run: pid,
   },
   quit: { usage: "quit", summary: "Leave the shell (local: shut down)", run: quit },
@@ -386,6 +389,13 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 /** Every command name the shell accepts, sorted (for help and completion). */
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS).sort();
 
+/** `did you mean status? type help for the commands` (the first part when something is close). */
+export function unknownCommandHint(word: string): string {
+  const prefixed = COMMAND_NAMES.filter((n) => n.startsWith(word.toLowerCase()));
+  const guess = prefixed.length === 1 ? prefixed[0] : suggest(word, COMMAND_NAMES);
+  return `${guess === undefined ? "" : `did you mean ${guess}? `}type help for the commands`;
+}
+
 /**
  * Runs one command line, already split into words. Never throws: usage
  * mistakes print `Error: …` plus the usage (exit 2), port errors print one
@@ -397,7 +407,7 @@ export async function runCommand(ctx: ShellContext, argv: string[]): Promise<Com
   if (name === undefined) return ok();
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    ctx.output.err(`*** Unknown syntax: ${argv.join(" ")}\n`);
+    ctx.output.err(`*** Unknown syntax: ${argv.join(" ")}\n${unknownCommandHint(name)}\n`);
     return ok(EXIT.USAGE);
   }
   try {

@@ -185,7 +185,9 @@ Deno.test({
     await rejectsWith(
       serveControlApi(new FakePort(), { path }),
       "BAD_ARGUMENTS",
-      new RegExp(`^socket ${path} is in use by taskmaster pid 4242$`),
+      new RegExp(
+        `^socket ${path} is in use by taskmaster pid 4242; choose another with --socket PATH or taskmaster.socket in the config$`,
+      ),
     );
     // The first server still answers.
     using client = connectClient(path);

@@ -136,3 +136,51 @@ Deno.test("restart all starts what was stopped without an ERROR line; the API li
   assert.deepEqual(results.map((x) => x.name), ["web", "idle"]);
   assert.ok(results.every((x) => x.ok));
 });
+
+Deno.test("the STARTING event on /v1/events carries the new pid", async () => {
+  await using d = await TestDaemon.start(
+    "programs:\n  web:\n    cmd: /bin/sleep 1000.96\n    starttime: 0\n    autostart: false\n",
+  );
+  const abort = new AbortController();
+  const seen: { to: string; pid: number | null }[] = [];
+  const watching = (async () => {
+    for await (const change of d.port.events(abort.signal)) {
+      seen.push(change);
+      if (change.to === "RUNNING") break;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 200)); // subscribed before the start
+  await d.port.start(["web"]);
+  await watching;
+  abort.abort();
+  const starting = seen.find((c) => c.to === "STARTING");
+  assert.ok(starting !== undefined, JSON.stringify(seen));
+  assert.equal(starting.pid, (await d.info("web")).pid);
+});
+
+Deno.test("pid all prints name-pid pairs; an unknown command suggests the right one", async () => {
+  await using d = await TestDaemon.start(
+    "programs:\n  web:\n    cmd: /bin/sleep 1000.97\n    numprocs: 2\n    starttime: 0\n",
+  );
+  await d.waitState("web:1", "RUNNING");
+  const pids = await runTaskmaster(["ctl", "-s", d.socket, "pid", "all"]);
+  const [w0, w1] = await d.status();
+  assert.equal(pids.stdout, `web:0 ${w0!.pid}\nweb:1 ${w1!.pid}\n`);
+  const typo = await runTaskmaster(["ctl", "-s", d.socket, "stat"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /\*\*\* Unknown syntax: stat\ndid you mean status\? type help/);
+});
+
+Deno.test("a socket in use names the other daemon and says how to choose another", async () => {
+  await using d = await TestDaemon.start("programs:\n  a:\n    cmd: /bin/sleep 1000.98\n");
+  await Deno.writeTextFile(
+    `${d.dir}/second.yaml`,
+    "programs:\n  b:\n    cmd: /bin/sleep 1000.98\n",
+  );
+  const r = await runTaskmaster(["-c", `${d.dir}/second.yaml`, "--no-shell", "--socket", d.socket]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /is in use by taskmaster pid \d+; choose another with --socket PATH or taskmaster\.socket/,
+  );
+});

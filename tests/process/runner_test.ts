@@ -82,7 +82,7 @@ function setup(overrides: Parameters<typeof program>[0] = {}) {
     groupAlive: () => Promise.resolve(false),
   });
   const states = () => changes.map((c) => c.to);
-  return { clock, spawner, runner, states, logs };
+  return { clock, spawner, runner, states, logs, changes };
 }
 
 /** Lets promise callbacks (a child's exit) run. */
@@ -161,4 +161,18 @@ Deno.test("ProcessRunner passes env, workingdir, umask and the user's login env 
   assert.equal(spec.umask, 0o027);
   assert.equal(spec.uid, 1001);
   assert.equal(spec.gid, 1002);
+});
+
+Deno.test("ProcessRunner announces STARTING with the new pid; a failed spawn announces it without one", () => {
+  const { runner, changes } = setup({ starttime: 5 });
+  runner.dispatch({ kind: "start" });
+  assert.deepEqual(changes.map((c) => [c.from, c.to, c.pid]), [["STOPPED", "STARTING", 5_000_000]]);
+
+  const failing = setup({ starttime: 5 });
+  failing.spawner.failWith = "can't find command '/x'";
+  failing.runner.dispatch({ kind: "start" });
+  assert.deepEqual(failing.changes.map((c) => [c.from, c.to, c.pid]).slice(0, 2), [
+    ["STOPPED", "STARTING", null],
+    ["STARTING", "BACKOFF", null],
+  ]);
 });

@@ -229,7 +229,7 @@ Deno.test("signal needs a signal and a name", async () => {
 
 // ---- pid, clear, version ------------------------------------------------------
 
-Deno.test("pid prints the daemon's pid, a child's, or 0 when not running", async () => {
+Deno.test("pid prints the daemon's pid, a child's, 0 when not running, name-pid pairs for all", async () => {
   const port = new FakePort([...web(), proc("job", "STOPPED")]);
   assert.deepEqual(await run(port, ["pid"]), { exitCode: 0, stdout: "4242\n", stderr: "" });
   let r = await run(port, ["pid", "web:1"]);
@@ -239,7 +239,7 @@ Deno.test("pid prints the daemon's pid, a child's, or 0 when not running", async
   assert.equal(r.stdout, "0\n");
   assert.equal(r.exitCode, 7);
   r = await run(port, ["pid", "all"]);
-  assert.equal(r.stdout, "1000\n1001\n0\n");
+  assert.equal(r.stdout, "web:0 1000\nweb:1 1001\njob 0\n");
   assert.equal(r.exitCode, 0);
   r = await run(port, ["pid", "ghost"]);
   assert.equal(r.stdout, "ghost: ERROR (no such process)\n");
@@ -335,7 +335,13 @@ Deno.test("shutdown while already shutting down says so and quits", async () => 
 Deno.test("an unknown command prints supervisorctl's line, exit 2", async () => {
   const r = await run(new FakePort(), ["foo", "bar"]);
   assert.equal(r.exitCode, 2);
-  assert.equal(r.stderr, "*** Unknown syntax: foo bar\n");
+  assert.equal(r.stderr, "*** Unknown syntax: foo bar\ntype help for the commands\n");
+  const typo = await run(new FakePort(), ["stat"]);
+  assert.equal(
+    typo.stderr,
+    "*** Unknown syntax: stat\ndid you mean status? type help for the commands\n",
+  );
+  assert.match((await run(new FakePort(), ["stpo", "web"])).stderr, /did you mean stop\?/);
   // Names of Object.prototype are not commands either.
   assert.equal((await run(new FakePort(), ["toString"])).exitCode, 2);
 });

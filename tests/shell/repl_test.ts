@@ -67,7 +67,10 @@ Deno.test("runShell() piped: quit stops reading; errors do not stop the shell", 
     stdin: piped("bogus\nsignal 'HUP\nstart ghost\nquit\nstop web\n"),
   });
   assert.equal(code, 0);
-  assert.equal(output.stderr, "*** Unknown syntax: bogus\nError: No closing quotation\n");
+  assert.equal(
+    output.stderr,
+    "*** Unknown syntax: bogus\ntype help for the commands\nError: No closing quotation\n",
+  );
   assert.equal(output.stdout, "ghost: ERROR (no such process)\n");
   assert.deepEqual(port.callsOf("stop"), []);
 });
