@@ -25,6 +25,8 @@ export interface LoadEnv {
   lookupUser?: (name: string) => Account | undefined;
   /** @default Deno.env.get */
   getEnv?: (name: string) => string | undefined;
+  /** @default a stat of the path */
+  dirExists?: (path: string) => boolean;
 }
 
 function readEnv(name: string): string | undefined {
@@ -78,6 +80,7 @@ export async function loadConfig(path: string, env: LoadEnv = {}): Promise<LoadR
     isRoot: env.isRoot ?? runningAsRoot(),
     lookupUser: env.lookupUser ?? systemAccountLookup(),
     getEnv: env.getEnv ?? readEnv,
+    dirExists: env.dirExists ?? isDirectory,
   });
 }
 
@@ -144,6 +147,14 @@ export function decodeUtf8(bytes: Uint8Array): string | Utf8Error {
     const line = (prefix.match(/\n/g)?.length ?? 0) + 1;
     const column = [...prefix.slice(lastNewline + 1)].length + 1;
     return { line, column, offset, byte: bytes[offset] ?? 0 };
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

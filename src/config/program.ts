@@ -5,6 +5,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { parseCommand } from "./command.ts";
 import { readOptions } from "./options.ts";
 import * as orchestration from "./orchestration.ts";
@@ -60,6 +61,8 @@ export interface ProgramContext {
   readonly baseDir: string;
   readonly isRoot: boolean;
   readonly lookupUser: (name: string) => Account | undefined;
+  /** Whether a directory exists (see ConfigEnv.dirExists); unchecked when absent. */
+  readonly dirExists?: (path: string) => boolean;
   /** Receives each program's `depends_on` with positions, for the cross-program checks. */
   readonly onDependsOn?: (program: string, deps: orchestration.WrittenDependency[]) => void;
 }
@@ -137,7 +140,7 @@ export function validateProgram(
     command = parseCommand(cmdEntry.value, issues.reporter(cmdEntry.value, name, "cmd"));
   }
   const stream = (which: "stdout" | "stderr"): StreamConfig => ({
-    target: opt<StreamTarget>(which, (n, r) => streamTarget(n, r, ctx.baseDir), { kind: "auto" }),
+    target: opt<StreamTarget>(which, (n, r) => streamTarget(n, r, ctx), { kind: "auto" }),
     maxBytes: opt(`${which}_maxbytes`, v.byteSize, 52428800),
     backups: opt(`${which}_backups`, (n, r) => v.integer(n, r, 0), 10),
   });
@@ -191,11 +194,22 @@ function nullable<T>(node: YNode, coerce: (node: YNode) => T | undefined): T | n
 }
 
 /** `stdout:`/`stderr:` value: a path (appended), or null or /dev/null to discard. */
-function streamTarget(node: YNode, report: v.Report, baseDir: string): StreamTarget | undefined {
+function streamTarget(
+  node: YNode,
+  report: v.Report,
+  ctx: ProgramContext,
+): StreamTarget | undefined {
   if (node.kind === "scalar" && node.value === null) return { kind: "discard" };
-  const path = v.path(node, report, baseDir);
+  const path = v.path(node, report, ctx.baseDir);
   if (path === undefined) return undefined;
-  return path === "/dev/null" ? { kind: "discard" } : { kind: "file", path };
+  if (path === "/dev/null") return { kind: "discard" };
+  // A typo in a directory must not create a tree somewhere (`logdir` may be created).
+  const dir = dirname(path);
+  if (ctx.dirExists !== undefined && !ctx.dirExists(dir)) {
+    report(`directory ${dir} does not exist`);
+    return undefined;
+  }
+  return { kind: "file", path };
 }
 
 /** `x-kubernetes:` value: export-only settings, `{image: IMAGE}`. */

@@ -29,12 +29,28 @@ export interface ConfigEnv {
   readonly lookupUser: (name: string) => Account | undefined;
   /** Reads an environment variable (`password: "${VAR}"`). @default none is set */
   readonly getEnv?: (name: string) => string | undefined;
+  /**
+   * Whether a directory exists, for the directories of `stdout`/`stderr`
+   * files (supervisord refuses a missing one too). Unchecked when absent.
+   */
+  readonly dirExists?: (path: string) => boolean;
 }
 
 /** A valid config, or every issue found. */
 export type ValidationResult =
   | { ok: true; config: TaskmasterConfig }
   | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * `logdir` and what is under it are taskmaster's to create (at start), so a
+ * `stdout: logs/web.out` beside `logdir: logs` is fine before they exist.
+ */
+function underLogdir(
+  logdir: string,
+  dirExists: (path: string) => boolean,
+): (path: string) => boolean {
+  return (path) => path === logdir || path.startsWith(`${logdir}/`) || dirExists(path);
+}
 
 /** Keys allowed at the top of the file. */
 export const TOP_LEVEL_KEYS = ["taskmaster", "programs", "services", "eventlisteners"] as const;
@@ -94,6 +110,9 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
     baseDir,
     isRoot: env.isRoot,
     lookupUser: env.lookupUser,
+    ...(env.dirExists === undefined
+      ? {}
+      : { dirExists: underLogdir(settings?.logdir ?? resolve(baseDir, "logs"), env.dirExists) }),
     onDependsOn: (program: string, deps: WrittenDependency[]) => written.set(program, deps),
   };
 

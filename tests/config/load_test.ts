@@ -36,7 +36,7 @@ Deno.test("loadConfig() reports a directory given as the config file", async () 
 
 Deno.test("loadConfig() resolves relative paths against the config file's directory", async () => {
   await withTempDir(async (dir) => {
-    await Deno.mkdir(join(dir, "etc"));
+    await Deno.mkdir(join(dir, "etc", "out"), { recursive: true });
     const text = [
       "taskmaster:",
       "  logfile: tm.log",

@@ -293,3 +293,31 @@ Deno.test("validateConfig() accepts a socket path of exactly 107 bytes", () => {
   );
   assert.equal(r.ok && r.config.settings.socket, socket);
 });
+
+Deno.test("a stdout/stderr file whose directory does not exist is an error; discarding is not checked", async () => {
+  const { parseConfigText } = await import("../../src/config/load.ts");
+  const text = [
+    "programs:",
+    "  web:",
+    "    cmd: /bin/true",
+    "    stdout: /nonexistent_dir/out.log",
+    "    stderr: /dev/null",
+  ].join("\n");
+  const r = parseConfigText(text, "/etc/tm.yaml", {
+    isRoot: true,
+    lookupUser: () => undefined,
+    dirExists: (p) => p === "/dev",
+  });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.deepEqual(r.issues.map((i) => [i.line, i.program, i.key, i.message]), [
+    [4, "web", "stdout", "directory /nonexistent_dir does not exist"],
+  ]);
+  // logdir, and what is under it, is created by taskmaster: not an error.
+  const underLogdir = parseConfigText(
+    "taskmaster:\n  logdir: logs\nprograms:\n  web:\n    cmd: /bin/true\n    stdout: logs/web/out.log\n",
+    "/etc/tm.yaml",
+    { isRoot: true, lookupUser: () => undefined, dirExists: () => false },
+  );
+  assert.equal(underLogdir.ok, true);
+});

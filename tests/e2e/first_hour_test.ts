@@ -184,3 +184,33 @@ Deno.test("a socket in use names the other daemon and says how to choose another
     /is in use by taskmaster pid \d+; choose another with --socket PATH or taskmaster\.socket/,
   );
 });
+
+Deno.test("a stdout/stderr file in a missing directory is a config error in check, at launch and on reload", async () => {
+  await using dir = await tempDir();
+  const missing = `${dir}/nonexistent_dir`;
+  const bad = `programs:\n  web:\n    cmd: /bin/sleep 1000.99\n    stdout: ${missing}/out.log\n`;
+  await Deno.writeTextFile(`${dir}/bad.yaml`, bad);
+  const check = await runTaskmaster(["check", "-c", `${dir}/bad.yaml`]);
+  assert.equal(check.code, 2);
+  assert.match(
+    check.stderr,
+    new RegExp(
+      `bad\\.yaml:4:\\d+: program "web": key "stdout": directory ${missing} does not exist`,
+    ),
+  );
+  const launch = await runTaskmaster(["-c", `${dir}/bad.yaml`, "--no-shell"]);
+  assert.equal(launch.code, 2);
+  await assert.rejects(Deno.stat(missing), "nothing created");
+
+  // logdir, taskmaster's own default, is still created.
+  await using d = await TestDaemon.start(
+    "taskmaster:\n  logdir: made/by/taskmaster\nprograms:\n  web:\n    cmd: /bin/sleep 1000.99\n    starttime: 0\n",
+  );
+  await d.waitState("web", "RUNNING");
+  assert.ok((await Deno.stat(`${d.dir}/made/by/taskmaster`)).isDirectory);
+  await d.writeConfig(
+    `taskmaster:\n  logdir: made/by/taskmaster\nprograms:\n  web:\n    cmd: /bin/sleep 1000.99\n    starttime: 0\n    stderr: ${missing}/err.log\n`,
+  );
+  await assert.rejects(d.port.reload(), new RegExp(`directory ${missing} does not exist`));
+  await assert.rejects(Deno.stat(missing), "nothing created by the reload");
+});
