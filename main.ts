@@ -152,8 +152,31 @@ async function main(args: string[]): Promise<number> {
   });
 }
 
+/**
+ * `deno task taskmaster …` runs us from deno.json's directory, with the
+ * user's directory in INIT_CWD and npm-style variables added. Undo both, so
+ * relative paths (-c, --logfile, --pidfile, --socket, and the children's
+ * default working directory) mean what they mean to the compiled binary,
+ * and children inherit the environment as the user launched us.
+ */
+function undoDenoTask(): void {
+  const initCwd = Deno.env.get("INIT_CWD");
+  const agent = Deno.env.get("npm_config_user_agent") ?? "";
+  if (initCwd === undefined || !agent.startsWith("deno/")) return;
+  try {
+    Deno.chdir(initCwd);
+  } catch {
+    // Gone since: stay where deno task put us.
+  }
+  Deno.env.delete("INIT_CWD");
+  for (const name of Object.keys(Deno.env.toObject())) {
+    if (name.startsWith("npm_config_")) Deno.env.delete(name);
+  }
+}
+
 let code: number;
 try {
+  undoDenoTask();
   code = await main(Deno.args);
 } catch (error) {
   if (error instanceof UsageError) {

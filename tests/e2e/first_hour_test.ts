@@ -214,3 +214,35 @@ Deno.test("a stdout/stderr file in a missing directory is a config error in chec
   await assert.rejects(d.port.reload(), new RegExp(`directory ${missing} does not exist`));
   await assert.rejects(Deno.stat(missing), "nothing created by the reload");
 });
+
+Deno.test("through deno task, relative paths are the caller's and children do not inherit deno task's variables", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir}/app.yaml`,
+    "programs:\n  dump:\n    cmd: /bin/sh -c 'env > env.txt; pwd > pwd.txt; exec sleep 1000.9'\n    starttime: 0\n",
+  );
+  const root = new URL("../../", import.meta.url).pathname;
+  const task = (...args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "--config", `${root}deno.json`, "taskmaster", ...args],
+      cwd: `${dir}`,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const check = await task("check", "-c", "app.yaml");
+  assert.equal(check.code, 0, new TextDecoder().decode(check.stderr));
+  assert.equal(new TextDecoder().decode(check.stdout), `${dir}/app.yaml: valid (1 program)\n`);
+  const up = await task("-c", "app.yaml", "--detach", "--pidfile", "tm.pid");
+  assert.equal(up.code, 0, new TextDecoder().decode(up.stderr));
+  const pid = Number(new TextDecoder().decode(up.stdout).trim());
+  try {
+    assert.equal((await Deno.readTextFile(`${dir}/tm.pid`)).trim(), String(pid));
+    const env = await waitFor(() => Deno.readTextFile(`${dir}/env.txt`).catch(() => null));
+    assert.doesNotMatch(env, /^INIT_CWD=/m);
+    assert.doesNotMatch(env, /^npm_config_/m);
+    assert.equal((await Deno.readTextFile(`${dir}/pwd.txt`)).trim(), `${dir}`);
+  } finally {
+    await runTaskmaster(["ctl", "-c", `${dir}/app.yaml`, "shutdown"]);
+    await waitFor(() => !alive(pid), { what: "the daemon to exit" });
+  }
+});
