@@ -76,6 +76,13 @@ const MIN_BUFFER = 4 * 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
 const SHRINK_AFTER = 64;
 
+/** A running relay's name and destination, changed by {@link OutputHub.retarget}. */
+interface Route {
+  key: string;
+  path: string | null;
+  file: LogFile | null;
+}
+
 interface OpenFile {
   refs: number;
   readonly file: Promise<LogFile>;
@@ -89,6 +96,8 @@ export class OutputHub {
   readonly #listeners = new Map<string, Set<(chunk: Uint8Array) => void>>();
   /** Running relays, with their source so close() can cancel a stream that never ends. */
   readonly #active = new Map<Promise<void>, ByteSource>();
+  /** Where each running relay publishes and writes; {@link retarget} moves it. */
+  readonly #routes = new Map<string, Route>();
   #closed = false;
 
   constructor(options: OutputHubOptions = {}) {
@@ -146,6 +155,26 @@ export class OutputHub {
     };
   }
 
+  /**
+   * Moves the running relay `key` to `newKey` (its followers' name) and to
+   * `target`'s file: an instance renamed by a numprocs change (`web` →
+   * `web:0`) writes its default log under its new name from now on. A held
+   * partial line goes to the new file. Nothing happens if `key` is not relaying.
+   */
+  async retarget(key: string, newKey: string, target: OutputTarget): Promise<void> {
+    const route = this.#routes.get(key);
+    if (route === undefined) return;
+    this.#routes.delete(key);
+    route.key = newKey;
+    this.#routes.set(newKey, route);
+    if (target.path === route.path) return;
+    const next = target.path === null ? null : await this.#acquire(target.path, target);
+    const previous = route.path;
+    route.file = next;
+    route.path = target.path;
+    if (previous !== null) await this.#release(previous);
+  }
+
   /** Reopens every open file (SIGUSR2 after an external logrotate moved them). */
   async reopen(): Promise<void> {
     const files = await Promise.all([...this.#files.values()].map((entry) => entry.file));
@@ -196,18 +225,23 @@ export class OutputHub {
   // --- internals ---------------------------------------------------------
 
   async #run(key: string, source: ByteSource, target: OutputTarget): Promise<void> {
-    const path = target.path;
-    const file = path === null ? null : await this.#acquire(path, target);
+    const route: Route = {
+      key,
+      path: target.path,
+      file: target.path === null ? null : await this.#acquire(target.path, target),
+    };
+    this.#routes.set(key, route);
     try {
       const stamper = target.timestamps ? new LineStamper() : null;
       const put = (block: Uint8Array): Promise<void> | undefined => {
+        const file = route.file;
         if (file === null) return undefined;
         // Another stream's line ended ours in a shared file: ours restarts on a line of its own.
-        if (stamper !== null && !stamper.atLineStart && !file.continuesLineOf(key)) {
+        if (stamper !== null && !stamper.atLineStart && !file.continuesLineOf(route.key)) {
           stamper.atLineStart = true;
         }
         const bytes = stamper === null ? block : stamper.stamp(block, timestampPrefix(Date.now()));
-        return file.write(bytes, key);
+        return file.write(bytes, route.key);
       };
       let buffer = new ArrayBuffer(MIN_BUFFER);
       let carry = 0; // bytes of a partial line held at the front of buffer
@@ -235,7 +269,7 @@ export class OutputHub {
         buffer = chunk.buffer as ArrayBuffer; // a BYOB read transfers the buffer
         const n = chunk.length;
         if (n > 0) {
-          const listeners = this.#listeners.get(key);
+          const listeners = this.#listeners.get(route.key);
           if (listeners !== undefined) this.#publish(listeners, chunk);
         }
         if (flushed && carry > 0) {
@@ -247,6 +281,7 @@ export class OutputHub {
           held = carry > 0 ? new Uint8Array(buffer, 0, carry) : null;
           break;
         }
+        const file = route.file;
         const room = buffer.byteLength - carry;
         const end = carry + n;
         const bytes = new Uint8Array(buffer, 0, end);
@@ -291,7 +326,8 @@ export class OutputHub {
         if (pending !== undefined) await pending;
       }
     } finally {
-      if (path !== null) await this.#release(path);
+      if (this.#routes.get(route.key) === route) this.#routes.delete(route.key);
+      if (route.path !== null) await this.#release(route.path);
     }
   }
 

@@ -35,6 +35,8 @@ export interface StreamTarget {
 /** The output pipeline, as the runner needs it. */
 export interface OutputRelay {
   relay(key: string, stream: ReadableStream<Uint8Array>, target: StreamTarget): Promise<void>;
+  /** Moves a running relay to a new key and file (an instance renamed by numprocs). */
+  retarget?(key: string, newKey: string, target: StreamTarget): Promise<void>;
 }
 
 /**
@@ -116,7 +118,21 @@ export class ProcessRunner {
 
   /** Takes new monitoring options (autorestart, exitcodes, stoptime…) without a restart. */
   updateConfig(config: ProgramConfig): void {
+    const before = this.name;
     this.#config = config;
+    if (this.name !== before) this.#rename(before);
+  }
+
+  /**
+   * numprocs went from 1 to several or back (`web` ↔ `web:0`): the live
+   * child's output follows the new name at once, default log file included.
+   */
+  #rename(before: string): void {
+    const targets = this.#deps.targets(this.#config, this.name);
+    for (const stream of ["stdout", "stderr"] as const) {
+      this.#deps.output.retarget?.(`${before}:${stream}`, `${this.name}:${stream}`, targets[stream])
+        .catch((e) => this.#deps.log("error", `cannot move ${before}'s ${stream}: ${e}`));
+    }
   }
 
   /** Feeds one event; returns the transition (with `rejected` for an illegal one). */

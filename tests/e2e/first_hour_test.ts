@@ -246,3 +246,32 @@ Deno.test("through deno task, relative paths are the caller's and children do no
     await waitFor(() => !alive(pid), { what: "the daemon to exit" });
   }
 });
+
+Deno.test("numprocs 1 -> 2 on reload: web, now web:0, writes its default log under its new name at once", async () => {
+  const yaml = (n: number) =>
+    `programs:\n  web:\n    cmd: /bin/sh -c 'while :; do echo tick-$$; sleep 0.2; done'\n    starttime: 0\n    numprocs: ${n}\n`;
+  await using d = await TestDaemon.start(yaml(1));
+  const first = await d.waitState("web", "RUNNING");
+  await waitFor(() =>
+    Deno.readTextFile(`${d.dir}/logs/web.out.log`).then((t) => t.includes("tick-"))
+  );
+  await d.writeConfig(yaml(2));
+  await d.port.reload();
+  const renamed = await d.info("web:0");
+  assert.equal(renamed.pid, first.pid, "not restarted");
+  assert.equal(renamed.stdout, `${d.dir}/logs/web:0.out.log`);
+  await waitFor(
+    () =>
+      Deno.readTextFile(`${d.dir}/logs/web:0.out.log`)
+        .then((t) => t.includes(`tick-${first.pid}`), () => false),
+    { what: "web:0's own lines in web:0.out.log" },
+  );
+  const old = await Deno.readTextFile(`${d.dir}/logs/web.out.log`);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(
+    await Deno.readTextFile(`${d.dir}/logs/web.out.log`),
+    old,
+    "web.out.log no longer grows",
+  );
+  assert.match(await d.port.tail("web:0", "stdout", 1), new RegExp(`tick-${first.pid}`));
+});
