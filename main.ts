@@ -153,20 +153,28 @@ async function main(args: string[]): Promise<number> {
 }
 
 /**
- * `deno task taskmaster …` runs us from deno.json's directory, with the
- * user's directory in INIT_CWD and npm-style variables added. Undo both, so
- * relative paths (-c, --logfile, --pidfile, --socket, and the children's
+ * `deno task taskmaster …` runs us from deno.json's directory (ours), with
+ * the user's directory in INIT_CWD and npm-style variables added. Undo both,
+ * so relative paths (-c, --logfile, --pidfile, --socket, and the children's
  * default working directory) mean what they mean to the compiled binary,
- * and children inherit the environment as the user launched us.
+ * and children inherit the environment as the user launched us. Only when
+ * deno task put us in our own directory: a daemon started elsewhere by a
+ * process that itself runs under deno task (the test suite) stays where it is.
  */
 function undoDenoTask(): void {
-  const initCwd = Deno.env.get("INIT_CWD");
   const agent = Deno.env.get("npm_config_user_agent") ?? "";
-  if (initCwd === undefined || !agent.startsWith("deno/")) return;
-  try {
-    Deno.chdir(initCwd);
-  } catch {
-    // Gone since: stay where deno task put us.
+  if (!agent.startsWith("deno/")) return;
+  const initCwd = Deno.env.get("INIT_CWD");
+  const ownDir = new URL(".", import.meta.url);
+  if (initCwd !== undefined && ownDir.protocol === "file:") {
+    const here = Deno.cwd();
+    if (`${here}/` === ownDir.pathname || here === ownDir.pathname) {
+      try {
+        Deno.chdir(initCwd);
+      } catch {
+        // Gone since: stay where deno task put us.
+      }
+    }
   }
   Deno.env.delete("INIT_CWD");
   for (const name of Object.keys(Deno.env.toObject())) {

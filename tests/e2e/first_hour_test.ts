@@ -226,6 +226,9 @@ Deno.test("through deno task, relative paths are the caller's and children do no
     new Deno.Command(Deno.execPath(), {
       args: ["task", "--quiet", "--config", `${root}deno.json`, "taskmaster", ...args],
       cwd: `${dir}`,
+      // The user's shell: not the environment of the `deno task test` running this test.
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME") ?? "/root" },
+      clearEnv: true,
       stdout: "piped",
       stderr: "piped",
     }).output();
