@@ -150,11 +150,16 @@ export function decodeUtf8(bytes: Uint8Array): string | Utf8Error {
   }
 }
 
+/**
+ * False only when the path is certainly missing or not a directory: Deno
+ * refuses to stat some system paths (/dev, /proc) without --allow-all, and
+ * `stdout: /dev/stdout` must stay valid.
+ */
 function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory);
   }
 }
 

@@ -278,3 +278,13 @@ Deno.test("numprocs 1 -> 2 on reload: web, now web:0, writes its default log und
   );
   assert.match(await d.port.tail("web:0", "stdout", 1), new RegExp(`tick-${first.pid}`));
 });
+
+Deno.test("stdout: /dev/stdout and files in existing system directories stay valid", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir}/ok.yaml`,
+    "programs:\n  web:\n    cmd: /bin/true\n    stdout: /dev/stdout\n    stderr: /tmp/x-first-hour.err\n",
+  );
+  const r = await runTaskmaster(["check", "-c", `${dir}/ok.yaml`]);
+  assert.equal(r.code, 0, r.stderr);
+});
