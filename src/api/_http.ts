@@ -31,6 +31,8 @@ export const MAX_JSON_BODY = 64 * 1024;
 export const MAX_STDIN_BODY = 1024 * 1024;
 /** Upper bound for `?lines=`; a bigger tail is a mistake, not a request. */
 export const MAX_LINES = 1_000_000;
+/** How long a request body may take to arrive. */
+export const BODY_TIMEOUT_MS = 10_000;
 /** `?lines=` when the caller leaves it out, as tail(1). */
 export const DEFAULT_LINES = 10;
 
@@ -98,13 +100,34 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   if (request.body === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of request.body) {
-    total += chunk.byteLength;
-    // A chunked body has no content-length: count as we go.
-    if (total > limit) {
-      throw new HttpError(413, `request body too large (more than ${limit} bytes)`);
+  const reader = request.body.getReader();
+  let expired = false;
+  // A client that stops sending mid-body must not hold its connection slot forever.
+  const timer = setTimeout(() => {
+    expired = true;
+    reader.cancel().catch(() => {});
+  }, BODY_TIMEOUT_MS);
+  try {
+    for (;;) {
+      const { value: chunk, done } = await reader.read();
+      if (done) break;
+      total += chunk.byteLength;
+      // A chunked body has no content-length: count as we go.
+      if (total > limit) {
+        throw new HttpError(413, `request body too large (more than ${limit} bytes)`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    // The client half-closed (or hung up) before sending what it announced:
+    // its mistake, not ours.
+    throw new HttpError(400, `request body ended early: ${(error as Error).message ?? error}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (expired) {
+    throw new HttpError(408, `request body not received within ${BODY_TIMEOUT_MS / 1000} s`);
   }
   const body = new Uint8Array(total);
   let offset = 0;

@@ -46,6 +46,8 @@ export interface AppOptions {
   readonly heartbeatMs?: number;
   /** Told about errors that are bugs (not TaskmasterErrors); they answer 500. */
   readonly onInternalError?: (error: unknown, request?: Request) => void;
+  /** Control connections open and refused, shown by `GET /v1/daemon`. */
+  readonly connections?: () => { readonly open: number; readonly refused: number };
 }
 
 type Method = "GET" | "POST";
@@ -69,7 +71,8 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
 
   route("GET", "/daemon", async (c) => {
     const [pid, version] = await Promise.all([port.daemonPid(), port.version()]);
-    return c.json({ pid, version });
+    const connections = options.connections?.();
+    return c.json(connections === undefined ? { pid, version } : { pid, version, connections });
   });
 
   route(

@@ -10,16 +10,23 @@
 import { type SupervisorPort, TaskmasterError } from "./protocol.ts";
 import { type AppOptions, type ControlApp, createApp } from "./handler.ts";
 import { describeOwner, foreignOwner } from "./socket_owner.ts";
+import { ConnectionGate, type ConnectionStats } from "./connections.ts";
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 /** How long a socket that accepted the probe's connection has to answer. */
 const PROBE_TIMEOUT_MS = 2_000;
+/** Default cap on control connections open at once (`taskmaster.max_connections`). */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** A connection with no request in progress is closed after this long. */
+export const IDLE_TIMEOUT_MS = 30_000;
 
 /** A running control API server. */
 export interface ControlServer {
   /** The socket file it listens on. */
   readonly path: string;
+  /** Connections open now, and refused so far. */
+  readonly stats: ConnectionStats;
   /**
    * Stops accepting, ends every open stream, waits for in-flight requests to
    * be answered, and removes the socket file. Idempotent. An in-flight
@@ -46,6 +53,12 @@ export interface ServeOptions {
     readonly claims: (pathname: string) => boolean;
     readonly app: (signal: AbortSignal) => ControlApp;
   };
+  /** Connections open at once; more are closed as soon as accepted. @default 256 */
+  readonly maxConnections?: number;
+  /** @default 30000 */
+  readonly idleTimeoutMs?: number;
+  /** Told each time a connection is refused, with the running count. */
+  readonly onRefused?: (refused: number, why: string) => void;
 }
 
 /**
@@ -72,40 +85,47 @@ export async function serveControlApi(
     signal: endStreams.signal,
     heartbeatMs: options.heartbeatMs,
     onInternalError: options.onInternalError,
+    connections: () => gate.stats,
   });
   const mounted = options.mount === undefined
     ? null
     : { claims: options.mount.claims, app: options.mount.app(endStreams.signal) };
   const inFlight = new Set<Promise<void>>();
-  let server: Deno.HttpServer<Deno.UnixAddr>;
+  let listener: Deno.Listener;
   // Deno creates the socket with mode 0777 & ~umask: with umask 0177 it is
   // 0600 from its first instant, so no one else can connect in between. The
   // bind is synchronous and no other JS runs before the umask is restored.
   const previousUmask = Deno.umask(0o177);
   try {
-    server = Deno.serve({
-      path,
-      onListen: () => {}, // the default prints "Listening on …" to stdout
-      onError: (error) => {
-        options.onInternalError?.(error);
-        return Response.json({ error: { code: "INTERNAL", message: "internal error" } }, {
-          status: 500,
-        });
-      },
-    }, (request, info) => {
-      // Tracked so close() can let answers finish before the listener stops.
-      const done = info.completed.catch(() => {}).finally(() => inFlight.delete(done));
-      inFlight.add(done);
-      if (mounted !== null && mounted.claims(new URL(request.url).pathname)) {
-        return mounted.app.fetch(request);
-      }
-      return app.fetch(request);
-    });
+    listener = Deno.listen({ transport: "unix", path });
   } catch (error) {
     throw bindError(path, error);
   } finally {
     Deno.umask(previousUmask);
   }
+  const gate = new ConnectionGate(
+    listener,
+    {
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    },
+    (request, info) => {
+      // Tracked so close() can let answers finish before the listener stops.
+      const done = info.completed.catch(() => {}).finally(() => inFlight.delete(done));
+      inFlight.add(done);
+      if (mounted !== null && mounted.claims(new URL(request.url).pathname)) {
+        return Promise.resolve(mounted.app.fetch(request));
+      }
+      return Promise.resolve(app.fetch(request));
+    },
+    (error) => {
+      options.onInternalError?.(error);
+      return Response.json({ error: { code: "INTERNAL", message: "internal error" } }, {
+        status: 500,
+      });
+    },
+    options.onRefused,
+  );
   // Belt and braces: a umask that did not apply (another platform) is fixed here.
   await Deno.chmod(path, 0o600);
   const inode = (await Deno.lstat(path)).ino;
@@ -113,6 +133,9 @@ export async function serveControlApi(
   let closing: Promise<void> | null = null;
   return {
     path,
+    get stats() {
+      return gate.stats;
+    },
     close() {
       closing ??= (async () => {
         // Streams first, and only then the listener: aborting Deno.serve while
@@ -120,9 +143,9 @@ export async function serveControlApi(
         // would see a broken stream instead of a clean end.
         endStreams.abort();
         while (inFlight.size > 0) await Promise.all(inFlight);
-        // shutdown(), not an abort signal: an abort drops connections whose
-        // answer is not written yet (the answer to POST /v1/shutdown itself).
-        await server.shutdown();
+        // Graceful: a connection whose answer is still being written (the
+        // answer to POST /v1/shutdown itself) is ended only after it.
+        await gate.close();
         await removeIfOurs(path, inode);
       })();
       return closing;

@@ -194,6 +194,8 @@ export interface DaemonSettings {
   readonly shutdownOrder: "dependencies" | "parallel";
   /** The TCP listener, or null (the default: off). */
   readonly http: HttpSettings | null;
+  /** Control connections open at once; one more is closed at once. @default 256 */
+  readonly maxConnections: number;
 }
 
 /** One `eventlisteners:` pool (supervisord's `[eventlistener:x]`). */

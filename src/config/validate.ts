@@ -66,6 +66,7 @@ export const SETTINGS_KEYS = [
   "logdir",
   "shutdown_order",
   "http",
+  "max_connections",
 ] as const;
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
@@ -301,6 +302,7 @@ function validateSettings(
     logdir: opt("logdir", path, resolve(baseDir, "logs")),
     shutdownOrder: opt("shutdown_order", shutdownOrder, "dependencies"),
     http: null,
+    maxConnections: opt("max_connections", (n, r) => v.integer(n, r, 1, 65536), 256),
   };
   const httpEntry = options.get("http");
   if (httpEntry !== undefined) {

@@ -46,6 +46,7 @@ Deno.test("validateConfig() applies the daemon defaults relative to the config d
     logdir: "/cfg/logs",
     shutdownOrder: "dependencies",
     http: null,
+    maxConnections: 256,
   });
 });
 
@@ -220,6 +221,7 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     "  socket: run/tm.sock",
     "  logdir: /var/log/tm",
     "  shutdown_order: parallel",
+    "  max_connections: 8",
     "programs:",
     "  web: {cmd: x}",
   ].join("\n"));
@@ -233,6 +235,7 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     logdir: "/var/log/tm",
     shutdownOrder: "parallel",
     http: null,
+    maxConnections: 8,
   });
 });
 

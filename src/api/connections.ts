@@ -1,0 +1,218 @@
+/**
+ * The control socket's accept loop, owned here instead of inside Deno.serve:
+ * Deno.serve's loop ends for good on the first EMFILE (and its rejected
+ * `finished` promise crashed the daemon), and it accepts without limit, so a
+ * flood of clients could take every fd the programs need. Here:
+ *
+ * - at most `maxConnections` are open; a client over the cap is closed at once;
+ * - out of fds, one fd kept in reserve is spent to take the waiting client and
+ *   close it, so the backlog drains instead of spinning, and it is counted;
+ * - a connection without a request in progress for `idleTimeoutMs` (an idle
+ *   keep-alive, or a slow-loris still sending its headers) is closed, so
+ *   stalled clients cannot hold the slots forever.
+ *
+ * Each accepted connection is served by Deno's own HTTP server
+ * (`serveHttpOnConnection`, the function Deno.serve uses per connection), so
+ * the HTTP parsing is still hyper's.
+ *
+ * @module
+ */
+
+import { isOutOfFds } from "../process/spawner.ts";
+
+/** Deno's per-connection HTTP server (internal in Deno 2.9; checked at start). */
+type ServeOnConnection = (
+  conn: Deno.Conn,
+  signal: AbortSignal,
+  handler: (request: Request, info: { completed: Promise<void> }) => Response | Promise<Response>,
+  onError: (error: unknown) => Response | Promise<Response>,
+  onListen: () => void,
+) => { finished: Promise<void> };
+
+function serveOnConnection(): ServeOnConnection {
+  const deno = Deno as unknown as { internal: symbol } & Record<symbol, Record<string, unknown>>;
+  const serve = deno[deno.internal]?.serveHttpOnConnection;
+  if (typeof serve !== "function") {
+    throw new Error("this Deno has no serveHttpOnConnection (taskmaster needs Deno 2.9)");
+  }
+  return serve as ServeOnConnection;
+}
+
+/** Limits of {@link ConnectionGate}. */
+export interface ConnectionLimits {
+  /** Connections open at once; one more is closed as soon as it is accepted. */
+  readonly maxConnections: number;
+  /** A connection with no request in progress for this long is closed. */
+  readonly idleTimeoutMs: number;
+}
+
+/** Counters of a {@link ConnectionGate}. */
+export interface ConnectionStats {
+  /** Connections open now. */
+  readonly open: number;
+  /** Connections closed unanswered: over the cap, or while out of fds. */
+  readonly refused: number;
+}
+
+interface Tracked {
+  readonly abort: AbortController;
+  readonly finished: Promise<void>;
+  active: number;
+  lastActive: number;
+}
+
+/** How often idle connections are looked for. */
+const SWEEP_MS = 1_000;
+/** Pause after an accept error, so a persistent one does not spin. */
+const ACCEPT_RETRY_MS = 50;
+
+/** Serves HTTP on every connection of `listener`, within limits. */
+export class ConnectionGate {
+  readonly #listener: Deno.Listener;
+  readonly #limits: ConnectionLimits;
+  readonly #conns = new Set<Tracked>();
+  #refused = 0;
+  #reserve: Deno.FsFile | null = null;
+  #closed = false;
+  #sweeper: ReturnType<typeof setInterval>;
+  #loop: Promise<void>;
+  readonly #onRefused: (refused: number, why: string) => void;
+
+  constructor(
+    listener: Deno.Listener,
+    limits: ConnectionLimits,
+    handler: (request: Request, info: { completed: Promise<void> }) => Promise<Response>,
+    onError: (error: unknown) => Response,
+    onRefused: (refused: number, why: string) => void = () => {},
+  ) {
+    const serve = serveOnConnection();
+    this.#listener = listener;
+    this.#limits = limits;
+    this.#onRefused = onRefused;
+    this.#reserve = openReserve();
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    Deno.unrefTimer(Number(this.#sweeper));
+    this.#loop = this.#acceptLoop(serve, handler, onError);
+  }
+
+  get stats(): ConnectionStats {
+    return { open: this.#conns.size, refused: this.#refused };
+  }
+
+  async #acceptLoop(
+    serve: ServeOnConnection,
+    handler: (request: Request, info: { completed: Promise<void> }) => Promise<Response>,
+    onError: (error: unknown) => Response,
+  ): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        if (isOutOfFds(error)) await this.#shedOne();
+        else await delay(ACCEPT_RETRY_MS);
+        continue;
+      }
+      if (this.#conns.size >= this.#limits.maxConnections) {
+        this.#refuse(conn, `${this.#limits.maxConnections} connections are open (max_connections)`);
+        continue;
+      }
+      const tracked: Tracked = {
+        abort: new AbortController(),
+        finished: Promise.resolve(),
+        active: 0,
+        lastActive: Date.now(),
+      };
+      const server = serve(
+        conn,
+        tracked.abort.signal,
+        (request, info) => {
+          tracked.active++;
+          info.completed.catch(() => {}).finally(() => {
+            tracked.active--;
+            tracked.lastActive = Date.now();
+          });
+          return handler(request, info);
+        },
+        onError,
+        () => {},
+      );
+      const finished = server.finished.catch(() => {}).finally(() => this.#conns.delete(tracked));
+      Object.assign(tracked, { finished });
+      this.#conns.add(tracked);
+    }
+  }
+
+  /**
+   * Out of fds: the waiting client stays in the backlog and every accept
+   * fails at once. Spend the reserved fd on taking it, close it (refused),
+   * and take the reserve back.
+   */
+  async #shedOne(): Promise<void> {
+    if (this.#reserve !== null) {
+      this.#reserve.close();
+      this.#reserve = null;
+      try {
+        this.#refuse(await this.#listener.accept(), "taskmaster is out of file descriptors");
+      } catch {
+        // Taken by someone else in between, or the listener closed: try later.
+      }
+    }
+    await delay(ACCEPT_RETRY_MS);
+    this.#reserve ??= openReserve();
+  }
+
+  #refuse(conn: Deno.Conn, why: string): void {
+    try {
+      conn.close();
+    } catch {
+      // Already gone.
+    }
+    this.#refused++;
+    this.#onRefused(this.#refused, why);
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const c of this.#conns) {
+      if (c.active === 0 && now - c.lastActive > this.#limits.idleTimeoutMs) c.abort.abort();
+    }
+  }
+
+  /**
+   * Stops accepting, then ends every connection gracefully (a response being
+   * written is finished first) and waits for them.
+   */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      clearInterval(this.#sweeper);
+      try {
+        this.#listener.close();
+      } catch {
+        // Already closed.
+      }
+      this.#reserve?.close();
+      this.#reserve = null;
+    }
+    await this.#loop;
+    while (this.#conns.size > 0) {
+      const all = [...this.#conns];
+      for (const c of all) c.abort.abort();
+      await Promise.all(all.map((c) => c.finished));
+    }
+  }
+}
+
+function openReserve(): Deno.FsFile | null {
+  try {
+    return Deno.openSync("/dev/null");
+  } catch {
+    return null;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
