@@ -32,6 +32,8 @@ import { isSupervisordPath } from "../xmlrpc/app.ts";
 import { supervisordCompat } from "../xmlrpc/wire.ts";
 import { EventListeners } from "../events/listener_pools.ts";
 import { remoteEvent, supervisorStateEvent } from "../events/payloads.ts";
+import { describeFdLimit, raiseFdLimit } from "./fd_limit.ts";
+import { silenceStdio } from "./quiet_stdio.ts";
 
 /** Command-line choices for a daemon run. */
 export interface DaemonOptions {
@@ -62,6 +64,7 @@ function tell(stream: "out" | "err", text: string): void {
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Before anything is spawned: what we inherited is ours only (descriptors.ts).
   const descriptorsKept = keepDescriptorsFromChildren();
+  const fdLimit = raiseFdLimit();
   const loaded = await loadWithOverrides(options);
   if (!loaded.ok) {
     for (const line of loaded.errors) tell("err", line);
@@ -83,6 +86,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       "cannot mark inherited file descriptors close-on-exec: children inherit them",
     );
   }
+  log.write("info", describeFdLimit(fdLimit));
+  const stopCatching = catchStrayErrors((message) => log.write("error", message));
   const output = new OutputHub({ onError: (message) => log.write("error", message) });
   const spawner = new DenoSpawner();
   const reaper = OrphanReaper.start((pid) => spawner.isManaged(pid));
@@ -171,12 +176,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     server = await serveControlApi(port, {
       path: settings.socket,
       mount: { claims: isSupervisordPath, app: supervisord.app },
+      maxConnections: settings.maxConnections,
+      onRefused: refusalLogger((m) => log.write("warning", m)),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     tell("err", `taskmaster: ${message}`);
     log.write("error", `cannot start: ${message}`);
     reaper?.close();
+    stopCatching();
     await log.close();
     return 1;
   }
@@ -240,6 +248,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       })
       : [];
     readyForParent(failed);
+    if (!silenceStdio()) log.write("warning", "could not point stdout/stderr at /dev/null");
   }
 
   if (options.shell) {
@@ -263,6 +272,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await output.close();
   removePidfile(settings.pidfile);
   log.write("info", "taskmaster exited");
+  stopCatching();
   await log.close();
   // The socket goes last: clients take its disappearance as "fully down".
   await server.close();
@@ -355,6 +365,49 @@ function listenForSignals(handlers: {
  */
 function readyForParent(failed: string[]): void {
   tell("err", `ready ${Deno.pid}${failed.length > 0 ? ` not running: ${failed.join(", ")}` : ""}`);
+}
+
+/**
+ * Last line of defence: an error no caller handled (a rejected promise deep
+ * in a stream, an EMFILE in some library) is logged instead of ending the
+ * daemon, which would orphan every program. Each one is still a bug to fix.
+ */
+function catchStrayErrors(report: (message: string) => void): () => void {
+  const describe = (e: unknown) => (e instanceof Error ? e.stack ?? e.message : String(e));
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    report(
+      `internal error (taskmaster keeps running): unhandled rejection: ${describe(event.reason)}`,
+    );
+  };
+  const onError = (event: ErrorEvent) => {
+    event.preventDefault();
+    report(`internal error (taskmaster keeps running): ${describe(event.error)}`);
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  globalThis.addEventListener("error", onError);
+  return () => {
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+    globalThis.removeEventListener("error", onError);
+  };
+}
+
+/** How often refused control connections are reported while they keep coming. */
+const REFUSAL_REPORT_MS = 60_000;
+
+/** Logs the first refused connection, then at most one line a minute with the count. */
+function refusalLogger(warn: (message: string) => void): (refused: number, why: string) => void {
+  let lastReport = -Infinity;
+  let reported = 0;
+  return (refused, why) => {
+    const now = Date.now();
+    if (now - lastReport < REFUSAL_REPORT_MS) return;
+    warn(
+      `control socket: refused ${refused - reported} connection(s) (${refused} in all): ${why}`,
+    );
+    lastReport = now;
+    reported = refused;
+  };
 }
 
 function historyPath(): string {

@@ -26,6 +26,9 @@ const SYMBOLS = {
   closedir: { parameters: ["pointer"], result: "i32" },
   // glibc 2.34+; without it descriptors.ts falls back to fcntl.
   close_range: { parameters: ["u32", "u32", "i32"], result: "i32", optional: true },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
 /** The opened library. */

@@ -246,6 +246,7 @@ export class ProcessRunner {
       umask: cfg.umask,
       uid: cfg.user?.uid ?? null,
       gid: cfg.user?.gid ?? null,
+      name: this.name,
       combineOutput: isCombined(targets),
     });
     if (!result.ok) {

@@ -28,6 +28,8 @@ export interface SpawnSpec {
   readonly combineOutput: boolean;
   /** A cgroup directory the child enters before it execs the command. */
   readonly cgroup?: string | null;
+  /** The instance's name, for supervisord's EMFILE wording. */
+  readonly name?: string;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -176,6 +178,10 @@ export class DenoSpawner implements Spawner {
         },
       };
     } catch (error) {
+      if (isOutOfFds(error)) {
+        // supervisord's wording; the pipes could not even be made.
+        return { ok: false, reason: `too many open files to spawn '${spec.name ?? program}'` };
+      }
       return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
     }
   }
@@ -243,6 +249,11 @@ function directoryProblem(dir: string): string | null {
   } catch (error) {
     return error instanceof Deno.errors.NotFound ? "ENOENT" : errorText(error);
   }
+}
+
+/** EMFILE (this process) or ENFILE (the whole system). */
+export function isOutOfFds(error: unknown): boolean {
+  return error instanceof Error && /os error 2[34]\b|too many open files/i.test(error.message);
 }
 
 function errorText(error: unknown): string {

@@ -1,0 +1,98 @@
+/**
+ * Faults the daemon must survive, end to end: a real daemon under a low fd
+ * limit, detached with its parent gone, and stray output writes.
+ */
+import assert from "node:assert/strict";
+import { connectClient } from "../../src/api/client.ts";
+import { RUN_FLAGS } from "../../src/permissions.ts";
+import { MAIN, runTaskmaster, tempDir } from "../_helpers/daemon.ts";
+import { alive, waitFor } from "../_helpers/wait_for.ts";
+
+/** Open fds of a process of ours (the daemon). */
+function fdCount(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+Deno.test("EMFILE: under a 96-fd limit, failed spawns go FATAL with supervisord's words and the daemon keeps answering", async () => {
+  await using dir = await tempDir();
+  const programs = Array.from(
+    { length: 40 },
+    (_, i) =>
+      `  p${i}:\n    cmd: /bin/sleep 1011.${i}\n    starttime: 0\n    startretries: 1\n    stdout: none\n    stderr: none\n`,
+  );
+  await Deno.writeTextFile(`${dir}/tm.yaml`, `programs:\n${programs.join("")}`);
+  // `ulimit -n` in sh sets the hard limit too: taskmaster cannot raise it.
+  const daemon = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      'ulimit -n 96 && exec "$@"',
+      "sh",
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...RUN_FLAGS,
+      MAIN,
+      "-c",
+      `${dir}/tm.yaml`,
+      "--no-shell",
+    ],
+    cwd: `${dir}`,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(daemon.stderr).text();
+  using client = connectClient(`${dir}/taskmaster.sock`);
+  try {
+    const settled = await waitFor(async () => {
+      const list = await client.status();
+      return list.every((p) => p.state === "RUNNING" || p.state === "FATAL") ? list : null;
+    }, { timeout: 60_000, what: "every program RUNNING or FATAL" });
+    const fatal = settled.filter((p) => p.state === "FATAL");
+    const running = settled.filter((p) => p.state === "RUNNING");
+    assert.ok(fatal.length > 0, "some spawns must fail at 96 fds");
+    assert.ok(running.length > 0);
+    for (const p of fatal) {
+      assert.equal(p.description, `too many open files to spawn '${p.name}'`);
+    }
+    // Each running instance costs at most 3 fds (pid handle, stdin, stdout; no log files here).
+    assert.ok(fdCount(daemon.pid) <= 96);
+    // Free fds and the FATAL ones start again.
+    await client.stop(running.map((p) => p.name));
+    const again = await client.start([fatal[0]!.name]);
+    assert.ok(again.every((r) => r.ok), JSON.stringify(again));
+    assert.ok(alive(daemon.pid));
+    const log = await Deno.readTextFile(`${dir}/taskmaster.log`);
+    assert.match(log, /file descriptor limit is 96 \(hard limit 96\)/);
+  } finally {
+    daemon.kill("SIGTERM");
+    const status = await daemon.status;
+    const text = await stderr;
+    assert.equal(status.code, 0, text);
+    assert.doesNotMatch(text, /Uncaught|panicked/);
+  }
+});
+
+Deno.test("a detached daemon points stdout and stderr at /dev/null once ready, so no write can kill it", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir}/t.yaml`,
+    "programs:\n  a:\n    cmd: /bin/sleep 1012\n    starttime: 0\n",
+  );
+  const r = await runTaskmaster(["-c", `${dir}/t.yaml`, "--detach"]);
+  assert.equal(r.code, 0, r.stderr);
+  const pid = Number(r.stdout.trim());
+  try {
+    // The --detach parent is gone: its pipe has no reader, a write there would be EPIPE.
+    await waitFor(() =>
+      Deno.readLinkSync(`/proc/${pid}/fd/1`) === "/dev/null" &&
+      Deno.readLinkSync(`/proc/${pid}/fd/2`) === "/dev/null"
+    );
+    using client = connectClient(`${dir}/taskmaster.sock`);
+    assert.equal(await client.daemonPid(), pid);
+    await client.shutdown();
+  } finally {
+    if (alive(pid)) Deno.kill(pid, "SIGTERM");
+  }
+  await waitFor(() => !alive(pid), { what: "the daemon to exit" });
+});
