@@ -18,10 +18,10 @@ import {
 import type { OutputHub } from "../output/output_hub.ts";
 import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
-import { fromSubscription } from "../util/channel.ts";
 
 /** The first item of a follow: the stream is live from here on (see SupervisorPort.follow). */
 const LIVE = new Uint8Array(0);
+import { type ByteBound, fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
@@ -124,6 +124,7 @@ export class LocalPort implements SupervisorPort {
       signal,
       undefined,
       LIVE,
+      FOLLOW_BOUND,
     );
   }
 
@@ -159,6 +160,20 @@ export class LocalPort implements SupervisorPort {
     return fromSubscription<StateChange>((push) => this.#supervisor.onChange(push), signal);
   }
 }
+
+/**
+ * What one `tail -f` may have queued in the daemon: a client that reads
+ * slower than the program writes loses the oldest output beyond 1 MiB, and
+ * is told in-band how much (supervisord's tail -f skips the same way).
+ */
+export const FOLLOW_BOUND: ByteBound<Uint8Array> = {
+  maxBytes: 1024 * 1024,
+  size: (chunk) => chunk.byteLength,
+  missed: (bytes) =>
+    new TextEncoder().encode(
+      `\n[taskmaster: ${bytes} bytes missed: this client read too slowly]\n`,
+    ),
+};
 
 /** Turns a synchronous throw (BAD_NAME…) into a rejection, as a remote call would. */
 async function attempt<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -6,21 +6,50 @@
  * @module
  */
 
+/** A bound on queued bytes, and how a reader is told what it missed. */
+export interface ByteBound<T> {
+  /** Bytes that may wait for one reader; older items are dropped beyond. */
+  readonly maxBytes: number;
+  readonly size: (item: T) => number;
+  /** The item yielded in place of `bytes` dropped ones. */
+  readonly missed: (bytes: number) => T;
+}
+
 /**
  * Iterates what `subscribe` pushes until `signal` aborts. With `opened`, that
- * item comes first, once the subscription is in place.
+ * item comes first, once the subscription is in place. At most `limit`
+ * items wait, and with `bytes`, at most `bytes.maxBytes` of them (at least
+ * the newest item is always kept): a reader that falls behind loses the
+ * oldest, and with `bytes` is told how many bytes it lost.
  */
 export async function* fromSubscription<T>(
   subscribe: (push: (item: T) => void) => () => void,
   signal: AbortSignal,
   limit = 4096,
   opened?: T,
+  bytes?: ByteBound<T>,
 ): AsyncGenerator<T> {
   const queue: T[] = [];
+  let queued = 0;
+  let dropped = 0;
   let wake: (() => void) | null = null;
   const unsubscribe = subscribe((item) => {
     queue.push(item);
-    if (queue.length > limit) queue.shift();
+    if (bytes !== undefined) {
+      queued += bytes.size(item);
+      while (queue.length > 1 && queued > bytes.maxBytes) {
+        const size = bytes.size(queue.shift()!);
+        queued -= size;
+        dropped += size;
+      }
+    }
+    if (queue.length > limit) {
+      const oldest = queue.shift()!;
+      if (bytes !== undefined) {
+        queued -= bytes.size(oldest);
+        dropped += bytes.size(oldest);
+      }
+    }
     wake?.();
   });
   const onAbort = () => wake?.();
@@ -33,10 +62,19 @@ export async function* fromSubscription<T>(
         wake = null;
         continue;
       }
-      yield queue.shift()!;
+      if (bytes !== undefined && dropped > 0) {
+        const missed = dropped;
+        dropped = 0;
+        yield bytes.missed(missed);
+        continue;
+      }
+      const item = queue.shift()!;
+      if (bytes !== undefined) queued -= bytes.size(item);
+      yield item;
     }
   } finally {
     unsubscribe();
     signal.removeEventListener("abort", onAbort);
+    queue.length = 0;
   }
 }
