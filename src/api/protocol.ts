@@ -75,6 +75,11 @@ export interface ProcessInfo {
   readonly restarts: number;
   /** Epoch seconds of the last spawn, else null. */
   readonly started_at: number | null;
+  /**
+   * Bytes of output that could not be written to each stream's file (a full
+   * disk) since the daemon started; combined output counts under stdout.
+   */
+  readonly dropped_bytes?: { readonly stdout: number; readonly stderr: number };
 }
 
 /** Stable error codes, as supervisord's `Faults`. */

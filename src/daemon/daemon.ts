@@ -238,7 +238,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   });
 
   listeners.start();
-  supervisor.launch();
+  supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
   if (options.detached) {
     const failed = options.wait
       ? await waitForLaunch({

@@ -56,7 +56,13 @@ export class LocalPort implements SupervisorPort {
 
   status(names: readonly string[] = []): Promise<ProcessInfo[]> {
     return attempt(() => {
-      const infos = this.#supervisor.status(names);
+      const infos = this.#supervisor.status(names).map((info) => ({
+        ...info,
+        dropped_bytes: {
+          stdout: this.#output.droppedBytes(info.stdout),
+          stderr: info.stderr === info.stdout ? 0 : this.#output.droppedBytes(info.stderr),
+        },
+      }));
       const resources = this.#resources;
       if (resources === null) return infos;
       // Looking at status is looking: one fresh sample (reused if very recent).

@@ -28,6 +28,11 @@
  * than the limit. Errors never escape: they go to `report`, once per
  * episode, and the bytes are dropped so the relay keeps draining.
  *
+ * A write cut short (ENOSPC after part of a block) is truncated back to its
+ * last newline, so new text is never glued onto a line cut by the full disk.
+ * Dropped bytes are counted (`onDrop`); while dropping, a line is reported
+ * once a minute, and one when writing resumes.
+ *
  * @module
  */
 
@@ -45,6 +50,8 @@ const LINE_BREAK = new Uint8Array([NEWLINE]);
 export const OPEN_LINE_LIMIT = 64 * 1024;
 /** After a failed open, how long writes stay discarded before the next attempt. */
 const REOPEN_RETRY_MS = 1000;
+/** While writes keep failing, how often a line says how much was dropped. */
+const DROP_REPORT_MS = 60_000;
 
 /** An appending, rotating writer for one path. Create with {@link LogFile.open}. */
 export class LogFile {
@@ -52,6 +59,10 @@ export class LogFile {
   readonly path: string;
   readonly #settings: RotationSettings;
   readonly #report: (message: string) => void;
+  readonly #onDrop: (bytes: number) => void;
+  /** Bytes dropped since the current failure episode began. */
+  #droppedInEpisode = 0;
+  #lastDropReport = 0;
   #file: Deno.FsFile | null = null;
   #size = 0;
   /** True for a regular file: writeSync and rotation. */
@@ -75,10 +86,16 @@ export class LogFile {
   /** Background deletions of dropped backups, awaited by close(). */
   readonly #removals = new Set<Promise<void>>();
 
-  private constructor(path: string, settings: RotationSettings, report: (m: string) => void) {
+  private constructor(
+    path: string,
+    settings: RotationSettings,
+    report: (m: string) => void,
+    onDrop: (bytes: number) => void,
+  ) {
     this.path = path;
     this.#settings = settings;
     this.#report = report;
+    this.#onDrop = onDrop;
   }
 
   /**
@@ -90,8 +107,9 @@ export class LogFile {
     path: string,
     settings: RotationSettings,
     report: (message: string) => void,
+    onDrop: (bytes: number) => void = () => {},
   ): Promise<LogFile> {
-    const log = new LogFile(path, settings, report);
+    const log = new LogFile(path, settings, report, onDrop);
     await log.#openAsync();
     // "When a file is already over the size at open, rotate before writing."
     if (log.#file !== null && log.#sync && log.#overLimit(0)) log.#guard(() => log.#rotate());
@@ -125,7 +143,7 @@ export class LogFile {
           if (interrupts) this.#writeAllSync(LINE_BREAK);
           this.#writeRotating(block);
         });
-      }
+      } else this.#drop(block.byteLength);
       return undefined;
     }
     return this.#enqueue(async () => {
@@ -229,14 +247,31 @@ export class LogFile {
 
   #writeAllSync(bytes: Uint8Array): void {
     const file = this.#file;
-    if (file === null) return;
+    if (file === null) return this.#drop(bytes.byteLength);
+    const start = this.#size;
     let rest = bytes;
-    while (rest.length > 0) {
-      const n = file.writeSync(rest);
-      this.#size += n;
-      rest = rest.subarray(n);
+    try {
+      while (rest.length > 0) {
+        const n = file.writeSync(rest);
+        this.#size += n;
+        rest = rest.subarray(n);
+      }
+    } catch (error) {
+      // Whole lines or none: cut what got in back to its last newline.
+      const written = bytes.length - rest.length;
+      const keep = written === 0 ? 0 : bytes.lastIndexOf(NEWLINE, written - 1) + 1;
+      if (keep < written) {
+        try {
+          file.truncateSync(start + keep);
+          this.#size = start + keep;
+        } catch {
+          // Cannot even truncate: the partial line stays, the rest is still dropped.
+        }
+      }
+      this.#drop(bytes.length - keep);
+      throw error;
     }
-    this.#failing = false;
+    this.#succeeded();
     this.#rememberOpenLine(bytes);
   }
 
@@ -276,16 +311,17 @@ export class LogFile {
 
   async #writeAllAsync(bytes: Uint8Array): Promise<void> {
     const file = this.#file;
-    if (file === null) return;
+    if (file === null) return this.#drop(bytes.byteLength);
+    let rest = bytes;
     try {
-      let rest = bytes;
       while (rest.length > 0) {
         const n = await file.write(rest);
         this.#size += n;
         rest = rest.subarray(n);
       }
-      this.#failing = false;
+      this.#succeeded();
     } catch (error) {
+      this.#drop(rest.byteLength);
       this.#fail("write", error);
     }
   }
@@ -353,7 +389,6 @@ export class LogFile {
       await Deno.mkdir(dirname(this.path), { recursive: true });
       file = await Deno.open(this.path, { append: true, create: true });
       const info = await file.stat();
-      this.#failing = false;
       return { file, size: info.size, regular: info.isFile };
     } catch (error) {
       file?.close();
@@ -387,10 +422,38 @@ export class LogFile {
   }
 
   #fail(action: string, error: unknown): void {
-    if (this.#failing) return;
+    const now = Date.now();
+    if (this.#failing) {
+      if (now - this.#lastDropReport >= DROP_REPORT_MS && this.#droppedInEpisode > 0) {
+        this.#lastDropReport = now;
+        this.#report(
+          `Still cannot write "${this.path}": ${this.#droppedInEpisode} bytes dropped so far`,
+        );
+      }
+      return;
+    }
     this.#failing = true;
+    this.#lastDropReport = now;
     const reason = error instanceof Error ? error.message : String(error);
     this.#report(`Cannot ${action} "${this.path}": ${reason}`);
+  }
+
+  /** Counts bytes that will never reach the file. */
+  #drop(bytes: number): void {
+    if (bytes <= 0) return;
+    this.#droppedInEpisode += bytes;
+    this.#onDrop(bytes);
+  }
+
+  /** A write went through: ends a failure episode, saying what it cost. */
+  #succeeded(): void {
+    if (this.#failing && this.#droppedInEpisode > 0) {
+      this.#report(
+        `Writing to "${this.path}" resumed; ${this.#droppedInEpisode} bytes were dropped`,
+      );
+    }
+    this.#failing = false;
+    this.#droppedInEpisode = 0;
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {

@@ -93,6 +93,8 @@ export class OutputHub {
   readonly #report: (message: string) => void;
   readonly #closeGraceMs: number;
   readonly #files = new Map<string, OpenFile>();
+  /** Bytes that could not be written, by path, for as long as the daemon runs. */
+  readonly #dropped = new Map<string, number>();
   readonly #listeners = new Map<string, Set<(chunk: Uint8Array) => void>>();
   /** Running relays, with their source so close() can cancel a stream that never ends. */
   readonly #active = new Map<Promise<void>, ByteSource>();
@@ -179,6 +181,11 @@ export class OutputHub {
   async reopen(): Promise<void> {
     const files = await Promise.all([...this.#files.values()].map((entry) => entry.file));
     await Promise.all(files.map((file) => file.reopen()));
+  }
+
+  /** Bytes of output that could not be written to `path` (a full disk…) so far. */
+  droppedBytes(path: string | null): number {
+    return path === null ? 0 : this.#dropped.get(path) ?? 0;
   }
 
   /**
@@ -343,7 +350,9 @@ export class OutputHub {
   async #acquire(path: string, settings: OutputTarget): Promise<LogFile> {
     let entry = this.#files.get(path);
     if (entry === undefined) {
-      entry = { refs: 0, file: LogFile.open(path, settings, this.#report) };
+      const onDrop = (bytes: number) =>
+        this.#dropped.set(path, (this.#dropped.get(path) ?? 0) + bytes);
+      entry = { refs: 0, file: LogFile.open(path, settings, this.#report, onDrop) };
       this.#files.set(path, entry);
     }
     entry.refs++;

@@ -18,6 +18,7 @@ import {
 import { diffConfigs } from "../config/diff.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
+import { INITIAL_SNAPSHOT } from "../process/transition.ts";
 import { stopLeftoverGroups } from "../process/group.ts";
 import { RwLock } from "../util/rw_lock.ts";
 import { parseSignal } from "../config/values.ts";
@@ -29,6 +30,9 @@ interface Program {
   config: ProgramConfig;
   runners: ProcessRunner[];
 }
+
+/** How long one slice of the launch may spawn before it yields to the event loop. */
+export const LAUNCH_SLICE_MS = 10;
 
 /** Supervises every program of a configuration. */
 export class Supervisor {
@@ -53,10 +57,27 @@ export class Supervisor {
     return this.#shuttingDown;
   }
 
-  /** Starts every autostart program, lowest priority first, without waiting. */
-  launch(): void {
-    for (const runner of this.#ordered(this.#allRunners())) {
-      if (runner.config.autostart) runner.dispatch({ kind: "start" });
+  /**
+   * Starts every autostart program, lowest priority first, without waiting
+   * for them to come up. A spawn is synchronous and costs a millisecond or
+   * more, so 1,000 of them in one go kept the socket silent for 15 s: the
+   * burst runs in slices of {@link LAUNCH_SLICE_MS}, each followed by a turn
+   * of the event loop, where requests are answered and crashed programs are
+   * restarted. Resolves when every start has been dispatched.
+   */
+  async launch(): Promise<void> {
+    const pending = this.#ordered(this.#allRunners()).filter((r) => r.config.autostart);
+    let sliceStart = performance.now();
+    for (const runner of pending) {
+      if (performance.now() - sliceStart >= LAUNCH_SLICE_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        sliceStart = performance.now();
+      }
+      if (this.#shuttingDown) return;
+      // Meanwhile a reload may have removed it, or a user started or stopped it.
+      const current = this.#programs.get(runner.program)?.runners.includes(runner) ?? false;
+      if (!current || runner.snapshot !== INITIAL_SNAPSHOT) continue;
+      runner.dispatch({ kind: "start" });
     }
   }
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { connectClient } from "../../src/api/client.ts";
 import { RUN_FLAGS } from "../../src/permissions.ts";
-import { MAIN, runTaskmaster, tempDir } from "../_helpers/daemon.ts";
+import { MAIN, runTaskmaster, tempDir, TestDaemon } from "../_helpers/daemon.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
 
 /** Open fds of a process of ours (the daemon). */
@@ -95,4 +95,86 @@ Deno.test("a detached daemon points stdout and stderr at /dev/null once ready, s
     if (alive(pid)) Deno.kill(pid, "SIGTERM");
   }
   await waitFor(() => !alive(pid), { what: "the daemon to exit" });
+});
+
+Deno.test("launch: the socket answers during a 300-instance spawn burst, and a crashing program is restarted meanwhile", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  crasher:
+    cmd: /bin/sh -c "sleep 0.2; exit 1"
+    priority: 1
+    starttime: 0
+    startretries: 1000
+  many:
+    cmd: /bin/sleep 1014
+    numprocs: 300
+    priority: 2
+    starttime: 0
+`);
+  // The first answer comes while the burst is still going: some never started yet.
+  const first = await d.status();
+  const notYet = first.filter((p) => p.program === "many" && p.startedAt === null).length;
+  assert.ok(notYet > 0, "the launch should still be under way at the first answer");
+  // The crasher restarts while the burst goes on: more than one start before the end.
+  const firstCrasherStart = first.find((p) => p.name === "crasher")?.startedAt ?? null;
+  await waitFor(async () => {
+    const crasher = await d.info("crasher");
+    return crasher.startedAt !== null && crasher.startedAt !== firstCrasherStart;
+  }, { timeout: 60_000, what: "the crasher to be restarted" });
+  await waitFor(async () => (await d.status()).every((p) => p.startedAt !== null), {
+    timeout: 120_000,
+    what: "every instance started",
+  });
+});
+
+/** Runs a command that must succeed (mount, umount). */
+async function must(cmd: string, args: string[]): Promise<void> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+Deno.test("ENOSPC: a full log disk keeps whole lines only, counts dropped_bytes, and logs when writing resumes", async () => {
+  await using dir = await tempDir();
+  const disk = `${dir}/disk`;
+  await Deno.mkdir(disk);
+  // A 64 KiB tmpfs of our own (root only, as in CI): it fills in a moment.
+  await must("mount", ["-t", "tmpfs", "-o", "size=64k", "tm-enospc", disk]);
+  try {
+    await using d = await TestDaemon.start(`
+programs:
+  chatty:
+    cmd: /bin/sh -c 'i=0; while :; do i=$((i+1)); echo "line $i padded to look like a log line of output"; done'
+    starttime: 0
+    stdout: ${disk}/chatty.log
+    stderr: none
+`);
+    const full = await waitFor(async () => {
+      const [info] = await d.status(["chatty"]);
+      return (info?.dropped_bytes?.stdout ?? 0) > 0 ? info : null;
+    }, { timeout: 60_000, what: "bytes to be dropped" });
+    assert.equal(full.dropped_bytes?.stderr, 0);
+    const wholeLines = (text: string) => {
+      assert.ok(text.endsWith("\n"), "the file ends with a whole line");
+      for (const line of text.slice(0, -1).split("\n")) {
+        assert.match(line, /^line \d+ padded to look like a log line of output$/);
+      }
+    };
+    wholeLines(await Deno.readTextFile(`${disk}/chatty.log`));
+    await waitFor(async () => /Cannot write ".*chatty\.log": .*/.test(await d.eventLog()));
+    // Room again: writing resumes, and says what was lost.
+    await must("mount", ["-o", "remount,size=64m", disk]);
+    await waitFor(
+      async () =>
+        /Writing to ".*chatty\.log" resumed; \d+ bytes were dropped/.test(await d.eventLog()),
+      {
+        timeout: 60_000,
+        what: "the resumed line",
+      },
+    );
+    wholeLines(await Deno.readTextFile(`${disk}/chatty.log`));
+  } finally {
+    await must("umount", ["-l", disk]);
+  }
 });

@@ -18,6 +18,7 @@ Deno.test("fromSubscription() keeps at most maxBytes for a reader that does not 
     },
     abort.signal,
     undefined,
+    undefined,
     BOUND,
   )[Symbol.asyncIterator]();
   const first = iterator.next(); // subscribes, then waits
