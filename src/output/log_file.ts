@@ -65,6 +65,10 @@ export class LogFile {
   #lastDropReport = 0;
   #file: Deno.FsFile | null = null;
   #size = 0;
+  /** Where the file's last line starts: at #size unless it ends inside a line. */
+  #lineStart = 0;
+  /** Dropped bytes ended inside a line: its rest is dropped too, up to the next newline. */
+  #skipToNewline = false;
   /** True for a regular file: writeSync and rotation. */
   #sync = true;
   /** Bumped whenever #file is replaced, so a slow reopen can tell it lost a race. */
@@ -143,7 +147,7 @@ export class LogFile {
           if (interrupts) this.#writeAllSync(LINE_BREAK);
           this.#writeRotating(block);
         });
-      } else this.#drop(block.byteLength);
+      } else this.#dropBlock(block);
       return undefined;
     }
     return this.#enqueue(async () => {
@@ -175,6 +179,7 @@ export class LogFile {
       this.#file?.close();
       this.#file = opened.file;
       this.#size = opened.size;
+      this.#lineStart = this.#size;
       this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
       this.#generation++;
     });
@@ -187,6 +192,7 @@ export class LogFile {
         this.#guard(() => {
           this.#file?.truncateSync(0);
           this.#size = 0;
+          this.#lineStart = this.#size;
           this.#openLine = new Uint8Array(0);
           this.#openLineWriter = null;
         });
@@ -245,9 +251,19 @@ export class LogFile {
     }
   }
 
-  #writeAllSync(bytes: Uint8Array): void {
+  #writeAllSync(block: Uint8Array): void {
     const file = this.#file;
-    if (file === null) return this.#drop(bytes.byteLength);
+    if (file === null) return this.#dropBlock(block);
+    let bytes = block;
+    if (this.#skipToNewline) {
+      // The start of this line was dropped: its end alone would be a fragment.
+      const newline = bytes.indexOf(NEWLINE);
+      if (newline < 0) return this.#drop(bytes.byteLength);
+      this.#drop(newline + 1);
+      this.#skipToNewline = false;
+      bytes = bytes.subarray(newline + 1);
+      if (bytes.length === 0) return;
+    }
     const start = this.#size;
     let rest = bytes;
     try {
@@ -257,20 +273,30 @@ export class LogFile {
         rest = rest.subarray(n);
       }
     } catch (error) {
-      // Whole lines or none: cut what got in back to its last newline.
+      // Whole lines or none: cut the file back to its last newline, taking out
+      // the start of a line an earlier block left open, so later text is never
+      // glued onto a line the full disk cut.
       const written = bytes.length - rest.length;
-      const keep = written === 0 ? 0 : bytes.lastIndexOf(NEWLINE, written - 1) + 1;
-      if (keep < written) {
+      const newline = written === 0 ? -1 : bytes.lastIndexOf(NEWLINE, written - 1);
+      const keepAt = newline >= 0 ? start + newline + 1 : this.#lineStart;
+      if (keepAt < this.#size) {
         try {
-          file.truncateSync(start + keep);
-          this.#size = start + keep;
+          file.truncateSync(keepAt);
+          this.#drop(this.#size - keepAt);
+          this.#size = keepAt;
+          this.#lineStart = keepAt;
+          this.#openLineWriter = null;
+          this.#openLine = new Uint8Array(0);
         } catch {
-          // Cannot even truncate: the partial line stays, the rest is still dropped.
+          // Cannot even truncate: the partial line stays.
         }
       }
-      this.#drop(bytes.length - keep);
+      this.#drop(rest.byteLength);
+      this.#skipToNewline = bytes[bytes.length - 1] !== NEWLINE;
       throw error;
     }
+    const newline = bytes.lastIndexOf(NEWLINE);
+    if (newline >= 0) this.#lineStart = start + newline + 1;
     this.#succeeded();
     this.#rememberOpenLine(bytes);
   }
@@ -338,6 +364,7 @@ export class LogFile {
     if (backups <= 0) {
       file.truncateSync(0);
       this.#size = 0;
+      this.#lineStart = this.#size;
       return;
     }
     file.close();
@@ -351,6 +378,7 @@ export class LogFile {
     this.#lastOpenAttempt = Date.now();
     this.#file = Deno.openSync(this.path, { append: true, create: true });
     this.#size = 0;
+    this.#lineStart = this.#size;
   }
 
   /**
@@ -377,6 +405,7 @@ export class LogFile {
     if (opened === null) return;
     this.#file = opened.file;
     this.#size = opened.size;
+    this.#lineStart = this.#size;
     this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
     this.#sync = opened.regular;
     this.#generation++;
@@ -408,6 +437,7 @@ export class LogFile {
       const file = Deno.openSync(this.path, { append: true, create: true });
       this.#file = file;
       this.#size = file.statSync().size;
+      this.#lineStart = this.#size;
       this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
       this.#generation++;
     });
@@ -436,6 +466,13 @@ export class LogFile {
     this.#lastDropReport = now;
     const reason = error instanceof Error ? error.message : String(error);
     this.#report(`Cannot ${action} "${this.path}": ${reason}`);
+  }
+
+  /** Drops a whole block; a block ending inside a line drops that line's rest too. */
+  #dropBlock(block: Uint8Array): void {
+    if (block.length === 0) return;
+    this.#drop(block.byteLength);
+    this.#skipToNewline = block[block.length - 1] !== NEWLINE;
   }
 
   /** Counts bytes that will never reach the file. */

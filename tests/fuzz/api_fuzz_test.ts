@@ -211,9 +211,10 @@ programs:
 
   assert.deepEqual(bad, []);
   assert.ok(waits.length > 0, "the good client was answered");
-  // A generous bound for a machine shared by 8 test suites; `deno task soak` reports the real figure.
+  // Only a real stall (the 66 s freeze an alias bomb caused) fails here: the suite
+  // shares 2 cores with 8 others; `deno task soak` reports the slowest answer.
   const slowest = Math.max(...waits);
-  assert.ok(slowest < 2_000, `slowest answer to the good client: ${Math.round(slowest)} ms`);
+  assert.ok(slowest < 10_000, `slowest answer to the good client: ${Math.round(slowest)} ms`);
   // Each follower holds at most 1 MiB; the rest is garbage of a 1 MB/ms producer not yet
   // collected (52-82 MB measured, flat over 12 s). Before the byte bound: +580 MB in 10 s.
   assert.ok(
