@@ -26,7 +26,7 @@ import { systemClock } from "../util/clock.ts";
 import { EventLog } from "./event_log.ts";
 import { waitForLaunch } from "./launch_wait.ts";
 import { LocalPort } from "./local_port.ts";
-import { removePidfile, writePidfile } from "./pidfile.ts";
+import { leftoverPid, removePidfile, writePidfile } from "./pidfile.ts";
 import { denoOutput } from "../shell/io.ts";
 import { isSupervisordPath } from "../xmlrpc/app.ts";
 import { supervisordCompat } from "../xmlrpc/wire.ts";
@@ -215,6 +215,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         settings.http.username === null ? ", no authentication (loopback)" : ""
       }`,
     );
+  }
+  const previous = leftoverPid(settings.pidfile);
+  if (previous !== null) {
+    const warning =
+      `the taskmaster of pidfile ${settings.pidfile} (pid ${previous}) is gone without shutting down: programs it started may still be running`;
+    log.write("warning", warning);
+    tell("err", `taskmaster: warning: ${warning}`);
   }
   await writePidfile(settings.pidfile);
   log.write(

@@ -20,3 +20,17 @@ export function removePidfile(path: string): void {
     // Already gone, or replaced by someone else: nothing of ours to remove.
   }
 }
+
+/**
+ * The pid a previous run left in `path`, when it is not ours: that taskmaster did not shut
+ * down cleanly (SIGKILL, OOM). By the time this is asked, the socket check has made sure no
+ * taskmaster is running on this config.
+ */
+export function leftoverPid(path: string): number | null {
+  try {
+    const pid = Number(Deno.readTextFileSync(path).trim());
+    return Number.isInteger(pid) && pid > 0 && pid !== Deno.pid ? pid : null;
+  } catch {
+    return null;
+  }
+}

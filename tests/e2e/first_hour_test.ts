@@ -288,3 +288,24 @@ Deno.test("stdout: /dev/stdout and files in existing system directories stay val
   const r = await runTaskmaster(["check", "-c", `${dir}/ok.yaml`]);
   assert.equal(r.code, 0, r.stderr);
 });
+
+Deno.test("issue 9.8: a pidfile left by a taskmaster that was killed is named in a warning at the next start", async () => {
+  const gone = new Deno.Command("true").spawn();
+  await gone.status;
+  await using dir = await tempDir();
+  const pidfile = `${dir}/old.pid`;
+  await Deno.writeTextFile(pidfile, `${gone.pid}\n`);
+  await using daemon = await TestDaemon.start(
+    "programs:\n  sleeper:\n    cmd: /bin/sleep 1009.8\n",
+    [
+      "--pidfile",
+      pidfile,
+    ],
+  );
+  const warning =
+    `the taskmaster of pidfile ${pidfile} (pid ${gone.pid}) is gone without shutting down: programs it started may still be running`;
+  await waitFor(async () => (await daemon.eventLog()).includes(warning) || null, {
+    what: "the warning in the event log",
+  });
+  assert.equal((await Deno.readTextFile(pidfile)).trim(), String(daemon.child.pid));
+});
