@@ -8,7 +8,8 @@
 
 import { childrenOf, identify, killTracked, type ProcId, readStat, sleep } from "./_proc.ts";
 
-export type Kind = "taskmaster" | "supervisord";
+/** The two supervisors, and the floor: a C posix_spawn respawner with plain redirects (bench/floor.c). */
+export type Kind = "taskmaster" | "supervisord" | "floor";
 export const KINDS: readonly Kind[] = ["taskmaster", "supervisord"];
 
 /** One program, in terms both supervisors understand. */
@@ -215,43 +216,58 @@ export async function timeCommand(
   return { ms, code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** One measured figure of a scenario, both supervisors side by side. */
+/** One measured figure of a scenario, both supervisors and the floor side by side. */
 export interface Figure {
   readonly scenario: string;
   readonly figure: string;
   readonly unit: string;
   readonly taskmaster: number | string | null;
   readonly supervisord: number | string | null;
+  /** The C floor's figure, null where it has no counterpart. */
+  readonly floor: number | string | null;
   /** taskmaster / supervisord when both are numbers. */
   readonly ratio: number | null;
+  /** taskmaster / floor when both are numbers. */
+  readonly floorRatio: number | null;
   /** The scenario's size (instances, kills, programs, MB…). */
   readonly n: number;
   readonly reps: number;
   readonly note?: string;
 }
 
-/** Builds a {@link Figure}, computing the ratio. */
+/** a / b when both are finite numbers and b is not 0. */
+function ratioOf(a: number | string | null, b: number | string | null): number | null {
+  return typeof a === "number" && typeof b === "number" && b !== 0 && Number.isFinite(a) &&
+      Number.isFinite(b)
+    ? a / b
+    : null;
+}
+
+/** Builds a {@link Figure}, computing the ratios. */
 export function fig(
   scenario: string,
   figure: string,
   unit: string,
-  values: { taskmaster: number | string | null; supervisord: number | string | null },
+  values: {
+    taskmaster: number | string | null;
+    supervisord: number | string | null;
+    floor?: number | string | null;
+  },
   n: number,
   reps: number,
   note?: string,
 ): Figure {
   const { taskmaster, supervisord } = values;
-  const ratio = typeof taskmaster === "number" && typeof supervisord === "number" &&
-      supervisord !== 0 && Number.isFinite(taskmaster) && Number.isFinite(supervisord)
-    ? taskmaster / supervisord
-    : null;
+  const floor = values.floor ?? null;
   return {
     scenario,
     figure,
     unit,
     taskmaster,
     supervisord,
-    ratio,
+    floor,
+    ratio: ratioOf(taskmaster, supervisord),
+    floorRatio: ratioOf(taskmaster, floor),
     n,
     reps,
     ...(note === undefined ? {} : { note }),
@@ -283,11 +299,14 @@ export class Samples {
     return list === undefined || list.length === 0 ? null : median(list);
   }
 
-  /** Both kinds' medians of `key`. */
-  both(key: string): { taskmaster: number | null; supervisord: number | null } {
+  /** Every kind's median of `key` (the floor's is null where it did not run). */
+  both(
+    key: string,
+  ): { taskmaster: number | null; supervisord: number | null; floor: number | null } {
     return {
       taskmaster: this.median("taskmaster", key),
       supervisord: this.median("supervisord", key),
+      floor: this.median("floor", key),
     };
   }
 }

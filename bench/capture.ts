@@ -10,7 +10,7 @@
  * @module
  */
 
-import { fig, type Figure, progress, Samples, type ScenarioOptions } from "./_common.ts";
+import { fig, type Figure, type Kind, progress, Samples, type ScenarioOptions } from "./_common.ts";
 import { launch, order } from "./_launch.ts";
 import { cpuSeconds, pollUntil } from "./_proc.ts";
 import { runOutputBench } from "./output.ts";
@@ -40,7 +40,7 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
     const expected = await sha256(reference);
     await Deno.remove(reference);
     for (let rep = 0; rep < opts.reps; rep++) {
-      for (const kind of order(rep)) {
+      for (const kind of order(rep, true)) {
         const file = `${scratch}/${kind}.log`;
         const daemon = await launch(kind, [{
           name: "producer",
@@ -84,7 +84,7 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
   }
   const floorMbps = floor?.mbPerSec ?? NaN;
   const reps = opts.reps;
-  const rel = (kind: "taskmaster" | "supervisord") => {
+  const rel = (kind: Kind) => {
     const v = samples.median(kind, "mbps");
     return v === null ? null : v / floorMbps;
   };
@@ -106,6 +106,7 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
       {
         taskmaster: rel("taskmaster"),
         supervisord: rel("supervisord"),
+        floor: rel("floor"),
       },
       mb,
       reps,
@@ -133,6 +134,7 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
         {
           taskmaster: r.mbPerSec,
           supervisord: null,
+          floor: floorMbps,
         },
         mb,
         reps,

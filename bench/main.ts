@@ -7,7 +7,7 @@
  *                                    [--reps N] [--out FILE.jsonl]
  * ```
  *
- * Prints one table (scenario, figure, taskmaster, supervisord, ratio) and
+ * Prints one table (scenario, figure, C floor, taskmaster, supervisord, ratios) and
  * appends one JSON line per figure to `--out` (default bench/results.jsonl).
  *
  * @module
@@ -108,14 +108,24 @@ function formatValue(value: number | string | null, unit: string): string {
 
 /** The results table, one row per figure. */
 export function formatTable(figures: readonly Figure[]): string {
-  const rows = [["scenario", "figure", "taskmaster", "supervisord", "ratio"]];
+  const rows = [[
+    "scenario",
+    "figure",
+    "C floor",
+    "taskmaster",
+    "supervisord",
+    "tm ÷ sv",
+    "tm ÷ floor",
+  ]];
   for (const f of figures) {
     rows.push([
       f.scenario,
       f.figure,
+      formatValue(f.floor ?? null, f.unit),
       formatValue(f.taskmaster, f.unit),
       formatValue(f.supervisord, f.unit),
       f.ratio === null ? "-" : f.ratio.toFixed(3),
+      f.floorRatio === null || f.floorRatio === undefined ? "-" : f.floorRatio.toFixed(2),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));

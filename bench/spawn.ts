@@ -8,11 +8,31 @@
  * @module
  */
 
-import { fig, type Figure, progress, Samples, type ScenarioOptions } from "./_common.ts";
+import { fig, type Figure, type Kind, progress, Samples, type ScenarioOptions } from "./_common.ts";
 import { launch, order } from "./_launch.ts";
 import { childrenOf, cpuSeconds, pollUntil, rssBytes, sleep } from "./_proc.ts";
 
 const MB = 1024 * 1024;
+
+/** The daemon's own RSS with nothing running: one program, autostart off, 1 s after ready. */
+async function measureEmpty(samples: Samples, reps: number): Promise<void> {
+  for (let rep = 0; rep < reps; rep++) {
+    for (const kind of order(rep, true)) {
+      const daemon = await launch(kind, [
+        { name: "idle", cmd: "sleep 100000", starttime: 0, autostart: false },
+      ]);
+      try {
+        await daemon.ready();
+        await sleep(1000);
+        const rss = (rssBytes(daemon.pid) ?? NaN) / MB;
+        samples.add(kind, "rssempty", rss);
+        progress(`memory rep ${rep + 1} ${kind}: RSS with nothing running ${rss.toFixed(1)} MB`);
+      } finally {
+        await daemon.close();
+      }
+    }
+  }
+}
 
 export async function runSpawn(opts: ScenarioOptions): Promise<Figure[]> {
   const sizes = opts.quick ? [100, 300] : [100, 500, 1000];
@@ -20,9 +40,10 @@ export async function runSpawn(opts: ScenarioOptions): Promise<Figure[]> {
   const idleSeconds = opts.quick ? 5 : 30;
   const settleMs = 1000;
   const samples = new Samples();
+  await measureEmpty(samples, opts.reps);
   for (const n of sizes) {
     for (let rep = 0; rep < opts.reps; rep++) {
-      for (const kind of order(rep)) {
+      for (const kind of order(rep, true)) {
         const daemon = await launch(kind, [
           { name: "sleepers", cmd: "sleep 100000", numprocs: n, starttime: 0 },
         ]);
@@ -85,16 +106,39 @@ export async function runSpawn(opts: ScenarioOptions): Promise<Figure[]> {
     );
   }
   const lo = sizes[0]!;
+  const mid = sizes[1]!;
   const hi = sizes[sizes.length - 1]!;
-  const flat = (key: string) => {
-    const pick = (kind: "taskmaster" | "supervisord") => {
-      const a = samples.median(kind, `${key}${lo}`);
-      const b = samples.median(kind, `${key}${hi}`);
-      return a === null || b === null ? null : b / a;
+  const across = (key: string, f: (a: number, b: number) => number, from: number, to: number) => {
+    const pick = (kind: Kind) => {
+      const a = samples.median(kind, `${key}${from}`);
+      const b = samples.median(kind, `${key}${to}`);
+      return a === null || b === null ? null : f(a, b);
     };
-    return { taskmaster: pick("taskmaster"), supervisord: pick("supervisord") };
+    return {
+      taskmaster: pick("taskmaster"),
+      supervisord: pick("supervisord"),
+      floor: pick("floor"),
+    };
   };
+  const flat = (key: string) => across(key, (a, b) => b / a, lo, hi);
   figures.push(
+    fig(
+      "memory",
+      "daemon RSS, no program running",
+      "MB",
+      samples.both("rssempty"),
+      0,
+      reps,
+      "one program with autostart off, 1 s after the socket answered",
+    ),
+    fig(
+      "memory",
+      `per instance, (RSS at ${mid} − RSS at ${lo}) / ${mid - lo}`,
+      "KB",
+      across("rss", (a, b) => (b - a) * 1024 / (mid - lo), lo, mid),
+      mid,
+      reps,
+    ),
     fig(
       "spawn",
       `flatness: per instance first→last n=${hi} / n=${lo}`,

@@ -15,7 +15,7 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
   const n = opts.quick ? 50 : 100;
   const samples = new Samples();
   for (let rep = 0; rep < opts.reps; rep++) {
-    for (const kind of order(rep)) {
+    for (const kind of order(rep, true)) {
       const daemon = await launch(kind, [
         { name: "sleepers", cmd: "sleep 100000", numprocs: n, starttime: 0 },
       ]);
