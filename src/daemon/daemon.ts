@@ -20,7 +20,7 @@ import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { ResourceMonitor } from "../supervisor/resources.ts";
 import { sampleGroups } from "../process/group_usage.ts";
-import { DaemonStats, startWebListener } from "./web.ts";
+import { DaemonStats } from "./stats.ts";
 import type { WebListener } from "../web/listener.ts";
 import { systemClock } from "../util/clock.ts";
 import { EventLog } from "./event_log.ts";
@@ -191,6 +191,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   let web: WebListener | null = null;
   if (settings.http !== null) {
     try {
+      // The listener, dashboard and metrics load only when taskmaster.http is set.
+      const { startWebListener } = await import("./web.ts");
       web = await startWebListener(settings.http, {
         port,
         supervisor,

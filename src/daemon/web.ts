@@ -17,25 +17,9 @@ import { listenHttp, type WebListener } from "../web/listener.ts";
 import { type InstanceMetrics, renderMetrics } from "../web/metrics.ts";
 import { newCsrfToken } from "../web/security.ts";
 import type { EventLog } from "./event_log.ts";
+import type { DaemonStats } from "./stats.ts";
 
-/** Reload outcomes, for `/metrics`. */
-export class DaemonStats {
-  readonly startTime = Date.now() / 1000;
-  reloadsSucceeded = 0;
-  reloadsFailed = 0;
-  /** Issues found by the last reload attempt (0 after a valid one). */
-  configErrors = 0;
-
-  reloaded(): void {
-    this.reloadsSucceeded++;
-    this.configErrors = 0;
-  }
-
-  rejected(issues: number): void {
-    this.reloadsFailed++;
-    this.configErrors = issues;
-  }
-}
+export { DaemonStats } from "./stats.ts";
 
 /** The daemon's parts the web layer reads from. */
 export interface WebParts {
