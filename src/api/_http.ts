@@ -7,7 +7,7 @@
  */
 
 import { type ErrorBody, type ErrorCode, TaskmasterError } from "./protocol.ts";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** The HTTP status each error code travels with. Exhaustive on purpose. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -139,53 +139,29 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 }
 
 const NAMES_MESSAGE = 'field "names" must be a non-empty array of process names (or ["all"])';
-
-/** Request body schemas: zod loads with the first body to check, not with the daemon. */
-async function bodySchemas() {
-  const { z } = await import("zod");
-  const names = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, {
-    error: NAMES_MESSAGE,
-  });
-  return {
-    z,
-    /** `{"names": [...]}`: start, stop, restart, clear. */
-    names: z.strictObject({ names }),
-    /** `{"signal": "HUP" | 1, "names": [...]}`. */
-    signal: z.strictObject({
-      signal: z.union([z.string().min(1), z.number().int().positive().transform(String)], {
-        error: 'field "signal" must be a signal name ("HUP") or number',
-      }),
-      names,
-    }),
-  };
-}
-
-type BodySchemas = Awaited<ReturnType<typeof bodySchemas>>;
-let schemas: Promise<BodySchemas> | null = null;
-
-/** A request body schema, built on first use. */
-export interface LazySchema<T> {
-  readonly pick: (all: BodySchemas) => z.ZodType<T, Record<string, unknown>>;
-}
+const NAMES = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, { error: NAMES_MESSAGE });
 
 /** `{"names": [...]}`: start, stop, restart, clear. */
-export const NamesBody: LazySchema<{ names: string[] }> = { pick: (all) => all.names };
+export const NamesBody = z.strictObject({ names: NAMES });
 
 /** `{"signal": "HUP" | 1, "names": [...]}`. */
-export const SignalBody: LazySchema<{ signal: string; names: string[] }> = {
-  pick: (all) => all.signal,
-};
+export const SignalBody = z.strictObject({
+  signal: z.union([z.string().min(1), z.number().int().positive().transform(String)], {
+    error: 'field "signal" must be a signal name ("HUP") or number',
+  }),
+  names: NAMES,
+});
 
 /**
  * Reads a JSON object body matching `schema`. Unknown keys are refused so
  * that a typo (`{"name": "web"}`) fails loudly instead of acting on a
  * default. The content type is not checked: `curl -d` sends a form type.
  */
-export async function readJsonBody<T>(request: Request, lazy: LazySchema<T>): Promise<T> {
+export async function readJsonBody<T>(
+  request: Request,
+  schema: z.ZodType<T, Record<string, unknown>>,
+): Promise<T> {
   const bytes = await readBody(request, MAX_JSON_BODY);
-  schemas ??= bodySchemas();
-  const all = await schemas;
-  const schema = lazy.pick(all);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -199,7 +175,7 @@ export async function readJsonBody<T>(request: Request, lazy: LazySchema<T>): Pr
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
-    const expected = schema instanceof all.z.ZodObject ? Object.keys(schema.shape).join(", ") : "";
+    const expected = schema instanceof z.ZodObject ? Object.keys(schema.shape).join(", ") : "";
     throw new HttpError(
       400,
       `unknown field "${issue.keys[0]}" in request body (expected ${expected})`,
