@@ -145,6 +145,13 @@ const NAMES = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, { erro
 export const NamesBody = z.strictObject({ names: NAMES });
 
 /** `{"signal": "HUP" | 1, "names": [...]}`. */
+/** `POST /v1/alerts/test`. */
+export const AlertTestBody = z.strictObject({
+  channel: z.string({ error: 'field "channel" must be a channel name' }).min(1, {
+    error: 'field "channel" must be a channel name',
+  }),
+});
+
 export const SignalBody = z.strictObject({
   signal: z.union([z.string().min(1), z.number().int().positive().transform(String)], {
     error: 'field "signal" must be a signal name ("HUP") or number',

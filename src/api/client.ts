@@ -12,6 +12,8 @@
 
 import type {
   ActionResult,
+  AlertChannelStats,
+  AlertTestResult,
   ErrorCode,
   ProcessInfo,
   ReloadReport,
@@ -107,6 +109,17 @@ class SocketClient implements SupervisorPort {
 
   async clear(names: readonly string[]): Promise<ActionResult[]> {
     return await this.#json<ActionResult[]>("/v1/clear", { method: "POST", json: { names } });
+  }
+
+  async alerts(): Promise<AlertChannelStats[]> {
+    return (await this.#json<{ channels: AlertChannelStats[] }>("/v1/alerts")).channels;
+  }
+
+  async alertTest(channel: string): Promise<AlertTestResult> {
+    return await this.#json<AlertTestResult>("/v1/alerts/test", {
+      method: "POST",
+      json: { channel },
+    });
   }
 
   async reload(): Promise<ReloadReport> {

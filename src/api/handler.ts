@@ -16,6 +16,7 @@ import {
   TaskmasterError,
 } from "./protocol.ts";
 import {
+  AlertTestBody,
   asTaskmasterError,
   errorResponse,
   HttpError,
@@ -138,6 +139,16 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
   route("POST", "/shutdown", async (c) => {
     await port.shutdown();
     return c.json({ ok: true });
+  });
+
+  route("GET", "/alerts", async (c) => c.json({ channels: await port.alerts?.() ?? [] }));
+
+  route("POST", "/alerts/test", async (c) => {
+    const body = await readJsonBody(c.req.raw, AlertTestBody);
+    if (port.alertTest === undefined) {
+      throw new TaskmasterError("BAD_NAME", `no such alert channel: ${body.channel}`);
+    }
+    return c.json(await port.alertTest(body.channel));
   });
 
   route("GET", "/log", async (c) => c.text(await port.logTail(linesQuery(c.req.query("lines")))));

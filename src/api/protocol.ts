@@ -202,4 +202,35 @@ export interface SupervisorPort {
   clear(names: readonly string[]): Promise<ActionResult[]>;
   /** Live state changes until the signal aborts. */
   events(signal: AbortSignal): AsyncIterable<StateChange>;
+  /** Delivery counters of every alert channel (none configured: empty). */
+  alerts?(): Promise<AlertChannelStats[]>;
+  /** Sends a sample alert through one channel (BAD_NAME if there is no such channel). */
+  alertTest?(channel: string): Promise<AlertTestResult>;
+}
+
+/** One alert channel's delivery counters (`GET /v1/alerts`, `status --json`). */
+export interface AlertChannelStats {
+  readonly name: string;
+  /** `webhook`, `email`, `syslog` or `exec`. */
+  readonly type: "webhook" | "email" | "syslog" | "exec";
+  /** Messages delivered. */
+  readonly sent: number;
+  /** Messages that failed after every retry. */
+  readonly failed: number;
+  /** Messages dropped because the channel's queue was full. */
+  readonly dropped: number;
+  /** Messages waiting now. */
+  readonly queued: number;
+  /** The last delivery error (secrets replaced by `***`), or null. */
+  readonly last_error: string | null;
+  /** ISO time of the last error, or null. */
+  readonly last_error_at: string | null;
+}
+
+/** The outcome of `alert test CHANNEL`. */
+export interface AlertTestResult {
+  readonly channel: string;
+  readonly ok: boolean;
+  /** The exact delivery error when ok is false. */
+  readonly error?: string;
 }

@@ -60,7 +60,8 @@ export type MonitorField =
   | "readiness"
   | "liveness"
   | "maxMemory"
-  | "kubernetes";
+  | "kubernetes"
+  | "flap";
 
 // Compile-time proof that every field is classified (`name` is the diff key itself).
 type _Unclassified = Exclude<keyof ProgramConfig, SpawnField | MonitorField | "name">;
@@ -127,6 +128,7 @@ export const MONITOR_FIELDS: Fields<MonitorField> = {
   maxMemory: same,
   // Read by `export` only: nothing running depends on it.
   kubernetes: (a, b) => a.image === b.image,
+  flap: (a, b) => a?.restarts === b?.restarts && a?.within === b?.within,
 };
 
 function differs<K extends keyof ProgramConfig>(

@@ -13,6 +13,7 @@ import type { IssueList } from "./issues.ts";
 import type { Pos, YEntry, YNode } from "./parse.ts";
 import type { Account, ProgramConfig, StreamConfig, StreamTarget } from "./types.ts";
 import * as v from "./values.ts";
+import { flap } from "../alerts/config.ts";
 
 /** Every option a program accepts, in documentation order. */
 export const PROGRAM_KEYS = [
@@ -43,6 +44,7 @@ export const PROGRAM_KEYS = [
   "liveness",
   "max_memory",
   "x-kubernetes",
+  "flap",
 ] as const;
 
 /** Keys under a program's `x-kubernetes:` (read by `taskmaster export kubernetes` only). */
@@ -170,6 +172,7 @@ export function validateProgram(
     liveness: probeOption(options.get("liveness"), "liveness", name, issues),
     maxMemory: opt("max_memory", orchestration.maxMemory, null),
     kubernetes: opt("x-kubernetes", (n, r) => kubernetes(n, r, name, issues), { image: null }),
+    flap: opt("flap", flap, null),
   };
   const written = opt("depends_on", orchestration.dependsOn, []);
   ctx.onDependsOn?.(name, written);

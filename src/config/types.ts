@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { AlertsConfig, FlapConfig } from "../alerts/types.ts";
+
 /** When a process that exited from RUNNING is started again. */
 export type AutoRestart = "always" | "never" | "unexpected";
 
@@ -154,6 +156,8 @@ export interface ProgramConfig {
   readonly maxMemory: number | null;
   /** `x-kubernetes:` settings, used only by `taskmaster export kubernetes`. */
   readonly kubernetes: { readonly image: string | null };
+  /** Restarts more than `restarts` times within `within` seconds raise `flapping`; null: never. */
+  readonly flap: FlapConfig | null;
 }
 
 /** The TCP listener (`taskmaster.http`): dashboard, /v1, /metrics. */
@@ -217,4 +221,6 @@ export interface TaskmasterConfig {
   readonly programs: ReadonlyMap<string, ProgramConfig>;
   /** Event listener pools keyed by name (absent or empty: none). */
   readonly eventlisteners?: ReadonlyMap<string, EventListenerConfig>;
+  /** `alerts:`: channels and rules (none when absent). */
+  readonly alerts: AlertsConfig;
 }

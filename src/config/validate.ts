@@ -17,6 +17,7 @@ import { validateEventListeners } from "./eventlisteners.ts";
 import type { Account, DaemonSettings, ProgramConfig, TaskmasterConfig } from "./types.ts";
 import * as v from "./values.ts";
 import { validateHttp } from "./http.ts";
+import { validateAlerts } from "../alerts/config.ts";
 
 export { type ConfigIssue, formatConfigIssue } from "./issues.ts";
 export { PROGRAM_KEYS } from "./program.ts";
@@ -53,7 +54,13 @@ function underLogdir(
 }
 
 /** Keys allowed at the top of the file. */
-export const TOP_LEVEL_KEYS = ["taskmaster", "programs", "services", "eventlisteners"] as const;
+export const TOP_LEVEL_KEYS = [
+  "taskmaster",
+  "programs",
+  "services",
+  "eventlisteners",
+  "alerts",
+] as const;
 
 /** Keys allowed under `taskmaster:`. */
 export const SETTINGS_KEYS = [
@@ -174,8 +181,16 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   checkDependencies(written, namedAt, programs, issues);
   const eventlisteners = validateEventListeners(top.get("eventlisteners")?.value, ctx, namedAt);
 
-  if (issues.count > 0 || settings === undefined) return { ok: false, issues: issues.sorted() };
-  return { ok: true, config: { file: absFile, settings, programs, eventlisteners } };
+  const alerts = validateAlerts(
+    top.get("alerts"),
+    issues,
+    baseDir,
+    env.getEnv ?? (() => undefined),
+  );
+  if (issues.count > 0 || settings === undefined || alerts === undefined) {
+    return { ok: false, issues: issues.sorted() };
+  }
+  return { ok: true, config: { file: absFile, settings, programs, eventlisteners, alerts } };
 }
 
 /**

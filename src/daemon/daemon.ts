@@ -34,6 +34,9 @@ import { EventListeners } from "../events/listener_pools.ts";
 import { remoteEvent, supervisorStateEvent } from "../events/payloads.ts";
 import { describeFdLimit, raiseFdLimit } from "./fd_limit.ts";
 import { silenceStdio } from "./quiet_stdio.ts";
+import { AlertManager } from "../alerts/manager.ts";
+import { readLastLines } from "../output/tail.ts";
+import { LOG_TAIL_LINES } from "../alerts/payload.ts";
 
 /** Command-line choices for a daemon run. */
 export interface DaemonOptions {
@@ -116,6 +119,25 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const resources = watchResources(supervisor);
   const stats = new DaemonStats();
+  const alerts = new AlertManager(config.alerts, {
+    now: () => Date.now(),
+    host: hostName(),
+    log: (level, message) => log.write(level, message),
+    spawner,
+    tail: (name) => instanceTail(supervisor, name),
+  });
+  supervisor.onTransition((change, runner) => {
+    try {
+      alerts.processChange(change, {
+        snapshot: runner.snapshot,
+        config: runner.config,
+        description: () => runner.info().description,
+      });
+    } catch (error) {
+      // Alerting must never break supervision.
+      log.write("error", `alerts: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 
   let shutdownPromise: Promise<void> | null = null;
   let finished!: () => void;
@@ -130,20 +152,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       log.write("error", `reload rejected: ${config.file} is invalid; nothing was changed`);
       for (const line of next.errors) log.write("error", `reload rejected: ${line}`);
       stats.rejected(next.errors.length);
+      alerts.daemonEvent(
+        "config_error",
+        `reload rejected, nothing was changed: ${next.errors.join("; ")}`,
+      );
       throw new TaskmasterError("BAD_CONFIG", next.errors.join("\n"));
     }
     warnAboutDaemonSettings(config, next.config, (m) => log.write("warning", m));
     const report = await supervisor.applyConfig(next.config);
     config = next.config;
     stats.reloaded();
-    log.write(
-      "info",
-      `config reloaded from ${config.file}: added [${report.added.join(", ")}], changed [${
-        report.changed.join(", ")
-      }], updated [${report.updated.join(", ")}], removed [${
-        report.removed.join(", ")
-      }], unchanged [${report.unchanged.join(", ")}]`,
-    );
+    alerts.configure(config.alerts);
+    const summary = `config reloaded from ${config.file}: added [${
+      report.added.join(", ")
+    }], changed [${report.changed.join(", ")}], updated [${report.updated.join(", ")}], removed [${
+      report.removed.join(", ")
+    }], unchanged [${report.unchanged.join(", ")}]`;
+    log.write("info", summary);
+    alerts.daemonEvent("config_reloaded", summary);
     return report;
   };
 
@@ -151,15 +177,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     shutdownPromise ??= (async () => {
       log.write("info", "shutdown requested: stopping every program");
       listeners.emit(supervisorStateEvent("STOPPING"));
+      alerts.daemonEvent("daemon_stopping", `taskmaster (pid ${Deno.pid}) is stopping`);
       await supervisor.shutdown();
       await listeners.stop();
       log.write("info", "shutdown complete: every program stopped");
+      // Alerts still queued get a few seconds to go out (daemon_stopping among them).
+      await alerts.close(ALERT_DRAIN_MS);
       finished();
     })();
     return shutdownPromise;
   };
 
-  const port = new LocalPort(supervisor, output, log, { reload, shutdown }, resources);
+  const port = new LocalPort(supervisor, output, log, { reload, shutdown }, resources, alerts);
 
   const supervisord = supervisordCompat({
     supervisor,
@@ -248,6 +277,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   listeners.start();
   supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
+  alerts.daemonEvent("daemon_started", `taskmaster started (pid ${Deno.pid}) with ${config.file}`);
   if (options.detached) {
     const failed = options.wait
       ? await waitForLaunch({
@@ -300,6 +330,32 @@ function watchResources(supervisor: Supervisor): ResourceMonitor {
         return pgid === null ? [] : [{ name: r.name, pgid, startedAt: s.startedAt ?? Date.now() }];
       }),
   });
+}
+
+/** How long shutdown waits for queued alerts. */
+const ALERT_DRAIN_MS = 5000;
+
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
+}
+
+/** The last lines of an instance's stdout and stderr, for an alert's `log_tail`. */
+async function instanceTail(
+  supervisor: Supervisor,
+  name: string,
+): Promise<{ stdout: string[]; stderr: string[] }> {
+  const info = supervisor.instance(name).info();
+  const read = async (path: string | null) =>
+    path === null
+      ? []
+      : (await readLastLines(path, LOG_TAIL_LINES, { maxBytes: 64 * 1024 })).split("\n")
+        .filter((line, i, all) => !(i === all.length - 1 && line === ""));
+  const [stdout, stderr] = await Promise.all([read(info.stdout), read(info.stderr)]);
+  return { stdout, stderr: info.stderr === info.stdout ? [] : stderr };
 }
 
 type Loaded = { ok: true; config: TaskmasterConfig } | { ok: false; errors: string[] };

@@ -8,6 +8,8 @@
 
 import {
   type ActionResult,
+  type AlertChannelStats,
+  type AlertTestResult,
   type ProcessInfo,
   type ReloadReport,
   type StateChange,
@@ -25,6 +27,7 @@ import { type ByteBound, fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
+import type { AlertManager } from "../alerts/manager.ts";
 
 /** The daemon-level actions the port delegates. */
 export interface DaemonControls {
@@ -39,6 +42,7 @@ export class LocalPort implements SupervisorPort {
   #log: EventLog;
   #daemon: DaemonControls;
   #resources: ResourceMonitor | null;
+  #alerts: AlertManager | null;
 
   constructor(
     supervisor: Supervisor,
@@ -46,12 +50,25 @@ export class LocalPort implements SupervisorPort {
     log: EventLog,
     daemon: DaemonControls,
     resources: ResourceMonitor | null = null,
+    alerts: AlertManager | null = null,
   ) {
     this.#supervisor = supervisor;
     this.#output = output;
     this.#log = log;
     this.#daemon = daemon;
     this.#resources = resources;
+    this.#alerts = alerts;
+  }
+
+  alerts(): Promise<AlertChannelStats[]> {
+    return Promise.resolve(this.#alerts?.stats() ?? []);
+  }
+
+  alertTest(channel: string): Promise<AlertTestResult> {
+    if (this.#alerts === null) {
+      return Promise.reject(new TaskmasterError("BAD_NAME", `no such alert channel: ${channel}`));
+    }
+    return this.#alerts.test(channel);
   }
 
   status(names: readonly string[] = []): Promise<ProcessInfo[]> {

@@ -227,13 +227,54 @@ async function status(ctx: ShellContext, args: string[]): Promise<CommandOutcome
   const errors = unknown.map((name) => `${errorResultLine(name, "BAD_NAME", "")}\n`).join("");
   if (json) {
     if (errors) ctx.output.err(errors);
-    ctx.output.out(`${JSON.stringify(infos)}\n`);
+    // With alert channels configured, their counters come along: the document
+    // becomes {processes, alerts}; without, it stays the plain list.
+    const channels = await ctx.port.alerts?.() ?? [];
+    const doc = channels.length === 0 ? infos : { processes: infos, alerts: { channels } };
+    ctx.output.out(`${JSON.stringify(doc)}\n`);
   } else {
     ctx.output.out(errors + formatStatusTable(infos));
   }
   if (unknown.length > 0) return ok(EXIT.STATUS_UNKNOWN);
   // The issue's rule (stricter than supervisorctl's): 0 only when every process shown is RUNNING.
   return ok(infos.every((p) => p.state === "RUNNING") ? EXIT.OK : EXIT.STATUS_NOT_RUNNING);
+}
+
+async function alert(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  const [sub, ...rest] = args;
+  if (sub === "test") {
+    if (rest.length !== 1) throw new UsageError("alert test requires one channel name");
+    if (ctx.port.alertTest === undefined) throw new UsageError("alerts are not available here");
+    const result = await ctx.port.alertTest(rest[0]!);
+    if (result.ok) {
+      print(ctx, [`${result.channel}: test alert sent`]);
+      return ok();
+    }
+    ctx.output.err(`${result.channel}: ERROR (${result.error ?? "unknown error"})\n`);
+    return ok(EXIT.FAILED);
+  }
+  if (sub === "status" && rest.length === 0) {
+    const channels = await ctx.port.alerts?.() ?? [];
+    if (channels.length === 0) {
+      print(ctx, ["no alert channels configured"]);
+      return ok();
+    }
+    const width = Math.max(...channels.map((c) => c.name.length));
+    print(
+      ctx,
+      channels.map((c) =>
+        `${c.name.padEnd(width)}  ${
+          c.type.padEnd(7)
+        }  sent ${c.sent}  failed ${c.failed}  dropped ${c.dropped}  queued ${c.queued}${
+          c.last_error === null ? "" : `  last error: ${c.last_error}`
+        }`
+      ),
+    );
+    return ok();
+  }
+  throw new UsageError(
+    sub === undefined ? "alert requires a subcommand" : `alert: unknown subcommand ${sub}`,
+  );
 }
 
 async function pid(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
@@ -318,6 +359,11 @@ function help(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
 
 /** The command table; aliases share an entry's `run`. */
 const COMMANDS: Readonly<Record<string, Command>> = {
+  alert: {
+    usage: "alert test CHANNEL | alert status",
+    summary: "Send a sample alert through a channel, or show the channels' counters",
+    run: alert,
+  },
   attach: {
     usage: "attach name",
     summary: "Stream a process's output and send it typed lines; Ctrl-C detaches",

@@ -41,6 +41,7 @@ export class Supervisor {
   #programs = new Map<string, Program>();
   #lock = new RwLock();
   #listeners = new Set<(change: StateChange) => void>();
+  #transitionListeners = new Set<(change: StateChange, runner: ProcessRunner) => void>();
   #shuttingDown = false;
 
   constructor(config: TaskmasterConfig, deps: SupervisorDeps) {
@@ -85,6 +86,15 @@ export class Supervisor {
   onChange(listener: (change: StateChange) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Like {@link onChange}, with the runner, called while its snapshot is
+   * still the one that made the change (exit code, signal, tries).
+   */
+  onTransition(listener: (change: StateChange, runner: ProcessRunner) => void): () => void {
+    this.#transitionListeners.add(listener);
+    return () => this.#transitionListeners.delete(listener);
   }
 
   /** Instances matching `names` (program, `prog:N`, `prog:*` or `all`); none means all. */
@@ -269,12 +279,14 @@ export class Supervisor {
   }
 
   #newRunner(config: ProgramConfig, index: number): ProcessRunner {
-    return new ProcessRunner(config, index, {
+    const runner: ProcessRunner = new ProcessRunner(config, index, {
       ...this.#deps,
       onChange: (change) => {
+        for (const listener of this.#transitionListeners) listener(change, runner);
         for (const listener of this.#listeners) listener(change);
       },
     });
+    return runner;
   }
 
   #addProgram(config: ProgramConfig): void {

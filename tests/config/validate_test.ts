@@ -30,6 +30,7 @@ Deno.test("validateConfig() applies every documented default to a program with o
     kubernetes: { image: null },
     liveness: null,
     maxMemory: null,
+    flap: null,
   });
 });
 

@@ -387,6 +387,7 @@ Deno.test("help lists every command; help CMD shows usage and summary", async ()
 
 Deno.test("COMMAND_NAMES holds every documented command, sorted", () => {
   assert.deepEqual(COMMAND_NAMES, [
+    "alert",
     "attach",
     "clear",
     "exit",
