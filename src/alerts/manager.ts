@@ -179,6 +179,32 @@ export class AlertManager {
     }
   }
 
+  /**
+   * An event about an instance that is not a state change: `unhealthy`
+   * when a health check fails (the caller passes the check's one-line reason).
+   */
+  instanceEvent(event: AlertEventName, name: string, instance: InstanceView, reason: string): void {
+    if (this.#config.rules.length === 0) return;
+    const snap = instance.snapshot;
+    this.#emit({
+      event,
+      time: new Date(this.#deps.now()).toISOString(),
+      program: instance.config.name,
+      instance: name,
+      pid: snap.pid ?? this.#lastPid.get(name) ?? null,
+      from_state: snap.state,
+      to_state: snap.state,
+      exit_code: null,
+      signal: null,
+      expected: null,
+      tries: snap.backoff,
+      uptime_s: snap.pid === null || snap.startedAt === null
+        ? null
+        : Math.max(0, Math.round((this.#deps.now() - snap.startedAt) / 100) / 10),
+      description: this.redact(reason),
+    });
+  }
+
   /** An event about the daemon itself (`daemon_started`, `config_error`…). */
   daemonEvent(event: AlertEventName, description: string): void {
     if (this.#config.rules.length === 0) return;

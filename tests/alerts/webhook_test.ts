@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { closedPort, HookServer } from "./_servers.ts";
 import { change, crash, manager } from "./_manager.ts";
+import { INITIAL_SNAPSHOT } from "../../src/process/transition.ts";
+import { webProgram } from "../config/_helpers.ts";
 
 const hookChannel = (url: string, extra = "") =>
   `  channels:\n    hook: {webhook: {url: "${url}", timeout: 1, retries: 3, backoff: 0.05${extra}}}\n`;
@@ -184,4 +186,23 @@ Deno.test("alert test: reports success, or the exact error; unknown channel is B
   assert.equal(failed.ok, false);
   assert.match(failed.error!, /Connection refused.*\(1 attempt\)/i);
   await assert.rejects(() => m.alerts.test("nope"), /no such alert channel: nope/);
+});
+
+Deno.test("unhealthy: a health check failure reaches the rules like any instance event", async () => {
+  await using hook = new HookServer();
+  await using m = manager(
+    hookChannel(hook.url) +
+      `  rules:\n    - {events: [unhealthy], channels: [hook], cooldown: 0}\n`,
+  );
+  m.alerts.instanceEvent("unhealthy", "web:0", {
+    snapshot: { ...INITIAL_SNAPSHOT, state: "RUNNING", pid: 77, startedAt: Date.now() - 2000 },
+    config: webProgram(),
+    description: () => "",
+  }, "liveness: GET /health answered 503");
+  await waitFor(() => hook.received.length === 1, "the alert");
+  const body = hook.bodies()[0]!;
+  assert.equal(body.event, "unhealthy");
+  assert.equal(body.instance, "web:0");
+  assert.equal(body.pid, 77);
+  assert.equal(body.description, "liveness: GET /health answered 503");
 });
