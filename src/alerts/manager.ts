@@ -223,13 +223,24 @@ export class AlertManager {
       const admitted = this.#gates.get(key)?.admit(`${facts.instance ?? ""}|${facts.event}`, now);
       if (admitted == null) continue;
       this.#pipeline = this.#pipeline.then(async () => {
-        const tail = facts.instance === null
-          ? { stdout: [], stderr: [] }
-          : await this.#deps.tail(facts.instance).catch(() => ({ stdout: [], stderr: [] }));
+        const tail = await this.#tail(facts.instance);
         const payload = buildPayload(facts, this.#deps.host, tail, admitted.suppressed);
         if (rule.batch > 0) this.#addToBatch(key, rule, payload);
         else this.#deliver(rule, { kind: "single", payload });
+      }).catch((error) => {
+        // One bad event must not stop the chain (every later alert would be lost).
+        this.#deps.log("error", `alerts: ${error instanceof Error ? error.message : error}`);
       });
+    }
+  }
+
+  async #tail(instance: string | null): Promise<{ stdout: string[]; stderr: string[] }> {
+    if (instance === null) return { stdout: [], stderr: [] };
+    try {
+      return await this.#deps.tail(instance);
+    } catch {
+      // The instance may be gone (removed by a reload): no tail then.
+      return { stdout: [], stderr: [] };
     }
   }
 
