@@ -19,7 +19,7 @@
 import { RUN_FLAGS } from "../src/permissions.ts";
 import { connectClient } from "../src/api/client.ts";
 import { median, print, quantile } from "./_common.ts";
-import { rssBytes, sleep } from "./_proc.ts";
+import { cpuSeconds, rssBytes, sleep } from "./_proc.ts";
 
 const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 
@@ -27,6 +27,8 @@ interface RunResult {
   readonly latenciesMs: number[];
   readonly restarts: number;
   readonly rssMB: number;
+  /** The daemon's CPU time (user + system) over the window. */
+  readonly cpuS: number;
   readonly crashes: number;
   /** `started` and `crashed` events in the event log (read after the daemon exited). */
   readonly emitted: number;
@@ -84,6 +86,7 @@ async function run(programs: number, seconds: number, alerts: boolean): Promise<
     }
     await sleep(seconds * 1000);
     const rss = rssBytes(child.pid) ?? 0;
+    const cpu = cpuSeconds(child.pid) ?? 0;
     const latencies: number[] = [];
     const readRuns = async () => {
       let starts = 0;
@@ -131,6 +134,7 @@ async function run(programs: number, seconds: number, alerts: boolean): Promise<
       latenciesMs: latencies,
       restarts: latencies.length,
       rssMB: rss / 1e6,
+      cpuS: cpu,
       crashes,
       counters: c === undefined
         ? null
@@ -163,7 +167,9 @@ if (import.meta.main) {
   const out = (label: string, r: RunResult) =>
     `${label}: ${r.restarts} restarts, restart latency median ${
       median(r.latenciesMs).toFixed(1)
-    } ms, p95 ${quantile(r.latenciesMs, 0.95).toFixed(1)} ms, daemon RSS ${r.rssMB.toFixed(1)} MB${
+    } ms, p95 ${quantile(r.latenciesMs, 0.95).toFixed(1)} ms, daemon RSS ${
+      r.rssMB.toFixed(1)
+    } MB, daemon CPU ${r.cpuS.toFixed(2)} s${
       r.counters === null ? "" : `, alerts ${JSON.stringify(r.counters)}`
     }`;
   const ratio = median(loud.latenciesMs) / median(quiet.latenciesMs);
