@@ -545,7 +545,10 @@ class Reader {
         this.#report(e, h.value)(`invalid header name ${JSON.stringify(h.key)}`);
         continue;
       }
-      const value = this.#scalarText(h.value, this.#report(e, h.value));
+      const value = this.#scalarText(
+        h.value,
+        this.#ctx.issues.reporter(h.value, null, `${this.#prefix}.headers.${h.key}`),
+      );
       if (value !== undefined) out[h.key] = value;
     }
     return out;

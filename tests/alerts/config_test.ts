@@ -58,7 +58,7 @@ Deno.test("alerts: a missing variable is an error naming it, and no secret is qu
   assert.match(issues[0]!, /environment variable ALERT_TOKEN is not set/);
   assert.match(
     issues[0]!,
-    /^\/cfg\/taskmaster\.yaml:7:\d+: key "alerts\.channels\.ops-hook\.webhook\.headers"/,
+    /^\/cfg\/taskmaster\.yaml:7:\d+: key "alerts\.channels\.ops-hook\.webhook\.headers\.Authorization"/,
   );
   const bad = alertIssues(
     `
