@@ -12,11 +12,7 @@ import { TaskmasterError } from "../api/protocol.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Spawner } from "../process/spawner.ts";
 import type { ProcessSnapshot } from "../process/transition.ts";
-import { EmailSender } from "./channels/email.ts";
-import { ExecSender } from "./channels/exec.ts";
 import type { Sender } from "./channels/sender.ts";
-import { SyslogSender } from "./channels/syslog.ts";
-import { WebhookSender } from "./channels/webhook.ts";
 import { eventsOfChange, FlapTracker, isAutomaticRestart } from "./classify.ts";
 import { globMatch } from "./glob.ts";
 import { type AlertFacts, buildPayload, daemonFacts } from "./payload.ts";
@@ -118,17 +114,25 @@ export class AlertManager {
     });
   }
 
+  // Each kind is imported on its first message: a daemon without email
+  // alerts never loads nodemailer (nor node:dgram without syslog).
   #sender(channel: ChannelConfig): Sender {
     const spec = channel.spec;
     switch (spec.kind) {
       case "webhook":
-        return new WebhookSender(spec);
+        return lazySender(async () =>
+          new (await import("./channels/webhook.ts")).WebhookSender(spec)
+        );
       case "email":
-        return new EmailSender(spec);
+        return lazySender(async () => new (await import("./channels/email.ts")).EmailSender(spec));
       case "syslog":
-        return new SyslogSender(spec, this.#deps.host);
+        return lazySender(async () =>
+          new (await import("./channels/syslog.ts")).SyslogSender(spec, this.#deps.host)
+        );
       case "exec":
-        return new ExecSender(spec, this.#deps.spawner);
+        return lazySender(async () =>
+          new (await import("./channels/exec.ts")).ExecSender(spec, this.#deps.spawner)
+        );
     }
   }
 
@@ -317,6 +321,17 @@ export class AlertManager {
     }
     for (const { queue } of this.#queues.values()) queue.close();
   }
+}
+
+/** A sender made on first use. */
+function lazySender(make: () => Promise<Sender>): Sender {
+  let made: Promise<Sender> | null = null;
+  return {
+    send: (message) => (made ??= make()).then((sender) => sender.send(message)),
+    close: () => {
+      made?.then((sender) => sender.close(), () => {});
+    },
+  };
 }
 
 function ruleKey(rule: RuleConfig): string {
