@@ -98,14 +98,14 @@ Deno.test("email: STARTTLS, AUTH from the URL, subject, recipients and body", as
       `  channels:
     mail: {email: {smtp: "smtp://alerts:\${SMTP_PASS}@127.0.0.1:${smtp.port}", starttls: true,
                    ca: "${certPath}", from: "taskmaster@test.host", to: [ops@example.com, dev@example.com],
-                   timeout: 5}}
+                   timeout: 30}}
   rules:
     - {events: [crashed], channels: [mail], cooldown: 0}
 `,
       { SMTP_PASS: encodeURIComponent("pa55:w@rd") },
     );
     crash(m.alerts, "web:1", 3);
-    await waitFor(() => smtp.mails.length === 1, { what: "the mail", timeout: 30_000 });
+    await waitFor(() => smtp.mails.length === 1, { what: "the mail", timeout: 60_000 });
     const mail = smtp.mails[0]!;
     assert.equal(mail.secure, true, "STARTTLS before the mail");
     assert.equal(mail.user, "alerts");
@@ -115,13 +115,13 @@ Deno.test("email: STARTTLS, AUTH from the URL, subject, recipients and body", as
     assert.match(mail.data, /^To: ops@example\.com, dev@example\.com\r$/m);
     assert.match(mail.data, /exit code: {3}3/);
     assert.match(mail.data, /last 1 lines of stdout:\r\n {2}last out/);
-    await waitFor(() => m.alerts.stats()[0]!.sent === 1, "sent counted");
+    await waitFor(() => m.alerts.stats()[0]!.sent === 1, { what: "sent counted", timeout: 60_000 });
     // A wrong password fails with the server's answer, and the password is never shown.
     const bad = await (async () => {
       await using wrong = manager(
         `  channels:
     mail: {email: {smtp: "smtp://alerts:\${SMTP_PASS}@127.0.0.1:${smtp.port}", ca: "${certPath}",
-                   from: "a@b.c", to: [ops@example.com], timeout: 5}}
+                   from: "a@b.c", to: [ops@example.com], timeout: 30}}
   rules:
     - {events: [crashed], channels: [mail]}
 `,
@@ -143,7 +143,7 @@ Deno.test("email: an untrusted self-signed certificate is refused", async () => 
   const smtp = await smtpServer(key, cert, "x");
   try {
     await using m = manager(`  channels:
-    mail: {email: {smtp: "smtp://alerts:x@127.0.0.1:${smtp.port}", from: "a@b.c", to: [o@e.com], timeout: 5}}
+    mail: {email: {smtp: "smtp://alerts:x@127.0.0.1:${smtp.port}", from: "a@b.c", to: [o@e.com], timeout: 30}}
   rules:
     - {events: [crashed], channels: [mail]}
 `);

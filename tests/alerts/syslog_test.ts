@@ -17,7 +17,7 @@ Deno.test("syslog: RFC 5424 lines over UDP", async () => {
     - {events: [crashed], channels: [log], cooldown: 0}
 `);
     crash(m.alerts, "web:1", 3);
-    await waitFor(() => udp.lines.length === 1, "the datagram");
+    await waitFor(() => udp.lines.length === 1, { what: "the datagram", timeout: 60_000 });
     const match = RFC5424.exec(udp.lines[0]!);
     assert.ok(match, udp.lines[0]);
     assert.equal(match[1], String(16 * 8 + 3), "local0.err");
@@ -40,7 +40,7 @@ Deno.test("syslog: newline-framed RFC 5424 lines over TCP, in order", async () =
     - {events: [crashed], channels: [log], cooldown: 0}
 `);
     for (const name of ["web:0", "web:1", "web:2"]) crash(m.alerts, name);
-    await waitFor(() => tcp.lines.length === 3, "three lines");
+    await waitFor(() => tcp.lines.length === 3, { what: "three lines", timeout: 60_000 });
     for (const line of tcp.lines) assert.match(line, RFC5424);
     assert.deepEqual(
       tcp.lines.map((l) => RFC5424.exec(l)![7]!.split(" ")[0]),
@@ -63,7 +63,7 @@ Deno.test("syslog: RFC 3164 datagrams to a unix socket like /dev/log", async () 
     - {events: [crashed], channels: [local], cooldown: 0}
 `);
     crash(m.alerts, "web:2", 4);
-    await waitFor(() => listener.lines.length === 1, "the datagram");
+    await waitFor(() => listener.lines.length === 1, { what: "the datagram", timeout: 60_000 });
     const match = RFC3164.exec(listener.lines[0]!);
     assert.ok(match, listener.lines[0]);
     assert.equal(match[1], "27");

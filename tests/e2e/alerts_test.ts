@@ -6,6 +6,8 @@ import type { AlertChannelStats } from "../../src/api/protocol.ts";
 
 // The daemon inherits this test's environment: `${E2E_HOOK_TOKEN}` comes from here.
 const TOKEN = "e2e-secret-4f1c9a";
+/** The machine may be very loaded: every wait is generous (never a speed assertion). */
+const LONG = 90_000;
 Deno.env.set("E2E_HOOK_TOKEN", TOKEN);
 
 function config(hookUrl: string, extraChannels = "", extraRules = "") {
@@ -20,7 +22,7 @@ programs:
     starttime: 0
 alerts:
   channels:
-    hook: {webhook: {url: "${hookUrl}", headers: {Authorization: "Bearer \${E2E_HOOK_TOKEN}"}, timeout: 3}}
+    hook: {webhook: {url: "${hookUrl}", headers: {Authorization: "Bearer \${E2E_HOOK_TOKEN}"}, timeout: 20}}
     dead: {webhook: {url: "http://127.0.0.1:${closedPort()}/?token=\${E2E_HOOK_TOKEN}", retries: 0, timeout: 1}}
 ${extraChannels}
   rules:
@@ -41,7 +43,7 @@ Deno.test("alerts end to end: payload from a real crash, counters, alert test, n
   await using hook = new HookServer();
   await using d = await TestDaemon.start(config(hook.url));
   const crashes = () => hook.bodies().filter((b) => b.event === "crashed");
-  await waitFor(() => crashes().length >= 2, { what: "two crash alerts", timeout: 30_000 });
+  await waitFor(() => crashes().length >= 2, { what: "two crash alerts", timeout: LONG });
   assert.equal(hook.bodies()[0]!.event, "daemon_started");
   const crash = crashes()[0]!;
   assert.equal(crash.program, "web");
@@ -62,7 +64,10 @@ Deno.test("alerts end to end: payload from a real crash, counters, alert test, n
   const good = await ctl(d, "alert", "test", "hook");
   assert.equal(good.code, 0, good.stderr);
   assert.equal(good.stdout, "hook: test alert sent\n");
-  await waitFor(() => hook.bodies().some((b) => b.event === "test"), "the test alert");
+  await waitFor(() => hook.bodies().some((b) => b.event === "test"), {
+    what: "the test alert",
+    timeout: LONG,
+  });
 
   const bad = await ctl(d, "alert", "test", "dead");
   assert.equal(bad.code, 1);
@@ -75,7 +80,7 @@ Deno.test("alerts end to end: payload from a real crash, counters, alert test, n
   await waitFor(async () => {
     const channels = await d.port.alerts!();
     return channels.find((c) => c.name === "dead")!.failed >= 2;
-  }, "the dead channel's failures");
+  }, { what: "the dead channel's failures", timeout: LONG });
   const status = await ctl(d, "status", "--json");
   const doc = JSON.parse(status.stdout);
   assert.ok(Array.isArray(doc.processes) && doc.processes.length === 3);
@@ -118,17 +123,26 @@ Deno.test("alerts: reload applies channel and rule changes live, and reports con
   const reload = await ctl(d, "reload");
   assert.equal(reload.code, 0, reload.stderr);
   assert.equal((await d.info("calm")).pid, calmPid, "no program was touched");
-  await waitFor(() => hook.bodies().some((b) => b.event === "config_reloaded"), "config_reloaded");
+  await waitFor(() => hook.bodies().some((b) => b.event === "config_reloaded"), {
+    what: "config_reloaded",
+    timeout: LONG,
+  });
   assert.equal((await ctl(d, "alert", "test", "second")).code, 0);
   assert.equal((await ctl(d, "stop", "calm")).code, 0);
-  await waitFor(() => second.bodies().some((b) => b.event === "stopped"), "the new rule's alert");
+  await waitFor(() => second.bodies().some((b) => b.event === "stopped"), {
+    what: "the new rule's alert",
+    timeout: LONG,
+  });
   assert.equal(second.bodies().find((b) => b.event === "stopped")!.instance, "calm");
 
   await d.writeConfig(config(hook.url).replace("${E2E_HOOK_TOKEN}", "${E2E_NOT_SET_ANYWHERE}"));
   const rejected = await ctl(d, "reload");
   assert.equal(rejected.code, 2);
   assert.match(rejected.stderr, /environment variable E2E_NOT_SET_ANYWHERE is not set/);
-  await waitFor(() => hook.bodies().some((b) => b.event === "config_error"), "config_error");
+  await waitFor(() => hook.bodies().some((b) => b.event === "config_error"), {
+    what: "config_error",
+    timeout: LONG,
+  });
   assert.equal((await ctl(d, "alert", "test", "second")).code, 0, "the old alerts stay");
 });
 
@@ -146,7 +160,7 @@ alerts:
   rules:
     - {events: [flapping], channels: [hook], cooldown: 0}
 `);
-  await waitFor(() => hook.bodies().length >= 1, { what: "the flapping alert", timeout: 30_000 });
+  await waitFor(() => hook.bodies().length >= 1, { what: "the flapping alert", timeout: LONG });
   const flap = hook.bodies()[0]!;
   assert.equal(flap.event, "flapping");
   assert.equal(flap.instance, "flappy");
