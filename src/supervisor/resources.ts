@@ -66,6 +66,8 @@ export class ResourceMonitor {
   #options: ResourceMonitorOptions;
   #tracks = new Map<string, Track>();
   #watchers = 0;
+  /** The running instances (`name:pgid`) the last sample measured. */
+  #lastRunning = "";
   #timer: ReturnType<typeof setInterval> | null = null;
   #lastSample = -Infinity;
   #listeners = new Set<() => void>();
@@ -110,9 +112,15 @@ export class ResourceMonitor {
   /** Takes a sample now, unless one was taken within `freshMs` (or `force`). */
   refresh(force = false): void {
     const now = this.#options.now();
-    if (!force && now - this.#lastSample < (this.#options.freshMs ?? 500)) return;
-    this.#lastSample = now;
     const instances = this.#options.instances();
+    // A sample taken before an instance (re)started says nothing about it: `top` right
+    // after a start would show it using no memory at all.
+    const running = instances.map((i) => `${i.name}:${i.pgid}`).join(" ");
+    const fresh = now - this.#lastSample < (this.#options.freshMs ?? 500) &&
+      running === this.#lastRunning;
+    if (!force && fresh) return;
+    this.#lastSample = now;
+    this.#lastRunning = running;
     const usage = this.#options.sample(instances) ?? new Map<number, GroupUsage>();
     const seen = new Set<string>();
     for (const instance of instances) {
