@@ -59,7 +59,9 @@ export function supervisordCompat(deps: SupervisordCompatDeps): {
       } catch {
         // Already logged by reload: the old config stays.
       }
-      supervisor.launch();
+      // launch() starts only instances never started yet; after a stop every one was.
+      const autostart = supervisor.instances().filter((r) => r.config.autostart).map((r) => r.name);
+      if (autostart.length > 0) await supervisor.start(autostart);
     },
   });
   return {
