@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { serveControlApi, type ServeOptions } from "../../src/api/server.ts";
 import { connectClient } from "../../src/api/client.ts";
 import { FakePort, waitFor } from "./_fake_port.ts";
-import { NET_GRANTED } from "./_net.ts";
 
 async function withServer(
   options: Omit<ServeOptions, "path">,
@@ -36,7 +35,6 @@ async function readUntilClosed(conn: Deno.Conn, ms: number): Promise<string | "o
 
 Deno.test({
   name: "serveControlApi() closes a connection over max_connections at once and counts it",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer({ maxConnections: 2 }, async ({ path, stats }) => {
     const held = [
@@ -57,7 +55,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() closes a slow-loris connection that never finishes its headers",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer({ idleTimeoutMs: 300 }, async ({ path }) => {
     const loris = await Deno.connect({ transport: "unix", path });
@@ -69,7 +66,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() answers 400 to a body cut short by a half-close",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer({}, async ({ path }) => {
     const conn = await Deno.connect({ transport: "unix", path });
@@ -86,7 +82,6 @@ Deno.test({
 
 Deno.test({
   name: "GET /v1/daemon shows open and refused control connections",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer({}, async ({ path }) => {
     const client = Deno.createHttpClient({ proxy: { transport: "unix", path } });

@@ -3,7 +3,6 @@ import { serveControlApi } from "../../src/api/server.ts";
 import { connectClient, UnreachableError } from "../../src/api/client.ts";
 import { TaskmasterError } from "../../src/api/protocol.ts";
 import { FakePort, waitFor } from "./_fake_port.ts";
-import { NET_GRANTED } from "./_net.ts";
 
 async function withServer(
   fn: (ctx: { path: string; dir: string; port: FakePort }) => Promise<void>,
@@ -50,7 +49,6 @@ async function rawExchange(path: string, request: string): Promise<string> {
 
 Deno.test({
   name: "serveControlApi() + connectClient() round-trip every method",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer(async ({ path, port }) => {
     using client = connectClient(path);
@@ -93,7 +91,6 @@ Deno.test({
 
 Deno.test({
   name: "connectClient() preserves TaskmasterError codes and messages",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer(async ({ path, port }) => {
     using client = connectClient(path);
@@ -112,7 +109,7 @@ Deno.test({
 });
 
 Deno.test(
-  { name: "serveControlApi() creates the socket owner-only (0600)", ignore: !NET_GRANTED },
+  { name: "serveControlApi() creates the socket owner-only (0600)" },
   async () => {
     await withServer(async ({ path }) => {
       const info = await Deno.lstat(path);
@@ -124,7 +121,6 @@ Deno.test(
 
 Deno.test({
   name: "serveControlApi() restores the umask and removes the socket on close",
-  ignore: !NET_GRANTED,
 }, async () => {
   const before = Deno.umask();
   const dir = await Deno.makeTempDir();
@@ -139,7 +135,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() replaces a stale socket left by a killed process",
-  ignore: !NET_GRANTED,
 }, async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/stale.sock`;
@@ -179,7 +174,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() refuses a live socket, naming the taskmaster pid",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer(async ({ path }) => {
     await rejectsWith(
@@ -197,7 +191,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() refuses a live socket of another program",
-  ignore: !NET_GRANTED,
 }, async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/other.sock`;
@@ -216,7 +209,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() refuses a regular file at the path and keeps it",
-  ignore: !NET_GRANTED,
 }, async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/taskmaster.sock`;
@@ -227,7 +219,7 @@ Deno.test({
 });
 
 Deno.test(
-  { name: "serveControlApi() refuses a path longer than 107 bytes", ignore: !NET_GRANTED },
+  { name: "serveControlApi() refuses a path longer than 107 bytes" },
   async () => {
     const path = `/tmp/${"é".repeat(52)}.sock`; // 5 + 104 + 5 = 114 bytes, 62 characters
     await rejectsWith(
@@ -241,7 +233,6 @@ Deno.test(
 
 Deno.test({
   name: "serveControlApi() reports a missing directory as BAD_ARGUMENTS",
-  ignore: !NET_GRANTED,
 }, async () => {
   await rejectsWith(
     serveControlApi(new FakePort(), { path: "/nonexistent-dir-tm/x.sock" }),
@@ -252,7 +243,6 @@ Deno.test({
 
 Deno.test({
   name: "connectClient() on a missing socket throws UnreachableError naming it",
-  ignore: !NET_GRANTED,
 }, async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/none.sock`;
@@ -274,7 +264,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() answers malformed HTTP with 4xx and keeps serving",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer(async ({ path }) => {
     const garbage = await rawExchange(path, "\x00\x01 GARBAGE \r\n\r\n");
@@ -302,7 +291,6 @@ Deno.test({
 
 Deno.test({
   name: "serveControlApi() 20 concurrent clients get correct answers",
-  ignore: !NET_GRANTED,
 }, async () => {
   await withServer(async ({ path, port }) => {
     port.actionDelayMs = 5;

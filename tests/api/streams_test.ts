@@ -4,7 +4,6 @@ import { connectClient } from "../../src/api/client.ts";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { TaskmasterError } from "../../src/api/protocol.ts";
 import { FakePort, waitFor } from "./_fake_port.ts";
-import { NET_GRANTED } from "./_net.ts";
 
 async function withServer(fn: (path: string, port: FakePort) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tm-api-" });
@@ -30,7 +29,6 @@ const change: StateChange = {
 
 Deno.test({
   name: "connectClient().events() yields SSE state changes and ends when aborted",
-  ignore: !NET_GRANTED,
   fn: () =>
     withServer(async (path, port) => {
       using client = connectClient(path);
@@ -54,7 +52,6 @@ Deno.test({
 
 Deno.test({
   name: "connectClient().follow() streams bytes and ends when aborted",
-  ignore: !NET_GRANTED,
   fn: () =>
     withServer(async (path, port) => {
       using client = connectClient(path);
@@ -78,7 +75,6 @@ Deno.test({
 
 Deno.test({
   name: "connectClient().logFollow() yields lines exactly; breaking out ends the stream",
-  ignore: !NET_GRANTED,
   fn: () =>
     withServer(async (path, port) => {
       using client = connectClient(path);
@@ -100,7 +96,6 @@ Deno.test({
 
 Deno.test({
   name: "connectClient() stream errors before streaming keep their code",
-  ignore: !NET_GRANTED,
   fn: () =>
     withServer(async (path, port) => {
       using client = connectClient(path);
@@ -126,7 +121,6 @@ Deno.test({
 
 Deno.test({
   name: "ControlServer.close() ends open streams and the client iterables finish",
-  ignore: !NET_GRANTED,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "tm-api-" });
     const path = `${dir}/taskmaster.sock`;
