@@ -79,3 +79,9 @@ export class IssueList {
     });
   }
 }
+
+/** Every issue on its own line, then `N errors in PATH`: what `check` and the other commands print. */
+export function formatIssueReport(issues: readonly ConfigIssue[], path: string): string {
+  const lines = issues.map(formatConfigIssue);
+  return `${lines.join("\n")}\n${lines.length} error${lines.length === 1 ? "" : "s"} in ${path}\n`;
+}

@@ -5,7 +5,7 @@
  */
 
 import { loadConfig } from "../config/load.ts";
-import { formatConfigIssue } from "../config/validate.ts";
+import { formatIssueReport } from "../config/issues.ts";
 import { denoOutput } from "../shell/io.ts";
 
 /** Validates `path`; resolves with the exit code. */
@@ -16,8 +16,6 @@ export async function checkConfig(path: string): Promise<number> {
     denoOutput.out(`${result.config.file}: valid (${count} program${count === 1 ? "" : "s"})\n`);
     return 0;
   }
-  const lines = result.issues.map(formatConfigIssue);
-  denoOutput.err(`${lines.join("\n")}\n`);
-  denoOutput.err(`${lines.length} error${lines.length === 1 ? "" : "s"} in ${path}\n`);
+  denoOutput.err(formatIssueReport(result.issues, path));
   return 2;
 }

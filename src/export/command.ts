@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { accountLookup, parsePasswd } from "../config/accounts.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Account, TaskmasterConfig } from "../config/types.ts";
-import { formatConfigIssue } from "../config/validate.ts";
+import { formatIssueReport } from "../config/issues.ts";
 import type { ShellOutput } from "../shell/io.ts";
 import { type ExportResult, formatFinding } from "./findings.ts";
 import { exportKubernetes, MissingImageError } from "./kubernetes.ts";
@@ -80,12 +80,7 @@ export async function runExport(args: string[], io: ShellOutput): Promise<number
   // The config describes another machine: its users need not exist here, nor need we be root.
   const loaded = await loadConfig(configPath, { isRoot: true, lookupUser: exportUserLookup() });
   if (!loaded.ok) {
-    const lines = loaded.issues.map(formatConfigIssue);
-    io.err(
-      `${lines.join("\n")}\n${lines.length} error${
-        lines.length === 1 ? "" : "s"
-      } in ${configPath}\n`,
-    );
+    io.err(formatIssueReport(loaded.issues, configPath));
     return 2;
   }
   const app = values.app ?? defaultAppName(loaded.config.file);

@@ -71,7 +71,11 @@ async function openOrNull(path: string): Promise<Deno.FsFile | null> {
 }
 
 /** Reads up to `length` bytes at `offset` (fewer if the file shrank meanwhile). */
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+export async function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
   await file.seek(offset, Deno.SeekMode.Start);
   const out = new Uint8Array(length);
   let filled = 0;

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config/load.ts";
-import { formatConfigIssue } from "../config/validate.ts";
+import { formatIssueReport } from "../config/issues.ts";
 import { defaultAppName } from "../export/names.ts";
 import { RUN_FLAGS } from "../permissions.ts";
 import type { ShellOutput } from "../shell/io.ts";
@@ -78,12 +78,7 @@ export async function runStartup(args: string[], io: ShellOutput): Promise<numbe
   // The unit must start a daemon that will accept this config: check it now, not at boot.
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) {
-    const lines = loaded.issues.map(formatConfigIssue);
-    io.err(
-      `${lines.join("\n")}\n${lines.length} error${
-        lines.length === 1 ? "" : "s"
-      } in ${configPath}\n`,
-    );
+    io.err(formatIssueReport(loaded.issues, configPath));
     return 2;
   }
   const stoptimes = [...loaded.config.programs.values()].map((p) => p.stoptime);

@@ -6,21 +6,10 @@
  * @module
  */
 
+import { readAt } from "../output/tail.ts";
 import { RpcFault } from "./faults.ts";
 
 const decoder = new TextDecoder();
-
-async function readAt(file: Deno.FsFile, position: number, length: number): Promise<Uint8Array> {
-  await file.seek(position, Deno.SeekMode.Start);
-  const out = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    const n = await file.read(out.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return out.subarray(0, filled);
-}
 
 /** supervisor's `readFile`: BAD_ARGUMENTS for a negative length (or both set with a negative offset), FAILED when unreadable. */
 export async function readLogFile(path: string, offset: number, length: number): Promise<string> {
