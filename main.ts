@@ -6,7 +6,7 @@
  * @module
  */
 
-import { denoOutput } from "./src/shell/io.ts";
+import { denoOutput } from "./src/util/text_output.ts";
 import { VERSION } from "./src/version.ts";
 
 const USAGE = `usage:

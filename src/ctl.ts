@@ -10,7 +10,7 @@ import { connectClient, UnreachableError } from "./api/client.ts";
 import { runCommand } from "./shell/commands.ts";
 import { EXIT } from "./shell/_errors.ts";
 import { describeOwner, foreignOwner } from "./api/socket_owner.ts";
-import { denoOutput } from "./shell/io.ts";
+import { denoOutput } from "./util/text_output.ts";
 
 const CTL_USAGE = "usage: taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]\n";
 

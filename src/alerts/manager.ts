@@ -8,7 +8,7 @@
  */
 
 import type { AlertTestResult, StateChange } from "../api/protocol.ts";
-import { TaskmasterError } from "../api/protocol.ts";
+import { TaskmasterError } from "../util/errors.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Spawner } from "../process/spawner.ts";
 import type { ProcessSnapshot } from "../process/transition.ts";

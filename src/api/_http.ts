@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type ErrorBody, type ErrorCode, TaskmasterError } from "./protocol.ts";
+import { type ErrorBody } from "./protocol.ts";
+import { asTaskmasterError, type ErrorCode, TaskmasterError } from "../util/errors.ts";
 import { z } from "zod";
 
 /** The HTTP status each error code travels with. Exhaustive on purpose. */
@@ -65,20 +66,6 @@ export function errorResponse(
 ): Response {
   const body: ErrorBody = { error: { code, message } };
   return Response.json(body, { status, headers });
-}
-
-/**
- * Recognizes a TaskmasterError by shape, not only by class: another module
- * may define its own subclass tree, or a second copy of protocol.ts may be
- * loaded; the code is what matters on the wire.
- */
-export function asTaskmasterError(error: unknown): TaskmasterError | null {
-  if (error instanceof TaskmasterError) return error;
-  if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    const code = error.code as ErrorCode;
-    if (code in STATUS_BY_CODE) return new TaskmasterError(code, error.message);
-  }
-  return null;
 }
 
 /** The response for anything a route threw; null means "a bug" (caller logs it). */

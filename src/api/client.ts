@@ -14,14 +14,14 @@ import type {
   ActionResult,
   AlertChannelStats,
   AlertTestResult,
-  ErrorCode,
   ProcessInfo,
   ReloadReport,
   StateChange,
   StreamName,
   SupervisorPort,
 } from "./protocol.ts";
-import { TaskmasterError } from "./protocol.ts";
+import type { ErrorCode } from "../util/errors.ts";
+import { TaskmasterError } from "../util/errors.ts";
 
 /** How long `shutdown()` waits for the daemon to remove its socket after answering. */
 const SHUTDOWN_WAIT_MS = 10_000;

@@ -9,15 +9,10 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import {
-  severalInstancesMessage,
-  type StreamName,
-  type SupervisorPort,
-  TaskmasterError,
-} from "./protocol.ts";
+import { severalInstancesMessage, type StreamName, type SupervisorPort } from "./protocol.ts";
+import { asTaskmasterError, TaskmasterError } from "../util/errors.ts";
 import {
   AlertTestBody,
-  asTaskmasterError,
   errorResponse,
   HttpError,
   linesQuery,

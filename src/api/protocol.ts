@@ -2,39 +2,19 @@
  * What travels between a supervisor and whoever drives it: the foreground
  * shell in the same process, or `taskmaster ctl` over the unix socket. Both
  * sides speak through {@link SupervisorPort}, so every shell command works the
- * same locally and remotely. This module is a leaf: it imports nothing.
+ * same locally and remotely. It imports only the domain's leaves: the
+ * process states and the error codes.
  *
  * @module
  */
 
-/** supervisord's process states, spelled as it spells them. */
-export const PROCESS_STATES = [
-  "STOPPED",
-  "STARTING",
-  "RUNNING",
-  "BACKOFF",
-  "STOPPING",
-  "EXITED",
-  "FATAL",
-  "UNKNOWN",
-] as const;
+import type { ProcessState } from "../process/state.ts";
+import type { ErrorCode } from "../util/errors.ts";
 
-/** One of {@link PROCESS_STATES}. */
-export type ProcessState = typeof PROCESS_STATES[number];
-
-/** States in which `start` answers "already started". */
-export const RUNNING_STATES: ReadonlySet<ProcessState> = new Set([
-  "STARTING",
-  "RUNNING",
-  "BACKOFF",
-]);
-/** States that make `status` exit 3. */
-export const STOPPED_STATES: ReadonlySet<ProcessState> = new Set([
-  "STOPPED",
-  "EXITED",
-  "FATAL",
-  "UNKNOWN",
-]);
+// Kept for the supervisor, runner and state machine until their imports move
+// to the domain modules (issue 8 §4, after issues 10 and 12 land there).
+export { PROCESS_STATES, type ProcessState, RUNNING_STATES } from "../process/state.ts";
+export { type ErrorCode, TaskmasterError } from "../util/errors.ts";
 
 /** A snapshot of one process instance, as `status --json` prints it. */
 export interface ProcessInfo {
@@ -82,34 +62,9 @@ export interface ProcessInfo {
   readonly dropped_bytes?: { readonly stdout: number; readonly stderr: number };
 }
 
-/** Stable error codes, as supervisord's `Faults`. */
-export type ErrorCode =
-  | "BAD_NAME"
-  | "BAD_SIGNAL"
-  | "BAD_ARGUMENTS"
-  | "BAD_REQUEST"
-  | "ALREADY_STARTED"
-  | "NOT_RUNNING"
-  | "SPAWN_ERROR"
-  | "ABNORMAL_TERMINATION"
-  | "BAD_CONFIG"
-  | "SHUTTING_DOWN"
-  | "NO_FILE"
-  | "INTERNAL";
-
 /** How errors travel on the wire: `{ "error": { "code", "message" } }`. */
 export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string };
-}
-
-/** An error a caller is expected to handle; carries a stable code. */
-export class TaskmasterError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.name = "TaskmasterError";
-    this.code = code;
-  }
 }
 
 /** The outcome of start/stop/restart/signal for one instance. */
@@ -161,7 +116,7 @@ export type StreamName = "stdout" | "stderr";
 
 /**
  * Everything the shell (local or remote) can ask of a supervisor.
- * Methods reject with {@link TaskmasterError} for caller mistakes
+ * Methods reject with a `TaskmasterError` for caller mistakes
  * (`BAD_NAME`, `SHUTTING_DOWN`, `BAD_CONFIG`…); per-instance failures of
  * an action come back as {@link ActionResult}s instead.
  */

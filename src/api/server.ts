@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type SupervisorPort, TaskmasterError } from "./protocol.ts";
+import { type SupervisorPort } from "./protocol.ts";
+import { TaskmasterError } from "../util/errors.ts";
 import { type AppOptions, type ControlApp, createApp } from "./handler.ts";
 import { describeOwner, foreignOwner } from "./socket_owner.ts";
 import { ConnectionGate, type ConnectionStats } from "./connections.ts";

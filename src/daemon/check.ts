@@ -6,7 +6,7 @@
 
 import { loadConfig } from "../config/load.ts";
 import { formatIssueReport } from "../config/issues.ts";
-import { denoOutput } from "../shell/io.ts";
+import { denoOutput } from "../util/text_output.ts";
 
 /** Validates `path`; resolves with the exit code. */
 export async function checkConfig(path: string): Promise<number> {

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type ReloadReport, TaskmasterError } from "../api/protocol.ts";
+import { type ReloadReport } from "../api/protocol.ts";
+import { TaskmasterError } from "../util/errors.ts";
 import { serveControlApi } from "../api/server.ts";
 import { formatConfigIssue } from "../config/validate.ts";
 import { loadConfig } from "../config/load.ts";
@@ -27,7 +28,7 @@ import { EventLog } from "./event_log.ts";
 import { waitForLaunch } from "./launch_wait.ts";
 import { LocalPort } from "./local_port.ts";
 import { leftoverPid, removePidfile, writePidfile } from "./pidfile.ts";
-import { denoOutput } from "../shell/io.ts";
+import { denoOutput } from "../util/text_output.ts";
 import { isSupervisordPath } from "../xmlrpc/app.ts";
 import { supervisordCompat } from "../xmlrpc/wire.ts";
 import { EventListeners } from "../events/listener_pools.ts";
@@ -292,7 +293,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   if (options.shell) {
     const { runShell } = await import("../shell/repl.ts");
-    const { denoOutput } = await import("../shell/io.ts");
+    const { denoOutput } = await import("../util/text_output.ts");
     // A signal may shut the daemon down while the prompt is up: end the shell too.
     const shellStop = new AbortController();
     done.then(() => shellStop.abort());

@@ -9,7 +9,7 @@
  */
 
 import { RUN_FLAGS } from "../permissions.ts";
-import { denoOutput } from "../shell/io.ts";
+import { denoOutput } from "../util/text_output.ts";
 
 /** The command that re-runs this program: the compiled binary, or `deno run main.ts`. */
 export function selfCommand(): { command: string; args: string[] } {

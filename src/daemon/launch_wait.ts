@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { ProcessInfo, ProcessState, StateChange } from "../api/protocol.ts";
+import type { ProcessInfo, StateChange } from "../api/protocol.ts";
+import type { ProcessState } from "../process/state.ts";
 
 /** Still on its way: the launch is not over while an instance is in one of these. */
 const SETTLING: ReadonlySet<ProcessState> = new Set(["STARTING", "BACKOFF", "STOPPING"]);

@@ -15,8 +15,8 @@ import {
   type StateChange,
   type StreamName,
   type SupervisorPort,
-  TaskmasterError,
 } from "../api/protocol.ts";
+import { TaskmasterError } from "../util/errors.ts";
 import type { OutputHub } from "../output/output_hub.ts";
 import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";

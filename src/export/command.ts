@@ -13,7 +13,7 @@ import { accountLookup, parsePasswd } from "../config/accounts.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Account, TaskmasterConfig } from "../config/types.ts";
 import { formatIssueReport } from "../config/issues.ts";
-import type { ShellOutput } from "../shell/io.ts";
+import type { TextOutput } from "../util/text_output.ts";
 import { type ExportResult, formatFinding } from "./findings.ts";
 import { exportKubernetes, MissingImageError } from "./kubernetes.ts";
 import { defaultAppName, dnsLabel } from "./names.ts";
@@ -36,7 +36,7 @@ export const EXPORT_USAGE =
 `;
 
 /** Runs the command; resolves with the exit code. */
-export async function runExport(args: string[], io: ShellOutput): Promise<number> {
+export async function runExport(args: string[], io: TextOutput): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -147,7 +147,7 @@ function build(
   }
 }
 
-function usage(io: ShellOutput, message: string): number {
+function usage(io: TextOutput, message: string): number {
   io.err(`taskmaster export: ${message}\n${EXPORT_USAGE}`);
   return 2;
 }

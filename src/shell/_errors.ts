@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type ErrorCode, TaskmasterError } from "../api/protocol.ts";
+import { errorCode, hasCode } from "../util/errors.ts";
 import { firstLine } from "./format.ts";
 
 /** supervisorctl's exit codes (LSB init/status conventions). */
@@ -28,24 +28,6 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
-}
-
-/**
- * The error's code when it is a {@link TaskmasterError}. The remote client
- * builds its errors from the wire, so a same-shaped object counts too.
- */
-export function errorCode(error: unknown): ErrorCode | undefined {
-  if (error instanceof TaskmasterError) return error.code;
-  if (error instanceof Error && error.name === "TaskmasterError") {
-    const code: unknown = (error as Error & { code?: unknown }).code;
-    if (typeof code === "string") return code as ErrorCode;
-  }
-  return undefined;
-}
-
-/** True when `error` is a TaskmasterError with this code. */
-export function hasCode(error: unknown, code: ErrorCode): boolean {
-  return errorCode(error) === code;
 }
 
 /** The one line `Error: …` that the shell prints for a failed call. */

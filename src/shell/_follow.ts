@@ -6,9 +6,10 @@
  * @module
  */
 
-import type { CommandOutcome, ShellContext } from "./commands.ts";
+import type { CommandOutcome, ShellContext } from "./command.ts";
 import { severalInstancesMessage } from "../api/protocol.ts";
-import { EXIT, hasCode, UsageError } from "./_errors.ts";
+import { EXIT, UsageError } from "./_errors.ts";
+import { hasCode } from "../util/errors.ts";
 import { errorResultLine } from "./format.ts";
 import { type LineSource, raceAbort, StreamLineSource } from "./line_source.ts";
 

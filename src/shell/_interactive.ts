@@ -16,7 +16,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import * as readline from "node:readline";
 import { type Readable, Transform, type Writable } from "node:stream";
-import type { ShellContext } from "./commands.ts";
+import type { ShellContext } from "./command.ts";
 import { createCompleter } from "./completer.ts";
 import { appendHistory, HISTORY_LIMIT, loadHistory } from "./history.ts";
 import { QueueLineSource } from "./line_source.ts";

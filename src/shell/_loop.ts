@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type CommandOutcome, runCommand, type ShellContext } from "./commands.ts";
+import { runCommand } from "./commands.ts";
+import type { CommandOutcome, ShellContext } from "./command.ts";
 import { EXIT } from "./_errors.ts";
 import type { LineSource } from "./line_source.ts";
 import { SplitError, splitWords } from "./split_words.ts";

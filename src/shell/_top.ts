@@ -8,7 +8,7 @@
  */
 
 import type { ProcessInfo } from "../api/protocol.ts";
-import type { CommandOutcome, ShellContext } from "./commands.ts";
+import type { CommandOutcome, KeyWait, ShellContext } from "./command.ts";
 import { EXIT, UsageError } from "./_errors.ts";
 import { raceAbort } from "./line_source.ts";
 import { formatUptime } from "../util/time_format.ts";
@@ -53,9 +53,6 @@ export function formatTopTable(infos: readonly ProcessInfo[], now: Date): string
   }%, MEM ${formatBytes(rss)} - press any key to quit`;
   return [title, header, ...rows].map((line) => `${line}\n`).join("");
 }
-
-/** Resolves at the next key (or end of input); null when `signal` aborted first. */
-export type KeyWait = (signal: AbortSignal) => Promise<unknown>;
 
 export async function topCommand(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
   const flag = args.find((a) => a.startsWith("-"));

@@ -8,15 +8,13 @@
  * @module
  */
 
-import {
-  type ActionResult,
-  type ErrorCode,
-  type ProcessInfo,
-  type SupervisorPort,
-} from "../api/protocol.ts";
-import { errorExitCode, errorText, EXIT, hasCode, UsageError } from "./_errors.ts";
+import { type ActionResult, type ProcessInfo, type SupervisorPort } from "../api/protocol.ts";
+import { type ErrorCode } from "../util/errors.ts";
+import { errorExitCode, errorText, EXIT, UsageError } from "./_errors.ts";
+import { hasCode } from "../util/errors.ts";
 import { attachCommand, logCommand, tailCommand } from "./_follow.ts";
-import { type KeyWait, topCommand } from "./_top.ts";
+import { topCommand } from "./_top.ts";
+import { type Command, type CommandOutcome, ok, print, type ShellContext } from "./command.ts";
 import {
   errorResultLine,
   formatActionResult,
@@ -24,47 +22,6 @@ import {
   formatStatusTable,
 } from "./format.ts";
 import { suggest } from "../config/suggest.ts";
-import type { ShellOutput } from "./io.ts";
-import type { LineSource } from "./line_source.ts";
-
-/** What every command runs against. */
-export interface ShellContext {
-  port: SupervisorPort;
-  output: ShellOutput;
-  /** "local": the daemon's own terminal; "remote": `taskmaster ctl`. */
-  mode: "local" | "remote";
-  /**
-   * Ends a following command (`tail -f`, `log -f`, `attach`): the REPL aborts
-   * it on Ctrl-C. When absent, those commands listen for SIGINT themselves
-   * while they follow (one-shot `taskmaster ctl tail -f web`).
-   */
-  signal?: AbortSignal;
-  /** Lines `attach` forwards to the process's stdin; default: our stdin. */
-  input?: LineSource;
-  /** Resolves at the next key the user presses (the REPL's keyboard), for `top`. */
-  keys?: KeyWait;
-  /** Whether output goes to a terminal (`top` then redraws in place). */
-  terminal?: boolean;
-}
-
-/** How a command ended; `quit` tells the shell loop to stop. */
-export type CommandOutcome = { exitCode: number; quit?: boolean };
-
-/** One entry of the command table. */
-interface Command {
-  readonly usage: string;
-  readonly summary: string;
-  /** Exit code when the port call fails outright (status: 4, like supervisorctl). */
-  readonly failCode?: number;
-  run(ctx: ShellContext, args: string[]): Promise<CommandOutcome>;
-}
-
-const ok = (exitCode: number = EXIT.OK): CommandOutcome => ({ exitCode });
-
-/** Prints lines to stdout (each gets a newline). */
-function print(ctx: ShellContext, lines: readonly string[]): void {
-  if (lines.length > 0) ctx.output.out(lines.map((line) => `${line}\n`).join(""));
-}
 
 function requireNames(command: string, args: string[]): string[] {
   if (args.length === 0) throw new UsageError(`${command} requires a process name`);

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { ActionResult, ErrorCode, ProcessInfo, ReloadReport } from "../api/protocol.ts";
+import type { ActionResult, ProcessInfo, ReloadReport } from "../api/protocol.ts";
+import type { ErrorCode } from "../util/errors.ts";
 import { formatUptime } from "../util/time_format.ts";
 
 /** Width of the state column: `'%-10s'` in supervisorctl. */

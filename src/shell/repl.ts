@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ShellContext } from "./commands.ts";
+import type { ShellContext } from "./command.ts";
 import { StreamLineSource } from "./line_source.ts";
 import { runLines } from "./_loop.ts";
 

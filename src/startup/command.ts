@@ -13,7 +13,7 @@ import { loadConfig } from "../config/load.ts";
 import { formatIssueReport } from "../config/issues.ts";
 import { defaultAppName } from "../export/names.ts";
 import { RUN_FLAGS } from "../permissions.ts";
-import type { ShellOutput } from "../shell/io.ts";
+import type { TextOutput } from "../util/text_output.ts";
 import {
   bootUnit,
   type DaemonLaunch,
@@ -39,7 +39,7 @@ const UNIT_DIRS: Record<StartupSystem, string> = {
 };
 
 /** Runs the command; resolves with the exit code. */
-export async function runStartup(args: string[], io: ShellOutput): Promise<number> {
+export async function runStartup(args: string[], io: TextOutput): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -191,7 +191,7 @@ async function run(argv: string[]): Promise<string | null> {
   }
 }
 
-function usage(io: ShellOutput, message: string): number {
+function usage(io: TextOutput, message: string): number {
   io.err(`taskmaster startup: ${message}\n${STARTUP_USAGE}`);
   return 2;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { denoOutput } from "../shell/io.ts";
+import { denoOutput } from "../util/text_output.ts";
 import { ImportError, importSupervisordConf } from "./import.ts";
 
 /** Runs the import command; resolves with the exit code. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { TaskmasterError } from "../api/protocol.ts";
+import { TaskmasterError } from "../util/errors.ts";
 import { type ControlApp } from "../api/handler.ts";
 import { errorResponse } from "../api/_http.ts";
 import { openStream, sseComment, sseEvent } from "../api/_stream.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { HttpSettings } from "../config/types.ts";
-import { TaskmasterError } from "../api/protocol.ts";
+import { TaskmasterError } from "../util/errors.ts";
 
 /** A request handler with the connection's facts. */
 export type WebHandler = (

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { PROCESS_STATES, type ProcessInfo } from "../api/protocol.ts";
+import { type ProcessInfo } from "../api/protocol.ts";
+import { PROCESS_STATES } from "../process/state.ts";
 
 /** What the metrics need to know about one instance. */
 export interface InstanceMetrics {

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type ActionResult, type ErrorCode, TaskmasterError } from "../api/protocol.ts";
+import { type ActionResult } from "../api/protocol.ts";
+import { type ErrorCode, TaskmasterError } from "../util/errors.ts";
 import type { SupervisorPort } from "../api/protocol.ts";
 import { diffConfigs } from "../config/diff.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";

@@ -6,7 +6,7 @@
  */
 
 import { AlertManager, type InstanceView } from "../../src/alerts/manager.ts";
-import type { ProcessState } from "../../src/api/protocol.ts";
+import type { ProcessState } from "../../src/process/state.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../../src/process/transition.ts";
 import { alertsConfig } from "./_config.ts";

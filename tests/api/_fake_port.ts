@@ -10,13 +10,13 @@
 import {
   type ActionResult,
   type ProcessInfo,
-  type ProcessState,
   type ReloadReport,
   type StateChange,
   type StreamName,
   type SupervisorPort,
-  TaskmasterError,
 } from "../../src/api/protocol.ts";
+import { type ProcessState } from "../../src/process/state.ts";
+import { TaskmasterError } from "../../src/util/errors.ts";
 
 /** One recorded port call. */
 export interface Call {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp } from "../../src/api/handler.ts";
-import { TaskmasterError } from "../../src/api/protocol.ts";
+import { TaskmasterError } from "../../src/util/errors.ts";
 import { FakePort, waitFor } from "./_fake_port.ts";
 
 const BASE = "http://localhost";

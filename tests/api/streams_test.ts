@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { serveControlApi } from "../../src/api/server.ts";
 import { connectClient } from "../../src/api/client.ts";
 import type { StateChange } from "../../src/api/protocol.ts";
-import { TaskmasterError } from "../../src/api/protocol.ts";
+import { TaskmasterError } from "../../src/util/errors.ts";
 import { FakePort, waitFor } from "./_fake_port.ts";
 
 async function withServer(fn: (path: string, port: FakePort) => Promise<void>): Promise<void> {

@@ -8,14 +8,14 @@
 import {
   type ActionResult,
   type ProcessInfo,
-  type ProcessState,
   type ReloadReport,
   type StateChange,
   type StreamName,
   type SupervisorPort,
-  TaskmasterError,
 } from "../../src/api/protocol.ts";
-import type { ShellOutput } from "../../src/shell/io.ts";
+import { type ProcessState } from "../../src/process/state.ts";
+import { TaskmasterError } from "../../src/util/errors.ts";
+import type { TextOutput } from "../../src/util/text_output.ts";
 
 /** A ProcessInfo with sensible defaults for `state`. */
 export function proc(
@@ -214,8 +214,8 @@ export class FakePort implements SupervisorPort {
   }
 }
 
-/** A ShellOutput that keeps what was written. */
-export class CapturedOutput implements ShellOutput {
+/** A TextOutput that keeps what was written. */
+export class CapturedOutput implements TextOutput {
   stdout = "";
   stderr = "";
   out(text: string): void {

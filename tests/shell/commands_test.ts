@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { TaskmasterError } from "../../src/api/protocol.ts";
-import { COMMAND_NAMES, runCommand, type ShellContext } from "../../src/shell/commands.ts";
+import { TaskmasterError } from "../../src/util/errors.ts";
+import { COMMAND_NAMES, runCommand } from "../../src/shell/commands.ts";
+import type { ShellContext } from "../../src/shell/command.ts";
 import { CapturedOutput, FakePort, proc } from "./_fake_port.ts";
 
 /** Runs one command against `port`; returns the outcome and what was printed. */

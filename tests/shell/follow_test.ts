@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TaskmasterError } from "../../src/api/protocol.ts";
+import { TaskmasterError } from "../../src/util/errors.ts";
 import { runCommand } from "../../src/shell/commands.ts";
 import { QueueLineSource } from "../../src/shell/line_source.ts";
 import { CapturedOutput, FakePort, proc } from "./_fake_port.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { PassThrough } from "node:stream";
-import type { ShellContext } from "../../src/shell/commands.ts";
+import type { ShellContext } from "../../src/shell/command.ts";
 import { runInteractive } from "../../src/shell/_interactive.ts";
 import { appendHistory, loadHistory } from "../../src/shell/history.ts";
 import { runShell } from "../../src/shell/repl.ts";

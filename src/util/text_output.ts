@@ -1,12 +1,14 @@
 /**
- * Where the shell writes. Commands never touch `Deno.stdout` themselves: they
- * get a {@link ShellOutput}, so tests capture text and `no-console` holds.
+ * Where text for the user goes. The shell's commands, `check`, `export`,
+ * `import`, `startup`, the daemon's start-up lines and main.ts never touch
+ * `Deno.stdout` themselves: they get a {@link TextOutput}, so tests capture
+ * text and `no-console` holds. {@link denoOutput} is the real one.
  *
  * @module
  */
 
 /** Two text sinks; each `text` carries its own trailing newline. */
-export interface ShellOutput {
+export interface TextOutput {
   /** Command results (status tables, `web: started`, tailed output…). */
   out(text: string): void;
   /** Errors and usage messages. */
@@ -34,7 +36,7 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array)
  * Synchronous writes to the process's stdout and stderr. Synchronous so that
  * lines from commands, readline's prompt and streamed output never reorder.
  */
-export const denoOutput: ShellOutput = {
+export const denoOutput: TextOutput = {
   out(text: string): void {
     writeAll(Deno.stdout, encoder.encode(text));
   },
