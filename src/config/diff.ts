@@ -60,6 +60,8 @@ export type MonitorField =
   | "readiness"
   | "liveness"
   | "maxMemory"
+  | "stdoutEvents"
+  | "stderrEvents"
   | "kubernetes"
   | "flap";
 
@@ -126,6 +128,9 @@ export const MONITOR_FIELDS: Fields<MonitorField> = {
   readiness: sameProbe,
   liveness: sameProbe,
   maxMemory: same,
+  // Read by the event listeners at each chunk.
+  stdoutEvents: same,
+  stderrEvents: same,
   // Read by `export` only: nothing running depends on it.
   kubernetes: (a, b) => a.image === b.image,
   flap: (a, b) => a?.restarts === b?.restarts && a?.within === b?.within,

@@ -138,6 +138,12 @@ export interface ProgramConfig {
    * other streams, waiting for its rest; 0 writes it at once. @default 0.2
    */
   readonly flushPartialAfter: number;
+  /**
+   * Whether this program's stdout / stderr chunks are sent to event listeners as
+   * PROCESS_LOG_STDOUT / _STDERR (supervisord's `*_events_enabled`). @default false
+   */
+  readonly stdoutEvents: boolean;
+  readonly stderrEvents: boolean;
   /** Added to taskmaster's own environment; values already stringified. */
   readonly env: Readonly<Record<string, string>>;
   /** Absolute working directory, or null to inherit taskmaster's. */

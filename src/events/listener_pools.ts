@@ -326,7 +326,10 @@ export class EventListeners {
     if (listenerConfig === undefined) this.#subscribeOutput(runner, config);
   }
 
-  /** PROCESS_LOG_* for a program's output, when some pool wants them. */
+  /**
+   * PROCESS_LOG_* for a program's output, when some pool wants them and the program
+   * enables them (`stdout_events_enabled`, read at each chunk so a reload applies live).
+   */
   #subscribeOutput(runner: ProcessRunner, config: ProgramConfig): void {
     if (this.#logSubscribed.has(runner.name)) return;
     const wanted = (channel: string) =>
@@ -337,6 +340,10 @@ export class EventListeners {
       if (!wanted(channel.toUpperCase())) continue;
       this.#outputUnsubscribes.push(
         this.#deps.output.subscribe(`${runner.name}:${channel}`, (chunk) => {
+          const enabled = channel === "stdout"
+            ? runner.config.stdoutEvents
+            : runner.config.stderrEvents;
+          if (!enabled) return;
           this.emit(logEvent(
             channel,
             config.numprocs === 1 ? runner.program : String(runner.index),

@@ -382,6 +382,8 @@ function convertProgram(
     String(supervisordBoolean(text) ?? fail(v, `expected true or false, got ${text}`));
   simple("priority", (v, t) => String(intOf(v, t)));
   simple("autostart", bool);
+  simple("stdout_events_enabled", bool);
+  simple("stderr_events_enabled", bool);
   simple(
     "autorestart",
     (v, t) =>

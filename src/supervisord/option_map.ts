@@ -74,8 +74,8 @@ export const PROGRAM_OPTIONS: readonly OptionMapping[] = [
   },
   {
     supervisord: "stdout_events_enabled",
-    taskmaster: null,
-    note: "PROCESS_LOG_STDOUT events are not emitted from the import",
+    taskmaster: "stdout_events_enabled",
+    note: "",
   },
   { supervisord: "stdout_syslog", taskmaster: null, note: "no syslog output" },
   {
@@ -92,8 +92,8 @@ export const PROGRAM_OPTIONS: readonly OptionMapping[] = [
   },
   {
     supervisord: "stderr_events_enabled",
-    taskmaster: null,
-    note: "PROCESS_LOG_STDERR events are not emitted from the import",
+    taskmaster: "stderr_events_enabled",
+    note: "",
   },
   { supervisord: "stderr_syslog", taskmaster: null, note: "no syslog output" },
   {

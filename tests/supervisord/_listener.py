@@ -1,6 +1,7 @@
 """An event listener written on supervisor.childutils (what superlance is
 built on): it appends one line per event to the file named by argv[1]:
-the event name and the payload's header fields (pid and when masked),
+the event name and the payload's header fields (pid and when masked; the
+data of PROCESS_LOG events),
 then answers OK (or FAIL once for the first event when argv[2] is "fail-first")."""
 import sys
 from supervisor import childutils
@@ -12,6 +13,8 @@ while True:
     fields = childutils.get_headers(payload.split("\n", 1)[0]) if payload else {}
     shown = " ".join("%s:%s" % (k, "<pid>" if k == "pid" and v != "0" else v)
                      for k, v in sorted(fields.items()) if k != "when")
+    if headers["eventname"].startswith("PROCESS_LOG"):
+        shown += " data=%r" % payload.split("\n", 1)[1]
     out.write("%s serial=%s poolserial=%s %s\n" % (headers["eventname"], headers["serial"], headers["poolserial"], shown))
     out.flush()
     if fail_first:

@@ -53,6 +53,8 @@ for group in options.process_group_configs:
             "stdout_logfile_backups": p.stdout_logfile_backups,
             "stderr_logfile_maxbytes": p.stderr_logfile_maxbytes,
             "stderr_logfile_backups": p.stderr_logfile_backups,
+            "stdout_events_enabled": p.stdout_events_enabled,
+            "stderr_events_enabled": p.stderr_events_enabled,
             "events": sorted(getEventNameByType(e) for e in getattr(group, "pool_events", [])),
             "buffer_size": getattr(group, "buffer_size", None),
         })

@@ -108,3 +108,42 @@ Deno.test("event listeners: a FAILed event is sent again, with the same serial",
   assert.equal(lines[0], lines[1], "the first event, failed, comes back");
   assert.match(lines[0]!, /^PROCESS_GROUP_ADDED serial=0 poolserial=0 groupname:/);
 });
+
+Deno.test("event listeners: PROCESS_LOG events come only from programs that enable them, as under supervisord", async () => {
+  const programs = `
+[program:talk]
+command=/bin/sh -c "echo out-line; echo err-line >&2; exec sleep 1017.1"
+stdout_events_enabled=true
+stderr_events_enabled=false
+
+[program:both]
+command=/bin/sh -c "echo both-out; echo both-err >&2; exec sleep 1017.2"
+stdout_events_enabled=true
+stderr_events_enabled=true
+
+[program:mute]
+command=/bin/sh -c "echo mute-out; echo mute-err >&2; exec sleep 1017.3"
+`;
+  const text = conf("", "PROCESS_LOG", programs);
+  await using supervisord = await startSupervisord(text);
+  await using taskmaster = await startTaskmaster(text);
+  const logLines = async (d: Daemon) =>
+    (await eventsOf(d)).map((l) => l.replace(/ serial=\d+ poolserial=\d+/, "")).sort();
+  const [expected, actual] = await Promise.all(
+    [supervisord, taskmaster].map((d) =>
+      waitFor(async () => {
+        const lines = await logLines(d);
+        return lines.length >= 3 ? lines : null;
+      }, { timeout: 30_000, what: "three PROCESS_LOG events" })
+    ),
+  );
+  // Leave a wrong extra event the time to arrive before comparing.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await logLines(taskmaster), await logLines(supervisord));
+  assert.deepEqual(actual, expected);
+  assert.deepEqual(actual, [
+    "PROCESS_LOG_STDERR channel:stderr groupname:both pid:<pid> processname:both data='both-err\\n'",
+    "PROCESS_LOG_STDOUT channel:stdout groupname:both pid:<pid> processname:both data='both-out\\n'",
+    "PROCESS_LOG_STDOUT channel:stdout groupname:talk pid:<pid> processname:talk data='out-line\\n'",
+  ]);
+});

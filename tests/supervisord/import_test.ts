@@ -36,6 +36,8 @@ interface SupervisordProcess {
   stdout_logfile_backups: number;
   stderr_logfile_maxbytes: number;
   stderr_logfile_backups: number;
+  stdout_events_enabled: boolean;
+  stderr_events_enabled: boolean;
   events: string[];
   buffer_size: number | null;
 }
@@ -70,6 +72,8 @@ function fromSupervisord(p: SupervisordProcess): Record<string, unknown> {
     stderr: joined ? "(stdout)" : p.stderr_logfile,
     stdout_maxbytes: p.stdout_logfile_maxbytes,
     stdout_backups: p.stdout_logfile_backups,
+    stdout_events: p.stdout_events_enabled,
+    stderr_events: p.stderr_events_enabled,
     // stderr in the stdout file: one file, the stdout rotation settings apply.
     ...(joined ? {} : {
       stderr_maxbytes: p.stderr_logfile_maxbytes,
@@ -110,6 +114,8 @@ function fromTaskmaster(config: TaskmasterConfig): Record<string, unknown>[] {
         stderr: joined ? "(stdout)" : p.stderr.target.kind === "auto" ? "auto" : stderr,
         stdout_maxbytes: p.stdout.maxBytes,
         stdout_backups: p.stdout.backups,
+        stdout_events: p.stdoutEvents,
+        stderr_events: p.stderrEvents,
         ...(joined ? {} : { stderr_maxbytes: p.stderr.maxBytes, stderr_backups: p.stderr.backups }),
       });
     }
