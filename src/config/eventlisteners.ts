@@ -8,6 +8,7 @@
  * @module
  */
 
+import { monitorFields, spawnAffectingChanged } from "./diff.ts";
 import type { Pos, YNode } from "./parse.ts";
 import { checkProgramName, type ProgramContext, validateProgram } from "./program.ts";
 import type { EventListenerConfig } from "./types.ts";
@@ -145,4 +146,12 @@ function validatePool(
 /** Whether a pool subscribed to `subscription` receives an event named `name`. */
 export function subscribes(subscription: string, name: string): boolean {
   return subscription === "EVENT" || subscription === name || name.startsWith(`${subscription}_`);
+}
+
+/** Whether two pool configs would run the same listeners on the same events. */
+export function samePool(a: EventListenerConfig, b: EventListenerConfig): boolean {
+  const events = (c: EventListenerConfig) => [...c.events].sort().join(",");
+  return events(a) === events(b) && a.bufferSize === b.bufferSize &&
+    !spawnAffectingChanged(a.program, b.program) &&
+    monitorFields(a.program, b.program).length === 0;
 }

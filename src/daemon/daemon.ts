@@ -170,6 +170,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       report.removed.join(", ")
     }], unchanged [${report.unchanged.join(", ")}]`;
     log.write("info", summary);
+    const pools = await listeners.reconfigure(config.eventlisteners ?? new Map());
+    if (pools.added.length + pools.changed.length + pools.removed.length > 0) {
+      log.write(
+        "info",
+        `event listener pools: added [${pools.added.join(", ")}], changed [${
+          pools.changed.join(", ")
+        }], removed [${pools.removed.join(", ")}]`,
+      );
+    }
     alerts.daemonEvent("config_reloaded", summary);
     return report;
   };
@@ -200,6 +209,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log: (level, message) => log.write(level, message),
     remoteCommEvent: (type, data) => listeners.emit(remoteEvent(type, data)),
     extraGroups: () => listeners.groups(),
+    pools: listeners,
   });
   let server;
   try {

@@ -12,7 +12,7 @@
  */
 
 import type { StateChange } from "../api/protocol.ts";
-import { subscribes } from "../config/eventlisteners.ts";
+import { samePool, subscribes } from "../config/eventlisteners.ts";
 import type { EventListenerConfig, ProgramConfig } from "../config/types.ts";
 import type { OutputHub } from "../output/output_hub.ts";
 import { type OutputRelay, ProcessRunner, type RunnerDeps } from "../process/runner.ts";
@@ -62,10 +62,19 @@ interface Pool {
 const READY = "READY\n";
 const encoder = new TextEncoder();
 
+/** What a reload did to the pools, by name. */
+export interface PoolChanges {
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+}
+
 /** Runs every pool of a config and feeds them events. */
 export class EventListeners {
   readonly #deps: ListenerDeps;
-  readonly #pools: Pool[] = [];
+  #pools: Pool[] = [];
+  /** start() was called and stop() not yet: new pools start at once. */
+  #running = false;
   #serial = -1;
   #ticks = new Map<number, number>();
   #groups = new Set<string>();
@@ -77,19 +86,69 @@ export class EventListeners {
 
   constructor(pools: ReadonlyMap<string, EventListenerConfig>, deps: ListenerDeps) {
     this.#deps = deps;
-    for (const [name, config] of pools) {
-      const pool: Pool = { name, config, listeners: [], buffer: [], serial: -1 };
-      for (let i = 0; i < config.program.numprocs; i++) {
-        pool.listeners.push({
-          runner: this.#newRunner(config.program, i),
-          state: "ACKNOWLEDGED",
-          event: null,
-          buffer: "",
-          resultLen: null,
-        });
-      }
-      this.#pools.push(pool);
+    for (const [name, config] of pools) this.#pools.push(this.#newPool(name, config));
+  }
+
+  #newPool(name: string, config: EventListenerConfig): Pool {
+    const pool: Pool = { name, config, listeners: [], buffer: [], serial: -1 };
+    for (let i = 0; i < config.program.numprocs; i++) {
+      pool.listeners.push({
+        runner: this.#newRunner(config.program, i),
+        state: "ACKNOWLEDGED",
+        event: null,
+        buffer: "",
+        resultLen: null,
+      });
     }
+    return pool;
+  }
+
+  /** The pools' configs by name, as running now. */
+  configs(): ReadonlyMap<string, EventListenerConfig> {
+    return new Map(this.#pools.map((p) => [p.name, p.config]));
+  }
+
+  /**
+   * Makes the pools those of `next`: removed pools stop (their buffered events are
+   * dropped, as supervisord drops a removed group's), changed ones stop and start again
+   * with the new config, added ones start; untouched pools keep running and buffering.
+   */
+  async reconfigure(next: ReadonlyMap<string, EventListenerConfig>): Promise<PoolChanges> {
+    const changes: PoolChanges = { added: [], changed: [], removed: [] };
+    const leaving: Pool[] = [];
+    const kept: Pool[] = [];
+    for (const pool of this.#pools) {
+      const wanted = next.get(pool.name);
+      if (wanted !== undefined && samePool(pool.config, wanted)) {
+        kept.push(pool);
+        continue;
+      }
+      leaving.push(pool);
+      (wanted === undefined ? changes.removed : changes.changed).push(pool.name);
+    }
+    const arriving: Pool[] = [];
+    for (const [name, config] of next) {
+      if (kept.some((p) => p.name === name)) continue;
+      if (!changes.changed.includes(name)) changes.added.push(name);
+      arriving.push(this.#newPool(name, config));
+    }
+    if (leaving.length === 0 && arriving.length === 0) return changes;
+    // Sources starting now must not announce every existing program as a new group.
+    if (this.#timer === null) {
+      this.#groups = new Set([
+        ...kept.map((p) => p.name),
+        ...this.#deps.supervisor.config.programs.keys(),
+      ]);
+    }
+    await Promise.all(leaving.flatMap((p) => p.listeners.map((l) => this.#stopListener(l))));
+    this.#pools = [...kept, ...arriving];
+    this.#resubscribeOutput();
+    if (!this.active) this.#stopSources();
+    if (this.#running) {
+      this.#startSources();
+      for (const pool of arriving) this.#startPool(pool);
+    }
+    return changes;
   }
 
   /** The pools as supervisord process groups (for XML-RPC status and control). */
@@ -108,17 +167,49 @@ export class EventListeners {
 
   /** Starts the listeners and the event sources; emits the startup events. */
   start(): void {
+    this.#running = true;
     if (!this.active) return;
     // supervisord's order: the groups appear, the daemon is RUNNING, then processes start.
     this.#checkGroups();
     this.emit(supervisorStateEvent("RUNNING"));
+    this.#startSources();
+    for (const pool of this.#pools) this.#startPool(pool);
+  }
+
+  /** State changes and the 1 s clock feed the pools (once, and only while some pool exists). */
+  #startSources(): void {
+    if (this.#timer !== null || !this.active) return;
     this.#unsubscribe = this.#deps.supervisor.onChange((change) => this.#onStateChange(change));
-    for (const pool of this.#pools) {
-      for (const l of pool.listeners) {
-        if (pool.config.program.autostart) l.runner.dispatch({ kind: "start" });
-      }
-    }
     this.#timer = setInterval(() => this.#everySecond(), 1000);
+  }
+
+  #stopSources(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  #startPool(pool: Pool): void {
+    if (!pool.config.program.autostart) return;
+    for (const l of pool.listeners) l.runner.dispatch({ kind: "start" });
+  }
+
+  async #stopListener(l: Listener): Promise<void> {
+    if (l.runner.dispatch({ kind: "stop" }).rejected === undefined) {
+      await l.runner.waitFor((s) => s.state !== "STOPPING");
+    }
+    l.runner.dispose();
+  }
+
+  /** Output subscriptions follow the pools: a pool added by a reload may want PROCESS_LOG. */
+  #resubscribeOutput(): void {
+    for (const off of this.#outputUnsubscribes) off();
+    this.#outputUnsubscribes = [];
+    this.#logSubscribed.clear();
+    for (const runner of this.#deps.supervisor.instances()) {
+      this.#subscribeOutput(runner, runner.config);
+    }
   }
 
   /** Offers an event to every pool subscribed to its type. */
@@ -142,11 +233,10 @@ export class EventListeners {
 
   /** SUPERVISOR_STATE_CHANGE_STOPPING, a moment for it to be read, then the listeners stop. */
   async stop(): Promise<void> {
-    if (!this.active) return;
-    if (this.#timer !== null) clearInterval(this.#timer);
-    this.#timer = null;
-    this.#unsubscribe?.();
+    this.#running = false;
+    this.#stopSources();
     for (const off of this.#outputUnsubscribes) off();
+    if (!this.active) return;
     // Listeners stop last (supervisord: priority -1): they see everything before.
     // Until every buffered event has been answered (at most 2 s).
     const deadline = Date.now() + 2000;
@@ -156,14 +246,7 @@ export class EventListeners {
         (p.buffer.length > 0 || p.listeners.some((l) => l.state === "BUSY"))
       );
     while (Date.now() < deadline && pending()) await new Promise((r) => setTimeout(r, 20));
-    await Promise.all(this.#pools.flatMap((p) =>
-      p.listeners.map(async (l) => {
-        if (l.runner.dispatch({ kind: "stop" }).rejected === undefined) {
-          await l.runner.waitFor((s) => s.state !== "STOPPING");
-        }
-        l.runner.dispose();
-      })
-    ));
+    await Promise.all(this.#pools.flatMap((p) => p.listeners.map((l) => this.#stopListener(l))));
   }
 
   #newRunner(config: ProgramConfig, index: number): ProcessRunner {

@@ -12,7 +12,8 @@ import { type ActionResult } from "../api/protocol.ts";
 import { type ErrorCode, TaskmasterError } from "../util/errors.ts";
 import type { SupervisorPort } from "../api/protocol.ts";
 import { diffConfigs } from "../config/diff.ts";
-import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
+import { samePool } from "../config/eventlisteners.ts";
+import type { EventListenerConfig, ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import type { ProcessRunner } from "../process/runner.ts";
 import { resolveCommand } from "../process/spawner.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
@@ -53,6 +54,11 @@ export interface RpcBackend {
   now?(): number;
   /** Groups the supervisor does not hold (event listener pools): shown and controlled too. */
   extraGroups?(): Group[];
+  /** The event listener pools, so reread/update/add/remove apply to them as to programs. */
+  readonly pools?: {
+    configs(): ReadonlyMap<string, EventListenerConfig>;
+    reconfigure(next: ReadonlyMap<string, EventListenerConfig>): Promise<unknown>;
+  };
 }
 
 type Method = (params: RpcValue[]) => Promise<RpcValue> | RpcValue;
@@ -584,11 +590,26 @@ export class SupervisorRpc {
         changed.push(change.next.name);
       }
     }
+    const activePools = this.#b.pools?.configs() ?? new Map();
+    const stagedPools = loaded.config.eventlisteners ?? new Map();
+    for (const [name, pool] of stagedPools) {
+      const now = activePools.get(name);
+      if (now === undefined) added.push(name);
+      else if (!samePool(now, pool)) changed.push(name);
+    }
+    for (const name of activePools.keys()) if (!stagedPools.has(name)) removed.push(name);
     return [[added, changed, removed]];
   }
 
   async #addProcessGroup(name: string): Promise<RpcValue> {
     const staged = this.#staged ?? this.#b.supervisor.config;
+    const pool = staged.eventlisteners?.get(name);
+    if (pool !== undefined && this.#b.pools !== undefined) {
+      const active = this.#b.pools.configs();
+      if (active.has(name)) throw new RpcFault("ALREADY_ADDED", name);
+      await this.#b.pools.reconfigure(new Map([...active, [name, pool]]));
+      return true;
+    }
     const config = staged.programs.get(name);
     if (config === undefined) throw new RpcFault("BAD_NAME", name);
     const active = this.#b.supervisor.config;
@@ -601,12 +622,18 @@ export class SupervisorRpc {
 
   async #removeProcessGroup(name: string): Promise<RpcValue> {
     const active = this.#b.supervisor.config;
-    if (!active.programs.has(name)) throw new RpcFault("BAD_NAME", name);
+    const pools = this.#b.pools?.configs();
+    const isPool = pools?.has(name) ?? false;
+    if (!active.programs.has(name) && !isPool) throw new RpcFault("BAD_NAME", name);
     const group = this.#group(name);
     if (
       group.runners.some((r) => RUNNING_CODES.has(stateCode(r.state)) || r.state === "STOPPING")
     ) {
       throw new RpcFault("STILL_RUNNING", name);
+    }
+    if (isPool) {
+      await this.#b.pools!.reconfigure(new Map([...pools!].filter(([n]) => n !== name)));
+      return true;
     }
     const programs = new Map(active.programs);
     programs.delete(name);

@@ -10,7 +10,7 @@ import type { TaskmasterConfig } from "../config/types.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Hono } from "hono";
 import { createSupervisordApp } from "./app.ts";
-import { type Group, SupervisorRpc } from "./supervisor_rpc.ts";
+import { type Group, type RpcBackend, SupervisorRpc } from "./supervisor_rpc.ts";
 
 /** What the daemon hands over. */
 export interface SupervisordCompatDeps {
@@ -26,6 +26,8 @@ export interface SupervisordCompatDeps {
   readonly remoteCommEvent?: (type: string, data: string) => void;
   /** Event listener pools, shown and controlled as groups. */
   readonly extraGroups?: () => Group[];
+  /** Event listener pools, for reread/update. */
+  readonly pools?: RpcBackend["pools"];
 }
 
 /** The interface plus a factory of the app to mount (one per server, for its stream signal). */
@@ -41,6 +43,7 @@ export function supervisordCompat(deps: SupervisordCompatDeps): {
     loadConfig: deps.loadConfig,
     remoteCommEvent: deps.remoteCommEvent,
     extraGroups: deps.extraGroups,
+    pools: deps.pools,
     applyConfig: async (next) => {
       const report = await supervisor.applyConfig(next);
       log(

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { waitFor } from "../_helpers/wait_for.ts";
-import { type Daemon, normalize, startSupervisord, startTaskmaster } from "./_pair.ts";
+import { type Daemon, importInto, normalize, startSupervisord, startTaskmaster } from "./_pair.ts";
 import { SYSTEM_PYTHON } from "./_supervisor.ts";
 
 const LISTENER = new URL("./_listener.py", import.meta.url).pathname;
@@ -146,4 +146,55 @@ command=/bin/sh -c "echo mute-out; echo mute-err >&2; exec sleep 1017.3"
     "PROCESS_LOG_STDOUT channel:stdout groupname:both pid:<pid> processname:both data='both-out\\n'",
     "PROCESS_LOG_STDOUT channel:stdout groupname:talk pid:<pid> processname:talk data='out-line\\n'",
   ]);
+});
+
+Deno.test("supervisorctl reread/update add, change and remove event listener pools as supervisord does", async () => {
+  const before = conf("", "PROCESS_GROUP", PROGRAMS);
+  await using supervisord = await startSupervisord(before);
+  await using taskmaster = await startTaskmaster(before);
+  const both = [supervisord, taskmaster];
+  await Promise.all(both.map((d) => d.settle({ once: "EXITED", quick: "FATAL", spy: "RUNNING" })));
+  const pidOf = async (d: Daemon, name: string) => (await d.ctl("pid", name)).stdout.trim();
+  const oldSpy = await pidOf(taskmaster, "spy");
+  // spy now also wants PROCESS_STATE (changed); a second pool arrives (added).
+  const after = conf("", "PROCESS_GROUP,PROCESS_STATE", PROGRAMS) +
+    `\n[eventlistener:spy2]\ncommand=${SYSTEM_PYTHON} ${LISTENER} %(here)s/events2.txt\n` +
+    `events=PROCESS_STATE_RUNNING\n`;
+  for (const d of both) {
+    await Deno.writeTextFile(`${d.dir}/supervisord.conf`, after);
+    if (d.kind === "taskmaster") await importInto(d.dir);
+  }
+  const ctl = async (d: Daemon, ...args: string[]) => {
+    const out = await d.ctl(...args);
+    return { code: out.code, lines: normalize(out.stdout, d.dir).split("\n").sort() };
+  };
+  const same = async (...args: string[]) => {
+    const [expected, actual] = await Promise.all(both.map((d) => ctl(d, ...args)));
+    assert.deepEqual(actual, expected, `supervisorctl ${args.join(" ")}`);
+    return actual!.lines;
+  };
+  assert.deepEqual(await same("reread"), ["", "spy2: available", "spy: changed"]);
+  await same("update");
+  await Promise.all(both.map((d) => d.settle({ spy: "RUNNING", spy2: "RUNNING" })));
+  await same("status");
+  assert.notEqual(await pidOf(taskmaster, "spy"), oldSpy, "the changed pool was restarted");
+  // The new pool gets events: a program that starts now is reported RUNNING to it.
+  await taskmaster.ctl("start", "once");
+  await waitFor(
+    async () =>
+      (await Deno.readTextFile(`${taskmaster.dir}/events2.txt`).catch(() => "")).includes(
+        "processname:once",
+      ),
+    { timeout: 30_000, what: "spy2 to receive once's RUNNING" },
+  );
+  // Removed from the file: reread says disappeared, update stops and removes it.
+  for (const d of both) {
+    await Deno.writeTextFile(`${d.dir}/supervisord.conf`, before);
+    if (d.kind === "taskmaster") await importInto(d.dir);
+  }
+  assert.deepEqual(await same("reread"), ["", "spy2: disappeared", "spy: changed"]);
+  await same("update");
+  await Promise.all(both.map((d) => d.settle({ spy: "RUNNING" })));
+  await same("status");
+  assert.doesNotMatch((await taskmaster.ctl("status")).stdout, /spy2/);
 });
