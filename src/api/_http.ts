@@ -23,6 +23,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   SHUTTING_DOWN: 503,
   SPAWN_ERROR: 500,
   ABNORMAL_TERMINATION: 500,
+  BLOCKED: 409,
   INTERNAL: 500,
 };
 
@@ -130,6 +131,12 @@ const NAMES = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, { erro
 
 /** `{"names": [...]}`: start, stop, restart, clear. */
 export const NamesBody = z.strictObject({ names: NAMES });
+
+/** `{"names": [...], "no_deps": true}`: start and stop. */
+export const DepsNamesBody = z.strictObject({
+  names: NAMES,
+  no_deps: z.boolean({ error: 'field "no_deps" must be true or false' }).optional(),
+});
 
 /** `{"signal": "HUP" | 1, "names": [...]}`. */
 /** `POST /v1/alerts/test`. */

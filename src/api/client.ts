@@ -11,6 +11,7 @@
  */
 
 import type {
+  ActionOptions,
   ActionResult,
   AlertChannelStats,
   AlertTestResult,
@@ -88,12 +89,25 @@ class SocketClient implements SupervisorPort {
     return await this.#json<ProcessInfo[]>(`/v1/processes${query}`);
   }
 
-  async start(names: readonly string[]): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/start", { method: "POST", json: { names } });
+  async start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/start", {
+      method: "POST",
+      json: options.noDeps ? { names, no_deps: true } : { names },
+    });
   }
 
-  async stop(names: readonly string[]): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/stop", { method: "POST", json: { names } });
+  async stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return await this.#json<ActionResult[]>("/v1/stop", {
+      method: "POST",
+      json: options.noDeps ? { names, no_deps: true } : { names },
+    });
+  }
+
+  async why(name: string): Promise<string> {
+    const answer = await this.#json<{ text: string }>(
+      `/v1/processes/${encodeURIComponent(name)}/why`,
+    );
+    return answer.text;
   }
 
   async restart(names: readonly string[]): Promise<ActionResult[]> {

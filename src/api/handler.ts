@@ -13,6 +13,7 @@ import { severalInstancesMessage, type StreamName, type SupervisorPort } from ".
 import { asTaskmasterError, TaskmasterError } from "../util/errors.ts";
 import {
   AlertTestBody,
+  DepsNamesBody,
   errorResponse,
   HttpError,
   linesQuery,
@@ -49,7 +50,7 @@ export interface AppOptions {
 type Method = "GET" | "POST";
 type Handler = (c: Context) => Promise<Response>;
 
-const ACTIONS = ["start", "stop", "restart", "clear"] as const;
+const ACTIONS = ["restart", "clear"] as const;
 const STREAMS: readonly StreamName[] = ["stdout", "stderr"];
 
 /** Builds the hono app serving the API documented in docs/API.md. */
@@ -115,6 +116,17 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
     const data = await readBody(c.req.raw, MAX_STDIN_BODY);
     await port.sendStdin(nameParam(c), data);
     return c.json({ ok: true });
+  });
+
+  for (const action of ["start", "stop"] as const) {
+    route("POST", `/${action}`, async (c) => {
+      const body = await readJsonBody(c.req.raw, DepsNamesBody);
+      return c.json(await port[action](body.names, { noDeps: body.no_deps === true }));
+    });
+  }
+
+  route("GET", "/processes/:name/why", async (c) => {
+    return c.json({ name: nameParam(c), text: await port.why(nameParam(c)) });
   });
 
   for (const action of ACTIONS) {

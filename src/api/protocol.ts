@@ -60,6 +60,15 @@ export interface ProcessInfo {
    * disk) since the daemon started; combined output counts under stdout.
    */
   readonly dropped_bytes?: { readonly stdout: number; readonly stderr: number };
+  /**
+   * WAITING or BLOCKED: the unmet dependencies, `db (healthy), migrate
+   * (completed_successfully)`; null in every other state.
+   */
+  readonly waiting_for?: string | null;
+  /** BLOCKED: why (`db is FATAL`); null in every other state. */
+  readonly blocked_by?: string | null;
+  /** Whether the readiness probe passes (READY); null without a readiness probe. */
+  readonly ready?: boolean | null;
 }
 
 /** How errors travel on the wire: `{ "error": { "code", "message" } }`. */
@@ -75,6 +84,17 @@ export interface ActionResult {
   readonly ok: boolean;
   /** Present when ok is false. */
   readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /** Why it was acted on when not named: `depends on db` (stopped before db). */
+  readonly note?: string;
+}
+
+/** Options of start and stop. */
+export interface ActionOptions {
+  /**
+   * Act on the named processes alone: `start` spawns without waiting for
+   * dependencies or starting them; `stop` leaves dependents running.
+   */
+  readonly noDeps?: boolean;
 }
 
 /** What a reload did, program names sorted within each list. */
@@ -123,10 +143,16 @@ export type StreamName = "stdout" | "stderr";
 export interface SupervisorPort {
   /** Processes matching names (program, instance, or `all`); none means all. */
   status(names?: readonly string[]): Promise<ProcessInfo[]>;
-  /** Resolves when each target is RUNNING or has failed to start. */
-  start(names: readonly string[]): Promise<ActionResult[]>;
-  /** Resolves when each target is STOPPED (and its whole process group is gone). */
-  stop(names: readonly string[]): Promise<ActionResult[]>;
+  /**
+   * Resolves when each target is RUNNING or has failed to start (or is
+   * BLOCKED). Unmet dependencies are started first, unless `noDeps`.
+   */
+  start(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]>;
+  /**
+   * Resolves when each target is STOPPED (and its whole process group is
+   * gone). Running dependents are stopped first, unless `noDeps`.
+   */
+  stop(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]>;
   /** stop then start; the results of both, stop results first. */
   restart(names: readonly string[]): Promise<ActionResult[]>;
   /** Sends a signal (`HUP`, `SIGHUP` or a number) to each target's process group. */
@@ -157,6 +183,12 @@ export interface SupervisorPort {
   clear(names: readonly string[]): Promise<ActionResult[]>;
   /** Live state changes until the signal aborts. */
   events(signal: AbortSignal): AsyncIterable<StateChange>;
+  /**
+   * One paragraph explaining an instance's current state from its recorded
+   * events: why it is not running, what it waits for, why it was last
+   * restarted, when its next retry is.
+   */
+  why(name: string): Promise<string>;
   /** Delivery counters of every alert channel (none configured: empty). */
   alerts?(): Promise<AlertChannelStats[]>;
   /** Sends a sample alert through one channel (BAD_NAME if there is no such channel). */

@@ -147,3 +147,18 @@ function closure(start: Iterable<string>, next: (name: string) => readonly strin
   }
   return found;
 }
+
+/**
+ * The wave in which each program stops when dependents go first: 0 for a
+ * program nothing depends on (independent programs included, so they stop
+ * at once), else one after its last dependent. The graph must be acyclic.
+ */
+export function stopWaves(graph: DependencyGraph): Map<string, number> {
+  const reversed = new Map<string, string[]>([...graph.keys()].map((name) => [name, []]));
+  for (const [name, deps] of graph) {
+    for (const dep of deps) {
+      if (dep !== name && reversed.has(dep)) reversed.get(dep)!.push(name);
+    }
+  }
+  return dependencyLevels(reversed);
+}

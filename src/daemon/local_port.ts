@@ -7,6 +7,7 @@
  */
 
 import {
+  type ActionOptions,
   type ActionResult,
   type AlertChannelStats,
   type AlertTestResult,
@@ -92,12 +93,16 @@ export class LocalPort implements SupervisorPort {
     });
   }
 
-  start(names: readonly string[]): Promise<ActionResult[]> {
-    return attempt(() => this.#supervisor.start(names));
+  start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return attempt(() => this.#supervisor.start(names, options));
   }
 
-  stop(names: readonly string[]): Promise<ActionResult[]> {
-    return attempt(() => this.#supervisor.stop(names));
+  stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return attempt(() => this.#supervisor.stop(names, options));
+  }
+
+  why(name: string): Promise<string> {
+    return attempt(() => this.#supervisor.why(name));
   }
 
   restart(names: readonly string[]): Promise<ActionResult[]> {

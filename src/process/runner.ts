@@ -91,6 +91,8 @@ export class ProcessRunner {
   #leftovers = new Set<number>();
   #spawns = 0;
   #exits = { expected: 0, unexpected: 0 };
+  #ready: boolean | null = null;
+  #readyListeners = new Set<() => void>();
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
@@ -121,6 +123,8 @@ export class ProcessRunner {
     const before = this.name;
     this.#config = config;
     if (this.name !== before) this.#rename(before);
+    if (config.readiness === null) this.setReady(null);
+    else if (this.#ready === null) this.setReady(false);
   }
 
   /**
@@ -133,6 +137,27 @@ export class ProcessRunner {
       this.#deps.output.retarget?.(`${before}:${stream}`, `${this.name}:${stream}`, targets[stream])
         .catch((e) => this.#deps.log("error", `cannot move ${before}'s ${stream}: ${e}`));
     }
+  }
+
+  /**
+   * Whether the readiness probe passes: null without a probe, else false
+   * until the health monitor says otherwise (and again after every spawn).
+   */
+  get ready(): boolean | null {
+    return this.#config.readiness === null ? null : this.#ready === true;
+  }
+
+  /** Set by the health monitor; listeners hear every change. */
+  setReady(ready: boolean | null): void {
+    if (this.#ready === ready) return;
+    this.#ready = ready;
+    for (const listener of [...this.#readyListeners]) listener();
+  }
+
+  /** Subscribes to readiness changes; returns the unsubscribe function. */
+  onReadyChange(listener: () => void): () => void {
+    this.#readyListeners.add(listener);
+    return () => this.#readyListeners.delete(listener);
   }
 
   /** Feeds one event; returns the transition (with `rejected` for an illegal one). */
@@ -154,6 +179,10 @@ export class ProcessRunner {
     }
     const before = this.#snap;
     this.#snap = result.next;
+    // A new process (or none) is not ready until its probe says so.
+    if (before.generation !== result.next.generation || result.next.pid === null) {
+      if (this.#ready === true) this.setReady(false);
+    }
     this.#busy = true;
     try {
       this.#announceChange(before, result.next);
@@ -406,7 +435,7 @@ export class ProcessRunner {
       signal: s.signal,
       uptime: uptime === null ? null : Math.floor(uptime),
       spawnerr: s.spawnerr,
-      description: describe(s, uptime),
+      description: describe(s, uptime, this.ready),
       startedAt: s.startedAt,
       stoppedAt: s.stoppedAt,
       stdout: targets.stdout.path,
@@ -415,8 +444,16 @@ export class ProcessRunner {
       rss_bytes: 0,
       restarts: Math.max(0, this.#spawns - 1),
       started_at: s.startedAt === null ? null : s.startedAt / 1000,
+      waiting_for: s.waitingFor,
+      blocked_by: s.blockedBy,
+      ready: this.ready,
     };
   }
+}
+
+/** `, READY` / `, NOT READY` after a RUNNING description; nothing without a readiness probe. */
+export function readiness(ready: boolean | null): string {
+  return ready === null ? "" : ready ? ", READY" : ", NOT READY";
 }
 
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
@@ -451,11 +488,15 @@ function accountEnv(cfg: ProgramConfig): Record<string, string> {
   };
 }
 
-function describe(s: ProcessSnapshot, uptime: number | null): string {
+function describe(s: ProcessSnapshot, uptime: number | null, ready: boolean | null): string {
   const exit = describeExit(s.exitcode, s.signal);
   switch (s.state) {
     case "RUNNING":
-      return `pid ${s.pid}, uptime ${formatUptime(uptime ?? 0)}`;
+      return `pid ${s.pid}, uptime ${formatUptime(uptime ?? 0)}${readiness(ready)}`;
+    case "WAITING":
+      return `waiting for ${s.waitingFor ?? "dependencies"}`;
+    case "BLOCKED":
+      return s.blockedBy ?? "blocked";
     case "STARTING":
     case "STOPPING":
       return s.pid === null ? "" : `pid ${s.pid}`;

@@ -7,7 +7,12 @@
  * @module
  */
 
-/** supervisord's process states, spelled as it spells them. */
+/**
+ * supervisord's process states, spelled as it spells them, plus two of
+ * taskmaster's orchestration: WAITING (asked to start, its dependencies are
+ * not met yet: a STARTING before the spawn) and BLOCKED (a dependency failed:
+ * FATAL, or a `completed_successfully` one exited with an unexpected code).
+ */
 export const PROCESS_STATES = [
   "STOPPED",
   "STARTING",
@@ -17,6 +22,8 @@ export const PROCESS_STATES = [
   "EXITED",
   "FATAL",
   "UNKNOWN",
+  "WAITING",
+  "BLOCKED",
 ] as const;
 
 /** One of {@link PROCESS_STATES}. */
@@ -30,4 +37,6 @@ export const RUNNING_STATES: ReadonlySet<ProcessState> = new Set([
   "STARTING",
   "RUNNING",
   "BACKOFF",
+  "WAITING",
+  "BLOCKED",
 ]);

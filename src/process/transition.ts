@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ProcessState } from "../api/protocol.ts";
+import { type ProcessState, RUNNING_STATES } from "../api/protocol.ts";
 import type { ProgramConfig } from "../config/types.ts";
 
 /** The mutable facts about one process instance, replaced on every event. */
@@ -35,6 +35,17 @@ export interface ProcessSnapshot {
   readonly expected: boolean | null;
   /** A restart scheduled after a RUNNING process exited too soon after spawning. */
   readonly restartPending: boolean;
+  /** WAITING/BLOCKED: the unmet dependencies (`db (healthy)`); else null. */
+  readonly waitingFor: string | null;
+  /** BLOCKED: the failed dependency (`db is FATAL`); else null. */
+  readonly blockedBy: string | null;
+  /**
+   * Set while a health failure (liveness, max_memory) stops the process: the
+   * reason, and the stop ends in a restart instead of STOPPED.
+   */
+  readonly restartReason: string | null;
+  /** Restarts taskmaster made by itself (after an exit or a health failure). */
+  readonly restarts: number;
 }
 
 /** The snapshot of a process that never ran. */
@@ -52,6 +63,10 @@ export const INITIAL_SNAPSHOT: ProcessSnapshot = {
   tooQuick: false,
   expected: null,
   restartPending: false,
+  waitingFor: null,
+  blockedBy: null,
+  restartReason: null,
+  restarts: 0,
 };
 
 /** What can happen to a process. */
@@ -72,7 +87,16 @@ export type ProcessEvent =
   }
   /** Every member of the group being stopped is gone. */
   | { readonly kind: "groupGone"; readonly generation: number }
-  | { readonly kind: "timer"; readonly timer: TimerName; readonly generation: number };
+  | { readonly kind: "timer"; readonly timer: TimerName; readonly generation: number }
+  /**
+   * Asked to start while dependencies are unmet: WAITING, or BLOCKED when
+   * `blockedBy` names a failed dependency.
+   */
+  | { readonly kind: "hold"; readonly waitingFor: string; readonly blockedBy: string | null }
+  /** WAITING/BLOCKED -> STARTING: the dependencies are met. */
+  | { readonly kind: "release" }
+  /** A failed health check (liveness, max_memory) of the live process: restart it. */
+  | { readonly kind: "unhealthy"; readonly generation: number; readonly reason: string };
 
 /** The timers a process uses; at most one of each is pending. */
 export type TimerName = "started" | "retry" | "kill" | "restart";
@@ -146,7 +170,69 @@ export function transition(
     case "timer":
       if (event.generation !== snap.generation) return stay(snap);
       return onTimer(snap, event.timer, cfg, name);
+    case "hold":
+      return onHold(snap, event.waitingFor, event.blockedBy, name);
+    case "release":
+      if (snap.state !== "WAITING" && snap.state !== "BLOCKED") return stay(snap);
+      return spawnAgain({ ...snap, waitingFor: null, blockedBy: null }, [
+        { kind: "log", level: "info", message: `dependencies met: ${name}` },
+      ]);
+    case "unhealthy":
+      if (event.generation !== snap.generation) return stay(snap);
+      return onUnhealthy(snap, event.reason, cfg, name, now);
   }
+}
+
+// STOPPED/EXITED/FATAL/BACKOFF -> WAITING/BLOCKED, and WAITING <-> BLOCKED.
+function onHold(
+  snap: ProcessSnapshot,
+  waitingFor: string,
+  blockedBy: string | null,
+  name: string,
+): TransitionResult {
+  const held = snap.state === "WAITING" || snap.state === "BLOCKED";
+  if (!held && (RUNNING_STATES.has(snap.state) || snap.state === "STOPPING")) {
+    return { next: snap, effects: [], rejected: "ALREADY_STARTED" };
+  }
+  const state = blockedBy === null ? "WAITING" : "BLOCKED";
+  if (snap.state === state && snap.waitingFor === waitingFor && snap.blockedBy === blockedBy) {
+    return stay(snap);
+  }
+  return {
+    next: { ...snap, state, waitingFor, blockedBy, backoff: 0, restartPending: false },
+    effects: [
+      { kind: "cancel", timer: "retry" },
+      { kind: "cancel", timer: "restart" },
+      {
+        kind: "log",
+        level: blockedBy === null ? "info" : "warning",
+        message: blockedBy === null
+          ? `waiting: ${name} waiting for ${waitingFor}`
+          : `blocked: ${name} (${blockedBy})`,
+      },
+    ],
+  };
+}
+
+// RUNNING -> STOPPING, then a restart: the normal restart path, with the reason.
+function onUnhealthy(
+  snap: ProcessSnapshot,
+  reason: string,
+  cfg: ProgramConfig,
+  name: string,
+  now: number,
+): TransitionResult {
+  // Only a started process is restarted for its health; failures while
+  // STARTING wait until it is RUNNING (a crash then is a failed start anyway).
+  if (snap.state !== "RUNNING" || snap.pid === null) return stay(snap);
+  const stop = onStop(snap, cfg, name, now);
+  return {
+    next: { ...stop.next, restartReason: reason },
+    effects: [
+      { kind: "log", level: "warning", message: `unhealthy: ${name} (${reason}), restarting` },
+      ...stop.effects,
+    ],
+  };
 }
 
 function stay(snap: ProcessSnapshot): TransitionResult {
@@ -155,7 +241,7 @@ function stay(snap: ProcessSnapshot): TransitionResult {
 
 // STOPPED/EXITED/FATAL -> STARTING: a manual start resets the retry count.
 function onStart(snap: ProcessSnapshot): TransitionResult {
-  if (snap.state === "STARTING" || snap.state === "RUNNING" || snap.state === "BACKOFF") {
+  if (RUNNING_STATES.has(snap.state)) {
     return { next: snap, effects: [], rejected: "ALREADY_STARTED" };
   }
   if (snap.state === "STOPPING") return { next: snap, effects: [], rejected: "NOT_RUNNING" };
@@ -166,7 +252,13 @@ function onStart(snap: ProcessSnapshot): TransitionResult {
 
 function spawnAgain(snap: ProcessSnapshot, before: ProcessEffect[]): TransitionResult {
   return {
-    next: { ...snap, state: "STARTING", generation: snap.generation + 1, spawnerr: null },
+    next: {
+      ...snap,
+      state: "STARTING",
+      generation: snap.generation + 1,
+      spawnerr: null,
+      restartReason: null,
+    },
     effects: [...before, { kind: "spawn" }],
   };
 }
@@ -233,6 +325,10 @@ function onStop(
     case "BACKOFF":
       // BACKOFF -> STOPPED: nothing is running; drop the pending retry.
       return stopped(snap, name, now, [{ kind: "cancel", timer: "retry" }]);
+    case "WAITING":
+    case "BLOCKED":
+      // WAITING/BLOCKED -> STOPPED: it never spawned; forget what it waited for.
+      return stopped({ ...snap, waitingFor: null, blockedBy: null }, name, now, []);
     case "EXITED":
       if (snap.restartPending) {
         return stopped({ ...snap, restartPending: false }, name, now, [
@@ -241,7 +337,11 @@ function onStop(
       }
       return { next: snap, effects: [], rejected: "NOT_RUNNING" };
     case "STOPPING":
-      return stay(snap);
+      // A user stop during a health restart: it stays stopped.
+      return snap.restartReason === null ? stay(snap) : {
+        next: { ...snap, restartReason: null },
+        effects: [],
+      };
     default:
       return { next: snap, effects: [], rejected: "NOT_RUNNING" };
   }
@@ -257,13 +357,21 @@ function stopped(
   const how = snap.state === "STOPPING"
     ? describeExit(snap.exitcode, snap.signal)
     : `was ${snap.state}, nothing to signal`;
+  const done: ProcessEffect[] = [...effects, { kind: "cancel", timer: "kill" }, {
+    kind: "log",
+    level: "info",
+    message: `stopped: ${name} (${how})`,
+  }];
+  if (snap.state === "STOPPING" && snap.restartReason !== null) {
+    // A health restart: the stop is done, start again (counted like any restart).
+    return spawnAgain(
+      { ...snap, pid: null, pgid: null, stoppedAt: now, restarts: snap.restarts + 1 },
+      done,
+    );
+  }
   return {
     next: { ...snap, state: "STOPPED", pid: null, pgid: null, stoppedAt: now },
-    effects: [...effects, { kind: "cancel", timer: "kill" }, {
-      kind: "log",
-      level: "info",
-      message: `stopped: ${name} (${how})`,
-    }],
+    effects: done,
   };
 }
 
@@ -298,6 +406,15 @@ function onExited(
     }
     case "STARTING": {
       const upMs = now - (snap.startedAt ?? now);
+      if (expected && cfg.autorestart === "never") {
+        // A one-shot task (migrations) that succeeded before starttime has
+        // completed, not failed to start: `completed_successfully` needs this.
+        const done = exitedFromRunning(snap, exit, cfg, name, now, how);
+        return {
+          next: done.next,
+          effects: [{ kind: "cancel", timer: "started" }, ...done.effects],
+        };
+      }
       if (upMs < cfg.starttime * 1000) {
         // STARTING -> BACKOFF/FATAL: exited before starttime, whatever the code.
         return failedStart({ ...exit, pgid: null }, cfg, name, now, [
@@ -342,11 +459,11 @@ function exitedFromRunning(
     // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
     // A kill from outside (kill -9) is not a crash loop: it restarts at once.
     return {
-      next: { ...next, restartPending: true },
+      next: { ...next, restartPending: true, restarts: next.restarts + 1 },
       effects: [...effects, { kind: "schedule", timer: "restart", at: earliest }],
     };
   }
-  return spawnAgain(next, effects);
+  return spawnAgain({ ...next, restarts: next.restarts + 1 }, effects);
 }
 
 // STARTING -> BACKOFF (retry after 1 s, 2 s, 3 s…) or -> FATAL after 1 + startretries attempts.

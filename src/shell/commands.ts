@@ -121,6 +121,36 @@ function simpleAction(
   };
 }
 
+/**
+ * start / stop: `--no-deps` acts on the named processes alone. Dependencies
+ * or dependents acted on too are listed with why (`api: stopped (depends on db)`).
+ */
+function dependencyAction(
+  command: "start" | "stop",
+  verb: string,
+  ignored: readonly ErrorCode[],
+): Command["run"] {
+  return async (ctx, args) => {
+    const noDeps = args.includes("--no-deps");
+    const names = args.filter((a) => a !== "--no-deps");
+    const flag = names.find((a) => a.startsWith("-"));
+    if (flag !== undefined) throw new UsageError(`${command}: unknown option ${flag}`);
+    const results = await act(
+      ctx,
+      requireNames(command, names),
+      (n) => ctx.port[command](n, noDeps ? { noDeps } : {}),
+    );
+    print(ctx, results.map((r) => formatActionResult(r, verb)));
+    return ok(actionExitCode(results, ignored));
+  };
+}
+
+async function why(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
+  if (args.length !== 1) throw new UsageError("why requires one process name");
+  print(ctx, [await ctx.port.why(args[0]!)]);
+  return ok();
+}
+
 async function restart(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
   const names = requireNames("restart", args);
   // Which were running decides the lines: `stopped` then `started` for
@@ -361,9 +391,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: signal,
   },
   start: {
-    usage: "start <name…|all>",
-    summary: "Start processes",
-    run: simpleAction("start", "started", ["ALREADY_STARTED"], (port, n) => port.start(n)),
+    usage: "start [--no-deps] <name…|all>",
+    summary: "Start processes, and first what they depend on (unless --no-deps)",
+    run: dependencyAction("start", "started", ["ALREADY_STARTED"]),
   },
   status: {
     usage: "status [--json] [name…]",
@@ -372,9 +402,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: status,
   },
   stop: {
-    usage: "stop <name…|all>",
-    summary: "Stop processes",
-    run: simpleAction("stop", "stopped", ["NOT_RUNNING"], (port, n) => port.stop(n)),
+    usage: "stop [--no-deps] <name…|all>",
+    summary: "Stop processes, and first what depends on them (unless --no-deps)",
+    run: dependencyAction("stop", "stopped", ["NOT_RUNNING"]),
   },
   tail: {
     usage: "tail [-f] [-n LINES] name [stdout|stderr]",
@@ -387,6 +417,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: topCommand,
   },
   version: { usage: "version", summary: "Show taskmaster's version", run: version },
+  why: {
+    usage: "why name",
+    summary: "Explain a process's state: what it waits for, why it restarted, its next retry",
+    run: why,
+  },
 };
 
 /** Every command name the shell accepts, sorted (for help and completion). */

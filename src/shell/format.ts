@@ -24,7 +24,12 @@ export { formatUptime };
  */
 export function describeProcess(info: ProcessInfo): string {
   if (info.state === "RUNNING" && info.pid !== null && info.uptime !== null) {
-    return `pid ${info.pid}, uptime ${formatUptime(info.uptime)}`;
+    const ready = info.ready === undefined || info.ready === null
+      ? ""
+      : info.ready
+      ? ", READY"
+      : ", NOT READY";
+    return `pid ${info.pid}, uptime ${formatUptime(info.uptime)}${ready}`;
   }
   return info.description;
 }
@@ -64,7 +69,11 @@ export function errorResultLine(name: string, code: ErrorCode, message: string):
  * passes), else the supervisorctl error text for its code.
  */
 export function formatActionResult(result: ActionResult, verb: string): string {
-  if (result.ok) return `${result.name}: ${verb}`;
+  if (result.ok) {
+    return result.note === undefined
+      ? `${result.name}: ${verb}`
+      : `${result.name}: ${verb} (${result.note})`;
+  }
   const error = result.error ?? { code: "INTERNAL" as const, message: "unknown error" };
   return errorResultLine(result.name, error.code, error.message);
 }

@@ -7,6 +7,7 @@
  */
 
 import {
+  type ActionOptions,
   type ActionResult,
   type ProcessInfo,
   type ReloadReport,
@@ -16,6 +17,10 @@ import {
   TaskmasterError,
 } from "../api/protocol.ts";
 import { diffConfigs } from "../config/diff.ts";
+import { type DependencyGraph, stopWaves, withDependents } from "../config/dependency_graph.ts";
+import { type InstanceFacts, judgeDependencies, meets } from "./dependencies.ts";
+import { InstanceHistory } from "./history.ts";
+import { explain } from "./why.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
 import { INITIAL_SNAPSHOT } from "../process/transition.ts";
@@ -43,6 +48,8 @@ export class Supervisor {
   #listeners = new Set<(change: StateChange) => void>();
   #transitionListeners = new Set<(change: StateChange, runner: ProcessRunner) => void>();
   #shuttingDown = false;
+  #gateQueued = false;
+  #history = new InstanceHistory();
 
   constructor(config: TaskmasterConfig, deps: SupervisorDeps) {
     this.#config = config;
@@ -60,8 +67,9 @@ export class Supervisor {
 
   /**
    * Starts every autostart program, lowest priority first, without waiting
-   * for them to come up. A spawn is synchronous and costs a millisecond or
-   * more, so 1,000 of them in one go kept the socket silent for 15 s: the
+   * for them to come up (one whose dependencies are not met waits in
+   * WAITING). A spawn is synchronous and costs a millisecond or more, so
+   * 1,000 of them in one go kept the socket silent for 15 s: the
    * burst runs in slices of {@link LAUNCH_SLICE_MS}, each followed by a turn
    * of the event loop, where requests are answered and crashed programs are
    * restarted. Resolves when every start has been dispatched.
@@ -78,7 +86,62 @@ export class Supervisor {
       // Meanwhile a reload may have removed it, or a user started or stopped it.
       const current = this.#programs.get(runner.program)?.runners.includes(runner) ?? false;
       if (!current || runner.snapshot !== INITIAL_SNAPSHOT) continue;
-      runner.dispatch({ kind: "start" });
+      this.#requestStart(runner);
+    }
+  }
+
+  /** program → the programs it depends on. */
+  graph(): DependencyGraph {
+    return new Map(
+      [...this.#programs].map(([name, p]) => [name, p.config.dependsOn.map((d) => d.program)]),
+    );
+  }
+
+  #facts(program: string): InstanceFacts[] {
+    return (this.#programs.get(program)?.runners ?? []).map((r) => ({
+      state: r.state,
+      expected: r.snapshot.expected,
+      exitcode: r.snapshot.exitcode,
+      signal: r.snapshot.signal,
+      ready: r.ready,
+    }));
+  }
+
+  /** Starts a runner now, or holds it in WAITING/BLOCKED until its dependencies are met. */
+  #requestStart(runner: ProcessRunner): ReturnType<ProcessRunner["dispatch"]> {
+    const verdict = judgeDependencies(runner.config.dependsOn, (p) => this.#facts(p));
+    if (verdict.kind === "met") return runner.dispatch({ kind: "start" });
+    return runner.dispatch({
+      kind: "hold",
+      waitingFor: verdict.waitingFor,
+      blockedBy: verdict.kind === "blocked" ? verdict.blockedBy : null,
+    });
+  }
+
+  // Any state or readiness change may meet (or fail) someone's dependencies.
+  // Checked in a microtask: once per burst of changes, never inside a transition.
+  #queueGate(): void {
+    if (this.#gateQueued) return;
+    this.#gateQueued = true;
+    queueMicrotask(() => {
+      this.#gateQueued = false;
+      this.#gate();
+    });
+  }
+
+  #gate(): void {
+    if (this.#shuttingDown) return;
+    for (const runner of this.#ordered(this.#allRunners())) {
+      if (runner.state !== "WAITING" && runner.state !== "BLOCKED") continue;
+      const verdict = judgeDependencies(runner.config.dependsOn, (p) => this.#facts(p));
+      if (verdict.kind === "met") runner.dispatch({ kind: "release" });
+      else {
+        runner.dispatch({
+          kind: "hold",
+          waitingFor: verdict.waitingFor,
+          blockedBy: verdict.kind === "blocked" ? verdict.blockedBy : null,
+        });
+      }
     }
   }
 
@@ -131,16 +194,94 @@ export class Supervisor {
       .sort((a, b) => a.program.localeCompare(b.program) || a.index - b.index);
   }
 
-  start(names: readonly string[]): Promise<ActionResult[]> {
+  /**
+   * Starts the targets. Unless `noDeps`, the dependencies they still need
+   * are started first (deepest first); each target then waits for them in
+   * WAITING. With `noDeps` a target spawns at once, dependencies or not.
+   */
+  start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
     this.#refuseWhileShuttingDown();
     const runners = this.resolve(names);
-    return this.#lock.shared(() => Promise.all(runners.map((r) => startOne(r))));
+    return this.#lock.shared(() => this.#startAll(runners, options.noDeps === true));
   }
 
-  stop(names: readonly string[]): Promise<ActionResult[]> {
+  async #startAll(runners: readonly ProcessRunner[], noDeps: boolean): Promise<ActionResult[]> {
+    const pulled = noDeps ? [] : this.#neededDependencies(runners);
+    const results = [...pulled, ...runners].map((r) =>
+      startOne(r, noDeps ? () => r.dispatch({ kind: "start" }) : () => this.#requestStart(r))
+    );
+    const done = await Promise.all(results);
+    // Dependencies started on the way are reported too, before the targets.
+    return done.map((result, i) => i < pulled.length ? { ...result, note: "dependency" } : result)
+      .filter((result, i) =>
+        i >= pulled.length || result.ok || result.error?.code !== "ALREADY_STARTED"
+      );
+  }
+
+  /**
+   * Instances of the targets' dependencies (transitively) that are not
+   * active and do not meet the condition asked of them, deepest first.
+   */
+  #neededDependencies(targets: readonly ProcessRunner[]): ProcessRunner[] {
+    const named = new Set(targets);
+    const needed: ProcessRunner[] = [];
+    const seen = new Set<string>();
+    const visit = (program: string) => {
+      for (const dep of this.#programs.get(program)?.config.dependsOn ?? []) {
+        const key = `${program}->${dep.program}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const instances = this.#programs.get(dep.program)?.runners ?? [];
+        visit(dep.program);
+        for (const runner of instances) {
+          const facts = this.#facts(dep.program)[runner.index];
+          const idle = !RUNNING_STATES.has(runner.state) && runner.state !== "STOPPING";
+          if (facts !== undefined && !meets(dep.condition, facts) && idle) {
+            if (!named.has(runner) && !needed.includes(runner)) needed.push(runner);
+          }
+        }
+      }
+    };
+    for (const program of new Set(targets.map((r) => r.program))) visit(program);
+    return needed;
+  }
+
+  /**
+   * Stops the targets. Unless `noDeps`, whatever depends on them and is
+   * active is stopped first (`api: stopped (depends on db)`), dependents
+   * before what they depend on, each wave fully down before the next.
+   */
+  stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
     this.#refuseWhileShuttingDown();
     const runners = this.resolve(names);
-    return this.#lock.shared(() => stopInOrder(runners));
+    const everything = names.includes("all");
+    return this.#lock.shared(() =>
+      options.noDeps === true
+        ? stopInOrder(runners)
+        : everything && this.#config.settings.shutdownOrder === "parallel"
+        ? stopInOrder(runners)
+        : this.#stopWithDependents(runners)
+    );
+  }
+
+  async #stopWithDependents(runners: readonly ProcessRunner[]): Promise<ActionResult[]> {
+    const graph = this.graph();
+    const named = new Set(runners);
+    const namedPrograms = new Set(runners.map((r) => r.program));
+    const extra: ProcessRunner[] = [];
+    const because = new Map<ProcessRunner, string>();
+    for (const program of namedPrograms) {
+      for (const dependent of withDependents(graph, [program])) {
+        for (const runner of this.#programs.get(dependent)?.runners ?? []) {
+          if (named.has(runner) || because.has(runner)) continue;
+          if (!RUNNING_STATES.has(runner.state) && runner.state !== "STOPPING") continue;
+          because.set(runner, `depends on ${program}`);
+          extra.push(runner);
+        }
+      }
+    }
+    const results = await stopInWaves([...extra, ...runners], stopWaves(graph));
+    return results.map((r, i) => i < extra.length ? { ...r, note: because.get(extra[i]!)! } : r);
   }
 
   restart(names: readonly string[]): Promise<ActionResult[]> {
@@ -148,7 +289,7 @@ export class Supervisor {
     const runners = this.resolve(names);
     return this.#lock.shared(async () => {
       const stopped = await stopInOrder(runners);
-      const started = await Promise.all(runners.map((r) => startOne(r)));
+      const started = await Promise.all(runners.map((r) => startOne(r, () => this.#requestStart(r))));
       // One result per instance: a stopped one is simply started (as
       // supervisorctl's restart does), so only the start can fail.
       return runners.map((_, i) => {
@@ -233,12 +374,20 @@ export class Supervisor {
     });
   }
 
-  /** Stops everything (highest priority last… stopped first: reverse priority), then forgets nothing. */
+  /**
+   * Stops everything: dependents before what they depend on, wave by wave
+   * (`shutdown_order: dependencies`), else all at once; reverse priority
+   * inside each wave.
+   */
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
-    await stopInOrder(this.#allRunners());
+    const stopAll = () =>
+      this.#config.settings.shutdownOrder === "parallel"
+        ? stopInOrder(this.#allRunners())
+        : stopInWaves(this.#allRunners(), stopWaves(this.graph()));
+    await stopAll();
     // A reload in flight may still add instances: let it finish, then stop those too.
-    await this.#lock.exclusive(() => stopInOrder(this.#allRunners()));
+    await this.#lock.exclusive(stopAll);
     const leftovers = this.#allRunners().flatMap((r) => r.leftoverGroups());
     if (leftovers.length > 0) {
       const stopped = await stopLeftoverGroups(leftovers);
@@ -278,14 +427,33 @@ export class Supervisor {
     throw new TaskmasterError("BAD_NAME", `no such process: ${name}`);
   }
 
+  /** `why NAME`: the instance's state explained from its recorded events. */
+  why(name: string): string {
+    const runner = this.instance(name);
+    return explain({
+      name: runner.name,
+      snapshot: runner.snapshot,
+      config: runner.config,
+      ready: runner.ready,
+      history: this.#history.of(runner.name),
+      now: this.#deps.clock.now(),
+    });
+  }
+
   #newRunner(config: ProgramConfig, index: number): ProcessRunner {
     const runner: ProcessRunner = new ProcessRunner(config, index, {
       ...this.#deps,
+      log: (level, message) => {
+        this.#deps.log(level, message);
+        this.#history.record(runner.name, { at: this.#deps.clock.now(), level, message });
+      },
       onChange: (change) => {
         for (const listener of this.#transitionListeners) listener(change, runner);
         for (const listener of this.#listeners) listener(change);
+        this.#queueGate();
       },
     });
+    runner.onReadyChange(() => this.#queueGate());
     return runner;
   }
 
@@ -342,18 +510,51 @@ export class Supervisor {
   }
 }
 
-async function startOne(runner: ProcessRunner): Promise<ActionResult> {
-  const result = runner.dispatch({ kind: "start" });
-  if (result.rejected === "ALREADY_STARTED") {
+/**
+ * Starts one runner through `begin` and waits until it is RUNNING or has
+ * failed. A runner already WAITING or BLOCKED is waited for, not refused:
+ * a `start` may just have started what it waits for.
+ */
+async function startOne(
+  runner: ProcessRunner,
+  begin: () => ReturnType<ProcessRunner["dispatch"]>,
+): Promise<ActionResult> {
+  const held = runner.state === "WAITING" || runner.state === "BLOCKED";
+  const result = held ? undefined : begin();
+  if (result?.rejected === "ALREADY_STARTED") {
     return failure(runner.name, "ALREADY_STARTED", `${runner.name} is already started`);
   }
-  if (result.rejected !== undefined) {
+  if (result?.rejected !== undefined) {
     return failure(runner.name, "NOT_RUNNING", `${runner.name} is stopping`);
   }
-  const snap = await runner.waitFor((s) => s.state !== "STARTING");
+  // Let the dependency gate see what was just started.
+  await Promise.resolve();
+  const snap = await runner.waitFor((s) => s.state !== "STARTING" && s.state !== "WAITING");
   if (snap.state === "RUNNING") return { name: runner.name, ok: true };
+  if (snap.state === "BLOCKED") {
+    return failure(runner.name, "BLOCKED", `blocked: ${snap.blockedBy ?? "a dependency failed"}`);
+  }
+  if (snap.state === "EXITED" && snap.expected) return { name: runner.name, ok: true };
+  if (snap.state === "STOPPED") {
+    return failure(runner.name, "NOT_RUNNING", `${runner.name} was stopped`);
+  }
   if (snap.spawnerr !== null) return failure(runner.name, "SPAWN_ERROR", snap.spawnerr);
   return failure(runner.name, "ABNORMAL_TERMINATION", `${runner.name} exited too quickly`);
+}
+
+/** Stops wave by wave (see stopWaves), each wave in reverse priority. */
+async function stopInWaves(
+  runners: readonly ProcessRunner[],
+  waves: ReadonlyMap<string, number>,
+): Promise<ActionResult[]> {
+  const order = [...new Set(runners.map((r) => waves.get(r.program) ?? 0))].sort((a, b) => a - b);
+  const results = new Map<ProcessRunner, ActionResult>();
+  for (const wave of order) {
+    const batch = runners.filter((r) => (waves.get(r.program) ?? 0) === wave);
+    const done = await stopInOrder(batch);
+    batch.forEach((r, i) => results.set(r, done[i]!));
+  }
+  return runners.map((r) => results.get(r)!);
 }
 
 /** Stops in reverse priority: each priority level is fully stopped before the next. */

@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   "ABNORMAL_TERMINATION",
   "BAD_CONFIG",
   "SHUTTING_DOWN",
+  /** A start that cannot happen: a dependency is FATAL or failed (BLOCKED). */
+  "BLOCKED",
   "NO_FILE",
   "INTERNAL",
 ] as const;

@@ -277,6 +277,11 @@ export class FakePort implements SupervisorPort {
     this.#record("events");
     yield* this.eventFeed.iterate(signal);
   }
+
+  why(name: string): Promise<string> {
+    this.#record("why", name);
+    return Promise.resolve(`${name} is RUNNING (pid 42).`);
+  }
 }
 
 export { waitFor } from "../_helpers/wait_for.ts";

@@ -6,6 +6,7 @@
  */
 
 import {
+  type ActionOptions,
   type ActionResult,
   type ProcessInfo,
   type ReloadReport,
@@ -115,8 +116,13 @@ export class FakePort implements SupervisorPort {
     return found;
   }
 
-  #act(method: Method, names: readonly string[], extra: unknown[] = []): ActionResult[] {
-    const args = [...extra, names];
+  #act(
+    method: Method,
+    names: readonly string[],
+    extra: unknown[] = [],
+    after: unknown[] = [],
+  ): ActionResult[] {
+    const args = [...extra, names, ...after];
     this.#record(method, args);
     return this.#answer(
       method,
@@ -131,11 +137,15 @@ export class FakePort implements SupervisorPort {
       return this.#answer("status", [names], () => this.#targets(names));
     });
   }
-  start(names: readonly string[]): Promise<ActionResult[]> {
-    return Promise.resolve().then(() => this.#act("start", names));
+  start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return Promise.resolve().then(() =>
+      this.#act("start", names, [], options.noDeps ? [options] : [])
+    );
   }
-  stop(names: readonly string[]): Promise<ActionResult[]> {
-    return Promise.resolve().then(() => this.#act("stop", names));
+  stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return Promise.resolve().then(() =>
+      this.#act("stop", names, [], options.noDeps ? [options] : [])
+    );
   }
   restart(names: readonly string[]): Promise<ActionResult[]> {
     return Promise.resolve().then(() => this.#act("restart", names));
@@ -211,6 +221,11 @@ export class FakePort implements SupervisorPort {
     this.#record("events", []);
     for (const change of (this.answers.events ?? []) as StateChange[]) yield change;
     await whenAborted(signal);
+  }
+
+  why(name: string): Promise<string> {
+    this.#record("why", [name]);
+    return Promise.resolve(`${name} is RUNNING (pid 42).`);
   }
 }
 

@@ -101,7 +101,10 @@ Deno.test("start without a name is a usage error, exit 2", async () => {
   const port = new FakePort(web());
   const r = await run(port, ["start"]);
   assert.equal(r.exitCode, 2);
-  assert.equal(r.stderr, "Error: start requires a process name\nUsage: start <name…|all>\n");
+  assert.equal(
+    r.stderr,
+    "Error: start requires a process name\nUsage: start [--no-deps] <name…|all>\n",
+  );
   assert.deepEqual(port.callsOf("start"), []);
   assert.equal(
     (await run(port, ["stop"])).stderr.split("\n")[0],
@@ -406,5 +409,25 @@ Deno.test("COMMAND_NAMES holds every documented command, sorted", () => {
     "tail",
     "top",
     "version",
+    "why",
   ]);
+});
+
+Deno.test("start and stop pass --no-deps; a dependent stopped first says why", async () => {
+  const port = new FakePort(web());
+  port.answers.stop = [
+    { name: "api", ok: true, note: "depends on web" },
+    { name: "web", ok: true },
+  ];
+  const r = await run(port, ["stop", "--no-deps", "web"]);
+  assert.equal(r.stdout, "api: stopped (depends on web)\nweb: stopped\n");
+  assert.deepEqual(port.callsOf("stop"), [[["web"], { noDeps: true }]]);
+  assert.equal((await run(port, ["start", "--bogus", "web"])).exitCode, 2);
+});
+
+Deno.test("why prints the daemon's paragraph", async () => {
+  const port = new FakePort(web());
+  const r = await run(port, ["why", "web"]);
+  assert.equal(r.stdout, "web is RUNNING (pid 42).\n");
+  assert.equal((await run(port, ["why"])).exitCode, 2);
 });

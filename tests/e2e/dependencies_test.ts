@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { runTaskmaster, tempDir, TestDaemon } from "../_helpers/daemon.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+Deno.test("a dependency cycle is rejected, named whole, and nothing starts", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir}/cycle.yaml`,
+    [
+      "programs:",
+      "  db:",
+      "    cmd: sleep 1000.2101",
+      "  api:",
+      "    cmd: sleep 1000.2102",
+      "    depends_on: {db: running, migrate: completed_successfully}",
+      "  migrate:",
+      "    cmd: sleep 1000.2103",
+      "    depends_on: [api]",
+      "",
+    ].join("\n"),
+  );
+  const check = await runTaskmaster(["check", "-c", `${dir}/cycle.yaml`]);
+  assert.equal(check.code, 2);
+  assert.match(
+    check.stderr,
+    /program "api": key "depends_on": dependency cycle: api -> migrate -> api/,
+  );
+  const daemon = await runTaskmaster(["-c", `${dir}/cycle.yaml`, "--no-shell"]);
+  assert.equal(daemon.code, 2);
+  assert.match(daemon.stderr, /dependency cycle: migrate -> api -> migrate/);
+});
+
+Deno.test("a completed_successfully dependency that fails blocks its dependents; they start once it succeeds", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  migrate:
+    cmd: /bin/sh -c "test -f ok || exit 3"
+    autorestart: never
+    starttime: 0
+  api:
+    cmd: sleep 1000.2111
+    starttime: 0.2
+    depends_on: {migrate: completed_successfully}
+`);
+  const blocked = await d.waitState("api", "BLOCKED");
+  assert.equal(blocked.blocked_by, "migrate exited unexpectedly (exit status 3)");
+  assert.equal(blocked.waiting_for, "migrate (completed_successfully)");
+  assert.equal(blocked.pid, null);
+  assert.match(
+    await d.eventLog(),
+    /blocked: api \(migrate exited unexpectedly \(exit status 3\)\)/,
+  );
+  assert.match(await d.port.why("api"), /^api is BLOCKED: migrate exited unexpectedly/);
+  await Deno.writeTextFile(`${d.dir}/ok`, "");
+  const results = await d.port.start(["migrate"]);
+  assert.deepEqual(results.map((r) => r.ok), [true]);
+  await d.waitState("api", "RUNNING");
+});
+
+Deno.test("a FATAL dependency blocks; start api starts it again and api follows", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: /bin/sh -c "test -f up || exit 1; exec sleep 1000.2121"
+    startretries: 0
+    starttime: 0.2
+  api:
+    cmd: sleep 1000.2122
+    starttime: 0.2
+    depends_on: [db]
+`);
+  const blocked = await d.waitState("api", "BLOCKED");
+  assert.equal(blocked.blocked_by, "db is FATAL");
+  assert.match(blocked.description, /db is FATAL/);
+  await Deno.writeTextFile(`${d.dir}/up`, "");
+  // `start api` starts its unmet dependency first, then api itself.
+  const results = await d.port.start(["api"]);
+  assert.deepEqual(results.map((r) => [r.name, r.ok]), [["db", true], ["api", true]]);
+  assert.equal((await d.info("db")).state, "RUNNING");
+  assert.equal((await d.info("api")).state, "RUNNING");
+});
+
+Deno.test("stop db stops its dependents first and says so; --no-deps leaves them running", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: sleep 1000.2131
+    starttime: 0.2
+  api:
+    cmd: sleep 1000.2132
+    starttime: 0.2
+    depends_on: [db]
+  web:
+    cmd: sleep 1000.2133
+    starttime: 0.2
+    depends_on: [api]
+`);
+  await d.waitState("web", "RUNNING");
+  const stopped = await d.port.stop(["db"]);
+  assert.deepEqual(
+    stopped.map((r) => [r.name, r.ok, r.note]),
+    [["api", true, "depends on db"], ["web", true, "depends on db"], ["db", true, undefined]],
+  );
+  const log = await waitFor(async () => {
+    const text = await d.eventLog();
+    return /stopped: db/.test(text) ? text : null;
+  });
+  const at = (re: RegExp) => log.search(re);
+  assert.ok(at(/stopped: web/) < at(/stopping: 'api'/), "web stops before api");
+  assert.ok(at(/stopped: api/) < at(/stopping: 'db'/), "api stops before db");
+
+  const started = await d.port.start(["web"]);
+  assert.deepEqual(started.map((r) => r.name), ["db", "api", "web"]);
+  assert.ok(started.every((r) => r.ok));
+  const alone = await d.port.stop(["db"], { noDeps: true });
+  assert.deepEqual(alone.map((r) => r.name), ["db"]);
+  assert.equal((await d.info("api")).state, "RUNNING");
+  // With --no-deps a start spawns at once, dependencies or not.
+  await d.port.stop(["api"], { noDeps: true });
+  assert.deepEqual((await d.port.start(["api"], { noDeps: true })).map((r) => [r.name, r.ok]), [
+    ["api", true],
+  ]);
+  assert.equal((await d.info("db")).state, "STOPPED");
+});
+
+Deno.test("the shell's start/stop print what they did to dependencies; why explains WAITING", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: sleep 1000.2141
+    starttime: 0.2
+    autostart: false
+  api:
+    cmd: sleep 1000.2142
+    starttime: 0.2
+    depends_on: [db]
+`);
+  const waiting = await d.waitState("api", "WAITING");
+  assert.equal(waiting.waiting_for, "db (running)");
+  assert.equal(waiting.description, "waiting for db (running)");
+  const ctl = (...args: string[]) => runTaskmaster(["ctl", "-s", d.socket, ...args]);
+  const status = await ctl("status");
+  assert.match(status.stdout, /api\s+WAITING\s+waiting for db \(running\)/);
+  const why = await ctl("why", "api");
+  assert.equal(why.code, 0);
+  assert.match(why.stdout, /api is WAITING: .*waits for db \(running\)/);
+  assert.match(await d.eventLog(), /waiting: api waiting for db \(running\)/);
+  const start = await ctl("start", "db");
+  assert.equal(start.stdout, "db: started\n");
+  await d.waitState("api", "RUNNING");
+  const stop = await ctl("stop", "db");
+  assert.equal(stop.stdout, "api: stopped (depends on db)\ndb: stopped\n");
+});
