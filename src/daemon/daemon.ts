@@ -17,6 +17,7 @@ import { DenoSpawner } from "../process/spawner.ts";
 import { groupAlive, reapingGroupProbe } from "../process/group.ts";
 import { OrphanReaper } from "../process/reaper.ts";
 import { keepDescriptorsFromChildren } from "../process/descriptors.ts";
+import { sharedGroupRss } from "../process/proc_table.ts";
 import type { StreamTarget } from "../process/runner.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { ResourceMonitor } from "../supervisor/resources.ts";
@@ -38,6 +39,9 @@ import { silenceStdio } from "./quiet_stdio.ts";
 import { AlertManager } from "../alerts/manager.ts";
 import { readLastLines } from "../output/tail.ts";
 import { LOG_TAIL_LINES } from "../alerts/payload.ts";
+
+/** `max_memory` checks due within this long of each other share one /proc scan. */
+const RSS_SCAN_MAX_AGE_MS = 200;
 
 /** Command-line choices for a daemon run. */
 export interface DaemonOptions {
@@ -106,6 +110,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     targets: (program, name) => streamTargets(program, name, settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
     serverUrl: `unix://${settings.socket}`,
+    tap: (key, listener) => output.subscribe(key, listener),
+    groupRss: sharedGroupRss(RSS_SCAN_MAX_AGE_MS),
   });
   const listeners = new EventListeners(config.eventlisteners ?? new Map(), {
     supervisor,

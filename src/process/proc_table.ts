@@ -121,3 +121,23 @@ function readSmallFile(path: string): string | null {
     c.symbols.close(fd);
   }
 }
+
+/**
+ * A `groupRss` that scans /proc at most once per `maxAgeMs`: many
+ * `max_memory` checks due at about the same time share one scan.
+ */
+export function sharedGroupRss(
+  maxAgeMs: number,
+  now: () => number = Date.now,
+): (pgid: number) => number | null {
+  let takenAt = -Infinity;
+  let table: Map<number, number> | null = null;
+  return (pgid) => {
+    if (now() - takenAt > maxAgeMs) {
+      const rows = readProcTable();
+      table = rows === null ? null : rssByGroup(rows);
+      takenAt = now();
+    }
+    return table === null ? null : table.get(pgid) ?? 0;
+  };
+}

@@ -11,7 +11,7 @@ import type { ProgramConfig } from "../config/types.ts";
 import type { Clock } from "../util/clock.ts";
 import { formatStopTime, formatUptime } from "../util/time_format.ts";
 import { groupExists, type GroupProbe, type LeftoverGroup, signalGroup } from "./group.ts";
-import type { SpawnedChild, Spawner } from "./spawner.ts";
+import type { SpawnedChild, Spawner, SpawnSpec } from "./spawner.ts";
 import {
   describeExit,
   INITIAL_SNAPSHOT,
@@ -93,6 +93,7 @@ export class ProcessRunner {
   #exits = { expected: 0, unexpected: 0 };
   #ready: boolean | null = null;
   #readyListeners = new Set<() => void>();
+  #processListeners = new Set<() => void>();
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
@@ -154,6 +155,15 @@ export class ProcessRunner {
     for (const listener of [...this.#readyListeners]) listener();
   }
 
+  /**
+   * Subscribes to changes of the live process (a spawn, an exit) and of the
+   * state; returns the unsubscribe function. The health monitor uses it.
+   */
+  onProcessChange(listener: () => void): () => void {
+    this.#processListeners.add(listener);
+    return () => this.#processListeners.delete(listener);
+  }
+
   /** Subscribes to readiness changes; returns the unsubscribe function. */
   onReadyChange(listener: () => void): () => void {
     this.#readyListeners.add(listener);
@@ -189,6 +199,9 @@ export class ProcessRunner {
       for (const effect of result.effects) this.#execute(effect);
     } finally {
       this.#busy = false;
+    }
+    if (before.pid !== result.next.pid || before.state !== result.next.state) {
+      for (const listener of [...this.#processListeners]) listener();
     }
     this.#drain();
   }
@@ -269,12 +282,8 @@ export class ProcessRunner {
     const targets = this.#deps.targets(cfg, this.name);
     this.#spawns++;
     const result = this.#deps.spawner.spawn({
-      argv: cfg.argv,
+      ...spawnSpec(cfg),
       env: { ...this.#supervisorEnv(), ...accountEnv(cfg) },
-      cwd: workingDirectory(cfg),
-      umask: cfg.umask,
-      uid: cfg.user?.uid ?? null,
-      gid: cfg.user?.gid ?? null,
       name: this.name,
       combineOutput: isCombined(targets),
     });
@@ -459,6 +468,19 @@ export function readiness(ready: boolean | null): string {
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
 export function instanceName(program: string, index: number, numprocs: number): string {
   return numprocs === 1 ? program : `${program}:${index}`;
+}
+
+/** How `cfg`'s processes are spawned; `argv` for a probe run the same way. */
+export function spawnSpec(cfg: ProgramConfig, argv: readonly string[] = cfg.argv): SpawnSpec {
+  return {
+    argv,
+    env: accountEnv(cfg),
+    cwd: workingDirectory(cfg),
+    umask: cfg.umask,
+    uid: cfg.user?.uid ?? null,
+    gid: cfg.user?.gid ?? null,
+    combineOutput: false,
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ import { type DependencyGraph, stopWaves, withDependents } from "../config/depen
 import { type InstanceFacts, judgeDependencies, meets } from "./dependencies.ts";
 import { InstanceHistory } from "./history.ts";
 import { explain } from "./why.ts";
+import { type HealthDeps, type HealthEvent, HealthMonitor } from "../health/monitor.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
 import { INITIAL_SNAPSHOT } from "../process/transition.ts";
@@ -29,7 +30,12 @@ import { RwLock } from "../util/rw_lock.ts";
 import { parseSignal } from "../config/values.ts";
 
 /** Ports of the supervisor: everything a runner needs, minus `onChange` (the supervisor fans it out). */
-export type SupervisorDeps = Omit<RunnerDeps, "onChange">;
+export type SupervisorDeps = Omit<RunnerDeps, "onChange"> & {
+  /** Live output of an instance stream (`web:stdout`), for `log_line` probes. */
+  readonly tap?: HealthDeps["tap"];
+  /** Resident bytes of a process group, for `max_memory`. @default none: never exceeded */
+  readonly groupRss?: HealthDeps["groupRss"];
+};
 
 interface Program {
   config: ProgramConfig;
@@ -50,6 +56,8 @@ export class Supervisor {
   #shuttingDown = false;
   #gateQueued = false;
   #history = new InstanceHistory();
+  #health = new Map<ProcessRunner, HealthMonitor>();
+  #healthListeners = new Set<(event: HealthEvent) => void>();
 
   constructor(config: TaskmasterConfig, deps: SupervisorDeps) {
     this.#config = config;
@@ -143,6 +151,15 @@ export class Supervisor {
         });
       }
     }
+  }
+
+  /**
+   * Subscribes to health events (READY, NOT READY, a liveness or max_memory
+   * restart); returns the unsubscribe function.
+   */
+  onHealth(listener: (event: HealthEvent) => void): () => void {
+    this.#healthListeners.add(listener);
+    return () => this.#healthListeners.delete(listener);
   }
 
   /** Subscribes to state changes; returns the unsubscribe function. */
@@ -367,9 +384,11 @@ export class Supervisor {
         if (this.#shuttingDown) break;
         const program = this.#programs.get(name);
         if (program?.config.autostart) {
-          for (const runner of program.runners) runner.dispatch({ kind: "start" });
+          for (const runner of program.runners) this.#requestStart(runner);
         }
       }
+      // Changed dependencies may release (or block) what waits.
+      this.#queueGate();
       return report;
     });
   }
@@ -395,7 +414,7 @@ export class Supervisor {
         this.#deps.log("info", `stopped process group ${pgid}, left behind by an exited program`);
       }
     }
-    for (const runner of this.#allRunners()) runner.dispose();
+    for (const runner of this.#allRunners()) this.#dispose(runner);
   }
 
   #refuseWhileShuttingDown(): void {
@@ -454,7 +473,39 @@ export class Supervisor {
       },
     });
     runner.onReadyChange(() => this.#queueGate());
+    const log = (level: "info" | "warning" | "error", message: string) => {
+      this.#deps.log(level, message);
+      this.#history.record(runner.name, { at: this.#deps.clock.now(), level, message });
+    };
+    this.#health.set(
+      runner,
+      new HealthMonitor(runner, {
+        spawner: this.#deps.spawner,
+        clock: this.#deps.clock,
+        log,
+        ...(this.#deps.tap === undefined ? {} : { tap: this.#deps.tap }),
+        groupRss: this.#deps.groupRss ?? (() => null),
+        onEvent: (event) => {
+          for (const listener of this.#healthListeners) listener(event);
+        },
+      }),
+    );
     return runner;
+  }
+
+  /** Applies new monitoring options to a runner (and its probes, when they changed). */
+  #reconfigure(runner: ProcessRunner, config: ProgramConfig): void {
+    const before = runner.config;
+    runner.updateConfig(config);
+    const probesChanged = JSON.stringify([before.readiness, before.liveness, before.maxMemory]) !==
+      JSON.stringify([config.readiness, config.liveness, config.maxMemory]);
+    if (probesChanged) this.#health.get(runner)?.reconfigure();
+  }
+
+  #dispose(runner: ProcessRunner): void {
+    this.#health.get(runner)?.dispose();
+    this.#health.delete(runner);
+    runner.dispose();
   }
 
   #addProgram(config: ProgramConfig): void {
@@ -466,7 +517,7 @@ export class Supervisor {
     const program = this.#programs.get(name);
     if (program === undefined) return;
     await stopInOrder(program.runners);
-    for (const runner of program.runners) runner.dispose();
+    for (const runner of program.runners) this.#dispose(runner);
     this.#programs.delete(name);
   }
 
@@ -480,9 +531,9 @@ export class Supervisor {
     await this.#resize(program, config);
     await stopInOrder(program.runners);
     program.runners.forEach((runner, i) => {
-      runner.updateConfig(config);
+      this.#reconfigure(runner, config);
       if ((wasActive[i] ?? config.autostart) && !this.#shuttingDown) {
-        runner.dispatch({ kind: "start" });
+        this.#requestStart(runner);
       }
     });
   }
@@ -492,9 +543,9 @@ export class Supervisor {
     const program = this.#programs.get(config.name)!;
     const before = program.runners.length;
     await this.#resize(program, config);
-    for (const runner of program.runners) runner.updateConfig(config);
+    for (const runner of program.runners) this.#reconfigure(runner, config);
     if (config.autostart && !this.#shuttingDown) {
-      for (const runner of program.runners.slice(before)) runner.dispatch({ kind: "start" });
+      for (const runner of program.runners.slice(before)) this.#requestStart(runner);
     }
   }
 
@@ -506,7 +557,7 @@ export class Supervisor {
     }
     program.config = config;
     await stopInOrder(extra);
-    for (const runner of extra) runner.dispose();
+    for (const runner of extra) this.#dispose(runner);
   }
 }
 
