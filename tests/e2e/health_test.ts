@@ -188,3 +188,80 @@ programs:
   const { stdout: log } = await d.stop();
   assert.ok(log.search(/stopping: 'db'/) < log.search(/stopped: web/));
 });
+
+Deno.test("readiness failing after ready marks NOT READY: dependents keep running, new ones wait", async () => {
+  let healthy = true;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(null, { status: healthy ? 200 : 503 }),
+  );
+  try {
+    await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: sleep 1000.2251
+    starttime: 0.1
+    readiness:
+      http: "http://127.0.0.1:${server.addr.port}/health"
+      period: 0.1
+      failure_threshold: 2
+  api:
+    cmd: sleep 1000.2252
+    starttime: 0.1
+    depends_on: {db: healthy}
+  worker:
+    cmd: sleep 1000.2253
+    starttime: 0.1
+    autostart: false
+    depends_on: {db: healthy}
+`);
+    const api = await d.waitState("api", "RUNNING");
+    healthy = false;
+    await waitFor(async () => (await d.info("db")).ready === false, "db NOT READY");
+    assert.match((await d.info("db")).description, /NOT READY$/);
+    assert.match(await d.eventLog(), /not ready: db \(readiness failed 2 times: HTTP 503\)/);
+    assert.equal((await d.info("api")).pid, api.pid, "api keeps running");
+    const starting = d.port.start(["worker"]);
+    const waiting = await d.waitState("worker", "WAITING");
+    assert.equal(waiting.waiting_for, "db (healthy)");
+    healthy = true;
+    const results = await starting;
+    assert.deepEqual(results.map((r) => [r.name, r.ok]), [["worker", true]]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("reload applies depends_on and probes live: a waiting program is released, nothing restarts", async () => {
+  const yaml = (deps: string, probe: string) => `
+programs:
+  db:
+    cmd: sleep 1000.2261
+    starttime: 0.1
+    autostart: false
+  api:
+    cmd: sleep 1000.2262
+    starttime: 0.1
+${deps}
+  web:
+    cmd: sleep 1000.2263
+    starttime: 0.1
+${probe}
+`;
+  await using d = await TestDaemon.start(
+    yaml("    depends_on: [db]", "    liveness: {exec: 'true', period: 0.2}"),
+  );
+  await d.waitState("api", "WAITING");
+  const web = await d.waitState("web", "RUNNING");
+  await d.writeConfig(yaml("", "    liveness: {exec: 'false', period: 0.2, failure_threshold: 1}"));
+  const report = await d.port.reload();
+  assert.deepEqual([...report.updated].sort(), ["api", "web"]);
+  await d.waitState("api", "RUNNING");
+  // The new probe is live at once: it fails, and web restarts for it.
+  await waitFor(
+    async () => /unhealthy: web \(liveness failed 1 time: exit status 1\)/.test(await d.eventLog()),
+    "the new liveness probe",
+  );
+  assert.notEqual((await d.waitState("web", "RUNNING")).pid, null);
+  void web;
+});
