@@ -289,6 +289,8 @@ export class Supervisor {
     const because = new Map<ProcessRunner, string>();
     for (const program of namedPrograms) {
       for (const dependent of withDependents(graph, [program])) {
+        // The other instances of a named program are not its dependents.
+        if (namedPrograms.has(dependent)) continue;
         for (const runner of this.#programs.get(dependent)?.runners ?? []) {
           if (named.has(runner) || because.has(runner)) continue;
           if (!RUNNING_STATES.has(runner.state) && runner.state !== "STOPPING") continue;

@@ -151,3 +151,24 @@ programs:
   const stop = await ctl("stop", "db");
   assert.equal(stop.stdout, "api: stopped (depends on db)\ndb: stopped\n");
 });
+
+Deno.test("stopping one instance never stops the program's other instances", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  worker:
+    cmd: sleep 1000.2151
+    numprocs: 2
+    starttime: 0.1
+  api:
+    cmd: sleep 1000.2152
+    starttime: 0.1
+    depends_on: [worker]
+`);
+  await d.waitState("api", "RUNNING");
+  const stopped = await d.port.stop(["worker:1"]);
+  assert.deepEqual(stopped.map((r) => [r.name, r.note]), [
+    ["api", "depends on worker"],
+    ["worker:1", undefined],
+  ]);
+  assert.equal((await d.info("worker:0")).state, "RUNNING");
+});
