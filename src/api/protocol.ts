@@ -69,6 +69,11 @@ export interface ProcessInfo {
   readonly blocked_by?: string | null;
   /** Whether the readiness probe passes (READY); null without a readiness probe. */
   readonly ready?: boolean | null;
+  /**
+   * Why taskmaster last restarted it for its health (`liveness failed 3
+   * times: HTTP 503`, `max_memory exceeded: …`); null after a user start or an exit.
+   */
+  readonly restart_reason?: string | null;
 }
 
 /** How errors travel on the wire: `{ "error": { "code", "message" } }`. */

@@ -456,8 +456,14 @@ export class ProcessRunner {
       waiting_for: s.waitingFor,
       blocked_by: s.blockedBy,
       ready: this.ready,
+      restart_reason: s.lastHealthRestart,
     };
   }
+}
+
+/** ` (restarted: liveness failed 3 times: HTTP 503)` after a health restart. */
+export function restartNote(reason: string | null | undefined): string {
+  return reason === null || reason === undefined ? "" : ` (restarted: ${reason})`;
 }
 
 /** `, READY` / `, NOT READY` after a RUNNING description; nothing without a readiness probe. */
@@ -514,13 +520,17 @@ function describe(s: ProcessSnapshot, uptime: number | null, ready: boolean | nu
   const exit = describeExit(s.exitcode, s.signal);
   switch (s.state) {
     case "RUNNING":
-      return `pid ${s.pid}, uptime ${formatUptime(uptime ?? 0)}${readiness(ready)}`;
+      return `pid ${s.pid}, uptime ${formatUptime(uptime ?? 0)}${readiness(ready)}${
+        restartNote(s.lastHealthRestart)
+      }`;
     case "WAITING":
       return `waiting for ${s.waitingFor ?? "dependencies"}`;
     case "BLOCKED":
       return s.blockedBy ?? "blocked";
     case "STARTING":
+      return s.pid === null ? "" : `pid ${s.pid}${restartNote(s.lastHealthRestart)}`;
     case "STOPPING":
+      if (s.restartReason !== null) return `pid ${s.pid ?? "-"}, restarting: ${s.restartReason}`;
       return s.pid === null ? "" : `pid ${s.pid}`;
     case "BACKOFF":
     case "FATAL":

@@ -44,6 +44,8 @@ export interface ProcessSnapshot {
    * reason, and the stop ends in a restart instead of STOPPED.
    */
   readonly restartReason: string | null;
+  /** Why taskmaster last restarted it for its health; cleared by a user start or an exit. */
+  readonly lastHealthRestart: string | null;
   /** Restarts taskmaster made by itself (after an exit or a health failure). */
   readonly restarts: number;
 }
@@ -66,6 +68,7 @@ export const INITIAL_SNAPSHOT: ProcessSnapshot = {
   waitingFor: null,
   blockedBy: null,
   restartReason: null,
+  lastHealthRestart: null,
   restarts: 0,
 };
 
@@ -227,7 +230,7 @@ function onUnhealthy(
   if (snap.state !== "RUNNING" || snap.pid === null) return stay(snap);
   const stop = onStop(snap, cfg, name, now);
   return {
-    next: { ...stop.next, restartReason: reason },
+    next: { ...stop.next, restartReason: reason, lastHealthRestart: reason },
     effects: [
       { kind: "log", level: "warning", message: `unhealthy: ${name} (${reason}), restarting` },
       ...stop.effects,
@@ -245,7 +248,7 @@ function onStart(snap: ProcessSnapshot): TransitionResult {
     return { next: snap, effects: [], rejected: "ALREADY_STARTED" };
   }
   if (snap.state === "STOPPING") return { next: snap, effects: [], rejected: "NOT_RUNNING" };
-  return spawnAgain({ ...snap, backoff: 0, restartPending: false }, [
+  return spawnAgain({ ...snap, backoff: 0, restartPending: false, lastHealthRestart: null }, [
     { kind: "cancel", timer: "restart" },
   ]);
 }
@@ -339,7 +342,7 @@ function onStop(
     case "STOPPING":
       // A user stop during a health restart: it stays stopped.
       return snap.restartReason === null ? stay(snap) : {
-        next: { ...snap, restartReason: null },
+        next: { ...snap, restartReason: null, lastHealthRestart: null },
         effects: [],
       };
     default:
@@ -448,7 +451,13 @@ function exitedFromRunning(
     level: exit.expected ? "info" : "warning",
     message: `exited: ${name} (${how}; ${exit.expected ? "expected" : "not expected"})`,
   }];
-  const next: ProcessSnapshot = { ...exit, state: "EXITED", pgid: null, tooQuick: false };
+  const next: ProcessSnapshot = {
+    ...exit,
+    state: "EXITED",
+    pgid: null,
+    tooQuick: false,
+    lastHealthRestart: null,
+  };
   const restart = cfg.autorestart === "always" ||
     (cfg.autorestart === "unexpected" && !exit.expected);
   if (!restart) return { next, effects };

@@ -29,7 +29,8 @@ export function describeProcess(info: ProcessInfo): string {
       : info.ready
       ? ", READY"
       : ", NOT READY";
-    return `pid ${info.pid}, uptime ${formatUptime(info.uptime)}${ready}`;
+    const restarted = info.restart_reason ? ` (restarted: ${info.restart_reason})` : "";
+    return `pid ${info.pid}, uptime ${formatUptime(info.uptime)}${ready}${restarted}`;
   }
   return info.description;
 }

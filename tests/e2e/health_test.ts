@@ -91,6 +91,8 @@ programs:
       const p = await d.info("api");
       return p.state === "RUNNING" && p.pid !== first.pid ? p : null;
     }, { what: "api restarted" });
+    assert.equal(second.restart_reason, "liveness failed 3 times: HTTP 503");
+    assert.match(second.description, /\(restarted: liveness failed 3 times: HTTP 503\)$/);
     const seen = probes;
     await waitFor(() => probes >= seen + 10, "ten more passing probes");
     const log = await d.eventLog();
