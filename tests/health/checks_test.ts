@@ -12,6 +12,7 @@ const ctx = {
     umask: null,
     uid: null,
     gid: null,
+    combineOutput: false,
   }),
   logLineSeen: () => false,
 };
