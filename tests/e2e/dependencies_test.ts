@@ -42,7 +42,7 @@ programs:
     starttime: 0.2
     depends_on: {migrate: completed_successfully}
 `);
-  const blocked = await d.waitState("api", "BLOCKED");
+  const blocked = await d.waitState("api", "BLOCKED", 30_000);
   assert.equal(blocked.blocked_by, "migrate exited unexpectedly (exit status 3)");
   assert.equal(blocked.waiting_for, "migrate (completed_successfully)");
   assert.equal(blocked.pid, null);
@@ -54,7 +54,7 @@ programs:
   await Deno.writeTextFile(`${d.dir}/ok`, "");
   const results = await d.port.start(["migrate"]);
   assert.deepEqual(results.map((r) => r.ok), [true]);
-  await d.waitState("api", "RUNNING");
+  await d.waitState("api", "RUNNING", 30_000);
 });
 
 Deno.test("a FATAL dependency blocks; start api starts it again and api follows", async () => {
@@ -69,7 +69,7 @@ programs:
     starttime: 0.2
     depends_on: [db]
 `);
-  const blocked = await d.waitState("api", "BLOCKED");
+  const blocked = await d.waitState("api", "BLOCKED", 30_000);
   assert.equal(blocked.blocked_by, "db is FATAL");
   assert.match(blocked.description, /db is FATAL/);
   await Deno.writeTextFile(`${d.dir}/up`, "");
@@ -95,7 +95,7 @@ programs:
     starttime: 0.2
     depends_on: [api]
 `);
-  await d.waitState("web", "RUNNING");
+  await d.waitState("web", "RUNNING", 30_000);
   const stopped = await d.port.stop(["db"]);
   assert.deepEqual(
     stopped.map((r) => [r.name, r.ok, r.note]),
@@ -135,7 +135,7 @@ programs:
     starttime: 0.2
     depends_on: [db]
 `);
-  const waiting = await d.waitState("api", "WAITING");
+  const waiting = await d.waitState("api", "WAITING", 30_000);
   assert.equal(waiting.waiting_for, "db (running)");
   assert.equal(waiting.description, "waiting for db (running)");
   const ctl = (...args: string[]) => runTaskmaster(["ctl", "-s", d.socket, ...args]);
@@ -147,7 +147,7 @@ programs:
   assert.match(await d.eventLog(), /waiting: api waiting for db \(running\)/);
   const start = await ctl("start", "db");
   assert.equal(start.stdout, "db: started\n");
-  await d.waitState("api", "RUNNING");
+  await d.waitState("api", "RUNNING", 30_000);
   const stop = await ctl("stop", "db");
   assert.equal(stop.stdout, "api: stopped (depends on db)\ndb: stopped\n");
 });
@@ -164,7 +164,7 @@ programs:
     starttime: 0.1
     depends_on: [worker]
 `);
-  await d.waitState("api", "RUNNING");
+  await d.waitState("api", "RUNNING", 30_000);
   const stopped = await d.port.stop(["worker:1"]);
   assert.deepEqual(stopped.map((r) => [r.name, r.note]), [
     ["api", "depends on worker"],

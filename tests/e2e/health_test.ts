@@ -37,9 +37,9 @@ programs:
       period: 0.1
       timeout: 1
 `);
-  const waiting = await d.waitState("api", "WAITING");
+  const waiting = await d.waitState("api", "WAITING", 30_000);
   assert.match(waiting.waiting_for ?? "", /db \(healthy\)/);
-  const db = await d.waitState("db", "RUNNING");
+  const db = await d.waitState("db", "RUNNING", 30_000);
   assert.equal(db.ready, false);
   assert.match(db.description, /NOT READY$/);
   const api = await d.waitState("api", "RUNNING", 30_000);
@@ -83,7 +83,7 @@ programs:
       period: 0.1
       failure_threshold: 3
 `);
-    const first = await d.waitState("api", "RUNNING");
+    const first = await d.waitState("api", "RUNNING", 30_000);
     await waitFor(() => probes >= 3, "a few passing probes");
     // Three failures in a row: one restart, with the reason.
     failuresLeft = 3;
@@ -124,7 +124,7 @@ programs:
       exec: "true"
       period: 0.2
 `);
-  const first = await d.waitState("hog", "RUNNING");
+  const first = await d.waitState("hog", "RUNNING", 30_000);
   const log = await waitFor(async () => {
     const text = await d.eventLog();
     return /unhealthy: hog \(max_memory exceeded: [\d.]+ MB > 150\.0 MB\), restarting/.test(text) &&
@@ -157,8 +157,8 @@ programs:
     cmd: sleep 1000.2234
     starttime: 0.1
 `);
-  await d.waitState("web", "RUNNING");
-  await d.waitState("loner", "RUNNING");
+  await d.waitState("web", "RUNNING", 30_000);
+  await d.waitState("loner", "RUNNING", 30_000);
   const { code, stdout: log } = await d.stop();
   assert.equal(code, 0);
   const at = (re: RegExp) => {
@@ -186,7 +186,7 @@ programs:
     starttime: 0.1
     depends_on: [db]
 `);
-  await d.waitState("web", "RUNNING");
+  await d.waitState("web", "RUNNING", 30_000);
   const { stdout: log } = await d.stop();
   assert.ok(log.search(/stopping: 'db'/) < log.search(/stopped: web/));
 });
@@ -217,14 +217,14 @@ programs:
     autostart: false
     depends_on: {db: healthy}
 `);
-    const api = await d.waitState("api", "RUNNING");
+    const api = await d.waitState("api", "RUNNING", 30_000);
     healthy = false;
     await waitFor(async () => (await d.info("db")).ready === false, "db NOT READY");
     assert.match((await d.info("db")).description, /NOT READY$/);
     assert.match(await d.eventLog(), /not ready: db \(readiness failed 2 times: HTTP 503\)/);
     assert.equal((await d.info("api")).pid, api.pid, "api keeps running");
     const starting = d.port.start(["worker"]);
-    const waiting = await d.waitState("worker", "WAITING");
+    const waiting = await d.waitState("worker", "WAITING", 30_000);
     assert.equal(waiting.waiting_for, "db (healthy)");
     healthy = true;
     const results = await starting;
@@ -253,17 +253,17 @@ ${probe}
   await using d = await TestDaemon.start(
     yaml("    depends_on: [db]", "    liveness: {exec: 'true', period: 0.2}"),
   );
-  await d.waitState("api", "WAITING");
-  const web = await d.waitState("web", "RUNNING");
+  await d.waitState("api", "WAITING", 30_000);
+  const web = await d.waitState("web", "RUNNING", 30_000);
   await d.writeConfig(yaml("", "    liveness: {exec: 'false', period: 0.2, failure_threshold: 1}"));
   const report = await d.port.reload();
   assert.deepEqual([...report.updated].sort(), ["api", "web"]);
-  await d.waitState("api", "RUNNING");
+  await d.waitState("api", "RUNNING", 30_000);
   // The new probe is live at once: it fails, and web restarts for it.
   await waitFor(
     async () => /unhealthy: web \(liveness failed 1 time: exit status 1\)/.test(await d.eventLog()),
     "the new liveness probe",
   );
-  assert.notEqual((await d.waitState("web", "RUNNING")).pid, null);
+  assert.notEqual((await d.waitState("web", "RUNNING", 30_000)).pid, null);
   void web;
 });
