@@ -68,7 +68,9 @@ function stampOf(log: string, re: RegExp): number | null {
 /** Restarts of the peer (same spawn path, no dependency gate) measured alongside the chain. */
 const PEER_RESTARTS = 10;
 
-async function chainLatency(healthy: boolean): Promise<{ chain: number[]; peer: number[] }> {
+async function chainLatency(
+  healthy: boolean,
+): Promise<{ chain: number[]; gate: number[]; peer: number[] }> {
   const programs: string[] = [
     `  peer: { cmd: "/bin/sh -c 'sleep 1.05; exit 1'", starttime: 0.05, autorestart: always, stdout: null, stderr: null }`,
   ];
@@ -93,12 +95,16 @@ async function chainLatency(healthy: boolean): Promise<{ chain: number[]; peer: 
       await sleep(100);
     }
     const latencies: number[] = [];
+    // The gate alone: the met line -> `dependencies met: pK` (logged just before the spawn call).
+    const gate: number[] = [];
     for (let i = 1; i <= LINKS; i++) {
       const met = healthy
         ? stampOf(log, new RegExp(`ready: p${i - 1} `))
         : stampOf(log, new RegExp(`success: p${i - 1} entered RUNNING`));
       const spawned = stampOf(log, new RegExp(`spawned: 'p${i}'`));
       if (met !== null && spawned !== null) latencies.push(spawned - met);
+      const released = stampOf(log, new RegExp(`dependencies met: p${i}$`));
+      if (met !== null && released !== null) gate.push(released - met);
     }
     // The peer: `exited: peer` -> the next `spawned: 'peer'` (an immediate autorestart).
     const peer: number[] = [];
@@ -111,7 +117,7 @@ async function chainLatency(healthy: boolean): Promise<{ chain: number[]; peer: 
         exitedAt = null;
       }
     }
-    return { chain: latencies, peer };
+    return { chain: latencies, gate, peer };
   } finally {
     await daemon.close();
   }
@@ -162,11 +168,12 @@ const load = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
 print(`# orchestration bench, ${new Date().toISOString()}, loadavg ${load.trim()}`);
 for (const healthy of [false, true]) {
   progress(`chain of ${LINKS} links, condition ${healthy ? "healthy" : "running"}`);
-  const { chain: ms, peer } = await chainLatency(healthy);
+  const { chain: ms, gate, peer } = await chainLatency(healthy);
   print(
     `dependency met -> dependent spawned (${healthy ? "healthy, log_line" : "running"}): ` +
       `median ${median(ms).toFixed(1)} ms, p90 ${quantile(ms, 0.9).toFixed(1)} ms, ` +
-      `max ${Math.max(...ms)} ms over ${ms.length} links; peer (exit -> autorestart spawned, ` +
+      `max ${Math.max(...ms)} ms over ${ms.length} links (of which the gate, met -> spawn call: ` +
+      `median ${median(gate).toFixed(1)} ms); peer (exit -> autorestart spawned, ` +
       `same daemon): median ${median(peer).toFixed(1)} ms over ${peer.length}; ratio ${
         (median(ms) / median(peer)).toFixed(2)
       }`,
