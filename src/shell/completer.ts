@@ -34,12 +34,14 @@ function candidates(words: readonly string[], names: readonly string[]): readonl
   const [command, ...args] = words;
   if (command === undefined) return COMMAND_NAMES;
   if (TAKES_NAMES.has(command)) {
-    return command === "status" ? ["--json", "all", ...names] : ["all", ...names];
+    if (command === "status") return ["--json", "all", ...names];
+    return ["all", ...names];
   }
   switch (command) {
     case "help":
       return args.length === 0 ? COMMAND_NAMES : [];
     case "attach":
+    case "why":
       return args.length === 0 ? names : [];
     case "signal":
       return args.length === 0 ? SIGNALS : ["all", ...names];

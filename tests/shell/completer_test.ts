@@ -19,6 +19,7 @@ Deno.test("completeLine() completes command names first", () => {
 
 Deno.test("completeLine() completes process names and all after name commands", () => {
   assert.deepEqual(completeLine("start w", names), [["web", "web:0", "web:1", "worker"], "w"]);
+  assert.deepEqual(completeLine("why wo", names), [["worker"], "wo"]);
   assert.deepEqual(completeLine("stop web:", names), [["web:0", "web:1"], "web:"]);
   assert.deepEqual(completeLine("restart web:0 a", names), [["all"], "a"]);
   assert.deepEqual(completeLine("status --j", names), [["--json"], "--j"]);
