@@ -8,8 +8,12 @@
 import type { ProcessInfo, StateChange } from "../api/protocol.ts";
 import type { ProcessState } from "../process/state.ts";
 
-/** Still on its way: the launch is not over while an instance is in one of these. */
-const SETTLING: ReadonlySet<ProcessState> = new Set(["STARTING", "BACKOFF", "STOPPING"]);
+/**
+ * Still on its way: the launch is not over while an instance is in one of
+ * these (WAITING: its dependencies are still coming up; BLOCKED counts as
+ * given up, like FATAL).
+ */
+const SETTLING: ReadonlySet<ProcessState> = new Set(["STARTING", "BACKOFF", "STOPPING", "WAITING"]);
 
 /** What the wait needs of the supervisor. */
 export interface LaunchView {
