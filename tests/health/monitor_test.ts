@@ -28,8 +28,8 @@ function setup(overrides: Parameters<typeof program>[0], rss: () => number | nul
     log: (_level, message) => logs.push(message),
     output: { relay: () => Promise.resolve() },
     targets: () => ({
-      stdout: { path: null, maxBytes: 0, backups: 0, timestamps: false },
-      stderr: { path: null, maxBytes: 0, backups: 0, timestamps: false },
+      stdout: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+      stderr: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
     }),
     onChange: () => {},
     groupAlive: () => Promise.resolve(false),
