@@ -63,7 +63,7 @@ programs:
   db:
     cmd: /bin/sh -c "test -f up || exit 1; exec sleep 1000.2121"
     startretries: 0
-    starttime: 0.2
+    starttime: 3
   api:
     cmd: sleep 1000.2122
     starttime: 0.2
