@@ -308,7 +308,9 @@ export class Supervisor {
     const runners = this.resolve(names);
     return this.#lock.shared(async () => {
       const stopped = await stopInOrder(runners);
-      const started = await Promise.all(runners.map((r) => startOne(r, () => this.#requestStart(r))));
+      const started = await Promise.all(
+        runners.map((r) => startOne(r, () => this.#requestStart(r))),
+      );
       // One result per instance: a stopped one is simply started (as
       // supervisorctl's restart does), so only the start can fail.
       return runners.map((_, i) => {
