@@ -145,6 +145,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       log.write("error", `alerts: ${error instanceof Error ? error.message : String(error)}`);
     }
   });
+  // A liveness or max_memory failure: told before the restart it causes.
+  supervisor.onHealth((event, runner) => {
+    if (event.kind !== "unhealthy") return;
+    try {
+      alerts.instanceEvent("unhealthy", event.name, {
+        snapshot: runner.snapshot,
+        config: runner.config,
+        description: () => runner.info().description,
+      }, event.reason);
+    } catch (error) {
+      log.write("error", `alerts: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 
   let shutdownPromise: Promise<void> | null = null;
   let finished!: () => void;

@@ -57,7 +57,7 @@ export class Supervisor {
   #gateQueued = false;
   #history = new InstanceHistory();
   #health = new Map<ProcessRunner, HealthMonitor>();
-  #healthListeners = new Set<(event: HealthEvent) => void>();
+  #healthListeners = new Set<(event: HealthEvent, runner: ProcessRunner) => void>();
 
   constructor(config: TaskmasterConfig, deps: SupervisorDeps) {
     this.#config = config;
@@ -155,9 +155,10 @@ export class Supervisor {
 
   /**
    * Subscribes to health events (READY, NOT READY, a liveness or max_memory
-   * restart); returns the unsubscribe function.
+   * restart), with the runner concerned, called before the restart begins;
+   * returns the unsubscribe function.
    */
-  onHealth(listener: (event: HealthEvent) => void): () => void {
+  onHealth(listener: (event: HealthEvent, runner: ProcessRunner) => void): () => void {
     this.#healthListeners.add(listener);
     return () => this.#healthListeners.delete(listener);
   }
@@ -490,7 +491,7 @@ export class Supervisor {
         ...(this.#deps.tap === undefined ? {} : { tap: this.#deps.tap }),
         groupRss: this.#deps.groupRss ?? (() => null),
         onEvent: (event) => {
-          for (const listener of this.#healthListeners) listener(event);
+          for (const listener of this.#healthListeners) listener(event, runner);
         },
       }),
     );

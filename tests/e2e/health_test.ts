@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { TestDaemon } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { HookServer } from "../alerts/_servers.ts";
 
 const DENO = Deno.execPath();
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
@@ -108,6 +109,55 @@ programs:
     failuresLeft = 2;
     await waitFor(() => failuresLeft === 0 && probes >= seen + 20, "two failures, then passes");
     assert.equal(count(await d.eventLog(), /unhealthy: api/g), 1);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a liveness failure sends the unhealthy alert with its reason, before the restart", async () => {
+  await using hook = new HookServer();
+  let failuresLeft = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      return new Response("sick", { status: 503 });
+    }
+    return new Response("ok");
+  });
+  try {
+    await using d = await TestDaemon.start(`
+programs:
+  api:
+    cmd: sleep 1000.2215
+    starttime: 0.2
+    liveness:
+      http: {url: "http://127.0.0.1:${server.addr.port}/live"}
+      period: 0.1
+      failure_threshold: 2
+alerts:
+  channels:
+    hook: {webhook: {url: "${hook.url}", timeout: 20}}
+  rules:
+    - {events: [unhealthy], channels: [hook], cooldown: 0}
+`);
+    const first = await d.waitState("api", "RUNNING", 30_000);
+    failuresLeft = 2;
+    const unhealthy = () => hook.bodies().filter((b) => b.event === "unhealthy");
+    await waitFor(() => unhealthy().length >= 1, { what: "the unhealthy alert", timeout: 60_000 });
+    const alert = unhealthy()[0]!;
+    assert.equal(alert.program, "api");
+    assert.equal(alert.instance, "api");
+    assert.equal(alert.description, "liveness failed 2 times: HTTP 503");
+    assert.equal(alert.pid, first.pid, "the alert names the process being restarted");
+    assert.equal(alert.from_state, "RUNNING");
+    const second = await waitFor(async () => {
+      const p = await d.info("api");
+      return p.state === "RUNNING" && p.pid !== first.pid ? p : null;
+    }, { what: "api restarted", timeout: 60_000 });
+    // Passing probes after the restart raise nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(unhealthy().length, 1);
+    assert.equal((await d.info("api")).pid, second.pid);
   } finally {
     await server.shutdown();
   }
