@@ -172,3 +172,80 @@ programs:
   ]);
   assert.equal((await d.info("worker:0")).state, "RUNNING");
 });
+
+Deno.test("stop all stops dependents before what they depend on; independent programs at once", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: sleep 1000.2161
+    starttime: 0.1
+  api:
+    cmd: /bin/sh -c "trap 'sleep 0.5; exit 0' TERM; sleep 1000.2162 & wait"
+    starttime: 0.1
+    depends_on: [db]
+  loner:
+    cmd: sleep 1000.2163
+    starttime: 0.1
+`);
+  await d.waitState("api", "RUNNING", 30_000);
+  await d.waitState("loner", "RUNNING", 30_000);
+  const stop = await runTaskmaster(["ctl", "-s", d.socket, "stop", "all"]);
+  assert.equal(stop.code, 0, stop.stderr);
+  const log = await waitFor(async () => {
+    const text = await d.eventLog();
+    return /stopped: db/.test(text) ? text : null;
+  });
+  const at = (re: RegExp) => {
+    const i = log.search(re);
+    assert.ok(i >= 0, `${re} in the event log`);
+    return i;
+  };
+  // loner depends on nothing and nothing on it: it goes with api, not after db.
+  assert.ok(at(/stopping: 'loner'/) < at(/stopped: api/));
+  assert.ok(at(/stopped: api/) < at(/stopping: 'db'/));
+});
+
+Deno.test("a dependent BLOCKED by a FATAL dependency starts by itself once a manual start brings it up", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: /bin/sh -c "test -f up || exit 1; exec sleep 1000.2171"
+    startretries: 0
+    starttime: 1
+  api:
+    cmd: sleep 1000.2172
+    starttime: 0.2
+    depends_on: [db]
+`);
+  assert.equal((await d.waitState("api", "BLOCKED", 30_000)).blocked_by, "db is FATAL");
+  assert.match(await d.eventLog(), /blocked: api \(db is FATAL\)/);
+  await Deno.writeTextFile(`${d.dir}/up`, "");
+  const start = await runTaskmaster(["ctl", "-s", d.socket, "start", "db"]);
+  assert.equal(start.stdout, "db: started\n");
+  const api = await d.waitState("api", "RUNNING", 30_000);
+  assert.equal(api.blocked_by, null);
+});
+
+Deno.test("numprocs > 1: a dependency is met only when every instance meets it", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  prep:
+    cmd: /bin/sh -c "if mkdir first 2>/dev/null; then sleep 2; fi; exit 0"
+    numprocs: 2
+    autorestart: never
+    starttime: 0
+  api:
+    cmd: sleep 1000.2181
+    starttime: 0.2
+    depends_on: {prep: completed_successfully}
+`);
+  await d.waitState("api", "RUNNING", 30_000);
+  const log = await d.eventLog();
+  const spawned = log.search(/spawned: 'api'/);
+  for (const name of ["prep:0", "prep:1"]) {
+    const exited = log.search(new RegExp(`exited: ${name} \\(exit status 0; expected\\)`));
+    assert.ok(exited >= 0 && exited < spawned, `${name} exited before api spawned`);
+  }
+  // While one instance was still running, api waited for the program.
+  assert.match(log, /waiting: api waiting for prep \(completed_successfully\)/);
+});

@@ -40,6 +40,7 @@ programs:
 `);
   const waiting = await d.waitState("api", "WAITING", 30_000);
   assert.match(waiting.waiting_for ?? "", /db \(healthy\)/);
+  assert.equal(waiting.description, `waiting for ${waiting.waiting_for}`);
   const db = await d.waitState("db", "RUNNING", 30_000);
   assert.equal(db.ready, false);
   assert.match(db.description, /NOT READY$/);
@@ -161,6 +162,28 @@ alerts:
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("an exec probe slower than its period never runs twice at once", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  api:
+    cmd: sleep 1000.2216
+    starttime: 0.1
+    liveness:
+      exec: [/bin/sh, -c, "mkdir probing || { echo overlap >> overlaps; exit 1; }; echo x >> runs; sleep 0.3; rmdir probing"]
+      period: 0.05
+      timeout: 5
+      failure_threshold: 1
+`);
+  await d.waitState("api", "RUNNING", 30_000);
+  await waitFor(async () => {
+    const runs = await Deno.readTextFile(`${d.dir}/runs`).catch(() => "");
+    return runs.length >= 10;
+  }, { what: "five probe runs", timeout: 60_000 });
+  const overlaps = await Deno.readTextFile(`${d.dir}/overlaps`).catch(() => "");
+  assert.equal(overlaps, "", "a check started while the previous one ran");
+  assert.doesNotMatch(await d.eventLog(), /unhealthy: api/);
 });
 
 Deno.test("max_memory restarts a program whose process group grows past it", async () => {
