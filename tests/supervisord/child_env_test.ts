@@ -33,7 +33,10 @@ programs:
   for (const [name, me] of [["asker:1", "asker:1"], ["single", "single:single"]]) {
     const line = await waitFor(async () => {
       const text = await Deno.readTextFile(`${daemon.dir}/logs/${name}.out.log`).catch(() => "");
-      return text.trim() === "" ? null : text.trim();
+      // Whole line only: with PYTHONUNBUFFERED print() writes its pieces one
+      // by one, and a piece held back longer than flush_partial_after (0.2 s,
+      // easily reached on a loaded machine) is written alone.
+      return text.endsWith("\n") ? text.trim() : null;
     }, { timeout: 30_000, what: `${name}'s line` });
     assert.equal(line, `1 ${url} ${me} True`);
   }
