@@ -30,8 +30,7 @@ import { waitForLaunch } from "./launch_wait.ts";
 import { LocalPort } from "./local_port.ts";
 import { leftoverPid, removePidfile, writePidfile } from "./pidfile.ts";
 import { denoOutput } from "../util/text_output.ts";
-import { isSupervisordPath } from "../xmlrpc/app.ts";
-import { supervisordCompat } from "../xmlrpc/wire.ts";
+import { isSupervisordPath, lazySupervisordCompat } from "../xmlrpc/lazy.ts";
 import { EventListeners } from "../events/listener_pools.ts";
 import { remoteEvent, supervisorStateEvent } from "../events/payloads.ts";
 import { describeFdLimit, raiseFdLimit } from "./fd_limit.ts";
@@ -219,7 +218,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const port = new LocalPort(supervisor, output, log, { reload, shutdown }, resources, alerts);
 
-  const supervisord = supervisordCompat({
+  const supervisord = lazySupervisordCompat({
     supervisor,
     port,
     mainLogPath: () => log.path,

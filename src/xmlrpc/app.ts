@@ -14,12 +14,6 @@ import { Faults, RpcFault } from "./faults.ts";
 import { followFile } from "./tail_follow.ts";
 import type { SupervisorRpc } from "./supervisor_rpc.ts";
 
-/** Paths this app answers; everything else belongs to other apps. */
-export function isSupervisordPath(pathname: string): boolean {
-  return pathname === "/RPC2" || pathname.startsWith("/RPC2/") ||
-    pathname.startsWith("/logtail/") || pathname === "/mainlogtail";
-}
-
 /** What the streaming endpoints need. */
 export interface SupervisordAppOptions {
   /** When aborted, every open logtail stream ends (server shutdown). */
