@@ -79,6 +79,9 @@ async function main(): Promise<number> {
       "--target",
       TARGETS[target]!,
       ...RUN_FLAGS,
+      // A worker's module is not found by the static graph (config reloads run on one).
+      "--include",
+      "src/config/load_worker.ts",
       "--output",
       join(dir, "taskmaster"),
       "main.ts",

@@ -10,7 +10,8 @@ import { type ReloadReport } from "../api/protocol.ts";
 import { TaskmasterError } from "../util/errors.ts";
 import { serveControlApi } from "../api/server.ts";
 import { formatConfigIssue } from "../config/validate.ts";
-import { loadConfig } from "../config/load.ts";
+import { loadConfig, type LoadResult } from "../config/load.ts";
+import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import type { ProgramConfig, StreamConfig, TaskmasterConfig } from "../config/types.ts";
 import { OutputHub } from "../output/output_hub.ts";
 import { DenoSpawner } from "../process/spawner.ts";
@@ -166,7 +167,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     if (supervisor.shuttingDown) {
       throw new TaskmasterError("SHUTTING_DOWN", "taskmaster is shutting down");
     }
-    const next = await loadWithOverrides(options);
+    // Off the event loop: supervision goes on while a big file is parsed.
+    const next = await loadWithOverrides(options, loadConfigOffThread);
     if (!next.ok) {
       log.write("error", `reload rejected: ${config.file} is invalid; nothing was changed`);
       for (const line of next.errors) log.write("error", `reload rejected: ${line}`);
@@ -222,7 +224,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     supervisor,
     port,
     mainLogPath: () => log.path,
-    loadConfig: () => loadWithOverrides(options),
+    loadConfig: () => loadWithOverrides(options, loadConfigOffThread),
     reload,
     log: (level, message) => log.write(level, message),
     remoteCommEvent: (type, data) => listeners.emit(remoteEvent(type, data)),
@@ -389,8 +391,11 @@ async function instanceTail(
 
 type Loaded = { ok: true; config: TaskmasterConfig } | { ok: false; errors: string[] };
 
-async function loadWithOverrides(options: DaemonOptions): Promise<Loaded> {
-  const result = await loadConfig(options.configPath);
+async function loadWithOverrides(
+  options: DaemonOptions,
+  load: (path: string) => Promise<LoadResult> = loadConfig,
+): Promise<Loaded> {
+  const result = await load(options.configPath);
   if (!result.ok) return { ok: false, errors: result.issues.map(formatConfigIssue) };
   const cwd = Deno.cwd();
   const abs = (p: string) => (p.startsWith("/") ? p : `${cwd}/${p}`);
