@@ -293,14 +293,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const signals = listenForSignals({
     reload: () => {
+      if (shutdownPromise !== null) return;
       log.write("info", "SIGHUP received: reloading configuration");
       reload().catch(() => {/* already logged */});
     },
     shutdown: (name) => {
+      if (shutdownPromise !== null) return; // already on its way down
       log.write("info", `${name} received: shutting down`);
       shutdown();
     },
     reopen: () => {
+      if (shutdownPromise !== null) return; // the files are closing
       log.write("info", "SIGUSR2 received: reopening log files");
       output.reopen().catch((e) => log.write("error", `reopen failed: ${e}`));
     },
@@ -335,7 +338,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   await done;
 
-  signals();
+  // The signal handlers stay until the end: a second SIGTERM during the cleanup below
+  // joins the shutdown under way instead of killing the daemon with its socket and
+  // pidfile left behind.
   await web?.close();
   resources.close();
   reaper?.close();
@@ -346,6 +351,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await log.close();
   // The socket goes last: clients take its disappearance as "fully down".
   await server.close();
+  signals();
   return 0;
 }
 

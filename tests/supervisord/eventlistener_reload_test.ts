@@ -28,6 +28,8 @@ Deno.test("reload adds, changes and removes event listener pools without touchin
     const out = await run(SUPERVISORCTL, ["-s", `unix://${daemon.socket}`, "pid", name]);
     return Number(out.stdout.trim());
   };
+  const logged = (line: RegExp) =>
+    waitFor(async () => line.test(await daemon.eventLog()), { what: `${line} in the event log` });
   const web = await daemon.waitState("web", "RUNNING");
   const oldSpy = await waitFor(async () => (await pidOf("spy")) || null, {
     what: "the spy listener's pid",
@@ -35,10 +37,7 @@ Deno.test("reload adds, changes and removes event listener pools without touchin
 
   await daemon.writeConfig(config(pool("spy2", "PROCESS_STATE_RUNNING")));
   await daemon.port.reload();
-  assert.match(
-    await daemon.eventLog(),
-    /event listener pools: added \[spy2\], changed \[\], removed \[spy\]/,
-  );
+  await logged(/event listener pools: added \[spy2\], changed \[\], removed \[spy\]/);
   await waitFor(() => !alive(oldSpy), { what: "the removed pool's listener to stop" });
   const spy2 = await waitFor(async () => (await pidOf("spy2")) || null, {
     what: "the added pool's listener",
@@ -58,10 +57,7 @@ Deno.test("reload adds, changes and removes event listener pools without touchin
   // A changed subscription restarts the pool's listener.
   await daemon.writeConfig(config(pool("spy2", "PROCESS_STATE")));
   await daemon.port.reload();
-  assert.match(
-    await daemon.eventLog(),
-    /event listener pools: added \[\], changed \[spy2\], removed \[\]/,
-  );
+  await logged(/event listener pools: added \[\], changed \[spy2\], removed \[\]/);
   await waitFor(async () => {
     const now = await pidOf("spy2");
     return now !== 0 && now !== spy2;
