@@ -8,6 +8,7 @@
 
 import { denoOutput } from "./src/util/text_output.ts";
 import { VERSION } from "./src/version.ts";
+import { ArgumentError, readOptions, stringOption } from "./src/util/cli_args.ts";
 
 const USAGE = `usage:
   taskmaster -c FILE [--no-shell] [--detach [--wait]] [--logfile PATH] [--pidfile PATH]
@@ -29,7 +30,18 @@ const USAGE = `usage:
   --socket PATH    control socket (overrides taskmaster.socket)
 `;
 
-class UsageError extends Error {}
+const DAEMON_OPTIONS = {
+  config: { type: "string", short: "c" },
+  file: { type: "string", short: "f" },
+  "no-shell": { type: "boolean" },
+  detach: { type: "boolean" },
+  wait: { type: "boolean" },
+  // Internal: the background daemon that --detach starts.
+  "detached-child": { type: "boolean" },
+  logfile: { type: "string" },
+  pidfile: { type: "string" },
+  socket: { type: "string" },
+} as const;
 
 interface DaemonArgs {
   config: string | undefined;
@@ -43,59 +55,18 @@ interface DaemonArgs {
 }
 
 function parseDaemonArgs(args: string[]): DaemonArgs {
-  const parsed: DaemonArgs = {
-    config: undefined,
-    shell: true,
-    detach: false,
-    wait: false,
-    detached: false,
-    logfile: undefined,
-    pidfile: undefined,
-    socket: undefined,
+  const { values } = readOptions(args, DAEMON_OPTIONS);
+  const detached = values["detached-child"] === true;
+  return {
+    config: stringOption(values.config) ?? stringOption(values.file),
+    shell: values["no-shell"] !== true && !detached,
+    detach: values.detach === true,
+    wait: values.wait === true,
+    detached,
+    logfile: stringOption(values.logfile),
+    pidfile: stringOption(values.pidfile),
+    socket: stringOption(values.socket),
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case "-c":
-      case "-f":
-      case "--config":
-        parsed.config = value();
-        break;
-      case "--no-shell":
-        parsed.shell = false;
-        break;
-      case "--detach":
-        parsed.detach = true;
-        break;
-      case "--wait":
-        parsed.wait = true;
-        break;
-      case "--detached-child":
-        parsed.detached = true;
-        parsed.shell = false;
-        break;
-      case "--logfile":
-        parsed.logfile = value();
-        break;
-      case "--pidfile":
-        parsed.pidfile = value();
-        break;
-      case "--socket":
-        parsed.socket = value();
-        break;
-      default:
-        throw new UsageError(`unknown option: ${arg}`);
-    }
-  }
-  return parsed;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -127,10 +98,10 @@ async function main(args: string[]): Promise<number> {
   const checkOnly = first === "check";
   const parsed = parseDaemonArgs(checkOnly ? args.slice(1) : args);
   if (parsed.config === undefined) {
-    throw new UsageError("a configuration file is required (-c FILE)");
+    throw new ArgumentError("a configuration file is required (-c FILE)");
   }
   if (parsed.wait && !parsed.detach && !parsed.detached) {
-    throw new UsageError("--wait goes with --detach");
+    throw new ArgumentError("--wait goes with --detach");
   }
   if (checkOnly) {
     const { checkConfig } = await import("./src/daemon/check.ts");
@@ -187,7 +158,7 @@ try {
   undoDenoTask();
   code = await main(Deno.args);
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error instanceof ArgumentError) {
     denoOutput.err(`taskmaster: ${error.message}\n${USAGE}`);
     code = 2;
   } else {

@@ -11,33 +11,35 @@ import { runCommand } from "./shell/commands.ts";
 import { EXIT } from "./shell/_errors.ts";
 import { describeOwner, foreignOwner } from "./api/socket_owner.ts";
 import { denoOutput } from "./util/text_output.ts";
+import { ArgumentError, readOptions, stringOption } from "./util/cli_args.ts";
 
 const CTL_USAGE = "usage: taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]\n";
 
+const CTL_OPTIONS = {
+  socket: { type: "string", short: "s" },
+  config: { type: "string", short: "c" },
+  file: { type: "string", short: "f" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** Runs `ctl` with its arguments (after `ctl`); resolves with the exit code. */
 export async function runCtl(args: string[]): Promise<number> {
-  let socket: string | undefined;
-  let configFile: string | undefined;
-  let i = 0;
-  for (; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "-s" || arg === "--socket") socket = args[++i];
-    else if (arg === "-c" || arg === "-f" || arg === "--config") configFile = args[++i];
-    else if (arg.startsWith("--socket=")) socket = arg.slice("--socket=".length);
-    else if (arg.startsWith("--config=")) configFile = arg.slice("--config=".length);
-    else if (arg === "-h" || arg === "--help") {
-      denoOutput.out(CTL_USAGE);
-      return 0;
-    } else break;
-  }
-  const words = args.slice(i);
-  if (
-    (socket === undefined && args.includes("-s")) ||
-    (configFile === undefined && args.includes("-c"))
-  ) {
-    denoOutput.err(`taskmaster ctl: option needs a value\n${CTL_USAGE}`);
+  let read;
+  try {
+    // Our options come first; the first other word starts the command.
+    read = readOptions(args, CTL_OPTIONS, { untilFirstWord: true });
+  } catch (error) {
+    if (!(error instanceof ArgumentError)) throw error;
+    denoOutput.err(`taskmaster ctl: ${error.message}\n${CTL_USAGE}`);
     return 2;
   }
+  const { values, rest: words } = read;
+  if (values.help) {
+    denoOutput.out(CTL_USAGE);
+    return 0;
+  }
+  let socket = stringOption(values.socket);
+  const configFile = stringOption(values.config) ?? stringOption(values.file);
   if (socket === undefined && configFile !== undefined) {
     socket = await socketFromConfig(configFile);
   }

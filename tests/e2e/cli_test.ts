@@ -163,6 +163,25 @@ Deno.test("ctl against a socket nobody serves gives one line naming the socket",
   assert.match(r.stderr, /none\.sock/);
 });
 
+Deno.test("ctl rejects --socket or --config given without a value: exit 2, one clear line", async () => {
+  for (const args of [["--socket"], ["--config"], ["-s"], ["--socket="], ["-c"]]) {
+    const r = await runTaskmaster(["ctl", ...args]);
+    assert.equal(r.code, 2, `ctl ${args.join(" ")}`);
+    const flag = args[0]!.replace("=", "");
+    assert.equal(r.stderr.split("\n")[0], `taskmaster ctl: ${flag} needs a value`);
+    assert.match(r.stderr, /usage: taskmaster ctl/);
+    assert.equal(r.stdout, "");
+  }
+});
+
+Deno.test("the daemon rejects an option given without a value: exit 2 with the usage", async () => {
+  for (const flag of ["--logfile", "--pidfile", "--socket", "-c"]) {
+    const r = await runTaskmaster(["-c", "whatever.yaml", flag]);
+    assert.equal(r.code, 2, flag);
+    assert.match(r.stderr, new RegExp(`^taskmaster: ${flag} needs a value\n`));
+  }
+});
+
 Deno.test("--detach returns once the daemon is ready, printing its pid; ctl shutdown ends it", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { ArgumentError, readOptions } from "../../src/util/cli_args.ts";
+
+const OPTIONS = {
+  socket: { type: "string", short: "s" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+Deno.test("readOptions() takes a value after a space or '=', and switches alone", () => {
+  for (const args of [["-s", "/a"], ["--socket", "/a"], ["--socket=/a"], ["-s/a"]]) {
+    assert.deepEqual(readOptions(args, OPTIONS).values, { socket: "/a" }, args.join(" "));
+  }
+  assert.deepEqual(readOptions(["-q"], OPTIONS).values, { quiet: true });
+});
+
+Deno.test("readOptions() rejects a missing or empty value, naming the option as typed", () => {
+  for (
+    const [args, message] of [
+      [["--socket"], "--socket needs a value"],
+      [["-s"], "-s needs a value"],
+      [["--socket="], "--socket needs a value"],
+      [["--quiet=yes"], "--quiet takes no value"],
+      [["--bogus"], "unknown option: --bogus"],
+      [["--bogus=1"], "unknown option: --bogus=1"],
+      [["word"], "unknown option: word"],
+    ] as const
+  ) {
+    assert.throws(() => readOptions(args, OPTIONS), new ArgumentError(message));
+  }
+});
+
+Deno.test("readOptions() with untilFirstWord leaves a command's own flags to it", () => {
+  const read = readOptions(["-s", "/a", "tail", "-f", "-s", "web"], OPTIONS, {
+    untilFirstWord: true,
+  });
+  assert.deepEqual(read, { values: { socket: "/a" }, rest: ["tail", "-f", "-s", "web"] });
+  assert.deepEqual(readOptions(["-x", "y"], OPTIONS, { untilFirstWord: true }).rest, ["-x", "y"]);
+  assert.deepEqual(readOptions(["--", "-q"], OPTIONS, { untilFirstWord: true }).rest, ["-q"]);
+  assert.throws(
+    () => readOptions(["--socket"], OPTIONS, { untilFirstWord: true }),
+    /--socket needs a value/,
+  );
+});
