@@ -5,7 +5,7 @@
  * that cannot be reached is an {@link UnreachableError}.
  *
  * `ctl status` is timed against supervisorctl, so this module imports only
- * protocol.ts: no hono, zod, yaml or logtape on the client's path.
+ * protocol.ts: no hono, zod or yaml on the client's path.
  *
  * @module
  */

@@ -305,6 +305,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     reopen: () => {
       if (shutdownPromise !== null) return; // the files are closing
       log.write("info", "SIGUSR2 received: reopening log files");
+      log.reopen();
       output.reopen().catch((e) => log.write("error", `reopen failed: ${e}`));
     },
   });

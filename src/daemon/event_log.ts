@@ -1,91 +1,87 @@
 /**
  * taskmaster's own event log: one line per event with an ISO timestamp and a
- * level, in a size-rotated file (logtape), plus live listeners for `log -f`
- * and an optional echo (the `--no-shell` foreground mode prints it).
+ * level, plus live listeners for `log -f` and an optional echo (the
+ * `--no-shell` foreground mode prints it). The file is a {@link LogFile},
+ * the same writer as program output: the same size rotation, and SIGUSR2's
+ * reopen (for an external logrotate) covers it like every other log file.
  *
  * @module
  */
 
-import { configure, getLogger, type LogRecord, reset } from "@logtape/logtape";
-import { getRotatingFileSink } from "@logtape/file";
+import { LogFile } from "../output/log_file.ts";
 
 /** Event levels, lowest first. */
 export type EventLevel = "debug" | "info" | "warning" | "error";
 
-const LABEL: Record<string, string> = {
-  trace: "TRACE",
+const RANK: Readonly<Record<EventLevel, number>> = { debug: 0, info: 1, warning: 2, error: 3 };
+
+const LABEL: Readonly<Record<EventLevel, string>> = {
   debug: "DEBUG",
   info: "INFO",
   warning: "WARN",
   error: "ERROR",
-  fatal: "FATAL",
 };
+
+const encoder = new TextEncoder();
 
 /** The event log of one daemon. */
 export class EventLog {
   #listeners = new Set<(line: string) => void>();
-  #logger = getLogger(["taskmaster"]);
   #echo: ((line: string) => void) | null;
+  #file: LogFile;
+  #lowest: number;
+  #pending: { level: EventLevel; message: string; at: number }[] = [];
   readonly path: string;
 
-  private constructor(path: string, echo: ((line: string) => void) | null) {
-    this.path = path;
+  private constructor(file: LogFile, level: EventLevel, echo: ((line: string) => void) | null) {
+    this.path = file.path;
+    this.#file = file;
+    this.#lowest = RANK[level];
     this.#echo = echo;
   }
 
-  /** Opens (creating directories as needed) and configures rotation. */
+  /**
+   * Opens (creating directories as needed) for appending, rotating past
+   * `maxBytes` (0: never) into `backups` files (0: truncated in place, as
+   * supervisord does). Never rejects for the file: a failure to open or
+   * write goes to `report` (default: stderr) and the lines are dropped.
+   */
   static async open(options: {
     path: string;
     maxBytes: number;
     backups: number;
     level: EventLevel;
     echo?: (line: string) => void;
+    report?: (message: string) => void;
   }): Promise<EventLog> {
-    const dir = options.path.slice(0, options.path.lastIndexOf("/"));
-    if (dir !== "") await Deno.mkdir(dir, { recursive: true });
-    const log = new EventLog(options.path, options.echo ?? null);
-    await configure({
-      reset: true,
-      sinks: {
-        file: getRotatingFileSink(options.path, {
-          // Every record is handed to the file at once (no buffering), but
-          // the write and its fsync run off the event loop: a burst of 1000
-          // spawns or stops must not wait on 2000 fsyncs.
-          bufferSize: 0,
-          nonBlocking: true,
-          maxSize: options.maxBytes > 0 ? options.maxBytes : Number.MAX_SAFE_INTEGER,
-          maxFiles: Math.max(1, options.backups),
-          formatter: formatLine,
-        }),
-        live: (record: LogRecord) => log.#fanOut(formatLine(record)),
-      },
-      loggers: [
-        { category: ["taskmaster"], sinks: ["file", "live"], lowestLevel: options.level },
-        { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
-      ],
-    });
-    return log;
+    const file = await LogFile.open(
+      options.path,
+      { maxBytes: options.maxBytes, backups: options.backups },
+      options.report ?? reportToStderr,
+    );
+    return new EventLog(file, options.level, options.echo ?? null);
   }
 
   /**
-   * Writes one event. Lines are queued and handed to the file in a
-   * microtask: a burst (stop all, 1000 spawns) signals every process first
+   * Writes one event. Lines are queued and written in a microtask, all in
+   * one write: a burst (stop all, 1000 spawns) signals every process first
    * and formats its log lines after, each stamped with its own time.
    */
   write(level: EventLevel, message: string): void {
+    if (RANK[level] < this.#lowest) return;
     this.#pending.push({ level, message, at: Date.now() });
     if (this.#pending.length === 1) queueMicrotask(() => this.#flush());
   }
 
-  #pending: { level: EventLevel; message: string; at: number }[] = [];
-
   #flush(): void {
     const pending = this.#pending;
+    if (pending.length === 0) return;
     this.#pending = [];
-    for (const { level, message, at } of pending) {
-      // The message travels as a property so braces in it are never read as placeholders.
-      this.#logger[level === "warning" ? "warn" : level]("{message}", { message, at });
-    }
+    const lines = pending.map(({ level, message, at }) =>
+      `${new Date(at).toISOString()} ${LABEL[level]} ${message}\n`
+    );
+    this.#file.write(encoder.encode(lines.join("")));
+    for (const line of lines) this.#fanOut(line);
   }
 
   /** Live copy of every line written from now on; returns the unsubscribe function. */
@@ -99,16 +95,23 @@ export class EventLog {
     for (const listener of this.#listeners) listener(line);
   }
 
-  /** Flushes and closes the file. */
+  /** Reopens the path (SIGUSR2, after an external `mv`): new lines go to a fresh file. */
+  reopen(): Promise<void> {
+    return this.#file.reopen();
+  }
+
+  /** Writes what is queued and closes the file. */
   async close(): Promise<void> {
     this.#flush();
     this.#listeners.clear();
-    await reset();
+    await this.#file.close();
   }
 }
 
-function formatLine(record: LogRecord): string {
-  const message = String(record.properties.message ?? record.rawMessage);
-  const at = typeof record.properties.at === "number" ? record.properties.at : record.timestamp;
-  return `${new Date(at).toISOString()} ${LABEL[record.level] ?? record.level} ${message}\n`;
+function reportToStderr(message: string): void {
+  try {
+    Deno.stderr.writeSync(encoder.encode(`taskmaster: event log: ${message}\n`));
+  } catch {
+    // Nobody is listening.
+  }
 }

@@ -25,6 +25,31 @@ programs:
   assert.deepEqual(numbers, numbers.map((_, i) => i + 1));
 });
 
+Deno.test("SIGUSR2 reopens the event log too: after a move, new events go to a fresh file", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  napper:
+    cmd: /bin/sleep 1007.3
+    starttime: 0
+`);
+  const events = `${d.dir}/taskmaster.log`;
+  await d.waitState("napper", "RUNNING");
+  await waitFor(async () => /spawned: 'napper'/.test(await d.eventLog()), { what: "first events" });
+  await Deno.rename(events, `${events}.old`);
+  d.child.kill("SIGUSR2");
+  // The reopen is asynchronous: keep acting until an event lands in the fresh file.
+  await waitFor(async () => {
+    await d.port.stop(["napper"]);
+    await d.port.start(["napper"]);
+    return /stopped: napper/.test(await d.eventLog());
+  }, { what: "an event in the reopened file" });
+  const old = await Deno.readTextFile(`${events}.old`);
+  assert.match(old, /spawned: 'napper'/);
+  assert.match(old, /SIGUSR2 received/);
+  // Nothing written before the signal reappears in the new file.
+  assert.doesNotMatch(await d.eventLog(), /SIGUSR2 received/);
+});
+
 Deno.test("a child writing 50 MB is captured whole while status keeps answering", async () => {
   await using d = await TestDaemon.start(`
 programs:
