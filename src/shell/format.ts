@@ -8,14 +8,12 @@
 
 import type { ActionResult, ProcessInfo, ReloadReport } from "../api/protocol.ts";
 import type { ErrorCode } from "../util/errors.ts";
-import { formatUptime } from "../util/time_format.ts";
+import { describeRunning } from "../util/time_format.ts";
 
 /** Width of the state column: `'%-10s'` in supervisorctl. */
 const STATE_WIDTH = 10;
 /** supervisorctl never makes the name column narrower than this (plus 3). */
 const MIN_NAME_WIDTH = 30;
-
-export { formatUptime };
 
 /**
  * The description column. For a live RUNNING process the uptime is
@@ -30,7 +28,7 @@ export function describeProcess(info: ProcessInfo): string {
       ? ", READY"
       : ", NOT READY";
     const restarted = info.restart_reason ? ` (restarted: ${info.restart_reason})` : "";
-    return `pid ${info.pid}, uptime ${formatUptime(info.uptime)}${ready}${restarted}`;
+    return `${describeRunning(info.pid, info.uptime)}${ready}${restarted}`;
   }
   return info.description;
 }

@@ -17,6 +17,14 @@ export function formatUptime(seconds: number): string {
   return `${days} day${days === 1 ? "" : "s"}, ${clock}`;
 }
 
+/**
+ * The description of a live process, `pid 42, uptime 0:01:02`: supervisorctl's
+ * words, used by the supervisor's status, the shell and the XML-RPC view.
+ */
+export function describeRunning(pid: number, uptimeSeconds: number): string {
+  return `pid ${pid}, uptime ${formatUptime(uptimeSeconds)}`;
+}
+
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `Nov 26 06:14 AM` in local time (supervisorctl's `%b %d %I:%M %p`). */

@@ -8,7 +8,7 @@
  */
 
 import type { ProcessInfo } from "../api/protocol.ts";
-import { formatStopTime, formatUptime } from "../util/time_format.ts";
+import { describeRunning, formatStopTime } from "../util/time_format.ts";
 import type { RpcValue } from "./codec.ts";
 
 /** supervisord's process state codes (`supervisor.states.ProcessStates`). */
@@ -127,7 +127,7 @@ function describe(
 ): string {
   switch (state) {
     case "RUNNING":
-      return `pid ${p.pid}, uptime ${formatUptime(Math.max(0, p.now - p.start))}`;
+      return describeRunning(p.pid, Math.max(0, p.now - p.start));
     case "FATAL":
     case "BACKOFF":
       return p.spawnerr !== "" ? p.spawnerr : `unknown error (try "tail ${p.name}")`;

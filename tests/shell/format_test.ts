@@ -4,9 +4,14 @@ import {
   formatActionResult,
   formatReloadReport,
   formatStatusTable,
-  formatUptime,
 } from "../../src/shell/format.ts";
+import { describeRunning, formatUptime } from "../../src/util/time_format.ts";
 import { proc } from "./_fake_port.ts";
+
+Deno.test("describeRunning() says pid and uptime as supervisorctl does", () => {
+  assert.equal(describeRunning(42, 62), "pid 42, uptime 0:01:02");
+  assert.equal(describeRunning(7, 90061), "pid 7, uptime 1 day, 1:01:01");
+});
 
 Deno.test("formatUptime() prints H:MM:SS like Python's timedelta", () => {
   const cases: Array<[number, string]> = [
