@@ -5,7 +5,8 @@
  * that cannot be reached is an {@link UnreachableError}.
  *
  * `ctl status` is timed against supervisorctl, so this module imports only
- * protocol.ts: no hono, zod or yaml on the client's path.
+ * the protocol, the error type and a dependency-free SSE parser: no hono,
+ * zod or yaml on the client's path.
  *
  * @module
  */
@@ -21,8 +22,8 @@ import type {
   StreamName,
   SupervisorPort,
 } from "./protocol.ts";
-import type { ErrorCode } from "../util/errors.ts";
-import { TaskmasterError } from "../util/errors.ts";
+import { type ErrorCode, TaskmasterError } from "../util/errors.ts";
+import { readSse } from "./_sse.ts";
 
 /** How long `shutdown()` waits for the daemon to remove its socket after answering. */
 const SHUTDOWN_WAIT_MS = 10_000;
@@ -209,7 +210,7 @@ class SocketClient implements SupervisorPort {
     const response = await this.#open(path, signal);
     if (response === null) return;
     try {
-      for await (const event of parseSse(response.body ?? emptyBody())) {
+      for await (const event of readSse(response.body ?? emptyBody())) {
         const data: unknown = JSON.parse(event.data);
         if (event.event === kind) yield data;
         else if (event.event === "error") throw toTaskmasterError(data, 200);
@@ -319,31 +320,4 @@ function processPath(name: string): string {
 
 function emptyBody(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (c) => c.close() });
-}
-
-/** Server-Sent Events as the server writes them (`\n` line ends, one data line). */
-async function* parseSse(
-  body: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ event: string; data: string }> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true }).replaceAll("\r\n", "\n");
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message";
-      const data: string[] = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith(":")) continue; // comment: prelude, keep-alive
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-      }
-      if (data.length > 0) yield { event, data: data.join("\n") };
-    }
-  }
 }
