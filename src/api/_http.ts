@@ -129,16 +129,20 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 const NAMES_MESSAGE = 'field "names" must be a non-empty array of process names (or ["all"])';
 const NAMES = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, { error: NAMES_MESSAGE });
 
-/** `{"names": [...]}`: start, stop, restart, clear. */
-export const NamesBody = z.strictObject({ names: NAMES });
+/** `"per_name": true`: unknown names (a bad signal) as results, not a 404 (400). */
+const PER_NAME = z.boolean({ error: 'field "per_name" must be true or false' }).optional();
 
-/** `{"names": [...], "no_deps": true}`: start and stop. */
+/** `{"names": [...], "per_name": true}`: restart, clear. */
+export const NamesBody = z.strictObject({ names: NAMES, per_name: PER_NAME });
+
+/** `{"names": [...], "no_deps": true, "per_name": true}`: start and stop. */
 export const DepsNamesBody = z.strictObject({
   names: NAMES,
   no_deps: z.boolean({ error: 'field "no_deps" must be true or false' }).optional(),
+  per_name: PER_NAME,
 });
 
-/** `{"signal": "HUP" | 1, "names": [...]}`. */
+/** `{"signal": "HUP" | 1, "names": [...], "per_name": true}`. */
 /** `POST /v1/alerts/test`. */
 export const AlertTestBody = z.strictObject({
   channel: z.string({ error: 'field "channel" must be a channel name' }).min(1, {
@@ -151,6 +155,7 @@ export const SignalBody = z.strictObject({
     error: 'field "signal" must be a signal name ("HUP") or number',
   }),
   names: NAMES,
+  per_name: PER_NAME,
 });
 
 /**

@@ -90,18 +90,12 @@ class SocketClient implements SupervisorPort {
     return await this.#json<ProcessInfo[]>(`/v1/processes${query}`);
   }
 
-  async start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/start", {
-      method: "POST",
-      json: options.noDeps ? { names, no_deps: true } : { names },
-    });
+  start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return this.#action("start", { names }, options);
   }
 
-  async stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/stop", {
-      method: "POST",
-      json: options.noDeps ? { names, no_deps: true } : { names },
-    });
+  stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return this.#action("stop", { names }, options);
   }
 
   async why(name: string): Promise<string> {
@@ -111,19 +105,33 @@ class SocketClient implements SupervisorPort {
     return answer.text;
   }
 
-  async restart(names: readonly string[]): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/restart", { method: "POST", json: { names } });
+  restart(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return this.#action("restart", { names }, options);
   }
 
-  async signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/signal", {
-      method: "POST",
-      json: { signal, names },
-    });
+  signal(
+    signal: string,
+    names: readonly string[],
+    options: ActionOptions = {},
+  ): Promise<ActionResult[]> {
+    return this.#action("signal", { signal, names }, options);
   }
 
-  async clear(names: readonly string[]): Promise<ActionResult[]> {
-    return await this.#json<ActionResult[]>("/v1/clear", { method: "POST", json: { names } });
+  clear(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return this.#action("clear", { names }, options);
+  }
+
+  async #action(
+    path: string,
+    body: Record<string, unknown>,
+    options: ActionOptions,
+  ): Promise<ActionResult[]> {
+    const json = {
+      ...body,
+      ...(options.noDeps ? { no_deps: true } : {}),
+      ...(options.perName ? { per_name: true } : {}),
+    };
+    return await this.#json<ActionResult[]>(`/v1/${path}`, { method: "POST", json });
   }
 
   async alerts(): Promise<AlertChannelStats[]> {

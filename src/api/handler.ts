@@ -121,7 +121,12 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
   for (const action of ["start", "stop"] as const) {
     route("POST", `/${action}`, async (c) => {
       const body = await readJsonBody(c.req.raw, DepsNamesBody);
-      return c.json(await port[action](body.names, { noDeps: body.no_deps === true }));
+      return c.json(
+        await port[action](body.names, {
+          noDeps: body.no_deps === true,
+          perName: body.per_name === true,
+        }),
+      );
     });
   }
 
@@ -132,13 +137,15 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
   for (const action of ACTIONS) {
     route("POST", `/${action}`, async (c) => {
       const body = await readJsonBody(c.req.raw, NamesBody);
-      return c.json(await port[action](body.names));
+      return c.json(await port[action](body.names, { perName: body.per_name === true }));
     });
   }
 
   route("POST", "/signal", async (c) => {
     const body = await readJsonBody(c.req.raw, SignalBody);
-    return c.json(await port.signal(body.signal, body.names));
+    return c.json(
+      await port.signal(body.signal, body.names, { perName: body.per_name === true }),
+    );
   });
 
   route("POST", "/reload", async (c) => c.json(await port.reload()));

@@ -81,9 +81,12 @@ export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string };
 }
 
-/** The outcome of start/stop/restart/signal for one instance. */
+/**
+ * The outcome of start/stop/restart/signal/clear for one instance (or, with
+ * {@link ActionOptions.perName}, for one name that matched nothing).
+ */
 export interface ActionResult {
-  /** Instance name. */
+  /** Instance name (or the unknown name, for a BAD_NAME result). */
   readonly name: string;
   /** `started`, `stopped`, `signalled` on success. */
   readonly ok: boolean;
@@ -91,15 +94,32 @@ export interface ActionResult {
   readonly error?: { readonly code: ErrorCode; readonly message: string };
   /** Why it was acted on when not named: `depends on db` (stopped before db). */
   readonly note?: string;
+  /**
+   * restart only: the steps it took for this instance, in order. `["stop",
+   * "start"]` for one that was running, `["start"]` for one that was not;
+   * `ok` and `error` are the last step's.
+   */
+  readonly steps?: readonly RestartStep[];
 }
 
-/** Options of start and stop. */
+/** One step of a restart. */
+export type RestartStep = "stop" | "start";
+
+/** Options of start, stop, restart, signal and clear. */
 export interface ActionOptions {
   /**
-   * Act on the named processes alone: `start` spawns without waiting for
-   * dependencies or starting them; `stop` leaves dependents running.
+   * start and stop: act on the named processes alone: `start` spawns without
+   * waiting for dependencies or starting them; `stop` leaves dependents running.
    */
   readonly noDeps?: boolean;
+  /**
+   * Answer name by name, as supervisorctl does: a name that matches nothing
+   * becomes a BAD_NAME result (and, for signal, a bad signal a BAD_SIGNAL
+   * result per target) while the other names are still acted on. Without
+   * it, one unknown name (or a bad signal) fails the whole call and nothing
+   * is done.
+   */
+  readonly perName?: boolean;
 }
 
 /** What a reload did, program names sorted within each list. */
@@ -158,10 +178,17 @@ export interface SupervisorPort {
    * gone). Running dependents are stopped first, unless `noDeps`.
    */
   stop(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]>;
-  /** stop then start; the results of both, stop results first. */
-  restart(names: readonly string[]): Promise<ActionResult[]>;
-  /** Sends a signal (`HUP`, `SIGHUP` or a number) to each target's process group. */
-  signal(signal: string, names: readonly string[]): Promise<ActionResult[]>;
+  /**
+   * stop then start: one result per instance, whose `steps` say whether it
+   * was stopped first (it was running) or only started.
+   */
+  restart(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]>;
+  /** Sends a signal (`HUP`, `SIGHUP` or a number) to each target's main process. */
+  signal(
+    signal: string,
+    names: readonly string[],
+    options?: ActionOptions,
+  ): Promise<ActionResult[]>;
   /** Re-reads the config file and applies the difference; BAD_CONFIG if invalid. */
   reload(): Promise<ReloadReport>;
   /** Stops every program, then the daemon exits 0. */
@@ -185,7 +212,7 @@ export interface SupervisorPort {
   /** Writes bytes to one instance's stdin (NOT_RUNNING if it has no live child). */
   sendStdin(name: string, data: Uint8Array): Promise<void>;
   /** Truncates the log files of the targets (`clear`). */
-  clear(names: readonly string[]): Promise<ActionResult[]>;
+  clear(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]>;
   /** Live state changes until the signal aborts. */
   events(signal: AbortSignal): AsyncIterable<StateChange>;
   /**

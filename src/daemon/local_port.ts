@@ -17,7 +17,7 @@ import {
   type StreamName,
   type SupervisorPort,
 } from "../api/protocol.ts";
-import { TaskmasterError } from "../util/errors.ts";
+import { type ErrorCode, hasCode, TaskmasterError } from "../util/errors.ts";
 import type { OutputHub } from "../output/output_hub.ts";
 import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
@@ -28,6 +28,7 @@ import { type ByteBound, fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
+import { parseSignal } from "../config/values.ts";
 import type { AlertManager } from "../alerts/manager.ts";
 
 /** The daemon-level actions the port delegates. */
@@ -94,23 +95,76 @@ export class LocalPort implements SupervisorPort {
   }
 
   start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
-    return attempt(() => this.#supervisor.start(names, options));
+    return this.#each(names, options, (known) => this.#supervisor.start(known, options));
   }
 
   stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
-    return attempt(() => this.#supervisor.stop(names, options));
+    return this.#each(names, options, (known) => this.#supervisor.stop(known, options));
   }
 
   why(name: string): Promise<string> {
     return attempt(() => this.#supervisor.why(name));
   }
 
-  restart(names: readonly string[]): Promise<ActionResult[]> {
-    return attempt(() => this.#supervisor.restart(names));
+  restart(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return this.#each(names, options, async (known) => {
+      // Whether an instance was running decides whether the restart stops
+      // it first; read before the restart, as the caller would have seen it.
+      const running = new Set(
+        this.#supervisor.status(known).filter((p) => p.pid !== null).map((p) => p.name),
+      );
+      const results = await this.#supervisor.restart(known);
+      return results.map((result): ActionResult => ({
+        ...result,
+        steps: running.has(result.name) ? ["stop", "start"] : ["start"],
+      }));
+    });
   }
 
-  signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
-    return attempt(() => this.#supervisor.signal(signal, names));
+  signal(
+    signal: string,
+    names: readonly string[],
+    options: ActionOptions = {},
+  ): Promise<ActionResult[]> {
+    if (options.perName && parseSignal(signal) === undefined) {
+      // The signal is checked before the names, as supervisorctl does: each
+      // name as given (`all` spelled out into instances) gets the error.
+      const targets = names.includes("all") ? this.#supervisor.status().map((p) => p.name) : names;
+      return Promise.resolve(targets.map((name) => failure(name, "BAD_SIGNAL", "bad signal name")));
+    }
+    return this.#each(names, options, (known) => this.#supervisor.signal(signal, known));
+  }
+
+  /**
+   * Runs `call` on `names`. With `perName`, names that match nothing become
+   * BAD_NAME results (listed first, as supervisorctl prints them) and the
+   * call runs on the rest, if any; without, the call gets every name and
+   * an unknown one fails it whole.
+   */
+  #each(
+    names: readonly string[],
+    options: ActionOptions,
+    call: (names: readonly string[]) => Promise<ActionResult[]>,
+  ): Promise<ActionResult[]> {
+    return attempt(async () => {
+      if (!options.perName) return await call(names);
+      const known = names.filter((name) => this.#knows(name));
+      const results = names
+        .filter((name) => !known.includes(name))
+        .map((name) => failure(name, "BAD_NAME", `no such process: ${name}`));
+      if (known.length > 0) results.push(...await call(known));
+      return results;
+    });
+  }
+
+  #knows(name: string): boolean {
+    try {
+      this.#supervisor.resolve([name]);
+      return true;
+    } catch (error) {
+      if (hasCode(error, "BAD_NAME")) return false;
+      throw error;
+    }
   }
 
   reload(): Promise<ReloadReport> {
@@ -171,17 +225,18 @@ export class LocalPort implements SupervisorPort {
     }
   }
 
-  async clear(names: readonly string[]): Promise<ActionResult[]> {
-    const runners = this.#supervisor.resolve(names);
-    const results: ActionResult[] = [];
-    for (const runner of runners) {
-      const info = runner.info();
-      for (const path of new Set([info.stdout, info.stderr])) {
-        if (path !== null) await this.#output.clear(path);
+  clear(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    return this.#each(names, options, async (known) => {
+      const results: ActionResult[] = [];
+      for (const runner of this.#supervisor.resolve(known)) {
+        const info = runner.info();
+        for (const path of new Set([info.stdout, info.stderr])) {
+          if (path !== null) await this.#output.clear(path);
+        }
+        results.push({ name: runner.name, ok: true });
       }
-      results.push({ name: runner.name, ok: true });
-    }
-    return results;
+      return results;
+    });
   }
 
   events(signal: AbortSignal): AsyncIterable<StateChange> {
@@ -202,6 +257,10 @@ export const FOLLOW_BOUND: ByteBound<Uint8Array> = {
       `\n[taskmaster: ${bytes} bytes missed: this client read too slowly]\n`,
     ),
 };
+
+function failure(name: string, code: ErrorCode, message: string): ActionResult {
+  return { name, ok: false, error: { code, message } };
+}
 
 /** Turns a synchronous throw (BAD_NAME…) into a rejection, as a remote call would. */
 async function attempt<T>(fn: () => T | Promise<T>): Promise<T> {

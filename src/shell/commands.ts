@@ -29,60 +29,11 @@ function requireNames(command: string, args: string[]): string[] {
 }
 
 /**
- * Splits names into those the supervisor knows (with their processes, in
- * order, without duplicates) and those it rejects with BAD_NAME, asking one
- * name at a time. Only used after a batch call failed with BAD_NAME.
+ * Every action asks the port to answer name by name: an unknown name comes
+ * back as its own `ERROR (no such process)` result and the others are still
+ * acted on, as supervisorctl does.
  */
-async function sortNames(
-  port: SupervisorPort,
-  names: readonly string[],
-): Promise<{ known: string[]; unknown: string[]; infos: ProcessInfo[] }> {
-  const answers = await Promise.all(names.map(async (name) => {
-    try {
-      return { name, infos: await port.status([name]) };
-    } catch (error) {
-      if (hasCode(error, "BAD_NAME")) return { name, infos: null };
-      throw error;
-    }
-  }));
-  const known: string[] = [];
-  const unknown: string[] = [];
-  const seen = new Map<string, ProcessInfo>();
-  for (const answer of answers) {
-    if (answer.infos === null) {
-      unknown.push(answer.name);
-      continue;
-    }
-    known.push(answer.name);
-    for (const info of answer.infos) if (!seen.has(info.name)) seen.set(info.name, info);
-  }
-  return { known, unknown, infos: [...seen.values()] };
-}
-
-/**
- * Runs an action on `names`. When the port rejects the whole call because
- * a name is unknown, the unknown ones become `ERROR (no such process)`
- * results and the action still runs on the rest, as supervisorctl does.
- */
-async function act(
-  ctx: ShellContext,
-  names: readonly string[],
-  call: (names: readonly string[]) => Promise<ActionResult[]>,
-): Promise<ActionResult[]> {
-  try {
-    return await call(names);
-  } catch (error) {
-    if (!hasCode(error, "BAD_NAME")) throw error;
-    const { known, unknown } = await sortNames(ctx.port, names);
-    const results: ActionResult[] = unknown.map((name) => ({
-      name,
-      ok: false,
-      error: { code: "BAD_NAME", message: `no such process: ${name}` },
-    }));
-    if (known.length > 0) results.push(...await call(known));
-    return results;
-  }
-}
+const PER_NAME = { perName: true } as const;
 
 /** Faults that mean "the program is dead": exit 7 (supervisorctl's DEAD_PROGRAM_FAULTS). */
 const DEAD_PROGRAM: ReadonlySet<ErrorCode> = new Set([
@@ -115,7 +66,7 @@ function simpleAction(
   call: (port: SupervisorPort, names: readonly string[]) => Promise<ActionResult[]>,
 ): Command["run"] {
   return async (ctx, args) => {
-    const results = await act(ctx, requireNames(command, args), (n) => call(ctx.port, n));
+    const results = await call(ctx.port, requireNames(command, args));
     print(ctx, results.map((r) => formatActionResult(r, verb)));
     return ok(actionExitCode(results, ignored));
   };
@@ -135,10 +86,9 @@ function dependencyAction(
     const names = args.filter((a) => a !== "--no-deps");
     const flag = names.find((a) => a.startsWith("-"));
     if (flag !== undefined) throw new UsageError(`${command}: unknown option ${flag}`);
-    const results = await act(
-      ctx,
+    const results = await ctx.port[command](
       requireNames(command, names),
-      (n) => ctx.port[command](n, noDeps ? { noDeps } : {}),
+      noDeps ? { noDeps, ...PER_NAME } : PER_NAME,
     );
     print(ctx, results.map((r) => formatActionResult(r, verb)));
     return ok(actionExitCode(results, ignored));
@@ -152,22 +102,13 @@ async function why(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
 }
 
 async function restart(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
-  const names = requireNames("restart", args);
-  // Which were running decides the lines: `stopped` then `started` for
-  // those, `started` alone for the others (never an ERROR (not running)).
-  let before: ProcessInfo[];
-  try {
-    before = await ctx.port.status(names);
-  } catch (error) {
-    if (!hasCode(error, "BAD_NAME")) throw error;
-    before = (await sortNames(ctx.port, names)).infos;
-  }
-  const wasRunning = new Set(before.filter((p) => p.pid !== null).map((p) => p.name));
-  const results = await act(ctx, names, (n) => ctx.port.restart(n));
+  const results = await ctx.port.restart(requireNames("restart", args), PER_NAME);
+  // `stopped` then `started` for what was running, `started` alone for the
+  // rest (never an ERROR (not running)): the result's steps say which.
   print(
     ctx,
     results.flatMap((r) => [
-      ...(wasRunning.has(r.name) ? [`${r.name}: stopped`] : []),
+      ...(r.steps?.includes("stop") ? [`${r.name}: stopped`] : []),
       formatActionResult(r, "started"),
     ]),
   );
@@ -179,21 +120,33 @@ async function signal(ctx: ShellContext, args: string[]): Promise<CommandOutcome
   if (sig === undefined || names.length === 0) {
     throw new UsageError("signal requires a signal name and a process name");
   }
-  let results: ActionResult[];
-  try {
-    results = await act(ctx, names, (n) => ctx.port.signal(sig, n));
-  } catch (error) {
-    if (!hasCode(error, "BAD_SIGNAL")) throw error;
-    // Rejected as a whole: say it per process, as supervisorctl does.
-    const targets = names.includes("all") ? (await ctx.port.status()).map((p) => p.name) : names;
-    results = targets.map((name) => ({
-      name,
-      ok: false,
-      error: { code: "BAD_SIGNAL", message: "bad signal name" },
-    }));
-  }
+  const results = await ctx.port.signal(sig, names, PER_NAME);
   print(ctx, results.map((r) => formatActionResult(r, "signalled")));
   return ok(actionExitCode(results, []));
+}
+
+/**
+ * `status` of names one of which is unknown: each name asked alone, so the
+ * unknown ones can be listed and the rest shown (each process once, in order).
+ */
+async function statusByName(
+  port: SupervisorPort,
+  names: readonly string[],
+): Promise<{ unknown: string[]; infos: ProcessInfo[] }> {
+  const unknown: string[] = [];
+  const seen = new Map<string, ProcessInfo>();
+  const answers = await Promise.all(
+    names.map((name) =>
+      port.status([name]).catch((error) =>
+        hasCode(error, "BAD_NAME") ? null : Promise.reject(error)
+      )
+    ),
+  );
+  answers.forEach((infos, i) => {
+    if (infos === null) unknown.push(names[i]!);
+    else for (const info of infos) if (!seen.has(info.name)) seen.set(info.name, info);
+  });
+  return { unknown, infos: [...seen.values()] };
 }
 
 async function status(ctx: ShellContext, args: string[]): Promise<CommandOutcome> {
@@ -207,7 +160,7 @@ async function status(ctx: ShellContext, args: string[]): Promise<CommandOutcome
     infos = await ctx.port.status(names.length > 0 ? names : undefined);
   } catch (error) {
     if (!hasCode(error, "BAD_NAME")) throw error;
-    ({ infos, unknown } = await sortNames(ctx.port, names));
+    ({ infos, unknown } = await statusByName(ctx.port, names));
   }
   // supervisorctl prints the unknown names first, then the table. With
   // --json they go to stderr so that stdout stays one parseable document.
@@ -359,7 +312,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   clear: {
     usage: "clear <name…|all>",
     summary: "Truncate the log files of processes",
-    run: simpleAction("clear", "cleared", [], (port, n) => port.clear(n)),
+    run: simpleAction("clear", "cleared", [], (port, n) => port.clear(n, PER_NAME)),
   },
   exit: { usage: "exit", summary: "Leave the shell (local: shut down)", run: quit },
   help: { usage: "help [command]", summary: "List commands, or show one's usage", run: help },

@@ -8,9 +8,11 @@
  */
 
 import {
+  type ActionOptions,
   type ActionResult,
   type ProcessInfo,
   type ReloadReport,
+  type RestartStep,
   type StateChange,
   type StreamName,
   type SupervisorPort,
@@ -91,6 +93,11 @@ function info(name: string, program: string, index: number, state: ProcessState)
   };
 }
 
+/** Options are recorded only when given, so calls without them read as before. */
+function optionArgs(options: ActionOptions): unknown[] {
+  return options.perName ? [options] : [];
+}
+
 /** The fake. Mutable fields let a test script failures. */
 export class FakePort implements SupervisorPort {
   readonly calls: Call[] = [];
@@ -154,13 +161,33 @@ export class FakePort implements SupervisorPort {
     return info(name, program, Number(index), this.states.get(name) ?? "UNKNOWN");
   }
 
+  /** With `perName`, unknown names become BAD_NAME results first, as the real port answers. */
   async #act(
     names: readonly string[],
     act: (name: string) => ActionResult,
+    options: ActionOptions = {},
   ): Promise<ActionResult[]> {
-    const targets = this.resolve(names);
+    const unknown = options.perName ? names.filter((n) => !this.#knows(n)) : [];
+    const known = names.filter((n) => !unknown.includes(n));
+    const targets = known.length > 0 ? this.resolve(known) : [];
     if (this.actionDelayMs > 0) await new Promise((r) => setTimeout(r, this.actionDelayMs));
-    return targets.map(act);
+    return [
+      ...unknown.map((name): ActionResult => ({
+        name,
+        ok: false,
+        error: { code: "BAD_NAME", message: `no such process: ${name}` },
+      })),
+      ...targets.map(act),
+    ];
+  }
+
+  #knows(name: string): boolean {
+    try {
+      this.resolve([name]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   status(names?: readonly string[]): Promise<ProcessInfo[]> {
@@ -169,47 +196,61 @@ export class FakePort implements SupervisorPort {
     return Promise.resolve(targets.map((n) => this.#info(n)));
   }
 
-  start(names: readonly string[]): Promise<ActionResult[]> {
-    this.#record("start", names);
+  start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    this.#record("start", names, ...optionArgs(options));
     return this.#act(names, (name) => {
       if (this.states.get(name) === "RUNNING") {
         return { name, ok: false, error: { code: "ALREADY_STARTED", message: "already started" } };
       }
       this.states.set(name, "RUNNING");
       return { name, ok: true };
-    });
+    }, options);
   }
 
-  stop(names: readonly string[]): Promise<ActionResult[]> {
-    this.#record("stop", names);
+  stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    this.#record("stop", names, ...optionArgs(options));
     return this.#act(names, (name) => {
       if (this.states.get(name) !== "RUNNING") {
         return { name, ok: false, error: { code: "NOT_RUNNING", message: "not running" } };
       }
       this.states.set(name, "STOPPED");
       return { name, ok: true };
-    });
+    }, options);
   }
 
-  restart(names: readonly string[]): Promise<ActionResult[]> {
-    this.#record("restart", names);
+  restart(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    this.#record("restart", names, ...optionArgs(options));
     return this.#act(names, (name) => {
+      const steps: RestartStep[] = this.states.get(name) === "RUNNING"
+        ? ["stop", "start"]
+        : ["start"];
       this.states.set(name, "RUNNING");
-      return { name, ok: true };
-    });
+      return { name, ok: true, steps };
+    }, options);
   }
 
-  signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
-    this.#record("signal", signal, names);
+  signal(
+    signal: string,
+    names: readonly string[],
+    options: ActionOptions = {},
+  ): Promise<ActionResult[]> {
+    this.#record("signal", signal, names, ...optionArgs(options));
     if (!/^(SIG)?[A-Z0-9]+$/.test(signal)) {
+      if (options.perName) {
+        return Promise.resolve(names.map((name): ActionResult => ({
+          name,
+          ok: false,
+          error: { code: "BAD_SIGNAL", message: "bad signal name" },
+        })));
+      }
       return Promise.reject(new TaskmasterError("BAD_SIGNAL", `bad signal name: ${signal}`));
     }
-    return this.#act(names, (name) => ({ name, ok: true }));
+    return this.#act(names, (name) => ({ name, ok: true }), options);
   }
 
-  clear(names: readonly string[]): Promise<ActionResult[]> {
-    this.#record("clear", names);
-    return this.#act(names, (name) => ({ name, ok: true }));
+  clear(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+    this.#record("clear", names, ...optionArgs(options));
+    return this.#act(names, (name) => ({ name, ok: true }), options);
   }
 
   reload(): Promise<ReloadReport> {

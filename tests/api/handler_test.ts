@@ -110,6 +110,48 @@ Deno.test("createApp() POST /v1/signal takes a name or a number", async () => {
   );
 });
 
+Deno.test("createApp() per_name: unknown names and a bad signal come back as results, 200", async () => {
+  const { call, port } = setup();
+  const started = await call(
+    "POST",
+    "/v1/start",
+    JSON.stringify({ names: ["ghost", "db"], per_name: true }),
+  );
+  assert.equal(started.status, 200);
+  assert.deepEqual(await json(started), [
+    { name: "ghost", ok: false, error: { code: "BAD_NAME", message: "no such process: ghost" } },
+    { name: "db", ok: true },
+  ]);
+  assert.deepEqual(port.calls.at(-1), {
+    method: "start",
+    args: [["ghost", "db"], { perName: true }],
+  });
+  const signalled = await call(
+    "POST",
+    "/v1/signal",
+    '{"signal":"bo gus","names":["db"],"per_name":true}',
+  );
+  assert.equal(signalled.status, 200);
+  assert.deepEqual(await json(signalled), [
+    { name: "db", ok: false, error: { code: "BAD_SIGNAL", message: "bad signal name" } },
+  ]);
+  await expectError(
+    await call("POST", "/v1/stop", '{"names":["db"],"per_name":"yes"}'),
+    400,
+    "BAD_REQUEST",
+    /per_name/,
+  );
+});
+
+Deno.test("createApp() POST /v1/restart tags each result with the steps taken", async () => {
+  const { call } = setup();
+  const response = await call("POST", "/v1/restart", JSON.stringify({ names: ["web:0", "db"] }));
+  assert.deepEqual(await json(response), [
+    { name: "web:0", ok: true, steps: ["stop", "start"] },
+    { name: "db", ok: true, steps: ["start"] },
+  ]);
+});
+
 Deno.test("createApp() refuses malformed action bodies with 400, never reaching the port", async () => {
   const { call, port } = setup();
   const bad = [

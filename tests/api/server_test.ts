@@ -69,10 +69,15 @@ Deno.test({
       { name: "db", ok: false, error: { code: "ALREADY_STARTED", message: "already started" } },
     ]);
     assert.deepEqual(await client.restart(["all"]), [
-      { name: "web:0", ok: true },
-      { name: "web:1", ok: true },
+      { name: "web:0", ok: true, steps: ["stop", "start"] },
+      { name: "web:1", ok: true, steps: ["start"] },
+      { name: "db", ok: true, steps: ["stop", "start"] },
+    ]);
+    assert.deepEqual(await client.stop(["ghost", "db"], { perName: true }), [
+      { name: "ghost", ok: false, error: { code: "BAD_NAME", message: "no such process: ghost" } },
       { name: "db", ok: true },
     ]);
+    assert.deepEqual(await client.start(["db"]), [{ name: "db", ok: true }]);
     assert.deepEqual(await client.signal("USR1", ["db"]), [{ name: "db", ok: true }]);
     assert.deepEqual(await client.clear(["web:1"]), [{ name: "web:1", ok: true }]);
     assert.deepEqual(await client.reload(), port.reloadReport);

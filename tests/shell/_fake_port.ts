@@ -53,6 +53,8 @@ export function proc(
 
 type Method = keyof SupervisorPort;
 
+const ok = (name: string): ActionResult => ({ name, ok: true });
+
 export interface Call {
   method: Method;
   args: unknown[];
@@ -79,6 +81,10 @@ export class FakePort implements SupervisorPort {
   logLines: string[] = [];
   /** Text written by sendStdin, by instance. */
   readonly stdin: Array<{ name: string; text: string }> = [];
+  /** The options of every action call, in order. */
+  readonly options: ActionOptions[] = [];
+  /** Signal names the port rejects (BAD_SIGNAL). */
+  readonly badSignals = new Set<string>();
   /** Called when a follow starts (lets a test abort at the right time). */
   onFollow?: (name: string, stream: StreamName) => void;
 
@@ -116,19 +122,42 @@ export class FakePort implements SupervisorPort {
     return found;
   }
 
+  /**
+   * One action call. With `perName` (what the shell always asks), unknown
+   * names become BAD_NAME results first and the rest is acted on, as the
+   * real port answers; canned answers stand for the whole call. `noDeps` is
+   * recorded after the names.
+   */
   #act(
     method: Method,
     names: readonly string[],
+    options: ActionOptions = {},
     extra: unknown[] = [],
-    after: unknown[] = [],
   ): ActionResult[] {
-    const args = [...extra, names, ...after];
+    const args = [...extra, names, ...(options.noDeps ? [{ noDeps: true }] : [])];
     this.#record(method, args);
-    return this.#answer(
-      method,
-      args,
-      () => this.#targets(names).map((p): ActionResult => ({ name: p.name, ok: true })),
-    );
+    this.options.push(options);
+    return this.#answer(method, args, () => {
+      if (!options.perName) return this.#targets(names).map((p) => ok(p.name));
+      const known = names.filter((name) => this.#knows(name));
+      return [
+        ...names.filter((name) => !known.includes(name)).map((name): ActionResult => ({
+          name,
+          ok: false,
+          error: { code: "BAD_NAME", message: `no such process: ${name}` },
+        })),
+        ...(known.length > 0 ? this.#targets(known).map((p) => ok(p.name)) : []),
+      ];
+    });
+  }
+
+  #knows(name: string): boolean {
+    try {
+      this.#targets([name]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   status(names?: readonly string[]): Promise<ProcessInfo[]> {
@@ -137,24 +166,41 @@ export class FakePort implements SupervisorPort {
       return this.#answer("status", [names], () => this.#targets(names));
     });
   }
-  start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
+  start(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("start", names, options));
+  }
+  stop(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("stop", names, options));
+  }
+  /** Results without `steps` get them from the processes: running ones are stopped first. */
+  restart(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]> {
     return Promise.resolve().then(() =>
-      this.#act("start", names, [], options.noDeps ? [options] : [])
+      this.#act("restart", names, options).map((r): ActionResult => {
+        if (r.steps !== undefined || r.error?.code === "BAD_NAME") return r;
+        const running = this.processes.some((p) => p.name === r.name && p.pid !== null);
+        return { ...r, steps: running ? ["stop", "start"] : ["start"] };
+      })
     );
   }
-  stop(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
-    return Promise.resolve().then(() =>
-      this.#act("stop", names, [], options.noDeps ? [options] : [])
-    );
+  /** A signal in `badSignals` fails for each target, as the real port answers per name. */
+  signal(
+    signal: string,
+    names: readonly string[],
+    options?: ActionOptions,
+  ): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => {
+      if (!this.badSignals.has(signal)) return this.#act("signal", names, options, [signal]);
+      this.#record("signal", [signal, names]);
+      const targets = names.includes("all") ? this.processes.map((p) => p.name) : names;
+      return targets.map((name): ActionResult => ({
+        name,
+        ok: false,
+        error: { code: "BAD_SIGNAL", message: "bad signal name" },
+      }));
+    });
   }
-  restart(names: readonly string[]): Promise<ActionResult[]> {
-    return Promise.resolve().then(() => this.#act("restart", names));
-  }
-  signal(signal: string, names: readonly string[]): Promise<ActionResult[]> {
-    return Promise.resolve().then(() => this.#act("signal", names, [signal]));
-  }
-  clear(names: readonly string[]): Promise<ActionResult[]> {
-    return Promise.resolve().then(() => this.#act("clear", names));
+  clear(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]> {
+    return Promise.resolve().then(() => this.#act("clear", names, options));
   }
   reload(): Promise<ReloadReport> {
     return Promise.resolve().then(() => {

@@ -146,8 +146,9 @@ Deno.test("start with unknown names reports them and still starts the others, ex
   const r = await run(port, ["start", "nope", "web:1"]);
   assert.equal(r.stdout, "nope: ERROR (no such process)\nweb:1: started\n");
   assert.equal(r.exitCode, 1);
-  // The batch call failed, then only the known name was started.
-  assert.deepEqual(port.callsOf("start"), [[["nope", "web:1"]], [["web:1"]]]);
+  // One call: the port answers name by name (no second call for the known names).
+  assert.deepEqual(port.callsOf("start"), [[["nope", "web:1"]]]);
+  assert.deepEqual(port.options, [{ perName: true }]);
 });
 
 Deno.test("start with only unknown names does not call start again", async () => {
@@ -209,14 +210,13 @@ Deno.test("signal sends the signal and prints signalled", async () => {
 
 Deno.test("signal: bad signal name per process, not running exits 7", async () => {
   const port = new FakePort(web());
-  port.errors.signal = new TaskmasterError("BAD_SIGNAL", "bad signal name FOO");
+  port.badSignals.add("FOO");
   let r = await run(port, ["signal", "FOO", "web:0", "web:1"]);
   assert.equal(r.stdout, "web:0: ERROR (bad signal name)\nweb:1: ERROR (bad signal name)\n");
   assert.equal(r.exitCode, 1);
   r = await run(port, ["signal", "FOO", "all"]);
   assert.equal(r.stdout, "web:0: ERROR (bad signal name)\nweb:1: ERROR (bad signal name)\n");
 
-  delete port.errors.signal;
   port.answers.signal = [{ name: "web:0", ok: false, error: { code: "NOT_RUNNING", message: "" } }];
   r = await run(port, ["signal", "TERM", "web:0"]);
   assert.equal(r.stdout, "web:0: ERROR (not running)\n");
