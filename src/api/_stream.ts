@@ -39,19 +39,14 @@ function settle<T>(promise: Promise<IteratorResult<T>>): Promise<Settled<T>> {
   return promise.then((result) => ({ result }), (error: unknown) => ({ error }));
 }
 
-/** Resolves after pending microtasks and one macrotask. */
-function nextMacrotask(): Promise<null> {
-  return new Promise((resolve) => setTimeout(() => resolve(null), 0));
-}
-
 /**
- * Starts `open(signal)` and answers with a streaming 200 response, unless the
- * iterable fails right away: an async generator that rejects a bad name does
- * so on its first `next()`, within microtasks, and that error is thrown here
- * so the caller can answer with a proper 404/409 instead of a 200 stream.
+ * Opens the port's stream with `open(signal)` and answers with a streaming
+ * 200 response. The port resolves once its stream is live, or rejects
+ * (BAD_NAME, NO_FILE, SHUTTING_DOWN…) before anything is streamed: that
+ * error is thrown here so the caller answers 404/409/503 instead of 200.
  */
 export async function openStream<T>(
-  open: (signal: AbortSignal) => AsyncIterable<T>,
+  open: (signal: AbortSignal) => AsyncIterable<T> | Promise<AsyncIterable<T>>,
   encoding: StreamEncoding<T>,
   options: OpenStreamOptions = {},
 ): Promise<Response> {
@@ -61,17 +56,14 @@ export async function openStream<T>(
   const onClosing = () => abort.abort();
   closing?.addEventListener("abort", onClosing, { once: true });
   let iterator: AsyncIterator<T>;
-  let pending: Promise<Settled<T>>;
   try {
-    iterator = open(abort.signal)[Symbol.asyncIterator]();
-    pending = settle(iterator.next());
-    const early = await Promise.race([pending, nextMacrotask()]);
-    if (early !== null && "error" in early) throw early.error;
+    iterator = (await open(abort.signal))[Symbol.asyncIterator]();
   } catch (error) {
     abort.abort();
     closing?.removeEventListener("abort", onClosing);
     throw error;
   }
+  let pending = settle(iterator.next());
 
   const aborted = new Promise<"aborted">((resolve) => {
     if (abort.signal.aborted) resolve("aborted");

@@ -184,11 +184,20 @@ class SocketClient implements SupervisorPort {
     return await this.#read(() => response.text());
   }
 
-  async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  async follow(
+    name: string,
+    stream: StreamName,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    // The daemon answers once it has subscribed: an answer means live, an
+    // error status rejects here.
     const response = await this.#open(`${processPath(name)}/${stream}/follow`, signal);
+    return this.#chunks(response, signal);
+  }
+
+  async *#chunks(response: Response | null, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     if (response === null) return;
-    // The daemon answers once it has subscribed: the stream is live.
-    yield new Uint8Array(0);
+    yield new Uint8Array(0); // live, as SupervisorPort.follow promises
     try {
       for await (const chunk of response.body ?? emptyBody()) yield chunk;
     } catch (error) {
@@ -201,12 +210,14 @@ class SocketClient implements SupervisorPort {
     return await this.#read(() => response.text());
   }
 
-  async *logFollow(signal: AbortSignal): AsyncIterable<string> {
-    for await (const data of this.#sse("/v1/log/follow", "log", signal)) yield data as string;
+  async logFollow(signal: AbortSignal): Promise<AsyncIterable<string>> {
+    const response = await this.#open("/v1/log/follow", signal);
+    return this.#sse(response, "log", signal) as AsyncGenerator<string>;
   }
 
-  async *events(signal: AbortSignal): AsyncIterable<StateChange> {
-    for await (const data of this.#sse("/v1/events", "state", signal)) yield data as StateChange;
+  async events(signal: AbortSignal): Promise<AsyncIterable<StateChange>> {
+    const response = await this.#open("/v1/events", signal);
+    return this.#sse(response, "state", signal) as AsyncGenerator<StateChange>;
   }
 
   async sendStdin(name: string, data: Uint8Array): Promise<void> {
@@ -214,8 +225,11 @@ class SocketClient implements SupervisorPort {
   }
 
   /** Data of each `kind` event of an SSE stream; `error` events throw. */
-  async *#sse(path: string, kind: string, signal: AbortSignal): AsyncGenerator<unknown> {
-    const response = await this.#open(path, signal);
+  async *#sse(
+    response: Response | null,
+    kind: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<unknown> {
     if (response === null) return;
     try {
       for await (const event of readSse(response.body ?? emptyBody())) {

@@ -104,7 +104,7 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
 
     route("GET", `/processes/:name/${stream}/follow`, (c) => {
       const name = nameParam(c);
-      return openStream((signal) => nonEmpty(port.follow(name, stream, signal)), {
+      return openStream(async (signal) => nonEmpty(await port.follow(name, stream, signal)), {
         contentType: "application/octet-stream",
         encode: (chunk: Uint8Array) => chunk,
         encodeError: () => null,

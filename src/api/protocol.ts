@@ -200,21 +200,27 @@ export interface SupervisorPort {
   /** The last `lines` lines of one stream of one instance (NO_FILE when discarded). */
   tail(name: string, stream: StreamName, lines: number): Promise<string>;
   /**
-   * Live output of one stream of one instance until the signal aborts. The
-   * first chunk is empty: it says the stream is live (nothing written after
-   * it is missed).
+   * Live output of one stream of one instance until the signal aborts.
+   * Resolves once the stream is live (nothing written after is missed), or
+   * rejects (BAD_NAME…) before anything is streamed, so an adapter knows
+   * which answer to give before it gives one. The first chunk is empty: it
+   * says the same to whoever reads the iterable alone.
    */
-  follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  follow(
+    name: string,
+    stream: StreamName,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>>;
   /** The last `lines` lines of the event log. */
   logTail(lines: number): Promise<string>;
-  /** Live event log lines until the signal aborts. */
-  logFollow(signal: AbortSignal): AsyncIterable<string>;
+  /** Live event log lines until the signal aborts; resolves once live, as {@link follow}. */
+  logFollow(signal: AbortSignal): Promise<AsyncIterable<string>>;
   /** Writes bytes to one instance's stdin (NOT_RUNNING if it has no live child). */
   sendStdin(name: string, data: Uint8Array): Promise<void>;
   /** Truncates the log files of the targets (`clear`). */
   clear(names: readonly string[], options?: ActionOptions): Promise<ActionResult[]>;
-  /** Live state changes until the signal aborts. */
-  events(signal: AbortSignal): AsyncIterable<StateChange>;
+  /** Live state changes until the signal aborts; resolves once live, as {@link follow}. */
+  events(signal: AbortSignal): Promise<AsyncIterable<StateChange>>;
   /**
    * One paragraph explaining an instance's current state from its recorded
    * events: why it is not running, what it waits for, why it was last

@@ -195,27 +195,33 @@ export class LocalPort implements SupervisorPort {
     return await readLastLines(path, lines);
   }
 
-  follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    const runner = this.#supervisor.instance(name);
-    const info = runner.info();
-    // Combined output is one stream (one pipe), relayed under the stdout key.
-    const combined = info.stdout !== null && info.stdout === info.stderr;
-    const key = `${runner.name}:${combined ? "stdout" : stream}`;
-    return fromSubscription<Uint8Array>(
-      (push) => this.#output.subscribe(key, push),
-      signal,
-      undefined,
-      LIVE,
-      FOLLOW_BOUND,
-    );
+  follow(
+    name: string,
+    stream: StreamName,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    return attempt(() => {
+      const runner = this.#supervisor.instance(name);
+      const info = runner.info();
+      // Combined output is one stream (one pipe), relayed under the stdout key.
+      const combined = info.stdout !== null && info.stdout === info.stderr;
+      const key = `${runner.name}:${combined ? "stdout" : stream}`;
+      return fromSubscription<Uint8Array>(
+        (push) => this.#output.subscribe(key, push),
+        signal,
+        undefined,
+        LIVE,
+        FOLLOW_BOUND,
+      );
+    });
   }
 
   logTail(lines: number): Promise<string> {
     return readLastLines(this.#log.path, lines);
   }
 
-  logFollow(signal: AbortSignal): AsyncIterable<string> {
-    return fromSubscription<string>((push) => this.#log.subscribe(push), signal);
+  logFollow(signal: AbortSignal): Promise<AsyncIterable<string>> {
+    return attempt(() => fromSubscription<string>((push) => this.#log.subscribe(push), signal));
   }
 
   async sendStdin(name: string, data: Uint8Array): Promise<void> {
@@ -239,8 +245,10 @@ export class LocalPort implements SupervisorPort {
     });
   }
 
-  events(signal: AbortSignal): AsyncIterable<StateChange> {
-    return fromSubscription<StateChange>((push) => this.#supervisor.onChange(push), signal);
+  events(signal: AbortSignal): Promise<AsyncIterable<StateChange>> {
+    return attempt(() =>
+      fromSubscription<StateChange>((push) => this.#supervisor.onChange(push), signal)
+    );
   }
 }
 

@@ -137,7 +137,7 @@ export async function tailCommand(ctx: ShellContext, args: string[]): Promise<Co
       // A partial last line (a prompt, a progress bar) stays open: its rest follows.
       writer.text(last);
       try {
-        await pump(ctx.port.follow(name, stream, stop.signal), stop.signal, writer.chunk);
+        await pump(await ctx.port.follow(name, stream, stop.signal), stop.signal, writer.chunk);
       } finally {
         writer.end();
       }
@@ -160,7 +160,7 @@ export async function logCommand(ctx: ShellContext, args: string[]): Promise<Com
   writeLines(toOut(ctx), await ctx.port.logTail(lines));
   if (follow) {
     using stop = followSignal(ctx);
-    await pump(ctx.port.logFollow(stop.signal), stop.signal, (line) => {
+    await pump(await ctx.port.logFollow(stop.signal), stop.signal, (line) => {
       writeLines(toOut(ctx), line);
     });
   }
@@ -214,16 +214,18 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
     let live = (): void => {};
     opened.push(new Promise((resolve) => (live = resolve)));
     const writer = byteWriter(write);
-    const iterator = ctx.port.follow(target, stream, stop)[Symbol.asyncIterator]();
+    let iterator: AsyncIterator<Uint8Array> | undefined;
     try {
+      const followed = await raceAbort(ctx.port.follow(target, stream, stop), stop);
+      iterator = followed?.[Symbol.asyncIterator]();
       // The first item (an empty chunk from a real port) says the stream is live.
-      const first = await raceAbort(iterator.next(), stop);
+      const first = iterator === undefined ? null : await raceAbort(iterator.next(), stop);
       live();
       await bannerShown;
       // A prompt written before we attached still waits for its answer: show it.
       const last = await ctx.port.tail(target, stream, 1).catch(() => "");
       if (!last.endsWith("\n")) writer.text(last);
-      if (first === null || first.done) return;
+      if (iterator === undefined || first === null || first.done) return;
       writer.chunk(first.value);
       for (;;) {
         const result = await raceAbort(iterator.next(), stop);
@@ -239,7 +241,7 @@ export async function attachCommand(ctx: ShellContext, args: string[]): Promise<
       ctx.output.err(`${target}: ${stream} not shown (${why})\n`);
     } finally {
       live();
-      iterator.return?.()?.catch(() => {});
+      iterator?.return?.()?.catch(() => {});
       writer.end();
     }
   };

@@ -285,13 +285,19 @@ export class FakePort implements SupervisorPort {
     );
   }
 
-  async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    this.#record("follow", name, stream);
-    const one = this.#one(name);
-    if (this.#info(one)[stream] === null) {
-      throw new TaskmasterError("NO_FILE", `${one} has no ${stream} file`);
-    }
-    yield* this.outputFeed.iterate(signal);
+  follow(
+    name: string,
+    stream: StreamName,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    return Promise.resolve().then(() => {
+      this.#record("follow", name, stream);
+      const one = this.#one(name);
+      if (this.#info(one)[stream] === null) {
+        throw new TaskmasterError("NO_FILE", `${one} has no ${stream} file`);
+      }
+      return this.outputFeed.iterate(signal);
+    });
   }
 
   logTail(lines: number): Promise<string> {
@@ -299,9 +305,11 @@ export class FakePort implements SupervisorPort {
     return Promise.resolve(Array.from({ length: lines }, (_, i) => `log ${i + 1}\n`).join(""));
   }
 
-  async *logFollow(signal: AbortSignal): AsyncIterable<string> {
-    this.#record("logFollow");
-    yield* this.logFeed.iterate(signal);
+  logFollow(signal: AbortSignal): Promise<AsyncIterable<string>> {
+    return Promise.resolve().then(() => {
+      this.#record("logFollow");
+      return this.logFeed.iterate(signal);
+    });
   }
 
   sendStdin(name: string, data: Uint8Array): Promise<void> {
@@ -314,9 +322,11 @@ export class FakePort implements SupervisorPort {
     return Promise.resolve();
   }
 
-  async *events(signal: AbortSignal): AsyncIterable<StateChange> {
-    this.#record("events");
-    yield* this.eventFeed.iterate(signal);
+  events(signal: AbortSignal): Promise<AsyncIterable<StateChange>> {
+    return Promise.resolve().then(() => {
+      this.#record("events");
+      return this.eventFeed.iterate(signal);
+    });
   }
 
   why(name: string): Promise<string> {

@@ -347,10 +347,11 @@ Deno.test("createApp() follow errors before streaming are HTTP errors", async ()
 Deno.test("createApp() a mid-stream SSE error is sent as an error event", async () => {
   const port = new FakePort();
   // deno-lint-ignore require-yield
-  port.logFollow = async function* () {
+  const vanishing = async function* (): AsyncGenerator<string> {
     await new Promise((r) => setTimeout(r, 20));
     throw new TaskmasterError("INTERNAL", "log file vanished");
   };
+  port.logFollow = () => Promise.resolve(vanishing());
   const app = createApp(port);
   const text = await (await app.fetch(new Request(`${BASE}/v1/log/follow`))).text();
   assert.equal(

@@ -35,7 +35,7 @@ Deno.test({
       const abort = new AbortController();
       const seen: StateChange[] = [];
       const done = (async () => {
-        for await (const event of client.events(abort.signal)) {
+        for await (const event of await client.events(abort.signal)) {
           seen.push(event);
           if (seen.length === 2) abort.abort();
         }
@@ -58,7 +58,7 @@ Deno.test({
       const abort = new AbortController();
       const chunks: number[][] = [];
       const done = (async () => {
-        for await (const chunk of client.follow("web:1", "stdout", abort.signal)) {
+        for await (const chunk of await client.follow("web:1", "stdout", abort.signal)) {
           chunks.push([...chunk]);
         }
       })();
@@ -80,7 +80,7 @@ Deno.test({
       using client = connectClient(path);
       const lines: string[] = [];
       const done = (async () => {
-        for await (const line of client.logFollow(new AbortController().signal)) {
+        for await (const line of await client.logFollow(new AbortController().signal)) {
           lines.push(line);
           if (lines.length === 2) break;
         }
@@ -100,8 +100,8 @@ Deno.test({
     withServer(async (path, port) => {
       using client = connectClient(path);
       const signal = new AbortController().signal;
-      const drain = async (it: AsyncIterable<unknown>) => {
-        for await (const _ of it) { /* nothing arrives */ }
+      const drain = async (it: Promise<AsyncIterable<unknown>>) => {
+        for await (const _ of await it) { /* nothing arrives */ }
       };
       await assert.rejects(
         drain(client.follow("ghost", "stdout", signal)),
@@ -128,9 +128,9 @@ Deno.test({
     const server = await serveControlApi(port, { path });
     using client = connectClient(path);
     const signal = new AbortController().signal;
-    const drain = async (it: AsyncIterable<unknown>) => {
+    const drain = async (it: Promise<AsyncIterable<unknown>>) => {
       let n = 0;
-      for await (const _ of it) n++;
+      for await (const _ of await it) n++;
       return n;
     };
     const streams = [

@@ -45,7 +45,7 @@ programs:
   const ac = new AbortController();
   let seen = "";
   const decoder = new TextDecoder();
-  for await (const chunk of d.port.follow("both", "stderr", ac.signal)) {
+  for await (const chunk of await d.port.follow("both", "stderr", ac.signal)) {
     seen += decoder.decode(chunk, { stream: true });
     if (seen.split("\n").length > 6) break;
   }

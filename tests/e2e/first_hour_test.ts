@@ -144,7 +144,7 @@ Deno.test("the STARTING event on /v1/events carries the new pid", async () => {
   const abort = new AbortController();
   const seen: { to: string; pid: number | null }[] = [];
   const watching = (async () => {
-    for await (const change of d.port.events(abort.signal)) {
+    for await (const change of await d.port.events(abort.signal)) {
       seen.push(change);
       if (change.to === "RUNNING") break;
     }

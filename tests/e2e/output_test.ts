@@ -122,7 +122,7 @@ programs:
   const ac = new AbortController();
   const seen: string[] = [];
   const decoder = new TextDecoder();
-  for await (const chunk of d.port.follow("ticker", "stdout", ac.signal)) {
+  for await (const chunk of await d.port.follow("ticker", "stdout", ac.signal)) {
     seen.push(decoder.decode(chunk));
     if (seen.join("").split("\n").length > 4) break;
   }

@@ -236,9 +236,22 @@ export class FakePort implements SupervisorPort {
       return this.#answer("tail", [name, stream, lines], () => `last ${lines} of ${stream}\n`);
     });
   }
-  async *follow(name: string, stream: StreamName, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    this.#record("follow", [name, stream]);
-    this.onFollow?.(name, stream);
+  follow(
+    name: string,
+    stream: StreamName,
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    return Promise.resolve().then(() => {
+      this.#record("follow", [name, stream]);
+      this.onFollow?.(name, stream);
+      return this.#followChunks(name, stream, signal);
+    });
+  }
+  async *#followChunks(
+    name: string,
+    stream: StreamName,
+    signal: AbortSignal,
+  ): AsyncGenerator<Uint8Array> {
     const encoder = new TextEncoder();
     yield new Uint8Array(0); // live, as a real port says
     for (const chunk of this.followChunks[`${name}/${stream}`] ?? []) yield encoder.encode(chunk);
@@ -250,9 +263,14 @@ export class FakePort implements SupervisorPort {
       return this.#answer("logTail", [lines], () => `log line\n`);
     });
   }
-  async *logFollow(signal: AbortSignal): AsyncIterable<string> {
-    this.#record("logFollow", []);
-    this.onFollow?.("", "stdout");
+  logFollow(signal: AbortSignal): Promise<AsyncIterable<string>> {
+    return Promise.resolve().then(() => {
+      this.#record("logFollow", []);
+      this.onFollow?.("", "stdout");
+      return this.#logLines(signal);
+    });
+  }
+  async *#logLines(signal: AbortSignal): AsyncGenerator<string> {
     for (const line of this.logLines) yield line;
     await whenAborted(signal);
   }
@@ -263,8 +281,13 @@ export class FakePort implements SupervisorPort {
       this.stdin.push({ name, text });
     });
   }
-  async *events(signal: AbortSignal): AsyncIterable<StateChange> {
-    this.#record("events", []);
+  events(signal: AbortSignal): Promise<AsyncIterable<StateChange>> {
+    return Promise.resolve().then(() => {
+      this.#record("events", []);
+      return this.#events(signal);
+    });
+  }
+  async *#events(signal: AbortSignal): AsyncGenerator<StateChange> {
     for (const change of (this.answers.events ?? []) as StateChange[]) yield change;
     await whenAborted(signal);
   }
