@@ -123,8 +123,8 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
       const body = await readJsonBody(c.req.raw, DepsNamesBody);
       return c.json(
         await port[action](body.names, {
-          noDeps: body.no_deps === true,
-          perName: body.per_name === true,
+          ...(body.no_deps === true ? { noDeps: true } : {}),
+          ...(body.per_name === true ? { perName: true } : {}),
         }),
       );
     });

@@ -279,13 +279,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     );
   }
   const previous = leftoverPid(settings.pidfile);
+  // Our pid is in the file before the warning is out: whoever reads the
+  // warning finds the file already current.
+  await writePidfile(settings.pidfile);
   if (previous !== null) {
     const warning =
       `the taskmaster of pidfile ${settings.pidfile} (pid ${previous}) is gone without shutting down: programs it started may still be running`;
     log.write("warning", warning);
     tell("err", `taskmaster: warning: ${warning}`);
   }
-  await writePidfile(settings.pidfile);
   log.write(
     "info",
     `taskmaster started (pid ${Deno.pid}) with ${config.file}; socket ${settings.socket}`,
