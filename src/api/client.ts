@@ -22,25 +22,14 @@ import type {
   StreamName,
   SupervisorPort,
 } from "./protocol.ts";
-import { type ErrorCode, TaskmasterError } from "../util/errors.ts";
+import { TaskmasterError } from "../util/errors.ts";
+import { describeFailure, toTaskmasterError, UnreachableError } from "./_client_errors.ts";
+
+export { UnreachableError };
 import { readSse } from "./_sse.ts";
 
 /** How long `shutdown()` waits for the daemon to remove its socket after answering. */
 const SHUTDOWN_WAIT_MS = 10_000;
-
-/** The daemon is not there: no socket, nothing listening, or it hung up. */
-export class UnreachableError extends Error {
-  /** The socket the client tried. */
-  readonly socketPath: string;
-  /** True when a connection was made and then lost (the daemon exited mid-call). */
-  readonly afterConnect: boolean;
-  constructor(socketPath: string, reason: string, afterConnect = false) {
-    super(`cannot reach taskmaster at ${socketPath}: ${reason} (is it running?)`);
-    this.name = "UnreachableError";
-    this.socketPath = socketPath;
-    this.afterConnect = afterConnect;
-  }
-}
 
 /** A {@link SupervisorPort} talking to a daemon; close() it when done. */
 export type ControlClient = SupervisorPort & { close(): void; [Symbol.dispose](): void };
@@ -309,31 +298,6 @@ class SocketClient implements SupervisorPort {
     const reason = describeFailure(error);
     return new UnreachableError(this.#path, reason.text, afterConnect ?? reason.afterConnect);
   }
-}
-
-/**
- * A short reason from fetch's layered error, e.g. "error sending request for
- * url (…): client error (Connect): Connection refused (os error 111)" →
- * "connection refused".
- */
-function describeFailure(error: unknown): { text: string; afterConnect: boolean } {
-  let message = "";
-  for (let e: unknown = error; e instanceof Error; e = e.cause) message = e.message;
-  const connect = /\(Connect\): (.*)$/.exec(message);
-  const text = (connect?.[1] ?? message.replace(/^.*\): /, ""))
-    .replace(/ \(os error \d+\)$/, "");
-  return {
-    text: text === "" ? "connection failed" : text[0]!.toLowerCase() + text.slice(1),
-    afterConnect: connect === null,
-  };
-}
-
-function toTaskmasterError(body: unknown, status: number): TaskmasterError {
-  const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
-  return new TaskmasterError(
-    typeof code === "string" ? code as ErrorCode : "INTERNAL",
-    typeof message === "string" && message !== "" ? message : `HTTP ${status} from taskmaster`,
-  );
 }
 
 function processPath(name: string): string {
