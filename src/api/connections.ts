@@ -74,7 +74,8 @@ export class ConnectionGate {
   #refused = 0;
   #reserve: Deno.FsFile | null = null;
   #closed = false;
-  #sweeper: ReturnType<typeof setInterval>;
+  /** Runs only while connections are open: an idle daemon wakes for nothing. */
+  #sweeper: ReturnType<typeof setInterval> | null = null;
   #loop: Promise<void>;
   readonly #onRefused: (refused: number, why: string) => void;
 
@@ -90,8 +91,6 @@ export class ConnectionGate {
     this.#limits = limits;
     this.#onRefused = onRefused;
     this.#reserve = openReserve();
-    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
-    Deno.unrefTimer(Number(this.#sweeper));
     this.#loop = this.#acceptLoop(serve, handler, onError);
   }
 
@@ -141,6 +140,10 @@ export class ConnectionGate {
       const finished = server.finished.catch(() => {}).finally(() => this.#conns.delete(tracked));
       Object.assign(tracked, { finished });
       this.#conns.add(tracked);
+      if (this.#sweeper === null) {
+        this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+        Deno.unrefTimer(Number(this.#sweeper));
+      }
     }
   }
 
@@ -178,6 +181,12 @@ export class ConnectionGate {
     for (const c of this.#conns) {
       if (c.active === 0 && now - c.lastActive > this.#limits.idleTimeoutMs) endConnection(c.abort);
     }
+    if (this.#conns.size === 0) this.#stopSweeper();
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper);
+    this.#sweeper = null;
   }
 
   /**
@@ -187,7 +196,7 @@ export class ConnectionGate {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      clearInterval(this.#sweeper);
+      this.#stopSweeper();
       try {
         this.#listener.close();
       } catch {
