@@ -87,7 +87,8 @@ export function processStruct(facts: ProcessFacts, nowMs: number): Record<string
   const stop = info.stoppedAt === null ? 0 : Math.floor(info.stoppedAt / 1000);
   const now = Math.floor(nowMs / 1000);
   const failedStart = facts.tooQuick && (state === "BACKOFF" || state === "FATAL");
-  const spawnerr = info.spawnerr ??
+  // BLOCKED shows as FATAL: its reason (`db is FATAL`) is what supervisorctl prints.
+  const spawnerr = info.spawnerr ?? (info.state === "BLOCKED" ? info.blocked_by ?? null : null) ??
     (failedStart
       ? "Exited too quickly (process log may have details)"
       : state === "EXITED" && facts.expected === false
