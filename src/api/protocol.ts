@@ -100,6 +100,11 @@ export interface ActionResult {
    * `ok` and `error` are the last step's.
    */
   readonly steps?: readonly RestartStep[];
+  /**
+   * A start still held in WAITING when the start stopped waiting (30 s): what
+   * it waits for, `db (healthy)`. It starts by itself once they are met.
+   */
+  readonly waiting?: string;
 }
 
 /** One step of a restart. */

@@ -382,15 +382,23 @@ export class ProcessRunner {
   }
 
   /** Resolves once `done(snapshot)` holds (checked now and after every state change). */
-  waitFor(done: (snap: ProcessSnapshot) => boolean): Promise<ProcessSnapshot> {
-    if (done(this.#snap)) return Promise.resolve(this.#snap);
+  waitFor(
+    done: (snap: ProcessSnapshot) => boolean,
+    signal?: AbortSignal,
+  ): Promise<ProcessSnapshot> {
+    if (done(this.#snap) || signal?.aborted) return Promise.resolve(this.#snap);
     return new Promise((resolve) => {
-      const wake = () => {
-        if (!done(this.#snap)) return;
+      const finish = () => {
         this.#waiters.delete(wake);
+        signal?.removeEventListener("abort", finish);
         resolve(this.#snap);
       };
+      const wake = () => {
+        if (done(this.#snap)) finish();
+      };
       this.#waiters.add(wake);
+      // Aborted: resolves with the snapshot as it is then.
+      signal?.addEventListener("abort", finish);
     });
   }
 

@@ -68,6 +68,9 @@ export function errorResultLine(name: string, code: ErrorCode, message: string):
  * passes), else the supervisorctl error text for its code.
  */
 export function formatActionResult(result: ActionResult, verb: string): string {
+  if (result.ok && result.waiting !== undefined) {
+    return `${result.name}: waiting for ${result.waiting}`;
+  }
   if (result.ok) {
     return result.note === undefined
       ? `${result.name}: ${verb}`

@@ -24,7 +24,7 @@ import { explain } from "./why.ts";
 import { type HealthDeps, type HealthEvent, HealthMonitor } from "../health/monitor.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
-import { INITIAL_SNAPSHOT } from "../process/transition.ts";
+import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../process/transition.ts";
 import { stopLeftoverGroups } from "../process/group.ts";
 import { RwLock } from "../util/rw_lock.ts";
 import { parseSignal } from "../config/values.ts";
@@ -44,6 +44,13 @@ interface Program {
 
 /** How long one slice of the launch may spawn before it yields to the event loop. */
 export const LAUNCH_SLICE_MS = 10;
+
+/**
+ * How long `start` waits for a target held in WAITING by its dependencies;
+ * past it the answer says what it still waits for (it starts by itself once
+ * they are met).
+ */
+export const START_WAIT_LIMIT_MS = 30_000;
 
 /** Supervises every program of a configuration. */
 export class Supervisor {
@@ -585,7 +592,25 @@ async function startOne(
   }
   // Let the dependency gate see what was just started.
   await Promise.resolve();
-  const snap = await runner.waitFor((s) => s.state !== "STARTING" && s.state !== "WAITING");
+  // Waiting for dependencies is bounded: a dependency that never becomes
+  // ready must not hold the shell (or a reload, behind the lock) for ever.
+  const patience = new AbortController();
+  const timer = setTimeout(() => patience.abort(), START_WAIT_LIMIT_MS);
+  const snap = await runner.waitFor(
+    (s) => s.state !== "STARTING" && s.state !== "WAITING",
+    patience.signal,
+  ).finally(() => clearTimeout(timer));
+  if (snap.state === "WAITING") {
+    return { name: runner.name, ok: true, waiting: snap.waitingFor ?? "its dependencies" };
+  }
+  if (snap.state === "STARTING") {
+    // Spawned but not up for starttime yet: wait for the outcome, as supervisorctl does.
+    return startOutcome(runner, await runner.waitFor((s) => s.state !== "STARTING"));
+  }
+  return startOutcome(runner, snap);
+}
+
+function startOutcome(runner: ProcessRunner, snap: ProcessSnapshot): ActionResult {
   if (snap.state === "RUNNING") return { name: runner.name, ok: true };
   if (snap.state === "BLOCKED") {
     return failure(runner.name, "BLOCKED", `blocked: ${snap.blockedBy ?? "a dependency failed"}`);

@@ -88,7 +88,8 @@ export function processStruct(facts: ProcessFacts, nowMs: number): Record<string
   const now = Math.floor(nowMs / 1000);
   const failedStart = facts.tooQuick && (state === "BACKOFF" || state === "FATAL");
   // BLOCKED shows as FATAL: its reason (`db is FATAL`) is what supervisorctl prints.
-  const spawnerr = info.spawnerr ?? (info.state === "BLOCKED" ? info.blocked_by ?? null : null) ??
+  const blockedBy = info.state === "BLOCKED" ? info.blocked_by ?? null : null;
+  const spawnerr = info.spawnerr ?? blockedBy ??
     (failedStart
       ? "Exited too quickly (process log may have details)"
       : state === "EXITED" && facts.expected === false

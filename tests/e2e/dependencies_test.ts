@@ -249,3 +249,28 @@ programs:
   // While one instance was still running, api waited for the program.
   assert.match(log, /waiting: api waiting for prep \(completed_successfully\)/);
 });
+
+Deno.test("start stops waiting for a dependency that never gets ready and says what it waits for", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  db:
+    cmd: sleep 1000.2201
+    starttime: 0.1
+    readiness:
+      exec: [/bin/sh, -c, "test -f ready"]
+      period: 0.2
+  api:
+    cmd: sleep 1000.2202
+    starttime: 0.1
+    autostart: false
+    depends_on: {db: healthy}
+`);
+  await d.waitState("db", "RUNNING", 30_000);
+  // Bounded (30 s): the shell and a reload behind it are not held for ever.
+  const start = await runTaskmaster(["ctl", "-s", d.socket, "start", "api"]);
+  assert.equal(start.code, 0, start.stderr);
+  assert.equal(start.stdout, "api: waiting for db (healthy)\n");
+  assert.equal((await d.info("api")).state, "WAITING");
+  await Deno.writeTextFile(`${d.dir}/ready`, "");
+  await d.waitState("api", "RUNNING", 30_000);
+});
