@@ -46,9 +46,10 @@ programs:
   assert.equal(blocked.blocked_by, "migrate exited unexpectedly (exit status 3)");
   assert.equal(blocked.waiting_for, "migrate (completed_successfully)");
   assert.equal(blocked.pid, null);
-  assert.match(
-    await d.eventLog(),
-    /blocked: api \(migrate exited unexpectedly \(exit status 3\)\)/,
+  await waitFor(
+    async () =>
+      /blocked: api \(migrate exited unexpectedly \(exit status 3\)\)/.test(await d.eventLog()),
+    "the blocked line in the event log",
   );
   assert.match(await d.port.why("api"), /^api is BLOCKED: migrate exited unexpectedly/);
   await Deno.writeTextFile(`${d.dir}/ok`, "");
@@ -144,7 +145,10 @@ programs:
   const why = await ctl("why", "api");
   assert.equal(why.code, 0);
   assert.match(why.stdout, /api is WAITING: .*waits for db \(running\)/);
-  assert.match(await d.eventLog(), /waiting: api waiting for db \(running\)/);
+  await waitFor(
+    async () => /waiting: api waiting for db \(running\)/.test(await d.eventLog()),
+    "the waiting line in the event log",
+  );
   const start = await ctl("start", "db");
   assert.equal(start.stdout, "db: started\n");
   await d.waitState("api", "RUNNING", 30_000);
@@ -211,14 +215,18 @@ programs:
   db:
     cmd: /bin/sh -c "test -f up || exit 1; exec sleep 1000.2171"
     startretries: 0
-    starttime: 1
+    starttime: 3
   api:
     cmd: sleep 1000.2172
     starttime: 0.2
     depends_on: [db]
 `);
   assert.equal((await d.waitState("api", "BLOCKED", 30_000)).blocked_by, "db is FATAL");
-  assert.match(await d.eventLog(), /blocked: api \(db is FATAL\)/);
+  // The state is visible before its event-log line is on disk: wait for the line.
+  await waitFor(
+    async () => /blocked: api \(db is FATAL\)/.test(await d.eventLog()),
+    "the blocked line in the event log",
+  );
   await Deno.writeTextFile(`${d.dir}/up`, "");
   const start = await runTaskmaster(["ctl", "-s", d.socket, "start", "db"]);
   assert.equal(start.stdout, "db: started\n");

@@ -294,7 +294,10 @@ programs:
     healthy = false;
     await waitFor(async () => (await d.info("db")).ready === false, "db NOT READY");
     assert.match((await d.info("db")).description, /NOT READY$/);
-    assert.match(await d.eventLog(), /not ready: db \(readiness failed 2 times: HTTP 503\)/);
+    await waitFor(
+      async () => /not ready: db \(readiness failed 2 times: HTTP 503\)/.test(await d.eventLog()),
+      "the not ready line in the event log",
+    );
     assert.equal((await d.info("api")).pid, api.pid, "api keeps running");
     const starting = d.port.start(["worker"]);
     const waiting = await d.waitState("worker", "WAITING", 30_000);

@@ -44,6 +44,16 @@ def call(name, *args):
         return {"fault": f.faultCode, "string": f.faultString}
 
 
+def settle(name, states, timeout=60):
+    """Waits until `name` is in one of `states`: a fixed sleep after a
+    no-wait call is not enough for either server on a loaded machine."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proxy.supervisor.getProcessInfo(name)["statename"] in states:
+            return
+        time.sleep(0.05)
+
+
 results = {}
 S = "supervisor."
 for m in ["getAPIVersion", "getVersion", "getIdentification", "getState"]:
@@ -94,9 +104,9 @@ results["stopProcessGroup jobs"] = call(S + "stopProcessGroup", "jobs")
 results["startProcessGroup jobs"] = call(S + "startProcessGroup", "jobs")
 results["startProcess jobs:*"] = call(S + "startProcess", "jobs:*")
 results["stopProcess jobs:0 nowait"] = call(S + "stopProcess", "jobs:0", False)
-time.sleep(0.5)
+settle("jobs:0", ("STOPPED",))
 results["startProcess jobs:0 nowait"] = call(S + "startProcess", "jobs:0", False)
-time.sleep(0.5)
+settle("jobs:0", ("RUNNING",))
 results["stopAllProcesses"] = call(S + "stopAllProcesses")
 results["startAllProcesses"] = call(S + "startAllProcesses")
 results["clearAllProcessLogs"] = call(S + "clearAllProcessLogs")
