@@ -206,6 +206,13 @@ export interface DaemonSettings {
   readonly http: HttpSettings | null;
   /** Control connections open at once; one more is closed at once. @default 256 */
   readonly maxConnections: number;
+  /** What a dead taskmaster leaves for the next one; null: `taskmaster.state` beside the pidfile. */
+  readonly statefile: string | null;
+  /**
+   * Parent of the instance cgroups (`<cgroup>/<program>/<instance>`); null:
+   * `<cgroup2 mount>/taskmaster/<key>` when writable; false: process groups only.
+   */
+  readonly cgroup: string | false | null;
 }
 
 /** One `eventlisteners:` pool (supervisord's `[eventlistener:x]`). */

@@ -74,7 +74,19 @@ export const SETTINGS_KEYS = [
   "shutdown_order",
   "http",
   "max_connections",
+  "statefile",
+  "cgroup",
 ] as const;
+
+/** `taskmaster.cgroup`: a directory in a cgroup v2 hierarchy, or false for process groups only. */
+function cgroupSetting(node: YNode, report: v.Report, baseDir: string): string | false | undefined {
+  if (node.kind === "scalar" && node.value === false) return false;
+  if (node.kind === "scalar" && typeof node.value === "string" && node.value.startsWith("/")) {
+    return v.path(node, report, baseDir);
+  }
+  report(`expected an absolute cgroup directory or false, got ${v.describe(node)}`);
+  return undefined;
+}
 
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -318,6 +330,8 @@ function validateSettings(
     shutdownOrder: opt("shutdown_order", shutdownOrder, "dependencies"),
     http: null,
     maxConnections: opt("max_connections", (n, r) => v.integer(n, r, 1, 65536), 256),
+    statefile: opt("statefile", path, null),
+    cgroup: opt("cgroup", (n, r) => cgroupSetting(n, r, baseDir), null),
   };
   const httpEntry = options.get("http");
   if (httpEntry !== undefined) {

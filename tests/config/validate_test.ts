@@ -50,6 +50,8 @@ Deno.test("validateConfig() applies the daemon defaults relative to the config d
     shutdownOrder: "dependencies",
     http: null,
     maxConnections: 256,
+    statefile: null,
+    cgroup: null,
   });
 });
 
@@ -227,6 +229,8 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     "  logdir: /var/log/tm",
     "  shutdown_order: parallel",
     "  max_connections: 8",
+    "  statefile: run/tm.state",
+    "  cgroup: /sys/fs/cgroup/tm",
     "programs:",
     "  web: {cmd: x}",
   ].join("\n"));
@@ -241,7 +245,19 @@ Deno.test("validateConfig() reads every taskmaster: setting", () => {
     shutdownOrder: "parallel",
     http: null,
     maxConnections: 8,
+    statefile: "/cfg/run/tm.state",
+    cgroup: "/sys/fs/cgroup/tm",
   });
+});
+
+Deno.test("validateConfig() takes cgroup: false for process groups only, and refuses a relative cgroup", () => {
+  assert.equal(
+    valid("taskmaster:\n  cgroup: false\nprograms:\n  web: {cmd: x}\n").settings.cgroup,
+    false,
+  );
+  assert.deepEqual(lines("taskmaster:\n  cgroup: tm\nprograms:\n  web: {cmd: x}\n"), [
+    '/cfg/taskmaster.yaml:2:11: key "taskmaster.cgroup": expected an absolute cgroup directory or false, got "tm"',
+  ]);
 });
 
 for (const level of ["debug", "info", "warning", "error", "ERROR", "Warn"]) {

@@ -1,0 +1,132 @@
+/**
+ * `taskmaster.state`: what a taskmaster that dies without cleaning up
+ * (SIGKILL, the OOM killer) leaves for the next one. Per live instance its
+ * name, pid, process group and start time (with the pid, proof that a
+ * process is still the one we started), its cgroup and how to stop it. It is
+ * rewritten atomically (write, fsync, rename) after spawns and exits; a
+ * burst of spawns in one event-loop turn is written at most every
+ * {@link COALESCE_MS} and once at the end of the turn.
+ *
+ * @module
+ */
+
+/** One live instance, as the next taskmaster needs it to stop it. */
+export interface InstanceRecord {
+  readonly name: string;
+  readonly pid: number;
+  readonly pgid: number;
+  /** Field 22 of /proc/PID/stat at spawn; null when it could not be read. */
+  readonly startTime: string | null;
+  readonly cgroup: string | null;
+  readonly stopsignal: Deno.Signal;
+  /** Seconds between stopsignal and SIGKILL. */
+  readonly stoptime: number;
+}
+
+/** The whole file. */
+export interface DaemonState {
+  readonly version: 1;
+  /** The taskmaster that wrote it: alive means hands off. */
+  readonly daemon: { readonly pid: number; readonly startTime: string | null };
+  /** Where its instance cgroups are (`<cgroupRoot>/<program>/<instance>`), or null. */
+  readonly cgroupRoot: string | null;
+  readonly instances: readonly InstanceRecord[];
+}
+
+/** Longest a state change waits for the file during a burst of spawns. */
+export const COALESCE_MS = 20;
+
+/** Reads a state file: null when there is none; a reason when it cannot be used. */
+export function readStateFile(path: string): DaemonState | null | { error: string } {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  try {
+    const state = JSON.parse(text) as DaemonState;
+    if (state?.version !== 1 || !Array.isArray(state.instances)) {
+      return { error: "not a taskmaster state file (version 1)" };
+    }
+    return state;
+  } catch {
+    return { error: "not valid JSON" };
+  }
+}
+
+/** Writes `state` to `path` atomically: a temp file, fsync, rename. */
+export function writeStateFile(path: string, state: DaemonState): void {
+  const temp = `${path}.tmp`;
+  const bytes = new TextEncoder().encode(`${JSON.stringify(state)}\n`);
+  const file = Deno.openSync(temp, { write: true, create: true, truncate: true, mode: 0o600 });
+  try {
+    let written = 0;
+    while (written < bytes.byteLength) written += file.writeSync(bytes.subarray(written));
+    file.syncSync();
+  } finally {
+    file.close();
+  }
+  Deno.renameSync(temp, path);
+}
+
+/** Keeps the state file current; `snapshot` says what is live right now. */
+export class StateKeeper {
+  #path: string;
+  #snapshot: () => DaemonState;
+  #onError: (message: string) => void;
+  #lastWrite = 0;
+  #pending = false;
+  #closed = false;
+
+  constructor(path: string, snapshot: () => DaemonState, onError: (message: string) => void) {
+    this.#path = path;
+    this.#snapshot = snapshot;
+    this.#onError = onError;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Something was spawned or exited: write now, or at the end of this turn. */
+  changed(): void {
+    if (this.#closed) return;
+    if (Date.now() - this.#lastWrite >= COALESCE_MS) {
+      this.write();
+      return;
+    }
+    if (this.#pending) return;
+    this.#pending = true;
+    queueMicrotask(() => {
+      this.#pending = false;
+      this.write();
+    });
+  }
+
+  /** Writes the file now. */
+  write(): void {
+    if (this.#closed) return;
+    try {
+      writeStateFile(this.#path, this.#snapshot());
+    } catch (error) {
+      this.#onError(
+        `cannot write state file ${this.#path}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+    this.#lastWrite = Date.now();
+  }
+
+  /** After a clean shutdown nothing is live: the file goes. */
+  remove(): void {
+    this.#closed = true;
+    try {
+      Deno.removeSync(this.#path);
+    } catch {
+      // Never written, or already gone.
+    }
+  }
+}

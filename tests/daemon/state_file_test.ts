@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import {
+  type DaemonState,
+  readStateFile,
+  StateKeeper,
+  writeStateFile,
+} from "../../src/daemon/state_file.ts";
+
+const state = (pids: number[]): DaemonState => ({
+  version: 1,
+  daemon: { pid: 1234, startTime: "99" },
+  cgroupRoot: null,
+  instances: pids.map((pid) => ({
+    name: `web:${pid}`,
+    pid,
+    pgid: pid,
+    startTime: "100",
+    cgroup: null,
+    stopsignal: "SIGTERM",
+    stoptime: 10,
+  })),
+});
+
+Deno.test("writeStateFile() replaces the file whole (no temp file left) and readStateFile() reads it back", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/taskmaster.state`;
+    assert.equal(readStateFile(path), null);
+    writeStateFile(path, state([1, 2]));
+    writeStateFile(path, state([3]));
+    assert.deepEqual(readStateFile(path), state([3]));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["taskmaster.state"]);
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    Deno.writeTextFileSync(path, "{garbage");
+    assert.deepEqual(readStateFile(path), { error: "not valid JSON" });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateKeeper writes at once, coalesces a burst into the end of the turn, and removes the file", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/taskmaster.state`;
+    let live: number[] = [];
+    let snapshots = 0;
+    const keeper = new StateKeeper(path, () => {
+      snapshots++;
+      return state(live);
+    }, (m) => assert.fail(m));
+    live = [1];
+    keeper.changed();
+    assert.deepEqual(readStateFile(path), state([1]), "the first change is written at once");
+    for (let i = 2; i <= 100; i++) {
+      live = [...live, i];
+      keeper.changed();
+    }
+    await Promise.resolve();
+    assert.equal((readStateFile(path) as DaemonState).instances.length, 100);
+    assert.ok(snapshots < 20, `${snapshots} writes for 100 changes`);
+    keeper.remove();
+    keeper.changed();
+    await Promise.resolve();
+    assert.equal(readStateFile(path), null);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
