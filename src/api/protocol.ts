@@ -74,6 +74,10 @@ export interface ProcessInfo {
    * times: HTTP 503`, `max_memory exceeded: …`); null after a user start or an exit.
    */
   readonly restart_reason?: string | null;
+  /** The instance's cgroup directory, null without cgroups (or before its first spawn). */
+  readonly cgroup?: string | null;
+  /** Live processes in that cgroup (the program and every descendant), null without one. */
+  readonly processes?: number | null;
 }
 
 /** How errors travel on the wire: `{ "error": { "code", "message" } }`. */

@@ -12,6 +12,7 @@ import type { Clock } from "../util/clock.ts";
 import { formatStopTime, formatUptime } from "../util/time_format.ts";
 import { groupExists, type GroupProbe, type LeftoverGroup, signalGroup } from "./group.ts";
 import type { SpawnedChild, Spawner, SpawnSpec } from "./spawner.ts";
+import type { CgroupPort } from "./cgroups.ts";
 import {
   describeExit,
   INITIAL_SNAPSHOT,
@@ -69,6 +70,17 @@ export interface RunnerDeps {
    * supervisord's SUPERVISOR_* variables, so childutils and superlance work.
    */
   readonly serverUrl?: string;
+  /** Instance cgroups, where the machine has them; absent: process groups only. */
+  readonly cgroups?: CgroupPort | null;
+  /** Told after every spawn and every exit of a child (the state file follows). */
+  readonly liveChanged?: () => void;
+}
+
+/** A live child as the state file records it. */
+export interface LiveChild {
+  readonly pid: number;
+  readonly startTime: string | null;
+  readonly cgroup: string | null;
 }
 
 /** How often a group whose leader died during a stop is checked for emptiness. */
@@ -94,6 +106,11 @@ export class ProcessRunner {
   #ready: boolean | null = null;
   #readyListeners = new Set<() => void>();
   #processListeners = new Set<() => void>();
+  /** The cgroup of the current (or last) child while anything may be in it. */
+  #cgroup: string | null = null;
+  /** Cgroups of earlier runs that outlived their leader. */
+  #leftoverCgroups = new Set<string>();
+  #live: LiveChild | null = null;
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
@@ -247,7 +264,19 @@ export class ProcessRunner {
       pid,
       at: this.#deps.clock.now(),
     });
+    if (!RUNNING_OR_STOPPING.has(this.#snap.state)) this.#releaseCgroup();
     for (const wake of [...this.#waiters]) wake();
+  }
+
+  // Once the instance is down, an empty cgroup goes; one with survivors is
+  // kept for shutdown (or the next stop) to end.
+  #releaseCgroup(): void {
+    const cgroup = this.#cgroup;
+    const cgroups = this.#deps.cgroups;
+    if (cgroup === null || !cgroups) return;
+    this.#cgroup = null;
+    if (cgroups.populated(cgroup)) this.#leftoverCgroups.add(cgroup);
+    else cgroups.release(cgroup);
   }
 
   #execute(effect: ProcessEffect): void {
@@ -281,8 +310,13 @@ export class ProcessRunner {
     const cfg = this.#config;
     const targets = this.#deps.targets(cfg, this.name);
     this.#spawns++;
+    const cgroup = this.#deps.cgroups?.prepare(this.program, this.name) ?? null;
+    if (this.#deps.cgroups && cgroup === null) {
+      this.#deps.log("warning", `couldn't create a cgroup for '${this.name}': process group only`);
+    }
     const result = this.#deps.spawner.spawn({
       ...spawnSpec(cfg),
+      cgroup,
       env: { ...this.#supervisorEnv(), ...accountEnv(cfg) },
       name: this.name,
       combineOutput: isCombined(targets),
@@ -294,6 +328,13 @@ export class ProcessRunner {
     const child = result.child;
     const generation = this.#snap.generation;
     this.#child = child;
+    if (cgroup !== null) {
+      // A survivor of an earlier run shares the cgroup: the next stop ends it too.
+      this.#leftoverCgroups.delete(cgroup);
+      this.#cgroup = cgroup;
+    }
+    this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
+    this.#deps.liveChanged?.();
     this.#stdin = child.stdin.getWriter();
     // The child may never read its stdin; a write to it must not hang us.
     this.#stdin.closed.catch(() => {});
@@ -312,11 +353,14 @@ export class ProcessRunner {
         this.#stdin?.close().catch(() => {});
         this.#stdin = null;
       }
-      // Only a stop waits for the rest of the group; other exits move on at once,
-      // remembering a group that outlived its leader for shutdown.
+      if (this.#live?.pid === child.pid) this.#live = null;
+      this.#deps.liveChanged?.();
+      // Only a stop waits for the rest of the group (and cgroup); other exits
+      // move on at once, remembering a group that outlived its leader for shutdown.
       const stopping = this.#snap.state === "STOPPING";
       if (!stopping && groupExists(child.pid)) this.#leftovers.add(child.pid);
-      const rest = stopping && await this.#deps.groupAlive(child.pid);
+      const rest = stopping &&
+        (await this.#deps.groupAlive(child.pid) || this.#cgroupPopulated());
       this.#enqueue({
         kind: "exited",
         generation,
@@ -340,7 +384,13 @@ export class ProcessRunner {
     };
   }
 
+  #cgroupPopulated(): boolean {
+    return this.#cgroup !== null && (this.#deps.cgroups?.populated(this.#cgroup) ?? false);
+  }
+
   #signal(signal: Deno.Signal): void {
+    // Members that left the process group (setsid) are still in the cgroup.
+    if (this.#cgroup !== null) this.#deps.cgroups?.signal(this.#cgroup, signal);
     const pgid = this.#snap.pgid;
     if (pgid === null) return;
     try {
@@ -367,7 +417,7 @@ export class ProcessRunner {
       }
       if (checking) return;
       checking = true;
-      const alive = await this.#deps.groupAlive(pgid);
+      const alive = await this.#deps.groupAlive(pgid) || this.#cgroupPopulated();
       checking = false;
       if (!alive && this.#groupWatch !== null) {
         this.#stopGroupWatch();
@@ -422,6 +472,28 @@ export class ProcessRunner {
     }));
   }
 
+  /** Cgroups of earlier runs with processes still in them. */
+  leftoverCgroups(): { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[] {
+    const cgroups = this.#deps.cgroups;
+    if (!cgroups) return [];
+    for (const cgroup of this.#leftoverCgroups) {
+      if (!cgroups.populated(cgroup)) {
+        cgroups.release(cgroup);
+        this.#leftoverCgroups.delete(cgroup);
+      }
+    }
+    return [...this.#leftoverCgroups].map((cgroup) => ({
+      cgroup,
+      signal: this.#config.stopsignal,
+      stoptimeMs: this.#config.stoptime * 1000,
+    }));
+  }
+
+  /** The live child, for the state file; null when there is none. */
+  get liveChild(): LiveChild | null {
+    return this.#live;
+  }
+
   /** Cancels timers (used when the instance is forgotten). */
   dispose(): void {
     for (const cancel of this.#timers.values()) cancel();
@@ -465,6 +537,8 @@ export class ProcessRunner {
       blocked_by: s.blockedBy,
       ready: this.ready,
       restart_reason: s.lastHealthRestart,
+      cgroup: this.#cgroup,
+      processes: this.#cgroup === null ? null : this.#deps.cgroups?.count(this.#cgroup) ?? null,
     };
   }
 }
@@ -478,6 +552,7 @@ export function restartNote(reason: string | null | undefined): string {
 export function readiness(ready: boolean | null): string {
   return ready === null ? "" : ready ? ", READY" : ", NOT READY";
 }
+const RUNNING_OR_STOPPING = new Set<ProcessState>(["STARTING", "RUNNING", "STOPPING"]);
 
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
 export function instanceName(program: string, index: number, numprocs: number): string {

@@ -23,9 +23,10 @@ import { InstanceHistory } from "./history.ts";
 import { explain } from "./why.ts";
 import { type HealthDeps, type HealthEvent, HealthMonitor } from "../health/monitor.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
-import { ProcessRunner, type RunnerDeps } from "../process/runner.ts";
+import { type LiveChild, ProcessRunner, type RunnerDeps } from "../process/runner.ts";
 import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../process/transition.ts";
 import { stopLeftoverGroups } from "../process/group.ts";
+import type { CgroupPort } from "../process/cgroups.ts";
 import { RwLock } from "../util/rw_lock.ts";
 import { parseSignal } from "../config/values.ts";
 
@@ -168,6 +169,24 @@ export class Supervisor {
   onHealth(listener: (event: HealthEvent, runner: ProcessRunner) => void): () => void {
     this.#healthListeners.add(listener);
     return () => this.#healthListeners.delete(listener);
+  }
+
+  /**
+   * Runs `task` while no command, reload or launch can change a process
+   * (recovery of a dead taskmaster's programs runs so, before launch).
+   */
+  exclusively<T>(task: () => Promise<T>): Promise<T> {
+    return this.#lock.exclusive(task);
+  }
+
+  /** Every instance with a live child, for the state file. */
+  liveInstances(): { name: string; config: ProgramConfig; child: LiveChild }[] {
+    const live = [];
+    for (const runner of this.#allRunners()) {
+      const child = runner.liveChild;
+      if (child !== null) live.push({ name: runner.name, config: runner.config, child });
+    }
+    return live;
   }
 
   /** Subscribes to state changes; returns the unsubscribe function. */
@@ -420,11 +439,16 @@ export class Supervisor {
     // A reload in flight may still add instances: let it finish, then stop those too.
     await this.#lock.exclusive(stopAll);
     const leftovers = this.#allRunners().flatMap((r) => r.leftoverGroups());
-    if (leftovers.length > 0) {
-      const stopped = await stopLeftoverGroups(leftovers);
-      for (const pgid of stopped) {
-        this.#deps.log("info", `stopped process group ${pgid}, left behind by an exited program`);
-      }
+    const cgroups = this.#allRunners().flatMap((r) => r.leftoverCgroups());
+    const [stopped] = await Promise.all([
+      leftovers.length > 0 ? stopLeftoverGroups(leftovers) : [],
+      this.#deps.cgroups ? stopLeftoverCgroups(this.#deps.cgroups, cgroups) : [],
+    ]);
+    for (const pgid of stopped) {
+      this.#deps.log("info", `stopped process group ${pgid}, left behind by an exited program`);
+    }
+    for (const { cgroup } of cgroups) {
+      this.#deps.log("info", `stopped cgroup ${cgroup}, left behind by an exited program`);
     }
     for (const runner of this.#allRunners()) this.#dispose(runner);
   }
@@ -571,6 +595,26 @@ export class Supervisor {
     await stopInOrder(extra);
     for (const runner of extra) this.#dispose(runner);
   }
+}
+
+/** Ends what exited programs left in their cgroups: stopsignal, SIGKILL after stoptime. */
+async function stopLeftoverCgroups(
+  port: CgroupPort,
+  leftovers: readonly { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[],
+): Promise<void> {
+  for (const l of leftovers) port.signal(l.cgroup, l.signal);
+  const deadline = Date.now() + Math.max(0, ...leftovers.map((l) => l.stoptimeMs));
+  let alive = leftovers.filter((l) => port.populated(l.cgroup));
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    alive = alive.filter((l) => port.populated(l.cgroup));
+  }
+  for (const l of alive) port.signal(l.cgroup, "SIGKILL");
+  const killDeadline = Date.now() + 5_000;
+  while (alive.some((l) => port.populated(l.cgroup)) && Date.now() < killDeadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  for (const l of leftovers) port.release(l.cgroup);
 }
 
 /**

@@ -1,0 +1,171 @@
+/**
+ * Every instance in its own cgroup v2 (`<root>/<program>/<instance>`), where
+ * a writable hierarchy exists. A process group only holds what stays in it;
+ * a cgroup holds every descendant, even one that ran `setsid`, and it cannot
+ * be left without privileges. The spawner's shim moves the child in before
+ * it execs, so nothing of it forks outside; a stop signals every member and
+ * `cgroup.kill` ends whatever is left. Files are reached through libc
+ * (kernel_files.ts): Deno opens /sys only with --allow-all.
+ *
+ * @module
+ */
+
+import {
+  makeDirectory,
+  readKernelFile,
+  removeDirectory,
+  subdirectories,
+  writeKernelFile,
+} from "./kernel_files.ts";
+
+/** The mount point of the cgroup v2 hierarchy (`/sys/fs/cgroup`, or `…/unified` on a hybrid layout), or null. */
+export function cgroup2Mount(mountinfo = readKernelFile("/proc/self/mountinfo")): string | null {
+  if (mountinfo === null) return null;
+  const mounts: string[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (right === undefined || !right.startsWith("cgroup2 ")) continue;
+    const fields = left!.split(" ");
+    const point = fields[4];
+    const options = fields[5] ?? "";
+    if (point !== undefined && options.split(",").includes("rw")) mounts.push(point);
+  }
+  return mounts.find((m) => m === "/sys/fs/cgroup") ?? mounts[0] ?? null;
+}
+
+/** A short stable name for a path (FNV-1a, 32 bits, hex). */
+export function pathKey(path: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(path)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+/** What a runner needs of its instance's cgroup. */
+export interface CgroupPort {
+  /** Creates the instance's cgroup; its path, or null when it cannot be made. */
+  prepare(program: string, instance: string): string | null;
+  /** Signals every member; SIGKILL kills them all at once. */
+  signal(path: string, signal: Deno.Signal): void;
+  /** Whether a live process is left in it. */
+  populated(path: string): boolean;
+  /** How many live processes are in it. */
+  count(path: string): number;
+  /** Removes it (and its program's directory) if empty. */
+  release(path: string): void;
+}
+
+/** The cgroups of one taskmaster: `<root>/<program>/<instance>`. */
+export class CgroupTree implements CgroupPort {
+  readonly root: string;
+
+  private constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Creates `root` (and its parents) in a cgroup v2 hierarchy; null when that is not possible. */
+  static open(root: string): CgroupTree | null {
+    const parts = root.split("/").filter((p) => p !== "");
+    let path = "";
+    let inCgroupfs = false;
+    for (const part of parts) {
+      path += `/${part}`;
+      // Directories are only ever made inside a cgroup hierarchy, never elsewhere.
+      if (inCgroupfs && !isCgroup(path)) makeDirectory(path);
+      inCgroupfs = isCgroup(path);
+    }
+    if (!isCgroup(root)) return null;
+    return new CgroupTree(root);
+  }
+
+  /** The directory of one instance (not created). */
+  pathOf(program: string, instance: string): string {
+    return `${this.root}/${program}/${instance}`;
+  }
+
+  /** Creates the instance's cgroup; its path, or null when it cannot be made. */
+  prepare(program: string, instance: string): string | null {
+    const dir = `${this.root}/${program}`;
+    if (!isCgroup(dir)) makeDirectory(dir);
+    const path = this.pathOf(program, instance);
+    if (!isCgroup(path)) makeDirectory(path);
+    return isCgroup(path) ? path : null;
+  }
+
+  signal(path: string, signal: Deno.Signal): void {
+    if (signal === "SIGKILL") killMembers(path);
+    else signalMembers(path, signal);
+  }
+
+  populated(path: string): boolean {
+    return populated(path);
+  }
+
+  count(path: string): number {
+    return members(path).length;
+  }
+
+  release(path: string): void {
+    release(path);
+  }
+
+  /** Every instance cgroup under the root (`<root>/*\/*`). */
+  instances(): string[] {
+    return subdirectories(this.root).flatMap((program) =>
+      subdirectories(`${this.root}/${program}`).map((i) => `${this.root}/${program}/${i}`)
+    );
+  }
+
+  /** Removes the root and every empty cgroup under it. */
+  removeEmpty(): void {
+    for (const path of this.instances()) release(path);
+    for (const program of subdirectories(this.root)) removeDirectory(`${this.root}/${program}`);
+    removeDirectory(this.root);
+  }
+}
+
+/** Kills every member at once (`cgroup.kill`, Linux 5.14+; before that, SIGKILL to each member). */
+export function killMembers(path: string): void {
+  if (writeKernelFile(`${path}/cgroup.kill`, "1")) return;
+  signalMembers(path, "SIGKILL");
+}
+
+/** Live members of a cgroup (zombies are not listed). */
+export function members(path: string): number[] {
+  const text = readKernelFile(`${path}/cgroup.procs`);
+  if (text === null) return [];
+  return text.split("\n").filter((l) => l !== "").map(Number);
+}
+
+/** Whether any live process is in the cgroup or below it. */
+export function populated(path: string): boolean {
+  const events = readKernelFile(`${path}/cgroup.events`);
+  return events !== null && /^populated 1$/m.test(events);
+}
+
+/** Sends `signal` to every member; returns how many were signalled. */
+export function signalMembers(path: string, signal: Deno.Signal): number {
+  let sent = 0;
+  for (const pid of members(path)) {
+    try {
+      Deno.kill(pid, signal);
+      sent++;
+    } catch {
+      // Exited since the list was read.
+    }
+  }
+  return sent;
+}
+
+/** Removes an instance's cgroup if empty, then its program's if that is empty too. */
+export function release(path: string): void {
+  if (!removeDirectory(path)) return;
+  removeDirectory(path.slice(0, path.lastIndexOf("/")));
+}
+
+function isCgroup(path: string): boolean {
+  return readKernelFile(`${path}/cgroup.type`) !== null ||
+    readKernelFile(`${path}/cgroup.procs`) !== null;
+}

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { cgroup2Mount, CgroupTree, pathKey } from "../../src/process/cgroups.ts";
+
+const HYBRID = [
+  "25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
+  "30 25 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:8 - tmpfs tmpfs ro,mode=755",
+  "31 30 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw",
+  "32 30 0:28 / /sys/fs/cgroup/memory rw,nosuid shared:10 - cgroup cgroup rw,memory",
+].join("\n");
+
+Deno.test("cgroup2Mount() finds the unified mount of a hybrid layout, /sys/fs/cgroup of a pure one", () => {
+  assert.equal(cgroup2Mount(HYBRID), "/sys/fs/cgroup/unified");
+  assert.equal(
+    cgroup2Mount("30 25 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate"),
+    "/sys/fs/cgroup",
+  );
+  assert.equal(
+    cgroup2Mount("30 25 0:26 / /sys/fs/cgroup ro,nosuid shared:4 - cgroup2 cgroup2 ro"),
+    null,
+    "a read-only mount is no use",
+  );
+  assert.equal(
+    cgroup2Mount(HYBRID.split("\n").filter((l) => !l.includes("cgroup2")).join("\n")),
+    null,
+  );
+});
+
+Deno.test("pathKey() is stable and tells paths apart", () => {
+  assert.equal(pathKey("/srv/app/taskmaster.state"), pathKey("/srv/app/taskmaster.state"));
+  assert.notEqual(pathKey("/srv/a/taskmaster.state"), pathKey("/srv/b/taskmaster.state"));
+  assert.match(pathKey("x"), /^[0-9a-f]{8}$/);
+});
+
+Deno.test("CgroupTree: an instance cgroup holds a process, counts it, kills it, and is removed when empty", async () => {
+  const mount = cgroup2Mount();
+  assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
+  const root = `${mount}/taskmaster/test-${Deno.pid}-${Date.now()}`;
+  const tree = CgroupTree.open(root);
+  assert.ok(tree !== null);
+  try {
+    const path = tree.prepare("web", "web:0");
+    assert.equal(path, `${root}/web/web:0`);
+    const child = new Deno.Command("/bin/sh", {
+      args: ["-c", `echo $$ > "${path}/cgroup.procs" && exec /bin/sleep 1010.61`],
+    }).spawn();
+    await waitUntil(() => tree.count(path!) === 1);
+    assert.ok(tree.populated(path!));
+    assert.deepEqual(tree.instances(), [path]);
+    tree.signal(path!, "SIGKILL");
+    assert.equal((await child.status).signal, "SIGKILL");
+    await waitUntil(() => !tree.populated(path!));
+    tree.release(path!);
+    assert.deepEqual(tree.instances(), []);
+  } finally {
+    tree.removeEmpty();
+  }
+  assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
+});
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
