@@ -30,6 +30,11 @@ import { EventLog } from "./event_log.ts";
 import { waitForLaunch } from "./launch_wait.ts";
 import { LocalPort } from "./local_port.ts";
 import { leftoverPid, removePidfile, writePidfile } from "./pidfile.ts";
+import { StateKeeper } from "./state_file.ts";
+import { recoverPreviousRun } from "./recovery.ts";
+import { cgroup2Mount, CgroupTree, pathKey } from "../process/cgroups.ts";
+import { processStartTime } from "../process/kernel_files.ts";
+import { dirname } from "node:path";
 import { denoOutput } from "../util/text_output.ts";
 import { isSupervisordPath, lazySupervisordCompat } from "../xmlrpc/lazy.ts";
 import { EventListeners } from "../events/listener_pools.ts";
@@ -96,6 +101,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   log.write("info", describeFdLimit(fdLimit));
   const stopCatching = catchStrayErrors((message) => log.write("error", message));
+  const statePath = settings.statefile ?? `${dirname(settings.pidfile)}/taskmaster.state`;
+  const cgroups = openCgroups(settings.cgroup, statePath);
+  log.write(
+    "info",
+    cgroups === null
+      ? "process tracking: process groups only (no writable cgroup v2 hierarchy); a process that leaves its group (setsid) is not tracked"
+      : `process tracking: every instance in its own cgroup under ${cgroups.root}`,
+  );
   const output = new OutputHub({ onError: (message) => log.write("error", message) });
   const spawner = new DenoSpawner();
   const reaper = OrphanReaper.start((pid) => spawner.isManaged(pid));
@@ -112,6 +125,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     serverUrl: `unix://${settings.socket}`,
     tap: (key, listener) => output.subscribe(key, listener),
     groupRss: sharedGroupRss(RSS_SCAN_MAX_AGE_MS),
+    cgroups,
+    liveChanged: () => state.changed(),
   });
   const listeners = new EventListeners(config.eventlisteners ?? new Map(), {
     supervisor,
@@ -123,6 +138,21 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
     serverUrl: `unix://${settings.socket}`,
   });
+  const ownStart = processStartTime(Deno.pid);
+  const state = new StateKeeper(statePath, () => ({
+    version: 1,
+    daemon: { pid: Deno.pid, startTime: ownStart },
+    cgroupRoot: cgroups?.root ?? null,
+    instances: supervisor.liveInstances().map(({ name, config, child }) => ({
+      name,
+      pid: child.pid,
+      pgid: child.pid,
+      startTime: child.startTime,
+      cgroup: child.cgroup,
+      stopsignal: config.stopsignal,
+      stoptime: config.stoptime,
+    })),
+  }), (message) => log.write("error", message));
 
   const resources = watchResources(supervisor);
   const stats = new DaemonStats();
@@ -248,6 +278,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     await log.close();
     return 1;
   }
+  // Whatever a dead taskmaster left is stopped before anything starts; a
+  // live one's state is never touched (and no command runs meanwhile).
+  const recovery = await supervisor.exclusively(() =>
+    recoverPreviousRun({
+      statePath,
+      cgroupRoot: cgroups?.root ?? null,
+      log: (level, message) => log.write(level, message),
+    })
+  );
+  if (!recovery.ok) {
+    tell("err", `taskmaster: ${recovery.reason}`);
+    log.write("error", `cannot start: ${recovery.reason}`);
+    reaper?.close();
+    await server.close();
+    await log.close();
+    return 1;
+  }
+  state.write();
   let web: WebListener | null = null;
   if (settings.http !== null) {
     try {
@@ -266,6 +314,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       const message = error instanceof Error ? error.message : String(error);
       tell("err", `taskmaster: ${message}`);
       log.write("error", `cannot start: ${message}`);
+      state.remove();
       await server.close();
       reaper?.close();
       await log.close();
@@ -348,6 +397,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   resources.close();
   reaper?.close();
   await output.close();
+  state.remove();
+  cgroups?.removeEmpty();
   removePidfile(settings.pidfile);
   log.write("info", "taskmaster exited");
   stopCatching();
@@ -396,6 +447,19 @@ async function instanceTail(
         .filter((line, i, all) => !(i === all.length - 1 && line === ""));
   const [stdout, stderr] = await Promise.all([read(info.stdout), read(info.stderr)]);
   return { stdout, stderr: info.stderr === info.stdout ? [] : stderr };
+}
+
+/**
+ * The instance cgroups' parent: `taskmaster.cgroup`, or by default
+ * `<cgroup2 mount>/taskmaster/<key>`, the key naming the state file, so two
+ * taskmasters on one machine never share (or recover) each other's cgroups.
+ * Null when there is no writable cgroup v2 hierarchy (or `cgroup: false`).
+ */
+function openCgroups(setting: string | false | null, statePath: string): CgroupTree | null {
+  if (setting === false) return null;
+  if (setting !== null) return CgroupTree.open(setting);
+  const mount = cgroup2Mount();
+  return mount === null ? null : CgroupTree.open(`${mount}/taskmaster/${pathKey(statePath)}`);
 }
 
 type Loaded = { ok: true; config: TaskmasterConfig } | { ok: false; errors: string[] };

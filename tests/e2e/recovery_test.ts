@@ -1,0 +1,309 @@
+/**
+ * kill -9 of taskmaster, then a new start: what the dead daemon left is
+ * stopped before anything starts, so no program ever runs twice, and
+ * nothing of the old run survives (issue 10 §1–2, issue 9 item 8). Every
+ * test counts only processes carrying its own argv marker, and watches the
+ * count for the whole restart: it must never exceed the configured number.
+ */
+import assert from "node:assert/strict";
+import { taskmasterCommand } from "../_helpers/daemon.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+import { connectClient } from "../../src/api/client.ts";
+import type { ProcessInfo } from "../../src/api/protocol.ts";
+
+/** Live (non-zombie) pids whose command line contains `marker`. */
+function marked(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
+      if (!cmdline.includes(marker)) continue;
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z") pids.push(Number(entry.name));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Records the highest count of `marker` processes until stopped. */
+function watchCount(marker: string): { stop(): Promise<number> } {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      max = Math.max(max, marked(marker).length);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return Math.max(max, marked(marker).length);
+    },
+  };
+}
+
+/** One daemon run on `dir/taskmaster.yaml`; a second one may follow on the same dir. */
+class Run {
+  readonly child: Deno.ChildProcess;
+  readonly port: ReturnType<typeof connectClient>;
+
+  constructor(readonly dir: string) {
+    this.child = taskmasterCommand(["-c", `${dir}/taskmaster.yaml`, "--no-shell"], {
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+      cwd: dir,
+    }).spawn();
+    this.port = connectClient(`${dir}/taskmaster.sock`);
+  }
+
+  ready(): Promise<true> {
+    return waitFor(() => this.port.daemonPid().then(() => true as const), {
+      timeout: 30_000,
+      what: "the socket",
+    });
+  }
+
+  async running(count: number): Promise<ProcessInfo[]> {
+    return await waitFor(async () => {
+      const list = await this.port.status();
+      return list.filter((p) => p.state === "RUNNING").length === count ? list : null;
+    }, { timeout: 60_000, what: `${count} instances RUNNING` });
+  }
+
+  async kill9(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await this.child.status;
+    this.port.close();
+  }
+
+  async shutdown(): Promise<number> {
+    this.child.kill("SIGTERM");
+    const status = await this.child.status;
+    this.port.close();
+    return status.code;
+  }
+}
+
+async function setup(yaml: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "tm-recovery-" });
+  await Deno.writeTextFile(`${dir}/taskmaster.yaml`, yaml);
+  return dir;
+}
+
+async function cleanup(dir: string, marker: string): Promise<void> {
+  for (const pid of marked(marker)) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+const eventLog = (dir: string) => Deno.readTextFile(`${dir}/taskmaster.log`).catch(() => "");
+
+/**
+ * Kills the first run with -9 once `before(first)` has happened, starts a
+ * second on the same files and checks: never more than `expected` marked
+ * processes, then exactly `expected`, none of them from the first run.
+ */
+async function killAndRestart(
+  dir: string,
+  marker: string,
+  expected: number,
+  before: (first: Run) => Promise<void>,
+): Promise<{ second: Run; log: string; oldPids: number[] }> {
+  const first = new Run(dir);
+  await first.ready();
+  await before(first);
+  await first.kill9();
+  const oldPids = marked(marker);
+  const watch = watchCount(marker);
+  const second = new Run(dir);
+  await second.ready();
+  await second.running(expected);
+  await waitFor(() => marked(marker).length === expected, {
+    timeout: 30_000,
+    what: `exactly ${expected} marked processes`,
+  });
+  const max = await watch.stop();
+  assert.ok(max <= expected, `at one moment ${max} instances ran, over ${expected}`);
+  const now = marked(marker);
+  assert.equal(now.length, expected);
+  assert.deepEqual(now.filter((pid) => oldPids.includes(pid)), [], "no process of the old run");
+  return { second, log: await eventLog(dir), oldPids };
+}
+
+for (const mode of ["cgroup", "process-group"] as const) {
+  Deno.test(`kill -9 in steady state, then restart: 20 instances, never 40 (${mode} mode)`, async () => {
+    const marker = mode === "cgroup" ? "1010.11" : "1010.12";
+    const dir = await setup(`${mode === "cgroup" ? "" : "taskmaster:\n  cgroup: false\n"}
+programs:
+  web:
+    cmd: /bin/sleep ${marker}
+    numprocs: 20
+    starttime: 0.2
+    stoptime: 2
+`);
+    try {
+      const { second, log, oldPids } = await killAndRestart(dir, marker, 20, async (first) => {
+        await first.running(20);
+      });
+      // What the hostile tester saw: all 20 survived the daemon's death.
+      assert.equal(oldPids.length, 20);
+      assert.equal(
+        (log.match(/recovered web:\d+ \(pid \d+\) left by a previous taskmaster: stopped/g) ?? [])
+          .length,
+        20,
+      );
+      assert.match(log, /previous taskmaster \(pid \d+\) is gone/);
+      assert.match(
+        log,
+        mode === "cgroup"
+          ? /process tracking: every instance in its own cgroup/
+          : /process tracking: process groups only/,
+      );
+      assert.equal(await second.shutdown(), 0);
+      assert.deepEqual(marked(marker), []);
+      await assert.rejects(Deno.stat(`${dir}/taskmaster.state`), "a clean exit leaves no state");
+    } finally {
+      await cleanup(dir, marker);
+    }
+  });
+}
+
+Deno.test("kill -9 during a spawn burst of 200, then restart: exactly 200, never more", async () => {
+  const marker = "1010.21";
+  const dir = await setup(`
+programs:
+  burst:
+    cmd: /bin/sleep ${marker}
+    numprocs: 200
+    starttime: 0
+    stoptime: 2
+`);
+  try {
+    const { second } = await killAndRestart(dir, marker, 200, async () => {
+      await waitFor(() => marked(marker).length >= 20, { timeout: 60_000, what: "the burst" });
+    });
+    assert.equal(await second.shutdown(), 0);
+    assert.deepEqual(marked(marker), []);
+  } finally {
+    await cleanup(dir, marker);
+  }
+});
+
+Deno.test("kill -9 during stop all, then restart: 20 instances, no survivor of the stop", async () => {
+  const marker = "1010.31";
+  // SIGTERM is ignored (and stays ignored across exec): each stop waits for stoptime.
+  const dir = await setup(`
+programs:
+  stubborn:
+    cmd: /bin/sh -c 'trap "" TERM; exec /bin/sleep ${marker}'
+    numprocs: 20
+    starttime: 0.2
+    stoptime: 2
+`);
+  try {
+    const { second, log } = await killAndRestart(dir, marker, 20, async (first) => {
+      await first.running(20);
+      first.port.stop(["all"]).catch(() => {});
+      await waitFor(async () => {
+        const list = await first.port.status();
+        return list.some((p) => p.state === "STOPPING");
+      }, "a STOPPING instance");
+    });
+    assert.equal((log.match(/recovered stubborn:\d+ \(pid \d+\) left by/g) ?? []).length, 20);
+    assert.equal(await second.shutdown(), 0);
+    assert.deepEqual(marked(marker), []);
+  } finally {
+    await cleanup(dir, marker);
+  }
+});
+
+Deno.test("kill -9 during a reload, then restart: the new config's count, never more", async () => {
+  const marker = "1010.41";
+  const config = (numprocs: number, generation: number) => `
+programs:
+  app:
+    cmd: /bin/sleep ${marker}
+    numprocs: ${numprocs}
+    env: { GENERATION: ${generation} }
+    starttime: 0
+    stoptime: 2
+`;
+  const dir = await setup(config(10, 1));
+  try {
+    const { second } = await killAndRestart(dir, marker, 15, async (first) => {
+      await first.running(10);
+      // A changed env restarts all 10; numprocs adds 5: kill while that is under way.
+      await Deno.writeTextFile(`${dir}/taskmaster.yaml`, config(15, 2));
+      first.port.reload().catch(() => {});
+      await waitFor(
+        () => Deno.readTextFile(`${dir}/taskmaster.log`).then((l) => l.includes("stopped: app")),
+        "the reload to be under way",
+      );
+    });
+    assert.equal(await second.shutdown(), 0);
+    assert.deepEqual(marked(marker), []);
+  } finally {
+    await cleanup(dir, marker);
+  }
+});
+
+Deno.test("a setsid'd grandchild is gone after stop, after shutdown and after recovery (cgroup mode)", async () => {
+  const grandchild = "1010.51";
+  const dir = await setup(`
+programs:
+  escaper:
+    cmd: /bin/sh -c 'setsid /bin/sleep ${grandchild} & exec /bin/sleep 1010.52'
+    starttime: 0.2
+    stoptime: 2
+`);
+  try {
+    const first = new Run(dir);
+    await first.ready();
+    let [info] = await first.running(1);
+    assert.match(info!.cgroup ?? "", /\/taskmaster\/[0-9a-f]{8}\/escaper\/escaper$/);
+    await waitFor(() => marked(grandchild).length === 1, "the grandchild");
+    assert.equal((await first.port.status())[0]!.processes, 2);
+    // It left the process group: only the cgroup still holds it.
+    const escaped = marked(grandchild)[0]!;
+    assert.notEqual(
+      Deno.readTextFileSync(`/proc/${escaped}/stat`).split(") ")[1]!.split(" ")[2],
+      String(info!.pid),
+    );
+
+    await first.port.stop(["escaper"]);
+    assert.deepEqual(marked(grandchild), [], "gone after stop");
+    await assert.rejects(Deno.stat(info!.cgroup!), "an empty cgroup is removed");
+    await first.port.start(["escaper"]);
+    await waitFor(() => marked(grandchild).length === 1, "the grandchild again");
+    assert.equal(await first.shutdown(), 0);
+    assert.deepEqual(marked(grandchild), [], "gone after shutdown");
+    await assert.rejects(Deno.stat(info!.cgroup!), "empty cgroups are removed");
+
+    const second = new Run(dir);
+    await second.ready();
+    [info] = await second.running(1);
+    await waitFor(() => marked(grandchild).length === 1, "the grandchild of the second run");
+    const old = marked(grandchild);
+    await second.kill9();
+    const third = new Run(dir);
+    await third.ready();
+    await third.running(1);
+    await waitFor(() => marked(grandchild).length === 1 && marked(grandchild)[0] !== old[0], {
+      what: "a new grandchild only",
+    });
+    assert.ok(!marked(grandchild).includes(old[0]!), "gone after recovery");
+    assert.equal(await third.shutdown(), 0);
+    assert.deepEqual(marked(grandchild), []);
+  } finally {
+    await cleanup(dir, "1010.5");
+  }
+});
