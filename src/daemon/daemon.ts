@@ -33,7 +33,7 @@ import { leftoverPid, removePidfile, writePidfile } from "./pidfile.ts";
 import { StateKeeper } from "./state_file.ts";
 import { recoverPreviousRun } from "./recovery.ts";
 import { cgroup2Mount, CgroupTree, pathKey } from "../process/cgroups.ts";
-import { processStartTime } from "../process/kernel_files.ts";
+import { processStartTime, removeDirectory } from "../process/kernel_files.ts";
 import { dirname } from "node:path";
 import { denoOutput } from "../util/text_output.ts";
 import { isSupervisordPath, lazySupervisordCompat } from "../xmlrpc/lazy.ts";
@@ -399,6 +399,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await output.close();
   state.remove();
   cgroups?.removeEmpty();
+  // The shared `…/taskmaster` parent of the default layout goes too once no taskmaster uses it.
+  if (cgroups !== null && settings.cgroup === null) removeDirectory(dirname(cgroups.root));
   removePidfile(settings.pidfile);
   log.write("info", "taskmaster exited");
   stopCatching();
