@@ -398,7 +398,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   reaper?.close();
   await output.close();
   state.remove();
-  cgroups?.removeEmpty();
+  await cgroups?.removeEmpty();
   // The shared `…/taskmaster` parent of the default layout goes too once no taskmaster uses it.
   if (cgroups !== null && settings.cgroup === null) removeDirectory(dirname(cgroups.root));
   removePidfile(settings.pidfile);

@@ -104,7 +104,7 @@ export async function recoverPreviousRun(options: RecoveryOptions): Promise<Reco
   for (const t of targets) {
     log("info", `recovered ${t.label} left by a previous taskmaster: stopped`);
   }
-  for (const root of roots) if (root !== null) removeEmptyCgroups(root);
+  for (const root of roots) if (root !== null) await removeEmptyCgroups(root);
   return { ok: true, stopped: targets.length };
 }
 
@@ -177,8 +177,8 @@ function instanceCgroups(root: string): string[] {
   );
 }
 
-function removeEmptyCgroups(root: string): void {
-  for (const cgroup of instanceCgroups(root)) release(cgroup);
+async function removeEmptyCgroups(root: string): Promise<void> {
+  await Promise.all(instanceCgroups(root).map((cgroup) => release(cgroup)));
 }
 
 function sleep(ms: number): Promise<void> {

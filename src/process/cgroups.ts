@@ -13,7 +13,7 @@
 import {
   makeDirectory,
   readKernelFile,
-  removeDirectory,
+  removeDirectoryInBackground,
   subdirectories,
   writeKernelFile,
 } from "./kernel_files.ts";
@@ -45,7 +45,10 @@ export function pathKey(path: string): string {
 
 /** What a runner needs of its instance's cgroup. */
 export interface CgroupPort {
-  /** Creates the instance's cgroup; its path, or null when it cannot be made. */
+  /**
+   * The instance's cgroup (null: none for it). Not created here: the spawner's
+   * shim makes it in the child, so the daemon never waits for the kernel.
+   */
   prepare(program: string, instance: string): string | null;
   /** Signals every member; SIGKILL kills them all at once. */
   signal(path: string, signal: Deno.Signal): void;
@@ -53,13 +56,14 @@ export interface CgroupPort {
   populated(path: string): boolean;
   /** How many live processes are in it. */
   count(path: string): number;
-  /** Removes it (and its program's directory) if empty. */
+  /** Removes it (and its program's directory) if empty, in the background. */
   release(path: string): void;
 }
 
 /** The cgroups of one taskmaster: `<root>/<program>/<instance>`. */
 export class CgroupTree implements CgroupPort {
   readonly root: string;
+  #removals = new Set<Promise<void>>();
 
   private constructor(root: string) {
     this.root = root;
@@ -85,13 +89,8 @@ export class CgroupTree implements CgroupPort {
     return `${this.root}/${program}/${instance}`;
   }
 
-  /** Creates the instance's cgroup; its path, or null when it cannot be made. */
   prepare(program: string, instance: string): string | null {
-    const dir = `${this.root}/${program}`;
-    if (!isCgroup(dir)) makeDirectory(dir);
-    const path = this.pathOf(program, instance);
-    if (!isCgroup(path)) makeDirectory(path);
-    return isCgroup(path) ? path : null;
+    return this.pathOf(program, instance);
   }
 
   signal(path: string, signal: Deno.Signal): void {
@@ -108,7 +107,8 @@ export class CgroupTree implements CgroupPort {
   }
 
   release(path: string): void {
-    release(path);
+    const removal = release(path).finally(() => this.#removals.delete(removal));
+    this.#removals.add(removal);
   }
 
   /** Every instance cgroup under the root (`<root>/*\/*`). */
@@ -118,11 +118,14 @@ export class CgroupTree implements CgroupPort {
     );
   }
 
-  /** Removes the root and every empty cgroup under it. */
-  removeEmpty(): void {
-    for (const path of this.instances()) release(path);
-    for (const program of subdirectories(this.root)) removeDirectory(`${this.root}/${program}`);
-    removeDirectory(this.root);
+  /** Removes the root and every empty cgroup under it (at exit). */
+  async removeEmpty(): Promise<void> {
+    while (this.#removals.size > 0) await Promise.all(this.#removals);
+    await Promise.all(this.instances().map((path) => release(path)));
+    await Promise.all(
+      subdirectories(this.root).map((p) => removeDirectoryInBackground(`${this.root}/${p}`)),
+    );
+    await removeDirectoryInBackground(this.root);
   }
 }
 
@@ -159,10 +162,13 @@ export function signalMembers(path: string, signal: Deno.Signal): number {
   return sent;
 }
 
-/** Removes an instance's cgroup if empty, then its program's if that is empty too. */
-export function release(path: string): void {
-  if (!removeDirectory(path)) return;
-  removeDirectory(path.slice(0, path.lastIndexOf("/")));
+/**
+ * Removes an instance's cgroup if empty, then its program's if that is empty
+ * too; on a worker thread, as the kernel waits for an RCU grace period.
+ */
+export async function release(path: string): Promise<void> {
+  if (!await removeDirectoryInBackground(path)) return;
+  await removeDirectoryInBackground(path.slice(0, path.lastIndexOf("/")));
 }
 
 function isCgroup(path: string): boolean {

@@ -71,6 +71,12 @@ export function removeDirectory(path: string): boolean {
   return c !== null && c.symbols.rmdir(cString(path)) === 0;
 }
 
+/** rmdir(2) on a worker thread (the event loop never waits for the kernel); true when removed. */
+export async function removeDirectoryInBackground(path: string): Promise<boolean> {
+  const c = libc();
+  return c !== null && await c.symbols.rmdirInBackground(cString(path)) === 0;
+}
+
 /** Names of the subdirectories of `path` (empty when it cannot be listed). */
 export function subdirectories(path: string): string[] {
   const c = libc();

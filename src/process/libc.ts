@@ -21,6 +21,8 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   mkdir: { parameters: ["buffer", "u32"], result: "i32" },
   rmdir: { parameters: ["buffer"], result: "i32" },
+  // On a worker thread: removing a cgroup waits for an RCU grace period.
+  rmdirInBackground: { name: "rmdir", parameters: ["buffer"], result: "i32", nonblocking: true },
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },

@@ -74,8 +74,15 @@ export function shimScript(
   options: { umask: boolean; combineOutput: boolean; cgroup?: boolean },
 ): string | null {
   if (!options.umask && !options.combineOutput && !options.cgroup) return null;
+  // The cgroup is made here, in the child, not by taskmaster: creating one
+  // costs the kernel an RCU grace period (40 ms on a loaded 2-core VM), which
+  // would stall the daemon's event loop once per spawn. A removal of the
+  // previous run's empty cgroup may still be in flight: retry a few times.
+  // No `mkdir -p`: nothing is ever created outside the cgroup hierarchy.
   const cgroup = options.cgroup
-    ? 'echo $$ >"$1/cgroup.procs" || { echo "taskmaster: cannot enter cgroup $1" >&2; exit 126; }; shift; '
+    ? 'n=0; until echo $$ 2>/dev/null >"$1/cgroup.procs"; do n=$((n+1)); ' +
+      '[ $n -lt 4 ] || { echo "taskmaster: cannot enter cgroup $1" >&2; exit 126; }; ' +
+      'mkdir "${1%/*}" 2>/dev/null; mkdir "$1" 2>/dev/null; done; shift; '
     : "";
   const umask = options.umask ? 'umask "$0" && ' : "";
   const redirect = options.combineOutput ? " 2>&1" : "";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { cgroup2Mount, CgroupTree, pathKey } from "../../src/process/cgroups.ts";
+import { cgroup2Mount, CgroupTree, members, pathKey } from "../../src/process/cgroups.ts";
+import { DenoSpawner } from "../../src/process/spawner.ts";
 
 const HYBRID = [
   "25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
@@ -31,7 +32,7 @@ Deno.test("pathKey() is stable and tells paths apart", () => {
   assert.match(pathKey("x"), /^[0-9a-f]{8}$/);
 });
 
-Deno.test("CgroupTree: an instance cgroup holds a process, counts it, kills it, and is removed when empty", async () => {
+Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgroup, which counts, kills and is removed", async () => {
   const mount = cgroup2Mount();
   assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
   const root = `${mount}/taskmaster/test-${Deno.pid}-${Date.now()}`;
@@ -40,20 +41,35 @@ Deno.test("CgroupTree: an instance cgroup holds a process, counts it, kills it, 
   try {
     const path = tree.prepare("web", "web:0");
     assert.equal(path, `${root}/web/web:0`);
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", `echo $$ > "${path}/cgroup.procs" && exec /bin/sleep 1010.61`],
-    }).spawn();
+    const spawned = new DenoSpawner().spawn({
+      argv: ["/bin/sleep", "1010.61"],
+      env: {},
+      cwd: null,
+      umask: null,
+      uid: null,
+      gid: null,
+      combineOutput: false,
+      cgroup: path,
+    });
+    assert.ok(spawned.ok);
+    const child = spawned.child;
     await waitUntil(() => tree.count(path!) === 1);
+    assert.deepEqual(members(path!), [child.pid], "the child itself, after exec");
+    await child.stdin.close();
     assert.ok(tree.populated(path!));
     assert.deepEqual(tree.instances(), [path]);
     tree.signal(path!, "SIGKILL");
     assert.equal((await child.status).signal, "SIGKILL");
+    await child.stdout.cancel();
+    await child.stderr?.cancel();
     await waitUntil(() => !tree.populated(path!));
     tree.release(path!);
-    assert.deepEqual(tree.instances(), []);
+    await waitUntil(() => tree.instances().length === 0);
   } finally {
-    tree.removeEmpty();
+    await tree.removeEmpty();
   }
+  assert.equal(CgroupTree.open(root) !== null, true, "it can be made again");
+  await CgroupTree.open(root)!.removeEmpty();
   assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
 });
 
