@@ -64,7 +64,7 @@ class Run {
 
   ready(): Promise<true> {
     return waitFor(() => this.port.daemonPid().then(() => true as const), {
-      timeout: 30_000,
+      timeout: 60_000,
       what: "the socket",
     });
   }
@@ -73,7 +73,7 @@ class Run {
     return await waitFor(async () => {
       const list = await this.port.status();
       return list.filter((p) => p.state === "RUNNING").length === count ? list : null;
-    }, { timeout: 60_000, what: `${count} instances RUNNING` });
+    }, { timeout: 120_000, what: `${count} instances RUNNING` });
   }
 
   async kill9(): Promise<void> {
@@ -128,7 +128,7 @@ async function killAndRestart(
   await second.ready();
   await second.running(expected);
   await waitFor(() => marked(marker).length === expected, {
-    timeout: 30_000,
+    timeout: 120_000,
     what: `exactly ${expected} marked processes`,
   });
   const max = await watch.stop();
@@ -189,7 +189,7 @@ programs:
 `);
   try {
     const { second } = await killAndRestart(dir, marker, 200, async () => {
-      await waitFor(() => marked(marker).length >= 20, { timeout: 60_000, what: "the burst" });
+      await waitFor(() => marked(marker).length >= 20, { timeout: 120_000, what: "the burst" });
     });
     assert.equal(await second.shutdown(), 0);
     assert.deepEqual(marked(marker), []);
