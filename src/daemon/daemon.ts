@@ -420,7 +420,9 @@ function watchResources(supervisor: Supervisor): ResourceMonitor {
       supervisor.instances().flatMap((r) => {
         const s = r.snapshot;
         const pgid = s.pid ?? s.pgid;
-        return pgid === null ? [] : [{ name: r.name, pgid, startedAt: s.startedAt ?? Date.now() }];
+        return pgid === null
+          ? []
+          : [{ name: r.name, pgid, cgroup: r.cgroup, startedAt: s.startedAt ?? Date.now() }];
       }),
   });
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { readKernelFile } from "./kernel_files.ts";
 import { CLOCK_TICKS_PER_SECOND, type ProcRow, readProcStat, readProcTable } from "./proc_table.ts";
 
 /** What one group uses at the moment of a sample. */
@@ -38,13 +39,9 @@ export const systemProcSource: ProcSource = {
   table: readProcTable,
   stat: readProcStat,
   cgroupPids(dir) {
-    try {
-      // cgroupfs, unlike /proc, is readable with --allow-read.
-      const text = Deno.readTextFileSync(`${dir}/cgroup.procs`);
-      return text.split("\n").filter((line) => line !== "").map(Number);
-    } catch {
-      return null;
-    }
+    // Deno opens /sys only with --allow-all, as /proc: read through libc.
+    const text = readKernelFile(`${dir}/cgroup.procs`);
+    return text === null ? null : text.split("\n").filter((line) => line !== "").map(Number);
   },
 };
 

@@ -489,6 +489,11 @@ export class ProcessRunner {
     }));
   }
 
+  /** The cgroup of the current (or stopping) child, null without one. */
+  get cgroup(): string | null {
+    return this.#cgroup;
+  }
+
   /** The live child, for the state file; null when there is none. */
   get liveChild(): LiveChild | null {
     return this.#live;
