@@ -102,6 +102,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   log.write("info", describeFdLimit(fdLimit));
   const stopCatching = catchStrayErrors((message) => log.write("error", message));
   const statePath = settings.statefile ?? `${dirname(settings.pidfile)}/taskmaster.state`;
+  // Every child carries it (supervisord's variable); recovery finds the old run's children by it.
+  const serverUrl = `unix://${settings.socket}`;
   const cgroups = openCgroups(settings.cgroup, statePath);
   log.write(
     "info",
@@ -122,7 +124,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     output,
     targets: (program, name) => streamTargets(program, name, settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
-    serverUrl: `unix://${settings.socket}`,
+    serverUrl,
     tap: (key, listener) => output.subscribe(key, listener),
     groupRss: sharedGroupRss(RSS_SCAN_MAX_AGE_MS),
     cgroups,
@@ -136,13 +138,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log: (level, message) => log.write(level, message),
     targets: (program, name) => streamTargets(program, name, settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
-    serverUrl: `unix://${settings.socket}`,
+    serverUrl,
   });
   const ownStart = processStartTime(Deno.pid);
   const state = new StateKeeper(statePath, () => ({
     version: 1,
     daemon: { pid: Deno.pid, startTime: ownStart },
     cgroupRoot: cgroups?.root ?? null,
+    serverUrl,
     instances: supervisor.liveInstances().map(({ name, config, child }) => ({
       name,
       pid: child.pid,
@@ -284,6 +287,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     recoverPreviousRun({
       statePath,
       cgroupRoot: cgroups?.root ?? null,
+      serverUrl,
       log: (level, message) => log.write(level, message),
     })
   );
@@ -291,6 +295,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     tell("err", `taskmaster: ${recovery.reason}`);
     log.write("error", `cannot start: ${recovery.reason}`);
     reaper?.close();
+    stopCatching();
     await server.close();
     await log.close();
     return 1;
@@ -315,8 +320,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       tell("err", `taskmaster: ${message}`);
       log.write("error", `cannot start: ${message}`);
       state.remove();
+      await cgroups?.removeEmpty();
       await server.close();
       reaper?.close();
+      stopCatching();
       await log.close();
       return 2;
     }

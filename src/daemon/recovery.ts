@@ -12,8 +12,13 @@
  */
 
 import { killMembers, members, populated, release, signalMembers } from "../process/cgroups.ts";
-import { processStartTime, subdirectories } from "../process/kernel_files.ts";
-import { readProcTable } from "../process/proc_table.ts";
+import {
+  processRunning,
+  processStartTime,
+  readKernelFile,
+  subdirectories,
+} from "../process/kernel_files.ts";
+import { type ProcRow, readProcTable } from "../process/proc_table.ts";
 import type { InstanceRecord } from "./state_file.ts";
 import { readStateFile } from "./state_file.ts";
 
@@ -21,6 +26,8 @@ import { readStateFile } from "./state_file.ts";
 const POLL_MS = 25;
 /** What a cgroup without a record gets, as a program's defaults. */
 const DEFAULT_STOP = { stopsignal: "SIGTERM" as Deno.Signal, stoptime: 10 };
+/** Scans after the first; each finds only spawns that were under way. */
+const MAX_ROUNDS = 5;
 /** How long SIGKILL may take to be seen. */
 const KILL_GRACE_MS = 5_000;
 
@@ -29,6 +36,8 @@ export interface RecoveryOptions {
   readonly statePath: string;
   /** This taskmaster's cgroup root, also searched (a state file may be lost). */
   readonly cgroupRoot: string | null;
+  /** This taskmaster's SUPERVISOR_SERVER_URL (its children carry it). */
+  readonly serverUrl?: string;
   readonly log: (level: "info" | "warning" | "error", message: string) => void;
 }
 
@@ -38,9 +47,13 @@ export type RecoveryResult =
   | { readonly ok: false; readonly reason: string };
 
 interface Target {
+  /** The instance it belongs to (one event-log line per instance). */
+  readonly name: string;
   readonly label: string;
   readonly pgid: number | null;
   readonly cgroup: string | null;
+  /** Single processes found by their environment. */
+  readonly pids: readonly number[];
   readonly stopsignal: Deno.Signal;
   readonly deadline: number;
 }
@@ -62,50 +75,160 @@ export async function recoverPreviousRun(options: RecoveryOptions): Promise<Reco
       };
     }
   }
-  const now = Date.now();
-  const targets: Target[] = [];
-  const covered = new Set<string>();
   if (usable !== null && usable.instances.length > 0) {
     log(
       "warning",
       `previous taskmaster (pid ${usable.daemon.pid}) is gone; stopping the ${usable.instances.length} instance(s) its state file ${statePath} lists before anything starts`,
     );
   }
-  for (const record of usable?.instances ?? []) {
-    if (record.cgroup !== null) covered.add(record.cgroup);
-    if (!provablyOurs(record)) continue;
-    targets.push({
-      label: `${record.name} (pid ${record.pid})`,
-      pgid: record.pgid,
-      cgroup: record.cgroup,
-      stopsignal: record.stopsignal,
-      deadline: now + record.stoptime * 1000,
-    });
+  const records = usable?.instances ?? [];
+  const search: Search = {
+    roots: [...new Set([usable?.cgroupRoot ?? null, options.cgroupRoot])]
+      .filter((root): root is string => root !== null),
+    urls: new Set(
+      [usable?.serverUrl ?? null, options.serverUrl ?? null].filter((u): u is string => u !== null),
+    ),
+    stopOf: (name) => records.find((r) => r.name === name) ?? DEFAULT_STOP,
+  };
+  const now = Date.now();
+  let pending: Target[] = records.filter(provablyOurs).map((record) => ({
+    name: record.name,
+    label: `${record.name} (pid ${record.pid})`,
+    pgid: record.pgid,
+    cgroup: record.cgroup,
+    pids: [],
+    stopsignal: record.stopsignal,
+    deadline: now + record.stoptime * 1000,
+  }));
+  pending.push(...survivors(search, pending));
+  // A spawn under way when the old taskmaster died may surface after a scan
+  // (its shim enters its cgroup, or execs, a moment later; it then sees its
+  // parent gone and exits before the program runs): scan again until a
+  // round finds nothing, so nothing of the old run is left when programs start.
+  const logged = new Set<string>();
+  let stopped = 0;
+  for (let round = 0; pending.length > 0 && round < MAX_ROUNDS; round++) {
+    await stopTargets(pending);
+    for (const t of pending) {
+      stopped++;
+      if (logged.has(t.name)) continue;
+      logged.add(t.name);
+      log("info", `recovered ${t.label} left by a previous taskmaster: stopped`);
+    }
+    pending = survivors(search, []);
   }
-  // Survivors the records do not name: an exited program's setsid'd child, a
-  // spawn the file had not caught yet. Every cgroup under a root of ours.
-  const roots = new Set([usable?.cgroupRoot ?? null, options.cgroupRoot]);
-  for (const root of roots) {
-    if (root === null) continue;
+  for (const root of search.roots) await removeEmptyCgroups(root);
+  return { ok: true, stopped };
+}
+
+/** Where survivors of the old run can be found. */
+interface Search {
+  /** Cgroup roots: every populated cgroup below one is the old run's. */
+  readonly roots: readonly string[];
+  /** SUPERVISOR_SERVER_URL values of the old run's (and our own) children. */
+  readonly urls: ReadonlySet<string>;
+  /** How the state file said to stop an instance (defaults when it did not). */
+  readonly stopOf: (name: string) => { stopsignal: Deno.Signal; stoptime: number };
+}
+
+/**
+ * What the old run left that `known` does not already cover: every
+ * populated cgroup under a root of ours (an exited program's setsid'd child,
+ * a spawn the file had not caught yet), and every process whose environment
+ * carries our socket in SUPERVISOR_SERVER_URL (what taskmaster gives each
+ * child: it finds children the file missed without cgroups too, as long as
+ * they keep their environment).
+ */
+function survivors(search: Search, known: readonly Target[]): Target[] {
+  const now = Date.now();
+  const targets: Target[] = [];
+  const coveredCgroups = new Set(known.map((t) => t.cgroup).filter((c) => c !== null));
+  for (const root of search.roots) {
     for (const cgroup of instanceCgroups(root)) {
-      if (covered.has(cgroup) || !populated(cgroup)) continue;
-      const name = cgroup.slice(cgroup.lastIndexOf("/") + 1);
+      if (coveredCgroups.has(cgroup) || !populated(cgroup)) continue;
+      const name = instanceOfCgroup(cgroup);
       const pid = members(cgroup)[0];
+      const stop = search.stopOf(name);
       targets.push({
+        name,
         label: pid === undefined ? `${name} (cgroup ${cgroup})` : `${name} (pid ${pid})`,
         pgid: null,
         cgroup,
-        stopsignal: DEFAULT_STOP.stopsignal,
-        deadline: now + DEFAULT_STOP.stoptime * 1000,
+        pids: [],
+        stopsignal: stop.stopsignal,
+        deadline: now + stop.stoptime * 1000,
       });
+      coveredCgroups.add(cgroup);
     }
   }
-  await stopTargets(targets);
-  for (const t of targets) {
-    log("info", `recovered ${t.label} left by a previous taskmaster: stopped`);
+  if (search.urls.size === 0) return targets;
+  const table = readProcTable();
+  if (table === null) return targets;
+  const coveredPids = new Set<number>();
+  for (const cgroup of coveredCgroups) for (const pid of members(cgroup)) coveredPids.add(pid);
+  const coveredGroups = new Set(known.map((t) => t.pgid).filter((g) => g !== null));
+  const ancestors = ancestorsOf(Deno.pid, table);
+  const byName = new Map<string, number[]>();
+  for (const row of table) {
+    if (row.state === "Z" || ancestors.has(row.pid) || coveredPids.has(row.pid)) continue;
+    if (coveredGroups.has(row.pgid)) continue;
+    const name = carriedInstance(row.pid, search.urls);
+    if (name === null) continue;
+    byName.set(name, [...byName.get(name) ?? [], row.pid]);
   }
-  for (const root of roots) if (root !== null) await removeEmptyCgroups(root);
-  return { ok: true, stopped: targets.length };
+  for (const [name, pids] of byName) {
+    const stop = search.stopOf(name);
+    targets.push({
+      name,
+      label: `${name} (pid ${pids[0]})`,
+      pgid: null,
+      cgroup: null,
+      pids,
+      stopsignal: stop.stopsignal,
+      deadline: now + stop.stoptime * 1000,
+    });
+  }
+  return targets;
+}
+
+/** `web:3` for `<root>/web/web:3`. */
+function instanceOfCgroup(cgroup: string): string {
+  return cgroup.slice(cgroup.lastIndexOf("/") + 1);
+}
+
+/** This process and its ancestors: never ours to stop, whatever their environment says. */
+function ancestorsOf(pid: number, table: readonly ProcRow[]): Set<number> {
+  const parent = new Map(table.map((row) => [row.pid, row.ppid]));
+  const chain = new Set<number>();
+  for (
+    let p: number | undefined = pid;
+    p !== undefined && p > 0 && !chain.has(p);
+    p = parent.get(p)
+  ) {
+    chain.add(p);
+  }
+  return chain;
+}
+
+/**
+ * The instance a process was started for, when its environment (as it was
+ * exec'd: /proc/PID/environ) says a taskmaster on one of `urls` started it
+ * or its ancestor; null otherwise.
+ */
+function carriedInstance(pid: number, urls: ReadonlySet<string>): string | null {
+  const environ = readKernelFile(`/proc/${pid}/environ`);
+  if (environ === null || !environ.includes("SUPERVISOR_SERVER_URL=")) return null;
+  const env = new Map<string, string>();
+  for (const entry of environ.split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  const url = env.get("SUPERVISOR_SERVER_URL");
+  const group = env.get("SUPERVISOR_GROUP_NAME");
+  const process = env.get("SUPERVISOR_PROCESS_NAME");
+  if (url === undefined || !urls.has(url) || env.get("SUPERVISOR_ENABLED") !== "1") return null;
+  if (group === undefined || process === undefined) return null;
+  return process === group ? group : `${group}:${process}`;
 }
 
 /**
@@ -133,6 +256,13 @@ async function stopTargets(targets: readonly Target[]): Promise<void> {
 }
 
 function signalTarget(t: Target, signal: Deno.Signal): void {
+  for (const pid of t.pids) {
+    try {
+      Deno.kill(pid, signal);
+    } catch {
+      // Gone already.
+    }
+  }
   if (t.pgid !== null) {
     try {
       Deno.kill(-t.pgid, signal);
@@ -148,7 +278,7 @@ function signalTarget(t: Target, signal: Deno.Signal): void {
 
 function isAlive(t: Target, groups: ReadonlySet<number> | null): boolean {
   return (t.pgid !== null && groupHasLiveMember(t.pgid, groups)) ||
-    (t.cgroup !== null && populated(t.cgroup));
+    (t.cgroup !== null && populated(t.cgroup)) || t.pids.some(processRunning);
 }
 
 /** Groups with a member that is not a zombie (nobody may reap the dead daemon's); null if unknown. */

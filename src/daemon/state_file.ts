@@ -30,6 +30,11 @@ export interface DaemonState {
   readonly daemon: { readonly pid: number; readonly startTime: string | null };
   /** Where its instance cgroups are (`<cgroupRoot>/<program>/<instance>`), or null. */
   readonly cgroupRoot: string | null;
+  /**
+   * The SUPERVISOR_SERVER_URL its children carry: how the next taskmaster
+   * finds a child the file does not list yet (a spawn under way at the kill).
+   */
+  readonly serverUrl?: string;
   readonly instances: readonly InstanceRecord[];
 }
 

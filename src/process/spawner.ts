@@ -68,25 +68,43 @@ export interface Spawner {
  * set taskmaster's own) and stderr pointing at the stdout pipe. The user's
  * command line itself never goes through a shell: it is `"$@"` (for `user:`
  * preceded by setpriv, which applies the account's groups as it drops root).
- * `$0` carries the umask (or a placeholder), `$1` the cgroup when there is one.
+ * `$0` carries the umask (or a placeholder), then come taskmaster's pid when
+ * `parent` is set, and the cgroup when there is one.
+ *
+ * `parent`: the command runs only while the taskmaster that spawned it is
+ * alive (its parent pid, field 4 of /proc/$$/stat, read without forking). A
+ * spawn under way when taskmaster is SIGKILLed is not yet in the state file;
+ * its shim may still be waiting to enter its cgroup (a cgroup.procs write
+ * waits for an RCU grace period) when the next taskmaster's recovery looks.
+ * It must never exec the program after that: the parent check comes after
+ * the cgroup is entered, so a command that passed it was already where
+ * recovery searches (its cgroup, and its environment's
+ * SUPERVISOR_SERVER_URL) before the old taskmaster died. An unreadable /proc
+ * skips the check rather than refusing every spawn.
  */
 export function shimScript(
-  options: { umask: boolean; combineOutput: boolean; cgroup?: boolean },
+  options: { umask: boolean; combineOutput: boolean; cgroup?: boolean; parent?: boolean },
 ): string | null {
-  if (!options.umask && !options.combineOutput && !options.cgroup) return null;
+  if (!options.umask && !options.combineOutput && !options.cgroup && !options.parent) return null;
+  const parent = options.parent
+    ? "_tm_p=$1; shift; _tm_up() { ! read -r _tm_s </proc/$$/stat 2>/dev/null || " +
+      '{ _tm_s=${_tm_s##*") "}; _tm_s=${_tm_s#* }; [ "${_tm_s%% *}" = "$_tm_p" ]; }; }; ' +
+      "_tm_up || exit 125; "
+    : "";
   // The cgroup is made here, in the child, not by taskmaster: creating one
   // costs the kernel an RCU grace period (40 ms on a loaded 2-core VM), which
   // would stall the daemon's event loop once per spawn. A removal of the
   // previous run's empty cgroup may still be in flight: retry a few times.
   // No `mkdir -p`: nothing is ever created outside the cgroup hierarchy.
   const cgroup = options.cgroup
-    ? 'n=0; until echo $$ 2>/dev/null >"$1/cgroup.procs"; do n=$((n+1)); ' +
-      '[ $n -lt 4 ] || { echo "taskmaster: cannot enter cgroup $1" >&2; exit 126; }; ' +
-      'mkdir "${1%/*}" 2>/dev/null; mkdir "$1" 2>/dev/null; done; shift; '
+    ? '_tm_n=0; until echo $$ 2>/dev/null >"$1/cgroup.procs"; do _tm_n=$((_tm_n+1)); ' +
+      '[ $_tm_n -lt 4 ] || { echo "taskmaster: cannot enter cgroup $1" >&2; exit 126; }; ' +
+      'mkdir "${1%/*}" 2>/dev/null; mkdir "$1" 2>/dev/null; done; shift; ' +
+      (options.parent ? "_tm_up || exit 125; " : "")
     : "";
   const umask = options.umask ? 'umask "$0" && ' : "";
   const redirect = options.combineOutput ? " 2>&1" : "";
-  return `${cgroup}${umask}exec "$@"${redirect}`;
+  return `${parent}${cgroup}${umask}exec "$@"${redirect}`;
 }
 
 /** Spawns with `Deno.Command`; every child gets its own session and group. */
@@ -146,10 +164,12 @@ export class DenoSpawner implements Spawner {
       umask: spec.umask !== null,
       combineOutput: spec.combineOutput,
       cgroup: cgroup !== null,
+      parent: true,
     });
     if (shim !== null) {
       const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
-      args = ["-c", shim, zero, ...(cgroup === null ? [] : [cgroup]), command, ...args];
+      const parent = String(Deno.pid);
+      args = ["-c", shim, zero, parent, ...(cgroup === null ? [] : [cgroup]), command, ...args];
       command = "/bin/sh";
     }
     try {

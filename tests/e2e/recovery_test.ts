@@ -10,6 +10,7 @@ import { taskmasterCommand } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { connectClient } from "../../src/api/client.ts";
 import type { ProcessInfo } from "../../src/api/protocol.ts";
+import { cgroup2Mount, pathKey } from "../../src/process/cgroups.ts";
 
 /** Live (non-zombie) pids whose command line contains `marker`. */
 function marked(marker: string): number[] {
@@ -28,14 +29,19 @@ function marked(marker: string): number[] {
   return pids;
 }
 
-/** Records the highest count of `marker` processes until stopped. */
+/**
+ * Records the highest count of `marker` processes until stopped, sampling
+ * continuously (one /proc scan after another; a timer turn between them
+ * lets the test go on). The count includes a shim that has not exec'd the
+ * program yet (its command line holds the marker too), as `pgrep -f` would.
+ */
 function watchCount(marker: string): { stop(): Promise<number> } {
   let max = 0;
   let running = true;
   const loop = (async () => {
     while (running) {
       max = Math.max(max, marked(marker).length);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 0));
     }
   })();
   return {
@@ -104,6 +110,14 @@ async function cleanup(dir: string, marker: string): Promise<void> {
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
+
+/**
+ * TM_RECOVERY_REPEAT=N runs the burst and reload tests N times each, killing
+ * at a random point (a soak for the in-flight-spawn race; the suite runs once).
+ */
+const REPEAT = Number(Deno.env.get("TM_RECOVERY_REPEAT") ?? "1");
+const randomPause = () =>
+  REPEAT > 1 ? new Promise((r) => setTimeout(r, Math.random() * 300)) : Promise.resolve();
 
 const eventLog = (dir: string) => Deno.readTextFile(`${dir}/taskmaster.log`).catch(() => "");
 
@@ -177,9 +191,11 @@ programs:
   });
 }
 
-Deno.test("kill -9 during a spawn burst of 200, then restart: exactly 200, never more", async () => {
-  const marker = "1010.21";
-  const dir = await setup(`
+for (const mode of ["cgroup", "process-group"] as const) {
+  Deno.test(`kill -9 during a spawn burst of 200, then restart: exactly 200, never more (${mode} mode)`, async () => {
+    const marker = mode === "cgroup" ? "1010.21" : "1010.22";
+    for (let round = 0; round < REPEAT; round++) {
+      const dir = await setup(`${mode === "cgroup" ? "" : "taskmaster:\n  cgroup: false\n"}
 programs:
   burst:
     cmd: /bin/sleep ${marker}
@@ -187,16 +203,22 @@ programs:
     starttime: 0
     stoptime: 2
 `);
-  try {
-    const { second } = await killAndRestart(dir, marker, 200, async () => {
-      await waitFor(() => marked(marker).length >= 20, { timeout: 120_000, what: "the burst" });
-    });
-    assert.equal(await second.shutdown(), 0);
-    assert.deepEqual(marked(marker), []);
-  } finally {
-    await cleanup(dir, marker);
-  }
-});
+      const killAt = REPEAT > 1 ? 1 + Math.floor(Math.random() * 190) : 20;
+      try {
+        const { second } = await killAndRestart(dir, marker, 200, async () => {
+          await waitFor(() => marked(marker).length >= killAt, {
+            timeout: 120_000,
+            what: "the burst",
+          });
+        });
+        assert.equal(await second.shutdown(), 0);
+        assert.deepEqual(marked(marker), []);
+      } finally {
+        await cleanup(dir, marker);
+      }
+    }
+  });
+}
 
 Deno.test("kill -9 during stop all, then restart: 20 instances, no survivor of the stop", async () => {
   const marker = "1010.31";
@@ -226,9 +248,11 @@ programs:
   }
 });
 
-Deno.test("kill -9 during a reload, then restart: the new config's count, never more", async () => {
-  const marker = "1010.41";
-  const config = (numprocs: number, generation: number) => `
+for (const mode of ["cgroup", "process-group"] as const) {
+  Deno.test(`kill -9 during a reload, then restart: the new config's count, never more (${mode} mode)`, async () => {
+    const marker = mode === "cgroup" ? "1010.41" : "1010.42";
+    const config = (numprocs: number, generation: number) => `
+${mode === "cgroup" ? "" : "taskmaster:\n  cgroup: false\n"}
 programs:
   app:
     cmd: /bin/sleep ${marker}
@@ -237,24 +261,29 @@ programs:
     starttime: 0
     stoptime: 2
 `;
-  const dir = await setup(config(10, 1));
-  try {
-    const { second } = await killAndRestart(dir, marker, 15, async (first) => {
-      await first.running(10);
-      // A changed env restarts all 10; numprocs adds 5: kill while that is under way.
-      await Deno.writeTextFile(`${dir}/taskmaster.yaml`, config(15, 2));
-      first.port.reload().catch(() => {});
-      await waitFor(
-        () => Deno.readTextFile(`${dir}/taskmaster.log`).then((l) => l.includes("stopped: app")),
-        "the reload to be under way",
-      );
-    });
-    assert.equal(await second.shutdown(), 0);
-    assert.deepEqual(marked(marker), []);
-  } finally {
-    await cleanup(dir, marker);
-  }
-});
+    for (let round = 0; round < REPEAT; round++) {
+      const dir = await setup(config(10, 1));
+      try {
+        const { second } = await killAndRestart(dir, marker, 15, async (first) => {
+          await first.running(10);
+          // A changed env restarts all 10; numprocs adds 5: kill while that is under way.
+          await Deno.writeTextFile(`${dir}/taskmaster.yaml`, config(15, 2));
+          first.port.reload().catch(() => {});
+          await waitFor(
+            () =>
+              Deno.readTextFile(`${dir}/taskmaster.log`).then((l) => l.includes("stopped: app")),
+            "the reload to be under way",
+          );
+          await randomPause();
+        });
+        assert.equal(await second.shutdown(), 0);
+        assert.deepEqual(marked(marker), []);
+      } finally {
+        await cleanup(dir, marker);
+      }
+    }
+  });
+}
 
 Deno.test("a setsid'd grandchild is gone after stop, after shutdown and after recovery (cgroup mode)", async () => {
   const grandchild = "1010.51";
@@ -307,3 +336,68 @@ programs:
     await cleanup(dir, "1010.5");
   }
 });
+
+/**
+ * Starts `sleep marker` as a spawn of a taskmaster on `dir` that died before
+ * its state file listed it: the new taskmaster must find it all the same.
+ */
+function strayInstance(dir: string, marker: string, cgroup: string | null): Deno.ChildProcess {
+  const enter = cgroup === null ? "" : `echo $$ >'${cgroup}/cgroup.procs' && `;
+  return new Deno.Command("/bin/sh", {
+    args: ["-c", `${enter}exec /bin/sleep ${marker}`],
+    env: cgroup !== null ? {} : {
+      SUPERVISOR_ENABLED: "1",
+      SUPERVISOR_SERVER_URL: `unix://${dir}/taskmaster.sock`,
+      SUPERVISOR_GROUP_NAME: "web",
+      SUPERVISOR_PROCESS_NAME: "2",
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+    detached: true,
+  }).spawn();
+}
+
+for (const mode of ["cgroup", "process-group"] as const) {
+  Deno.test(`a spawn the state file missed is stopped before anything starts (found by ${mode === "cgroup" ? "its cgroup" : "its environment"})`, async () => {
+    const marker = mode === "cgroup" ? "1010.61" : "1010.62";
+    const dir = await setup(`taskmaster:
+  statefile: taskmaster.state
+${mode === "cgroup" ? "" : "  cgroup: false\n"}
+programs:
+  web:
+    cmd: /bin/sleep ${marker}
+    numprocs: 3
+    starttime: 0
+    stoptime: 2
+`);
+    let cgroup: string | null = null;
+    if (mode === "cgroup") {
+      const mount = cgroup2Mount();
+      assert.ok(mount !== null, "a writable cgroup v2 hierarchy (these machines have one)");
+      cgroup = `${mount}/taskmaster/${pathKey(`${dir}/taskmaster.state`)}/web/web:2`;
+      await Deno.mkdir(cgroup, { recursive: true });
+    }
+    const stray = strayInstance(dir, marker, cgroup);
+    try {
+      await waitFor(() => marked(marker).length === 1, "the stray instance");
+      const watch = watchCount(marker);
+      const run = new Run(dir);
+      await run.ready();
+      await run.running(3);
+      await waitFor(() => marked(marker).length === 3, "exactly 3 instances");
+      assert.ok((await watch.stop()) <= 3, "the stray never ran beside the new web:2");
+      assert.ok(!marked(marker).includes(stray.pid));
+      assert.match(
+        await eventLog(dir),
+        new RegExp(`recovered web:2 \\(pid ${stray.pid}\\) left by a previous taskmaster: stopped`),
+      );
+      assert.equal(await run.shutdown(), 0);
+      assert.deepEqual(marked(marker), []);
+      await stray.status;
+      if (cgroup !== null) await assert.rejects(Deno.stat(cgroup), "its empty cgroup is removed");
+    } finally {
+      await cleanup(dir, marker);
+    }
+  });
+}
