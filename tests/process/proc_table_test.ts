@@ -6,6 +6,7 @@ import {
   rssByGroup,
 } from "../../src/process/proc_table.ts";
 import { signalGroup } from "../../src/process/group.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test("parseProcStat() counts fields after the last ')' of the command name", () => {
   const line = "42 (a (b) c) S 1 40 40 0 -1 4194560 1 0 0 0 7 3 0 0 20 0 1 0 100 " +
@@ -44,8 +45,13 @@ Deno.test("readProcTable() finds this process; groupRss() measures a real group"
     detached: true,
   }).spawn();
   try {
-    const rss = groupRss(child.pid);
-    assert.ok(rss !== null && rss > 0, `group rss ${rss}`);
+    // Right after the spawn the group may still be mid-exec, with no pages
+    // counted yet (seen under load): wait for a measurement.
+    const rss = await waitFor(() => {
+      const bytes = groupRss(child.pid);
+      return bytes !== null && bytes > 0 ? bytes : null;
+    }, "a resident group");
+    assert.ok(rss > 0, `group rss ${rss}`);
   } finally {
     signalGroup(child.pid, "SIGKILL");
     await child.status;
