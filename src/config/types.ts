@@ -210,7 +210,7 @@ export interface DaemonSettings {
   readonly statefile: string | null;
   /**
    * Parent of the instance cgroups (`<cgroup>/<program>/<instance>`); null:
-   * `<cgroup2 mount>/taskmaster/<key>` when writable; false: process groups only.
+   * `<cgroup2 mount>/taskmaster-<key>/taskmaster` when writable; false: process groups only.
    */
   readonly cgroup: string | false | null;
 }

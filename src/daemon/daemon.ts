@@ -33,7 +33,7 @@ import { leftoverPid, removePidfile, writePidfile } from "./pidfile.ts";
 import { StateKeeper } from "./state_file.ts";
 import { recoverPreviousRun } from "./recovery.ts";
 import { cgroup2Mount, CgroupTree, pathKey } from "../process/cgroups.ts";
-import { processStartTime, removeDirectory } from "../process/kernel_files.ts";
+import { processStartTime, readKernelFile, removeDirectory } from "../process/kernel_files.ts";
 import { dirname } from "node:path";
 import { denoOutput } from "../util/text_output.ts";
 import { isSupervisordPath, lazySupervisordCompat } from "../xmlrpc/lazy.ts";
@@ -108,7 +108,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   log.write(
     "info",
     cgroups === null
-      ? "process tracking: process groups only (no writable cgroup v2 hierarchy); a process that leaves its group (setsid) is not tracked"
+      ? `process tracking: process groups only (${
+        settings.cgroup === false ? "taskmaster.cgroup: false" : "no writable cgroup v2 hierarchy"
+      }); a process that leaves its group (setsid) is not tracked`
       : `process tracking: every instance in its own cgroup under ${cgroups.root}`,
   );
   const output = new OutputHub({ onError: (message) => log.write("error", message) });
@@ -141,9 +143,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     serverUrl,
   });
   const ownStart = processStartTime(Deno.pid);
+  const ownCmdline = readKernelFile(`/proc/${Deno.pid}/cmdline`) ?? undefined;
   const state = new StateKeeper(statePath, () => ({
     version: 1,
-    daemon: { pid: Deno.pid, startTime: ownStart },
+    daemon: { pid: Deno.pid, startTime: ownStart, cmdline: ownCmdline },
     cgroupRoot: cgroups?.root ?? null,
     serverUrl,
     instances: supervisor.liveInstances().map(({ name, config, child }) => ({
@@ -406,7 +409,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await output.close();
   state.remove();
   await cgroups?.removeEmpty();
-  // The shared `…/taskmaster` parent of the default layout goes too once no taskmaster uses it.
+  // The default layout's `taskmaster-<key>` parent goes too.
   if (cgroups !== null && settings.cgroup === null) removeDirectory(dirname(cgroups.root));
   removePidfile(settings.pidfile);
   log.write("info", "taskmaster exited");
@@ -462,15 +465,18 @@ async function instanceTail(
 
 /**
  * The instance cgroups' parent: `taskmaster.cgroup`, or by default
- * `<cgroup2 mount>/taskmaster/<key>`, the key naming the state file, so two
- * taskmasters on one machine never share (or recover) each other's cgroups.
- * Null when there is no writable cgroup v2 hierarchy (or `cgroup: false`).
+ * `<cgroup2 mount>/taskmaster-<key>/taskmaster` (instances at
+ * `…/taskmaster/<program>/<instance>`), the key naming the state file, so
+ * two taskmasters on one machine never share (or recover) each other's
+ * cgroups. Null when there is no writable cgroup v2 hierarchy (or `cgroup: false`).
  */
 function openCgroups(setting: string | false | null, statePath: string): CgroupTree | null {
   if (setting === false) return null;
   if (setting !== null) return CgroupTree.open(setting);
   const mount = cgroup2Mount();
-  return mount === null ? null : CgroupTree.open(`${mount}/taskmaster/${pathKey(statePath)}`);
+  return mount === null
+    ? null
+    : CgroupTree.open(`${mount}/taskmaster-${pathKey(statePath)}/taskmaster`);
 }
 
 type Loaded = { ok: true; config: TaskmasterConfig } | { ok: false; errors: string[] };

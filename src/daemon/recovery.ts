@@ -19,13 +19,15 @@ import {
   subdirectories,
 } from "../process/kernel_files.ts";
 import { type ProcRow, readProcTable } from "../process/proc_table.ts";
-import type { InstanceRecord } from "./state_file.ts";
+import type { DaemonState, InstanceRecord } from "./state_file.ts";
 import { readStateFile } from "./state_file.ts";
 
 /** How often recovery looks whether what it signalled is gone. */
 const POLL_MS = 25;
 /** What a cgroup without a record gets, as a program's defaults. */
 const DEFAULT_STOP = { stopsignal: "SIGTERM" as Deno.Signal, stoptime: 10 };
+/** Longest wait for the dead daemon's forks to exec. */
+const FORK_WAIT_MS = 10_000;
 /** Scans after the first; each finds only spawns that were under way. */
 const MAX_ROUNDS = 5;
 /** How long SIGKILL may take to be seen. */
@@ -101,13 +103,14 @@ export async function recoverPreviousRun(options: RecoveryOptions): Promise<Reco
     deadline: now + record.stoptime * 1000,
   }));
   pending.push(...survivors(search, pending));
-  // A spawn under way when the old taskmaster died may surface after a scan
-  // (its shim enters its cgroup, or execs, a moment later; it then sees its
-  // parent gone and exits before the program runs): scan again until a
-  // round finds nothing, so nothing of the old run is left when programs start.
+  // A spawn under way when the old taskmaster died may surface after a scan:
+  // a fork of it that has not exec'd yet, a shim that enters its cgroup a
+  // moment later (it then sees its parent gone and exits before the program
+  // runs). Once the old daemon's half-born forks are gone, scan again until
+  // a round finds nothing, so nothing of the old run is left when programs start.
   const logged = new Set<string>();
   let stopped = 0;
-  for (let round = 0; pending.length > 0 && round < MAX_ROUNDS; round++) {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
     await stopTargets(pending);
     for (const t of pending) {
       stopped++;
@@ -115,10 +118,38 @@ export async function recoverPreviousRun(options: RecoveryOptions): Promise<Reco
       logged.add(t.name);
       log("info", `recovered ${t.label} left by a previous taskmaster: stopped`);
     }
+    if (usable !== null) await forksGone(usable.daemon);
     pending = survivors(search, []);
+    if (pending.length === 0) break;
   }
   for (const root of search.roots) await removeEmptyCgroups(root);
   return { ok: true, stopped };
+}
+
+/**
+ * Waits (at most {@link FORK_WAIT_MS}) until no fork of the dead daemon is
+ * still between fork and exec: such a process still has the daemon's
+ * command line, and execs a shim (or, without one, the program) once the
+ * scheduler lets it run, which under load can take a while. A process with
+ * that command line that started before the daemon (or is us, or our
+ * ancestor) is not one of them.
+ */
+async function forksGone(daemon: DaemonState["daemon"]): Promise<void> {
+  if (daemon.cmdline === undefined || daemon.startTime === null) return;
+  const born = Number(daemon.startTime);
+  const deadline = Date.now() + FORK_WAIT_MS;
+  while (Date.now() < deadline) {
+    const table = readProcTable();
+    if (table === null) return;
+    const ancestors = ancestorsOf(Deno.pid, table);
+    const halfBorn = table.some((row) =>
+      row.state !== "Z" && !ancestors.has(row.pid) && row.pid !== daemon.pid &&
+      Number(processStartTime(row.pid) ?? -1) >= born &&
+      readKernelFile(`/proc/${row.pid}/cmdline`) === daemon.cmdline
+    );
+    if (!halfBorn) return;
+    await sleep(POLL_MS);
+  }
 }
 
 /** Where survivors of the old run can be found. */

@@ -27,7 +27,15 @@ export interface InstanceRecord {
 export interface DaemonState {
   readonly version: 1;
   /** The taskmaster that wrote it: alive means hands off. */
-  readonly daemon: { readonly pid: number; readonly startTime: string | null };
+  readonly daemon: {
+    readonly pid: number;
+    readonly startTime: string | null;
+    /**
+     * Its /proc/PID/cmdline: a fork of it that had not exec'd yet when it
+     * died still shows this (the next taskmaster waits for those to exec).
+     */
+    readonly cmdline?: string;
+  };
   /** Where its instance cgroups are (`<cgroupRoot>/<program>/<instance>`), or null. */
   readonly cgroupRoot: string | null;
   /**

@@ -519,6 +519,9 @@ export class ProcessRunner {
     const live = s.pid !== null;
     const uptime = live && s.startedAt !== null ? Math.max(0, (now - s.startedAt) / 1000) : null;
     const targets = this.#deps.targets(this.#config, this.name);
+    // Once the program is down, a cgroup its survivors still hold is shown
+    // (they are ended at the next stop or at shutdown).
+    const shown = this.#cgroup ?? this.#leftoverCgroups.values().next().value ?? null;
     return {
       name: this.name,
       program: this.program,
@@ -542,8 +545,8 @@ export class ProcessRunner {
       blocked_by: s.blockedBy,
       ready: this.ready,
       restart_reason: s.lastHealthRestart,
-      cgroup: this.#cgroup,
-      processes: this.#cgroup === null ? null : this.#deps.cgroups?.count(this.#cgroup) ?? null,
+      cgroup: shown,
+      processes: shown === null ? null : this.#deps.cgroups?.count(shown) ?? null,
     };
   }
 }
