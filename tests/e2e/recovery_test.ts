@@ -14,19 +14,47 @@ import { cgroup2Mount, pathKey } from "../../src/process/cgroups.ts";
 
 /** Live (non-zombie) pids whose command line contains `marker`. */
 function marked(marker: string): number[] {
-  const pids: number[] = [];
+  return [...markedWithStart(marker).keys()];
+}
+
+/** The same, each with its start time (field 22 of /proc/PID/stat). */
+function markedWithStart(marker: string): Map<number, string> {
+  const found = new Map<number, string>();
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
       if (!cmdline.includes(marker)) continue;
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      if (stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z") pids.push(Number(entry.name));
+      const start = liveStart(Number(entry.name));
+      if (start !== null) found.set(Number(entry.name), start);
     } catch {
       // Exited while we looked.
     }
   }
-  return pids;
+  return found;
+}
+
+/** Start time of a live (non-zombie) process, null when it is gone or a zombie. */
+function liveStart(pid: number): string | null {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+    return fields[0] === "Z" ? null : fields[19]!;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How many `marker` processes were alive at one same moment. One scan of
+ * /proc takes a while (long under load): a process that died early in it
+ * and one born late in it would both be counted although they never ran
+ * together. So every process the scan saw is checked again after it: one
+ * still alive (same start time) was alive throughout, in particular at the
+ * moment the scan ended; only those count.
+ */
+function simultaneous(marker: string): number[] {
+  const seen = markedWithStart(marker);
+  return [...seen].filter(([pid, start]) => liveStart(pid) === start).map(([pid]) => pid);
 }
 
 /**
@@ -35,12 +63,20 @@ function marked(marker: string): number[] {
  * lets the test go on). The count includes a shim that has not exec'd the
  * program yet (its command line holds the marker too), as `pgrep -f` would.
  */
-function watchCount(marker: string): { stop(): Promise<number> } {
+function watchCount(marker: string): { stop(): Promise<number>; peak(): string } {
   let max = 0;
+  let peak = "";
   let running = true;
+  const sample = () => {
+    const pids = simultaneous(marker);
+    if (pids.length > max) {
+      max = pids.length;
+      peak = pids.map(describeProcess).join("\n");
+    }
+  };
   const loop = (async () => {
     while (running) {
-      max = Math.max(max, marked(marker).length);
+      sample();
       await new Promise((r) => setTimeout(r, 0));
     }
   })();
@@ -48,12 +84,29 @@ function watchCount(marker: string): { stop(): Promise<number> } {
     async stop() {
       running = false;
       await loop;
-      return Math.max(max, marked(marker).length);
+      sample();
+      return max;
     },
+    peak: () => peak,
   };
 }
 
+/** pid, parent, group, state and command line: what a failed count shows. */
+function describeProcess(pid: number): string {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+    return `${pid} ppid ${ppid} pgid ${pgid} ${state} ${cmdline.slice(0, 160)}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
 /** One daemon run on `dir/taskmaster.yaml`; a second one may follow on the same dir. */
+/** Daemons not yet stopped: a failed test must not leave one respawning its marker. */
+const live = new Set<Run>();
+
 class Run {
   readonly child: Deno.ChildProcess;
   readonly port: ReturnType<typeof connectClient>;
@@ -66,6 +119,8 @@ class Run {
       cwd: dir,
     }).spawn();
     this.port = connectClient(`${dir}/taskmaster.sock`);
+    live.add(this);
+    this.child.status.then(() => live.delete(this));
   }
 
   ready(): Promise<true> {
@@ -103,6 +158,13 @@ async function setup(yaml: string): Promise<string> {
 }
 
 async function cleanup(dir: string, marker: string): Promise<void> {
+  for (const run of [...live].filter((r) => r.dir === dir)) {
+    try {
+      run.child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await run.child.status;
+    run.port.close();
+  }
   for (const pid of marked(marker)) {
     try {
       Deno.kill(pid, "SIGKILL");
@@ -146,7 +208,12 @@ async function killAndRestart(
     what: `exactly ${expected} marked processes`,
   });
   const max = await watch.stop();
-  assert.ok(max <= expected, `at one moment ${max} instances ran, over ${expected}`);
+  assert.ok(
+    max <= expected,
+    `at one moment ${max} instances ran, over ${expected} (old: ${
+      oldPids.join(" ")
+    }):\n${watch.peak()}`,
+  );
   const now = marked(marker);
   assert.equal(now.length, expected);
   assert.deepEqual(now.filter((pid) => oldPids.includes(pid)), [], "no process of the old run");
@@ -298,7 +365,7 @@ programs:
     const first = new Run(dir);
     await first.ready();
     let [info] = await first.running(1);
-    assert.match(info!.cgroup ?? "", /\/taskmaster\/[0-9a-f]{8}\/escaper\/escaper$/);
+    assert.match(info!.cgroup ?? "", /\/taskmaster-[0-9a-f]{8}\/taskmaster\/escaper\/escaper$/);
     await waitFor(() => marked(grandchild).length === 1, "the grandchild");
     assert.equal((await first.port.status())[0]!.processes, 2);
     // It left the process group: only the cgroup still holds it.
@@ -375,7 +442,7 @@ programs:
     if (mode === "cgroup") {
       const mount = cgroup2Mount();
       assert.ok(mount !== null, "a writable cgroup v2 hierarchy (these machines have one)");
-      cgroup = `${mount}/taskmaster/${pathKey(`${dir}/taskmaster.state`)}/web/web:2`;
+      cgroup = `${mount}/taskmaster-${pathKey(`${dir}/taskmaster.state`)}/taskmaster/web/web:2`;
       await Deno.mkdir(cgroup, { recursive: true });
     }
     const stray = strayInstance(dir, marker, cgroup);
