@@ -6,7 +6,7 @@
  * count for the whole restart: it must never exceed the configured number.
  */
 import assert from "node:assert/strict";
-import { taskmasterCommand } from "../_helpers/daemon.ts";
+import { runTaskmaster, taskmasterCommand } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { connectClient } from "../../src/api/client.ts";
 import type { ProcessInfo } from "../../src/api/protocol.ts";
@@ -368,6 +368,11 @@ programs:
     assert.match(info!.cgroup ?? "", /\/taskmaster-[0-9a-f]{8}\/taskmaster\/escaper\/escaper$/);
     await waitFor(() => marked(grandchild).length === 1, "the grandchild");
     assert.equal((await first.port.status())[0]!.processes, 2);
+    // As `status --json` prints it: the instance's cgroup and its live processes.
+    const ctl = await runTaskmaster(["ctl", "-s", `${dir}/taskmaster.sock`, "status", "--json"]);
+    const [shown] = JSON.parse(ctl.stdout) as ProcessInfo[];
+    assert.equal(shown!.cgroup, info!.cgroup);
+    assert.equal(shown!.processes, 2);
     // It left the process group: only the cgroup still holds it.
     const escaped = marked(grandchild)[0]!;
     assert.notEqual(
@@ -383,6 +388,8 @@ programs:
     assert.equal(await first.shutdown(), 0);
     assert.deepEqual(marked(grandchild), [], "gone after shutdown");
     await assert.rejects(Deno.stat(info!.cgroup!), "empty cgroups are removed");
+    const tree = info!.cgroup!.replace(/\/taskmaster\/escaper\/escaper$/, "");
+    await assert.rejects(Deno.stat(tree), "the daemon's whole cgroup tree is removed at exit");
 
     const second = new Run(dir);
     await second.ready();
@@ -468,3 +475,40 @@ programs:
     }
   });
 }
+
+Deno.test("kill -9, then restart: an event listener of the old run is stopped too (found by its environment)", async () => {
+  const marker = "1010.91";
+  const dir = await setup(`
+programs:
+  web:
+    cmd: /bin/sleep 1010.92
+    starttime: 0
+eventlisteners:
+  spy:
+    cmd: /bin/sh -c 'printf "READY\\n"; exec /bin/sleep ${marker}'
+    events: [PROCESS_STATE]
+`);
+  try {
+    const first = new Run(dir);
+    await first.ready();
+    await waitFor(() => marked(marker).length === 1, "the listener");
+    const [old] = marked(marker);
+    await first.kill9();
+    const watch = watchCount(marker);
+    const second = new Run(dir);
+    await second.ready();
+    await waitFor(() => marked(marker).length === 1 && marked(marker)[0] !== old, {
+      timeout: 60_000,
+      what: "the new listener only",
+    });
+    assert.ok((await watch.stop()) <= 1, "never two listeners");
+    assert.match(
+      await eventLog(dir),
+      new RegExp(`recovered spy \\(pid ${old}\\) left by a previous taskmaster: stopped`),
+    );
+    assert.equal(await second.shutdown(), 0);
+    assert.deepEqual(marked(marker), []);
+  } finally {
+    await cleanup(dir, "1010.9");
+  }
+});
