@@ -303,7 +303,7 @@ function signalTarget(t: Target, signal: Deno.Signal): void {
   }
   if (t.cgroup !== null) {
     if (signal === "SIGKILL") killMembers(t.cgroup);
-    else signalMembers(t.cgroup, signal);
+    else signalMembers(t.cgroup, signal, t.pgid);
   }
 }
 

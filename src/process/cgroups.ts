@@ -50,8 +50,11 @@ export interface CgroupPort {
    * shim makes it in the child, so the daemon never waits for the kernel.
    */
   prepare(program: string, instance: string): string | null;
-  /** Signals every member; SIGKILL kills them all at once. */
-  signal(path: string, signal: Deno.Signal): void;
+  /**
+   * Signals every member (but those of `exceptGroup`, signalled through
+   * their group: a trap must run once); SIGKILL kills them all at once.
+   */
+  signal(path: string, signal: Deno.Signal, exceptGroup?: number | null): void;
   /** Whether a live process is left in it. */
   populated(path: string): boolean;
   /** How many live processes are in it. */
@@ -93,9 +96,9 @@ export class CgroupTree implements CgroupPort {
     return this.pathOf(program, instance);
   }
 
-  signal(path: string, signal: Deno.Signal): void {
+  signal(path: string, signal: Deno.Signal, exceptGroup: number | null = null): void {
     if (signal === "SIGKILL") killMembers(path);
-    else signalMembers(path, signal);
+    else signalMembers(path, signal, exceptGroup);
   }
 
   populated(path: string): boolean {
@@ -148,10 +151,18 @@ export function populated(path: string): boolean {
   return events !== null && /^populated 1$/m.test(events);
 }
 
-/** Sends `signal` to every member; returns how many were signalled. */
-export function signalMembers(path: string, signal: Deno.Signal): number {
+/**
+ * Sends `signal` to every member but those in process group `exceptGroup`
+ * (the caller signals that group itself); returns how many were signalled.
+ */
+export function signalMembers(
+  path: string,
+  signal: Deno.Signal,
+  exceptGroup: number | null = null,
+): number {
   let sent = 0;
   for (const pid of members(path)) {
+    if (exceptGroup !== null && groupOf(pid) === exceptGroup) continue;
     try {
       Deno.kill(pid, signal);
       sent++;
@@ -169,6 +180,13 @@ export function signalMembers(path: string, signal: Deno.Signal): number {
 export async function release(path: string): Promise<void> {
   if (!await removeDirectoryInBackground(path)) return;
   await removeDirectoryInBackground(path.slice(0, path.lastIndexOf("/")));
+}
+
+/** Field 5 of /proc/PID/stat (its process group), null when gone. */
+function groupOf(pid: number): number | null {
+  const stat = readKernelFile(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
 }
 
 function isCgroup(path: string): boolean {

@@ -390,8 +390,8 @@ export class ProcessRunner {
 
   #signal(signal: Deno.Signal): void {
     // Members that left the process group (setsid) are still in the cgroup.
-    if (this.#cgroup !== null) this.#deps.cgroups?.signal(this.#cgroup, signal);
     const pgid = this.#snap.pgid;
+    if (this.#cgroup !== null) this.#deps.cgroups?.signal(this.#cgroup, signal, pgid);
     if (pgid === null) return;
     try {
       signalGroup(pgid, signal);
