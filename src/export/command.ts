@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { chooseWord } from "../util/cli_args.ts";
 import { join } from "node:path";
 import { accountLookup, parsePasswd } from "../config/accounts.ts";
 import { loadConfig } from "../config/load.ts";
@@ -61,12 +62,9 @@ export async function runExport(args: string[], io: TextOutput): Promise<number>
     io.out(EXPORT_USAGE);
     return 0;
   }
-  const format = positionals[0];
-  if (format === undefined) return usage(io, "which format? " + EXPORT_FORMATS.join(", "));
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
-    return usage(io, `unknown format "${format}": use ${EXPORT_FORMATS.join(", ")}`);
-  }
-  if (positionals.length > 1) return usage(io, `unexpected argument "${positionals[1]}"`);
+  const chosen = chooseWord(positionals, "format", EXPORT_FORMATS);
+  if ("mistake" in chosen) return usage(io, chosen.mistake);
+  const format = chosen.word;
   const configPath = values.config ?? values.file;
   if (configPath === undefined) return usage(io, "a configuration file is required (-c FILE)");
   const driver = values.driver ?? "raw_exec";
@@ -86,7 +84,7 @@ export async function runExport(args: string[], io: TextOutput): Promise<number>
   const app = values.app ?? defaultAppName(loaded.config.file);
   let result: ExportResult;
   try {
-    result = build(format as Format, loaded.config, app, values.image, driver);
+    result = build(format, loaded.config, app, values.image, driver);
   } catch (error) {
     if (error instanceof MissingImageError) {
       io.err(`taskmaster export: ${error.message}\n`);

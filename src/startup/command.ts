@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { chooseWord } from "../util/cli_args.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config/load.ts";
@@ -62,12 +63,9 @@ export async function runStartup(args: string[], io: TextOutput): Promise<number
     io.out(STARTUP_USAGE);
     return 0;
   }
-  const system = positionals[0];
-  if (system === undefined) return usage(io, `which init system? ${STARTUP_SYSTEMS.join(", ")}`);
-  if (!(STARTUP_SYSTEMS as readonly string[]).includes(system)) {
-    return usage(io, `unknown init system "${system}": use ${STARTUP_SYSTEMS.join(", ")}`);
-  }
-  if (positionals.length > 1) return usage(io, `unexpected argument "${positionals[1]}"`);
+  const chosen = chooseWord(positionals, "init system", STARTUP_SYSTEMS);
+  if ("mistake" in chosen) return usage(io, chosen.mistake);
+  const system = chosen.word;
   const configPath = values.config ?? values.file;
   if (configPath === undefined) return usage(io, "a configuration file is required (-c FILE)");
   const name = values.name ?? `taskmaster-${defaultAppName(configPath)}`;
@@ -88,23 +86,22 @@ export async function runStartup(args: string[], io: TextOutput): Promise<number
     command: taskmasterInvocation(),
     stopTimeout: Math.ceil(Math.max(10, ...stoptimes)) + 30,
   };
-  const kind = system as StartupSystem;
-  const text = bootUnit(kind, launch);
+  const text = bootUnit(system, launch);
   if (!values.install) {
     io.out(text);
     return 0;
   }
-  const path = join(values["unit-dir"] ?? UNIT_DIRS[kind], unitFileName(kind, name));
+  const path = join(values["unit-dir"] ?? UNIT_DIRS[system], unitFileName(system, name));
   try {
     await Deno.mkdir(dirname(path), { recursive: true });
-    await Deno.writeTextFile(path, text, { mode: kind === "openrc" ? 0o755 : 0o644 });
-    if (kind === "openrc") await Deno.chmod(path, 0o755);
+    await Deno.writeTextFile(path, text, { mode: system === "openrc" ? 0o755 : 0o644 });
+    if (system === "openrc") await Deno.chmod(path, 0o755);
   } catch (error) {
     io.err(`taskmaster startup: cannot write ${path}: ${errorText(error)}\n`);
     return 1;
   }
   io.out(`wrote ${path}\n`);
-  const enable = enableCommands(kind, name, path, values["unit-dir"] !== undefined);
+  const enable = enableCommands(system, name, path, values["unit-dir"] !== undefined);
   for (const argv of enable) {
     const result = await run(argv);
     if (result !== null) {
@@ -114,7 +111,7 @@ export async function runStartup(args: string[], io: TextOutput): Promise<number
     io.out(`ran ${argv.join(" ")}\n`);
   }
   if (enable.length === 0) {
-    io.out(`enable it with: ${manualEnable(kind, name, path)}\n`);
+    io.out(`enable it with: ${manualEnable(system, name, path)}\n`);
   }
   return 0;
 }

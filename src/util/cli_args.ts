@@ -1,8 +1,9 @@
 /**
  * Command-line options read by `node:util`'s `parseArgs`, with taskmaster's
  * wording of mistakes (`--socket needs a value`, `unknown option: --x`).
- * main.ts, `ctl`, `export` and `startup` all read their options with it, so
- * `-s PATH`, `--socket PATH` and `--socket=PATH` mean the same everywhere.
+ * main.ts and `ctl` read their options with it, so `-s PATH`, `--socket PATH`
+ * and `--socket=PATH` mean the same in both; `export` and `startup` take
+ * their one word with {@link chooseWord}.
  *
  * @module
  */
@@ -83,4 +84,24 @@ export function readOptions<K extends string>(
 /** A string option's value (undefined when not given). */
 export function stringOption(value: string | true | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The one word a subcommand takes (`export FORMAT`, `startup SYSTEM`) among
+ * `choices`, or the mistake in words: `which format? a, b`, `unknown format
+ * "x": use a, b`, `unexpected argument "y"`.
+ */
+export function chooseWord<W extends string>(
+  positionals: readonly string[],
+  what: string,
+  choices: readonly W[],
+): { word: W } | { mistake: string } {
+  const [word, extra] = positionals;
+  const list = choices.join(", ");
+  if (word === undefined) return { mistake: `which ${what}? ${list}` };
+  if (!(choices as readonly string[]).includes(word)) {
+    return { mistake: `unknown ${what} "${word}": use ${list}` };
+  }
+  if (extra !== undefined) return { mistake: `unexpected argument "${extra}"` };
+  return { word: word as W };
 }

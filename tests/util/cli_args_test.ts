@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ArgumentError, readOptions } from "../../src/util/cli_args.ts";
+import { ArgumentError, chooseWord, readOptions } from "../../src/util/cli_args.ts";
 
 const OPTIONS = {
   socket: { type: "string", short: "s" },
@@ -40,4 +40,18 @@ Deno.test("readOptions() with untilFirstWord leaves a command's own flags to it"
     () => readOptions(["--socket"], OPTIONS, { untilFirstWord: true }),
     /--socket needs a value/,
   );
+});
+
+Deno.test("chooseWord() takes one word among the choices, or says what is wrong", () => {
+  const systems = ["systemd", "openrc"] as const;
+  assert.deepEqual(chooseWord(["openrc"], "init system", systems), { word: "openrc" });
+  assert.deepEqual(chooseWord([], "init system", systems), {
+    mistake: "which init system? systemd, openrc",
+  });
+  assert.deepEqual(chooseWord(["upstart"], "init system", systems), {
+    mistake: 'unknown init system "upstart": use systemd, openrc',
+  });
+  assert.deepEqual(chooseWord(["systemd", "x"], "init system", systems), {
+    mistake: 'unexpected argument "x"',
+  });
 });
