@@ -124,9 +124,9 @@ programs:
 });
 
 Deno.test("a child's environment is taskmaster's plus env, without the launcher's internals", async () => {
-  await using dir = await tempDir();
-  await Deno.writeTextFile(
-    `${dir}/taskmaster.yaml`,
+  // The daemon stays up until the program has exited and its output is on
+  // disk: a run that ends at the shell's EOF could stop it before it wrote.
+  await using d = await TestDaemon.start(
     `
 programs:
   envdump:
@@ -136,15 +136,15 @@ programs:
     autorestart: never
     stdout: env.out
 `,
+    [],
+    { INIT_CWD: "/somewhere", npm_config_cache: "/x", KEPT_BY_USER: "kept" },
   );
-  const r = await runTaskmaster(["-c", `${dir}/taskmaster.yaml`], "status\n", {
-    cwd: String(dir),
-    env: { INIT_CWD: "/somewhere", npm_config_cache: "/x", KEPT_BY_USER: "kept" },
-  });
-  assert.equal(r.code, 0, r.stderr);
-  const env = await waitFor(() => read(`${dir}/env.out`));
+  await d.waitState("envdump", "EXITED");
+  const env = await waitFor(async () => {
+    const text = await read(`${d.dir}/env.out`);
+    return /^ADDED=yes$/m.test(text) ? text : null;
+  }, "env's output");
   assert.match(env, /^KEPT_BY_USER=kept$/m);
-  assert.match(env, /^ADDED=yes$/m);
   assert.doesNotMatch(env, /^INIT_CWD=/m);
   assert.doesNotMatch(env, /^npm_config_/m);
 });

@@ -51,27 +51,42 @@ function liveStart(pid: number): string | null {
  * together. So every process the scan saw is checked again after it: one
  * still alive (same start time) was alive throughout, in particular at the
  * moment the scan ended; only those count.
+ *
+ * Each pid comes with its process group, read in the re-check. Each
+ * instance runs in its own group, so a shim's short-lived fork (the `mkdir`
+ * of its cgroup, before exec) carries the marker too but is not a second
+ * instance: counting distinct groups counts instances.
  */
-function simultaneous(marker: string): number[] {
-  const seen = markedWithStart(marker);
-  return [...seen].filter(([pid, start]) => liveStart(pid) === start).map(([pid]) => pid);
+function simultaneousGroups(marker: string): Map<number, string> {
+  const alive = new Map<number, string>();
+  for (const [pid, start] of markedWithStart(marker)) {
+    try {
+      const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+      if (fields[0] !== "Z" && fields[19] === start) alive.set(pid, fields[2]!);
+    } catch {
+      // Gone since the scan.
+    }
+  }
+  return alive;
 }
 
 /**
  * Records the highest count of `marker` processes until stopped, sampling
  * continuously (one /proc scan after another; a timer turn between them
  * lets the test go on). The count includes a shim that has not exec'd the
- * program yet (its command line holds the marker too), as `pgrep -f` would.
+ * program yet (its command line holds the marker too), as `pgrep -f` would,
+ * once per process group.
  */
 function watchCount(marker: string): { stop(): Promise<number>; peak(): string } {
   let max = 0;
   let peak = "";
   let running = true;
   const sample = () => {
-    const pids = simultaneous(marker);
-    if (pids.length > max) {
-      max = pids.length;
-      peak = pids.map(describeProcess).join("\n");
+    const alive = simultaneousGroups(marker);
+    const count = new Set(alive.values()).size;
+    if (count > max) {
+      max = count;
+      peak = [...alive.keys()].map(describeProcess).join("\n");
     }
   };
   const loop = (async () => {
