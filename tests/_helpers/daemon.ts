@@ -47,6 +47,16 @@ export async function runTaskmaster(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** Field 22 of /proc/PID/stat, or null when the process is gone. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** A temp dir removed on dispose. */
 export async function tempDir(): Promise<string & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "tm-" });
@@ -62,7 +72,8 @@ export class TestDaemon implements AsyncDisposable {
   readonly socket: string;
   readonly child: Deno.ChildProcess;
   readonly port: SupervisorPort & { close(): void };
-  #seenPids = new Set<number>();
+  /** Pids seen, each with its start time (a reused pid is someone else's). */
+  #seenPids = new Map<number, string | null>();
   #exit: Promise<Deno.CommandStatus>;
   #stdout: Promise<string>;
 
@@ -98,7 +109,7 @@ export class TestDaemon implements AsyncDisposable {
 
   async status(names?: string[]): Promise<ProcessInfo[]> {
     const list = await this.port.status(names);
-    for (const p of list) if (p.pid !== null) this.#seenPids.add(p.pid);
+    for (const p of list) if (p.pid !== null) this.#remember(p.pid);
     return list;
   }
 
@@ -126,7 +137,18 @@ export class TestDaemon implements AsyncDisposable {
 
   /** Remember a pid (e.g. a grandchild) that must be gone after shutdown. */
   track(pid: number): void {
-    this.#seenPids.add(pid);
+    this.#remember(pid);
+  }
+
+  #remember(pid: number): void {
+    if (!this.#seenPids.has(pid)) this.#seenPids.set(pid, startTime(pid));
+  }
+
+  /** Seen pids still alive as the same process. */
+  #survivors(): number[] {
+    return [...this.#seenPids].filter(([pid, start]) =>
+      alive(pid) && (start === null || startTime(pid) === start)
+    ).map(([pid]) => pid);
   }
 
   /** SIGTERM, wait for exit; resolves with the exit code and stdout. */
@@ -144,7 +166,10 @@ export class TestDaemon implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.status().catch(() => []);
     await this.stop();
-    const leftovers = [...this.#seenPids].filter(alive);
+    // A process killed as the daemon exits may take a moment to die on a
+    // loaded machine: only one still alive after that is left behind.
+    await waitFor(() => this.#survivors().length === 0, { timeout: 5_000 }).catch(() => {});
+    const leftovers = this.#survivors();
     for (const pid of leftovers) {
       try {
         Deno.kill(pid, "SIGKILL");
