@@ -405,6 +405,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // pidfile left behind.
   await web?.close();
   resources.close();
+  await reaper?.settle(ORPHAN_SETTLE_MS);
   reaper?.close();
   await output.close();
   state.remove();
@@ -439,6 +440,12 @@ function watchResources(supervisor: Supervisor): ResourceMonitor {
 
 /** How long shutdown waits for queued alerts. */
 const ALERT_DRAIN_MS = 5000;
+/**
+ * How long shutdown waits for killed orphans to die and be reaped. Short:
+ * an orphan nothing killed (one that escaped its group where there are no
+ * cgroups) would hold every shutdown that long.
+ */
+const ORPHAN_SETTLE_MS = 1000;
 
 function hostName(): string {
   try {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { readProcTable } from "./proc_table.ts";
+
 /** Answers whether a process group still has live members. */
 export type GroupProbe = (pgid: number) => Promise<boolean>;
 
@@ -51,8 +53,18 @@ interface ProcessRow {
   readonly stat: string;
 }
 
-/** Every process on the machine, from `ps`; null when `ps` cannot be run. */
+/**
+ * Every process on the machine: from /proc through libc where FFI is
+ * allowed, else from `ps`; null when neither works. Where FFI is allowed
+ * the orphan reaper (reaper.ts) runs too, and it would collect a `ps` child
+ * that exited before Deno did: the output would then be lost, and with it
+ * the proof that a leftover group is ours.
+ */
 async function processTable(): Promise<ProcessRow[] | null> {
+  const proc = readProcTable();
+  if (proc !== null) {
+    return proc.map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, stat: p.state }));
+  }
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command("ps", {
@@ -114,6 +126,12 @@ export async function stopLeftoverGroups(groups: readonly LeftoverGroup[]): Prom
     alive = alive.filter((g) => groupExists(g.pgid));
   }
   for (const g of alive) signalGroup(g.pgid, "SIGKILL");
+  // Killed members must also be reaped (by the orphan reaper, on SIGCHLD)
+  // before taskmaster exits: a zombie handed to init may never go.
+  const killDeadline = Date.now() + 5_000;
+  while (alive.some((g) => groupExists(g.pgid)) && Date.now() < killDeadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   return targets.map((g) => g.pgid);
 }
 

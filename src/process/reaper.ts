@@ -12,6 +12,7 @@
  */
 
 import { type Libc, libc as openLibc } from "./libc.ts";
+import { readProcTable } from "./proc_table.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const P_ALL = 0;
@@ -76,6 +77,24 @@ export class OrphanReaper {
       this.#retry = null;
       this.sweep();
     }, RETRY_MS);
+  }
+
+  /**
+   * Reaps until no orphan is left among taskmaster's children, for at most
+   * `timeoutMs`: at shutdown, an orphan killed a moment ago may not have
+   * become a zombie yet, and one left unreaped when taskmaster exits goes to
+   * an init that may never collect it.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.sweep();
+      const orphans = (readProcTable() ?? []).filter((p) =>
+        p.ppid === Deno.pid && !this.#isManaged(p.pid)
+      );
+      if (orphans.length === 0 || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** Stops listening. */
