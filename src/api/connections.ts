@@ -1,5 +1,6 @@
 /**
- * The control socket's accept loop, owned here instead of inside Deno.serve:
+ * The accept loop of the control socket and of the TCP listener, owned here
+ * instead of inside Deno.serve:
  * Deno.serve's loop ends for good on the first EMFILE (and its rejected
  * `finished` promise crashed the daemon), and it accepts without limit, so a
  * flood of clients could take every fd the programs need. Here:
@@ -20,11 +21,22 @@
 
 import { isOutOfFds } from "../process/spawner.ts";
 
+/** What a handler learns of its request's connection. */
+export interface ConnectionInfo {
+  /** Settles once the response has been sent (or the connection dropped). */
+  readonly completed: Promise<void>;
+  /** The peer, for TCP connections. */
+  readonly remoteAddr?: Deno.Addr;
+}
+
+/** A handler of one request on a gated connection. */
+export type GatedHandler = (request: Request, info: ConnectionInfo) => Promise<Response>;
+
 /** Deno's per-connection HTTP server (internal in Deno 2.9; checked at start). */
 type ServeOnConnection = (
   conn: Deno.Conn,
   signal: AbortSignal,
-  handler: (request: Request, info: { completed: Promise<void> }) => Response | Promise<Response>,
+  handler: (request: Request, info: ConnectionInfo) => Response | Promise<Response>,
   onError: (error: unknown) => Response | Promise<Response>,
   onListen: () => void,
 ) => { finished: Promise<void> };
@@ -82,7 +94,7 @@ export class ConnectionGate {
   constructor(
     listener: Deno.Listener,
     limits: ConnectionLimits,
-    handler: (request: Request, info: { completed: Promise<void> }) => Promise<Response>,
+    handler: GatedHandler,
     onError: (error: unknown) => Response,
     onRefused: (refused: number, why: string) => void = () => {},
   ) {
@@ -100,7 +112,7 @@ export class ConnectionGate {
 
   async #acceptLoop(
     serve: ServeOnConnection,
-    handler: (request: Request, info: { completed: Promise<void> }) => Promise<Response>,
+    handler: GatedHandler,
     onError: (error: unknown) => Response,
   ): Promise<void> {
     while (!this.#closed) {

@@ -8,7 +8,7 @@
 
 import { type ReloadReport } from "../api/protocol.ts";
 import { TaskmasterError } from "../util/errors.ts";
-import { serveControlApi } from "../api/server.ts";
+import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { formatConfigIssue } from "../config/validate.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
@@ -273,7 +273,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       path: settings.socket,
       mount: { claims: isSupervisordPath, app: supervisord.app },
       maxConnections: settings.maxConnections,
-      onRefused: refusalLogger((m) => log.write("warning", m)),
+      onRefused: refusalLogger((m) => log.write("warning", m), "control socket"),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -317,6 +317,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         stats,
         configFile: () => config.file,
         mount: { claims: isSupervisordPath, app: supervisord.app },
+      }, {
+        maxConnections: settings.maxConnections,
+        idleTimeoutMs: IDLE_TIMEOUT_MS,
+        onRefused: refusalLogger((m) => log.write("warning", m), "http listener"),
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -592,14 +596,17 @@ function catchStrayErrors(report: (message: string) => void): () => void {
 const REFUSAL_REPORT_MS = 60_000;
 
 /** Logs the first refused connection, then at most one line a minute with the count. */
-function refusalLogger(warn: (message: string) => void): (refused: number, why: string) => void {
+function refusalLogger(
+  warn: (message: string) => void,
+  what: string,
+): (refused: number, why: string) => void {
   let lastReport = -Infinity;
   let reported = 0;
   return (refused, why) => {
     const now = Date.now();
     if (now - lastReport < REFUSAL_REPORT_MS) return;
     warn(
-      `control socket: refused ${refused - reported} connection(s) (${refused} in all): ${why}`,
+      `${what}: refused ${refused - reported} connection(s) (${refused} in all): ${why}`,
     );
     lastReport = now;
     reported = refused;

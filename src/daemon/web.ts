@@ -13,7 +13,7 @@ import type { Supervisor } from "../supervisor/supervisor.ts";
 import { VERSION } from "../version.ts";
 import { createWebApp } from "../web/app.ts";
 import type { DashboardSource } from "../web/feed.ts";
-import { listenHttp, type WebListener } from "../web/listener.ts";
+import { listenHttp, type WebListener, type WebListenerLimits } from "../web/listener.ts";
 import { type InstanceMetrics, renderMetrics } from "../web/metrics.ts";
 import { newCsrfToken } from "../web/security.ts";
 import type { EventLog } from "./event_log.ts";
@@ -70,6 +70,7 @@ export function publicProgramConfig(config: ProgramConfig): Record<string, unkno
 export async function startWebListener(
   settings: HttpSettings,
   parts: WebParts,
+  limits: WebListenerLimits,
 ): Promise<WebListener> {
   const closing = new AbortController();
   const dashboard: DashboardSource = {
@@ -101,8 +102,10 @@ export async function startWebListener(
   });
   const listener = await listenHttp(
     settings,
-    (request, info) => Promise.resolve(app.fetch(request, info)),
+    (request, { remoteAddr }) =>
+      app.fetch(request, remoteAddr && "hostname" in remoteAddr ? { remoteAddr } : {}),
     (error) => parts.log.write("error", `http: ${error}`),
+    limits,
   );
   return {
     ...listener,

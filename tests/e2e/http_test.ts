@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { runTaskmaster, tempDir, TestDaemon } from "../_helpers/daemon.ts";
 import { basic, listenerUrl } from "../_helpers/web.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const TLS_DIR = new URL("../fixtures/tls/", import.meta.url).pathname;
 
@@ -197,4 +198,47 @@ programs:
   const r = await runTaskmaster(["ctl", "-c", d.config, "status", "a"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^a\s+RUNNING/);
+});
+
+Deno.test("the TCP listener takes at most max_connections at once, closes one more at once, and logs it", async () => {
+  await using d = await TestDaemon.start(`
+taskmaster:
+  max_connections: 2
+  http:
+    listen: 127.0.0.1:0
+programs:
+  web:
+    cmd: sleep 1003.12
+`);
+  const url = new URL(await listenerUrl(d));
+  // Two clients following output: their answers have begun, so both connections are open.
+  const followers = [new AbortController(), new AbortController()];
+  const responses = await Promise.all(
+    followers.map((f) =>
+      fetch(`${url.origin}/v1/processes/web/stdout/follow`, { signal: f.signal })
+    ),
+  );
+  for (const r of responses) assert.equal(r.status, 200);
+  const third = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  const closed = await Promise.race([
+    third.read(new Uint8Array(16)).catch(() => null),
+    new Promise<"open">((r) => setTimeout(() => r("open"), 10_000)),
+  ]);
+  assert.equal(closed, null, "the third connection is closed");
+  third.close();
+  await waitFor(
+    async () => /http listener: refused 1 connection\(s\) \(1 in all\)/.test(await d.eventLog()),
+    "the refusal in the event log",
+  );
+  for (const f of followers) f.abort();
+  await Promise.all(responses.map((r) => r.body?.cancel().catch(() => {})));
+  // Slots free again: a request is answered.
+  const answer = await waitFor(async () => {
+    const response = await fetch(`${url.origin}/v1/processes`).catch(() => null);
+    if (response === null) return null;
+    if (response.status === 200) return (await response.json()) as { name: string }[];
+    await response.body?.cancel();
+    return null;
+  }, "an answer once the slots are free");
+  assert.equal(answer[0]?.name, "web");
 });
