@@ -12,6 +12,15 @@ import { connectClient } from "../../src/api/client.ts";
 import type { ProcessInfo } from "../../src/api/protocol.ts";
 import { cgroup2Mount, pathKey } from "../../src/process/cgroups.ts";
 
+/**
+ * A marker unique to this test process: two suites on one machine (a
+ * landing while another runs) must not count each other's processes. The
+ * tag comes first, so a prefix such as m("1010.5") still means this run's
+ * 1010.5x markers only.
+ */
+const TAG = String(1000 + (Deno.pid % 9000));
+const m = (marker: string) => `${TAG}${marker}`;
+
 /** Live (non-zombie) pids whose command line contains `marker`. */
 function marked(marker: string): number[] {
   return [...markedWithStart(marker).keys()];
@@ -237,7 +246,7 @@ async function killAndRestart(
 
 for (const mode of ["cgroup", "process-group"] as const) {
   Deno.test(`kill -9 in steady state, then restart: 20 instances, never 40 (${mode} mode)`, async () => {
-    const marker = mode === "cgroup" ? "1010.11" : "1010.12";
+    const marker = mode === "cgroup" ? m("1010.11") : m("1010.12");
     const dir = await setup(`${mode === "cgroup" ? "" : "taskmaster:\n  cgroup: false\n"}
 programs:
   web:
@@ -275,7 +284,7 @@ programs:
 
 for (const mode of ["cgroup", "process-group"] as const) {
   Deno.test(`kill -9 during a spawn burst of 200, then restart: exactly 200, never more (${mode} mode)`, async () => {
-    const marker = mode === "cgroup" ? "1010.21" : "1010.22";
+    const marker = mode === "cgroup" ? m("1010.21") : m("1010.22");
     for (let round = 0; round < REPEAT; round++) {
       const dir = await setup(`${mode === "cgroup" ? "" : "taskmaster:\n  cgroup: false\n"}
 programs:
@@ -303,7 +312,7 @@ programs:
 }
 
 Deno.test("kill -9 during stop all, then restart: 20 instances, no survivor of the stop", async () => {
-  const marker = "1010.31";
+  const marker = m("1010.31");
   // SIGTERM is ignored (and stays ignored across exec): each stop waits for stoptime.
   const dir = await setup(`
 programs:
@@ -332,7 +341,7 @@ programs:
 
 for (const mode of ["cgroup", "process-group"] as const) {
   Deno.test(`kill -9 during a reload, then restart: the new config's count, never more (${mode} mode)`, async () => {
-    const marker = mode === "cgroup" ? "1010.41" : "1010.42";
+    const marker = mode === "cgroup" ? m("1010.41") : m("1010.42");
     const config = (numprocs: number, generation: number) => `
 ${mode === "cgroup" ? "" : "taskmaster:\n  cgroup: false\n"}
 programs:
@@ -368,11 +377,11 @@ programs:
 }
 
 Deno.test("a setsid'd grandchild is gone after stop, after shutdown and after recovery (cgroup mode)", async () => {
-  const grandchild = "1010.51";
+  const grandchild = m("1010.51");
   const dir = await setup(`
 programs:
   escaper:
-    cmd: /bin/sh -c 'setsid /bin/sleep ${grandchild} & exec /bin/sleep 1010.52'
+    cmd: /bin/sh -c 'setsid /bin/sleep ${grandchild} & exec /bin/sleep ${m("1010.52")}'
     starttime: 0.2
     stoptime: 2
 `);
@@ -422,7 +431,7 @@ programs:
     assert.equal(await third.shutdown(), 0);
     assert.deepEqual(marked(grandchild), []);
   } finally {
-    await cleanup(dir, "1010.5");
+    await cleanup(dir, m("1010.5"));
   }
 });
 
@@ -449,7 +458,7 @@ function strayInstance(dir: string, marker: string, cgroup: string | null): Deno
 
 for (const mode of ["cgroup", "process-group"] as const) {
   Deno.test(`a spawn the state file missed is stopped before anything starts (found by ${mode === "cgroup" ? "its cgroup" : "its environment"})`, async () => {
-    const marker = mode === "cgroup" ? "1010.61" : "1010.62";
+    const marker = mode === "cgroup" ? m("1010.61") : m("1010.62");
     const dir = await setup(`taskmaster:
   statefile: taskmaster.state
 ${mode === "cgroup" ? "" : "  cgroup: false\n"}
@@ -492,11 +501,11 @@ programs:
 }
 
 Deno.test("kill -9, then restart: an event listener of the old run is stopped too (found by its environment)", async () => {
-  const marker = "1010.91";
+  const marker = m("1010.91");
   const dir = await setup(`
 programs:
   web:
-    cmd: /bin/sleep 1010.92
+    cmd: /bin/sleep ${m("1010.92")}
     starttime: 0
 eventlisteners:
   spy:
@@ -524,6 +533,6 @@ eventlisteners:
     assert.equal(await second.shutdown(), 0);
     assert.deepEqual(marked(marker), []);
   } finally {
-    await cleanup(dir, "1010.9");
+    await cleanup(dir, m("1010.9"));
   }
 });
