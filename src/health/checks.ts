@@ -58,7 +58,8 @@ async function execCheck(
   timeoutMs: number,
   ctx: CheckContext,
 ): Promise<CheckResult> {
-  const spawned = ctx.spawner.spawn(ctx.execSpec(argv));
+  // Closed at once below: a probe reading stdin gets EOF, not a hang.
+  const spawned = ctx.spawner.spawn({ ...ctx.execSpec(argv), closableStdin: true });
   if (!spawned.ok) return { ok: false, detail: spawned.reason };
   const child = spawned.child;
   // Nobody reads a probe's output: let it flow away rather than fill a pipe.

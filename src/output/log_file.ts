@@ -33,6 +33,14 @@
  * Dropped bytes are counted (`onDrop`); while dropping, a line is reported
  * once a minute, and one when writing resumes.
  *
+ * Idle files are closed: a regular file nobody wrote to for a second or two
+ * gives its descriptor back and is reopened (append) by the next write. Most
+ * programs are quiet most of the time, and two held log files per instance
+ * would double what a thousand instances cost in descriptors (issue 11: at
+ * most 3 per instance). The reopen checks the file is the one it left (same
+ * inode and size); if not (moved away, written by someone else) it starts
+ * over as {@link LogFile.reopen} does.
+ *
  * @module
  */
 
@@ -52,6 +60,8 @@ export const OPEN_LINE_LIMIT = 64 * 1024;
 const REOPEN_RETRY_MS = 1000;
 /** While writes keep failing, how often a line says how much was dropped. */
 const DROP_REPORT_MS = 60_000;
+/** How often idle files are looked at: one unwritten since the last look is closed. */
+export const IDLE_CLOSE_MS = 1000;
 
 /** An appending, rotating writer for one path. Create with {@link LogFile.open}. */
 export class LogFile {
@@ -79,6 +89,12 @@ export class LogFile {
   #failing = false;
   #lastOpenAttempt = 0;
   #closed = false;
+  /** The handle was closed for being idle: the next write reopens the path. */
+  #idle = false;
+  /** Written since the idle sweep last looked. */
+  #touched = false;
+  /** The inode of the file the handle had, to tell it is the same file at reopen. */
+  #ino: number | null = null;
   /** The writer whose line is open at the end of the file; null when it ends on a newline. */
   #openLineWriter: string | null = null;
   /**
@@ -117,6 +133,7 @@ export class LogFile {
     await log.#openAsync();
     // "When a file is already over the size at open, rotate before writing."
     if (log.#file !== null && log.#sync && log.#overLimit(0)) log.#guard(() => log.#rotate());
+    log.#watchIdle();
     return log;
   }
 
@@ -141,7 +158,11 @@ export class LogFile {
     const interrupts = this.#openLineWriter !== null && this.#openLineWriter !== writer;
     this.#openLineWriter = block[block.length - 1] === NEWLINE ? null : writer;
     if (this.#sync) {
-      if (this.#file === null) this.#retryOpenSync();
+      if (this.#file === null) {
+        if (this.#idle) this.#wakeSync();
+        else this.#retryOpenSync();
+      }
+      this.#touched = true;
       if (this.#file !== null) {
         this.#guard(() => {
           if (interrupts) this.#writeAllSync(LINE_BREAK);
@@ -167,6 +188,11 @@ export class LogFile {
   /** Reopens the path (after an external `mv`): new bytes go to a fresh file. */
   reopen(): Promise<void> {
     if (!this.#sync) return Promise.resolve(); // a FIFO or device is not moved away
+    if (this.#idle) {
+      // Nothing open: the next write opens the path anew, as a fresh file.
+      this.#ino = null;
+      return Promise.resolve();
+    }
     return this.#enqueue(async () => {
       const generation = this.#generation;
       const opened = await this.#openHandle();
@@ -178,16 +204,20 @@ export class LogFile {
       }
       this.#file?.close();
       this.#file = opened.file;
+      this.#idle = false;
+      this.#ino = opened.ino;
       this.#size = opened.size;
       this.#lineStart = this.#size;
       this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
       this.#generation++;
+      this.#watchIdle();
     });
   }
 
   /** Truncates the file to zero bytes (the `clear` command). */
   clear(): Promise<void> {
     if (this.#sync) {
+      if (this.#file === null && this.#idle) this.#wakeSync();
       if (this.#file !== null) {
         this.#guard(() => {
           this.#file?.truncateSync(0);
@@ -210,6 +240,7 @@ export class LogFile {
     this.#closed = true;
     this.#file?.close();
     this.#file = null;
+    LogFile.#unwatchIdle(this);
   }
 
   // --- internals ---------------------------------------------------------
@@ -377,6 +408,7 @@ export class LogFile {
     renameIfExists(this.path, `${this.path}.1`);
     this.#lastOpenAttempt = Date.now();
     this.#file = Deno.openSync(this.path, { append: true, create: true });
+    this.#ino = this.#file.statSync().ino;
     this.#size = 0;
     this.#lineStart = this.#size;
   }
@@ -404,6 +436,7 @@ export class LogFile {
     const opened = await this.#openHandle();
     if (opened === null) return;
     this.#file = opened.file;
+    this.#ino = opened.ino;
     this.#size = opened.size;
     this.#lineStart = this.#size;
     this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
@@ -411,14 +444,16 @@ export class LogFile {
     this.#generation++;
   }
 
-  async #openHandle(): Promise<{ file: Deno.FsFile; size: number; regular: boolean } | null> {
+  async #openHandle(): Promise<
+    { file: Deno.FsFile; size: number; regular: boolean; ino: number | null } | null
+  > {
     this.#lastOpenAttempt = Date.now();
     let file: Deno.FsFile | null = null;
     try {
       await Deno.mkdir(dirname(this.path), { recursive: true });
       file = await Deno.open(this.path, { append: true, create: true });
       const info = await file.stat();
-      return { file, size: info.size, regular: info.isFile };
+      return { file, size: info.size, regular: info.isFile, ino: info.ino };
     } catch (error) {
       file?.close();
       this.#fail("open", error);
@@ -436,12 +471,87 @@ export class LogFile {
       Deno.mkdirSync(dirname(this.path), { recursive: true });
       const file = Deno.openSync(this.path, { append: true, create: true });
       this.#file = file;
-      this.#size = file.statSync().size;
+      const info = file.statSync();
+      this.#ino = info.ino;
+      this.#size = info.size;
       this.#lineStart = this.#size;
       this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
       this.#generation++;
     });
+    this.#watchIdle();
   }
+
+  /**
+   * Reopens the path after an idle close. The same file, unchanged, goes on
+   * where it was (its open line included); anything else is taken as found.
+   */
+  #wakeSync(): void {
+    this.#idle = false;
+    this.#guard(() => {
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(this.path, { append: true, create: true });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        Deno.mkdirSync(dirname(this.path), { recursive: true });
+        file = Deno.openSync(this.path, { append: true, create: true });
+      }
+      this.#lastOpenAttempt = Date.now();
+      this.#file = file;
+      const info = file.statSync();
+      if (info.ino === null || info.ino !== this.#ino || info.size !== this.#size) {
+        this.#ino = info.ino;
+        this.#size = info.size;
+        this.#lineStart = this.#size;
+        this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
+      }
+      this.#generation++;
+    });
+    this.#watchIdle();
+  }
+
+  // --- idle closing: one sweep for every open file --------------------------
+
+  static readonly #watched = new Set<LogFile>();
+  static #sweeper: ReturnType<typeof setInterval> | null = null;
+
+  /** Puts an open regular file under the idle sweep. */
+  #watchIdle(): void {
+    if (this.#file === null || !this.#sync || this.#closed) return;
+    const watched = LogFile.#watched;
+    if (watched.has(this)) return;
+    watched.add(this);
+    if (LogFile.#sweeper === null) {
+      // Runs only while some file is open: an idle daemon keeps no timer.
+      const sweeper = setInterval(LogFile.#sweep, IDLE_CLOSE_MS);
+      Deno.unrefTimer(sweeper);
+      LogFile.#sweeper = sweeper;
+    }
+  }
+
+  static #unwatchIdle(log: LogFile): void {
+    LogFile.#watched.delete(log);
+    if (LogFile.#watched.size === 0 && LogFile.#sweeper !== null) {
+      clearInterval(LogFile.#sweeper);
+      LogFile.#sweeper = null;
+    }
+  }
+
+  static #sweep = (): void => {
+    for (const log of LogFile.#watched) {
+      if (log.#touched) {
+        log.#touched = false;
+        continue;
+      }
+      if (log.#file !== null && log.#sync && !log.#closed) {
+        log.#file.close();
+        log.#file = null;
+        log.#idle = true;
+        log.#generation++;
+      }
+      LogFile.#unwatchIdle(log);
+    }
+  };
 
   #guard(action: () => void): void {
     try {

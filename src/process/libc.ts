@@ -3,9 +3,10 @@
  * child subreaper and collecting orphans (reaper.ts), enlarging the pipes
  * of children's output (pipes.ts), reading /proc (proc_table.ts) and other
  * kernel files under /proc and /sys (kernel_files.ts), which Deno's own file
- * API refuses without --allow-all, and marking inherited descriptors
- * close-on-exec (descriptors.ts). `null` where unavailable (no FFI
- * permission, not Linux/glibc): callers then do without.
+ * API refuses without --allow-all, marking inherited descriptors
+ * close-on-exec (descriptors.ts), and writing to children's stdin through
+ * /proc (stdin_writer.ts). `null` where unavailable (no FFI permission, not
+ * Linux/glibc): callers then do without.
  *
  * @module
  */
@@ -31,6 +32,7 @@ const SYMBOLS = {
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   dup2: { parameters: ["i32", "i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
 } as const;
 
 /** The opened library. */

@@ -9,6 +9,7 @@
 import { enlargeOutputPipes } from "./pipes.ts";
 import { childBaseEnv } from "./child_env.ts";
 import { processStartTime } from "./kernel_files.ts";
+import { linkTarget, procStdin, procStdinAvailable } from "./stdin_writer.ts";
 
 /** Everything needed to start one child. */
 export interface SpawnSpec {
@@ -30,6 +31,12 @@ export interface SpawnSpec {
   readonly cgroup?: string | null;
   /** The instance's name, for supervisord's EMFILE wording. */
   readonly name?: string;
+  /**
+   * The child reads EOF on stdin once `stdin` is closed (a health probe).
+   * Otherwise (a program) its stdin stays open for writes for its whole life
+   * without the daemon holding a descriptor for it (see stdin_writer.ts).
+   */
+  readonly closableStdin?: boolean;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -83,9 +90,18 @@ export interface Spawner {
  * skips the check rather than refusing every spawn.
  */
 export function shimScript(
-  options: { umask: boolean; combineOutput: boolean; cgroup?: boolean; parent?: boolean },
+  options: {
+    umask: boolean;
+    combineOutput: boolean;
+    cgroup?: boolean;
+    parent?: boolean;
+    reopenStdin?: boolean;
+  },
 ): string | null {
-  if (!options.umask && !options.combineOutput && !options.cgroup && !options.parent) return null;
+  if (
+    !options.umask && !options.combineOutput && !options.cgroup && !options.parent &&
+    !options.reopenStdin
+  ) return null;
   const parent = options.parent
     ? "_tm_p=$1; shift; _tm_up() { ! read -r _tm_s </proc/$$/stat 2>/dev/null || " +
       '{ _tm_s=${_tm_s##*") "}; _tm_s=${_tm_s#* }; [ "${_tm_s%% *}" = "$_tm_p" ]; }; }; ' +
@@ -102,9 +118,13 @@ export function shimScript(
       'mkdir "${1%/*}" 2>/dev/null; mkdir "$1" 2>/dev/null; done; shift; ' +
       (options.parent ? "_tm_up || exit 125; " : "")
     : "";
+  // The child becomes a writer of its own stdin pipe, so the daemon can
+  // close its end and the program still never reads EOF (stdin_writer.ts).
+  // `command`: a failed reopen leaves stdin as it was instead of ending sh.
+  const stdin = options.reopenStdin ? "command exec 0<>/proc/self/fd/0; " : "";
   const umask = options.umask ? 'umask "$0" && ' : "";
   const redirect = options.combineOutput ? " 2>&1" : "";
-  return `${parent}${cgroup}${umask}exec "$@"${redirect}`;
+  return `${parent}${cgroup}${stdin}${umask}exec "$@"${redirect}`;
 }
 
 /** Spawns with `Deno.Command`; every child gets its own session and group. */
@@ -114,6 +134,7 @@ export class DenoSpawner implements Spawner {
   #baseEnv: Readonly<Record<string, string>>;
   #setpriv: string | null;
   #root = Deno.uid() === 0;
+  #procStdin = procStdinAvailable();
 
   /**
    * `baseEnv`: what every child's environment starts from (taskmaster's
@@ -160,11 +181,16 @@ export class DenoSpawner implements Spawner {
       command = this.#setpriv!;
     }
     const cgroup = spec.cgroup ?? null;
+    // A child Deno switches to another user could not reopen a pipe root
+    // made (mode 0600): it keeps the daemon's end instead.
+    const reopenStdin = this.#procStdin && spec.closableStdin !== true &&
+      (spec.uid === null || account !== null);
     const shim = shimScript({
       umask: spec.umask !== null,
       combineOutput: spec.combineOutput,
       cgroup: cgroup !== null,
       parent: true,
+      reopenStdin,
     });
     if (shim !== null) {
       const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
@@ -188,6 +214,11 @@ export class DenoSpawner implements Spawner {
       }).spawn();
       this.#live.add(child.pid);
       enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
+      let stdin = child.stdin;
+      if (reopenStdin) {
+        child.stdin.close().catch(() => {});
+        stdin = procStdin(child.pid, linkTarget(`/proc/${child.pid}/fd/0`));
+      }
       const startTime = processStartTime(child.pid);
       const status = child.status.then((s) => {
         this.#live.delete(child.pid);
@@ -198,7 +229,7 @@ export class DenoSpawner implements Spawner {
         child: {
           pid: child.pid,
           startTime,
-          stdin: child.stdin,
+          stdin,
           stdout: child.stdout,
           stderr: spec.combineOutput ? null : child.stderr,
           status,

@@ -55,7 +55,7 @@ Deno.test("EMFILE: under a 96-fd limit, failed spawns go FATAL with supervisord'
     for (const p of fatal) {
       assert.equal(p.description, `too many open files to spawn '${p.name}'`);
     }
-    // Each running instance costs at most 3 fds (pid handle, stdin, stdout; no log files here).
+    // Each running instance costs at most 3 fds (pid handle, stdout and stderr pipes).
     assert.ok(fdCount(daemon.pid) <= 96);
     // Free fds and the FATAL ones start again.
     await client.stop(running.map((p) => p.name));

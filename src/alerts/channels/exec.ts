@@ -33,6 +33,8 @@ export class ExecSender implements Sender {
       uid: null,
       gid: null,
       combineOutput: false,
+      // The payload, then EOF: a command reading to the end must see it end.
+      closableStdin: true,
     });
     if (!result.ok) throw new Error(result.reason);
     const child = result.child;

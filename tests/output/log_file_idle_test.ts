@@ -1,0 +1,76 @@
+/**
+ * Idle log files give their descriptor back (issue 11: at most 3 fds per
+ * instance) and carry on as if they had stayed open: appends, rotation,
+ * clear, and reopen after an external move.
+ */
+import assert from "node:assert/strict";
+import { LogFile } from "../../src/output/log_file.ts";
+import { tempDir, waitFor } from "./_helpers.ts";
+
+const encoder = new TextEncoder();
+
+/** Whether this test process holds a descriptor on `path`. */
+function holds(path: string): boolean {
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === path) return true;
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return false;
+}
+
+async function closedWhenIdle(path: string): Promise<void> {
+  await waitFor(() => !holds(path), { timeout: 30_000, what: `${path} closed while idle` });
+}
+
+Deno.test("an idle log file closes its descriptor and the next write appends where it left off", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/app.log`;
+  const log = await LogFile.open(path, { maxBytes: 0, backups: 0 }, () => {});
+  try {
+    log.write(encoder.encode("one\ntwo without newline"), "w");
+    assert.ok(holds(path));
+    await closedWhenIdle(path);
+    // The open line goes on: same writer, no newline inserted.
+    log.write(encoder.encode(" continued\nthree\n"), "w");
+    assert.ok(holds(path));
+    assert.equal(await Deno.readTextFile(path), "one\ntwo without newline continued\nthree\n");
+    assert.equal(log.size, "one\ntwo without newline continued\nthree\n".length);
+    await closedWhenIdle(path);
+  } finally {
+    await log.close();
+  }
+});
+
+Deno.test("an idle log file still rotates at its size, clears, and follows an external move", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/app.log`;
+  const log = await LogFile.open(path, { maxBytes: 20, backups: 2 }, () => {});
+  try {
+    log.write(encoder.encode("0123456789\n"));
+    await closedWhenIdle(path);
+    // 11 + 11 > 20: the second line goes to a fresh file; the first is app.log.1.
+    log.write(encoder.encode("abcdefghij\n"));
+    assert.equal(await Deno.readTextFile(`${path}.1`), "0123456789\n");
+    assert.equal(await Deno.readTextFile(path), "abcdefghij\n");
+
+    await closedWhenIdle(path);
+    await log.clear();
+    assert.equal(await Deno.readTextFile(path), "");
+    log.write(encoder.encode("after clear\n"));
+    assert.equal(await Deno.readTextFile(path), "after clear\n");
+
+    // logrotate moves the file away while it is closed, then sends SIGUSR2 (reopen).
+    await closedWhenIdle(path);
+    await Deno.rename(path, `${path}.moved`);
+    await log.reopen();
+    log.write(encoder.encode("fresh\n"));
+    assert.equal(await Deno.readTextFile(path), "fresh\n");
+    assert.equal(await Deno.readTextFile(`${path}.moved`), "after clear\n");
+    assert.equal(log.size, "fresh\n".length);
+  } finally {
+    await log.close();
+  }
+});
