@@ -11,11 +11,6 @@
 import type { ProcessState } from "../process/state.ts";
 import type { ErrorCode } from "../util/errors.ts";
 
-// Kept for the supervisor, runner and state machine until their imports move
-// to the domain modules (issue 8 §4, after issues 10 and 12 land there).
-export { PROCESS_STATES, type ProcessState, RUNNING_STATES } from "../process/state.ts";
-export { type ErrorCode, TaskmasterError } from "../util/errors.ts";
-
 /** A snapshot of one process instance, as `status --json` prints it. */
 export interface ProcessInfo {
   /** Instance name: `web` when numprocs is 1, else `web:0` … `web:N-1`. */

@@ -6,10 +6,11 @@
  * @module
  */
 
-import type { ProcessInfo, ProcessState, StateChange } from "../api/protocol.ts";
+import type { ProcessInfo, StateChange } from "../api/protocol.ts";
+import type { ProcessState } from "./state.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Clock } from "../util/clock.ts";
-import { formatStopTime, formatUptime } from "../util/time_format.ts";
+import { describeRunning, formatStopTime } from "../util/time_format.ts";
 import { groupExists, type GroupProbe, type LeftoverGroup, signalGroup } from "./group.ts";
 import type { SpawnedChild, Spawner, SpawnSpec } from "./spawner.ts";
 import type { CgroupPort } from "./cgroups.ts";
@@ -611,7 +612,7 @@ function describe(s: ProcessSnapshot, uptime: number | null, ready: boolean | nu
   const exit = describeExit(s.exitcode, s.signal);
   switch (s.state) {
     case "RUNNING":
-      return `pid ${s.pid}, uptime ${formatUptime(uptime ?? 0)}${readiness(ready)}${
+      return `${describeRunning(s.pid ?? 0, uptime ?? 0)}${readiness(ready)}${
         restartNote(s.lastHealthRestart)
       }`;
     case "WAITING":

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type ProcessState, RUNNING_STATES } from "../api/protocol.ts";
+import { type ProcessState, RUNNING_STATES } from "./state.ts";
 import type { ProgramConfig } from "../config/types.ts";
 
 /** The mutable facts about one process instance, replaced on every event. */

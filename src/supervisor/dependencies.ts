@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ProcessState } from "../api/protocol.ts";
+import type { ProcessState } from "../process/state.ts";
 import type { Dependency, DependencyCondition } from "../config/types.ts";
 import { describeExit } from "../process/transition.ts";
 

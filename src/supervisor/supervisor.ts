@@ -11,11 +11,11 @@ import {
   type ActionResult,
   type ProcessInfo,
   type ReloadReport,
-  RUNNING_STATES,
   severalInstancesMessage,
   type StateChange,
-  TaskmasterError,
 } from "../api/protocol.ts";
+import { RUNNING_STATES } from "../process/state.ts";
+import { TaskmasterError } from "../util/errors.ts";
 import { diffConfigs } from "../config/diff.ts";
 import { type DependencyGraph, stopWaves, withDependents } from "../config/dependency_graph.ts";
 import { type InstanceFacts, judgeDependencies, meets } from "./dependencies.ts";
