@@ -16,6 +16,7 @@ import type { ProgramConfig, StreamConfig, TaskmasterConfig } from "../config/ty
 import { OutputHub } from "../output/output_hub.ts";
 import { DenoSpawner } from "../process/spawner.ts";
 import { groupAlive, reapingGroupProbe } from "../process/group.ts";
+import { systemProcessOs } from "../process/process_os.ts";
 import { OrphanReaper } from "../process/reaper.ts";
 import { keepDescriptorsFromChildren } from "../process/descriptors.ts";
 import { sharedGroupRss } from "../process/proc_table.ts";
@@ -126,6 +127,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     output,
     targets: (program, name) => streamTargets(program, name, settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
+    os: systemProcessOs,
     serverUrl,
     tap: (key, listener) => output.subscribe(key, listener),
     groupRss: sharedGroupRss(RSS_SCAN_MAX_AGE_MS),
@@ -140,6 +142,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log: (level, message) => log.write(level, message),
     targets: (program, name) => streamTargets(program, name, settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
+    os: systemProcessOs,
     serverUrl,
   });
   const ownStart = processStartTime(Deno.pid);

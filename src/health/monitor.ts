@@ -10,7 +10,7 @@
  */
 
 import type { ProbeConfig, ProgramConfig } from "../config/types.ts";
-import { type ProcessRunner, spawnSpec } from "../process/runner.ts";
+import type { ProcessRunner } from "../process/runner.ts";
 import type { Spawner } from "../process/spawner.ts";
 import type { Clock } from "../util/clock.ts";
 import { runCheck } from "./checks.ts";
@@ -151,7 +151,7 @@ export class HealthMonitor {
     let counter: ProbeCounter = initialCounter(which === "liveness");
     const ctx = {
       spawner: this.#deps.spawner,
-      execSpec: (argv: readonly string[]) => spawnSpec(this.#runner.config, argv),
+      execSpec: (argv: readonly string[]) => this.#runner.spawnSpec(argv),
       logLineSeen: () => this.#logSeen,
     };
     this.#every(clock.now() + probe.initialDelay * 1000, async () => {

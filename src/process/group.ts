@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Clock, sleep } from "../util/clock.ts";
 import { readProcTable } from "./proc_table.ts";
 
 /** Answers whether a process group still has live members. */
@@ -111,28 +112,39 @@ export interface LeftoverGroup {
 /**
  * Stops what is left of groups whose leader exited (a daemonized grandchild,
  * say), so shutdown leaves nothing behind: stopsignal, then SIGKILL after
- * stoptime. pid numbers are reused (pid_max may be 32768), so a group is
- * only signalled while one of its members is our own child: an orphan
- * re-parented to us as subreaper. Without that proof it is left alone.
+ * stoptime, waiting on `clock`. pid numbers are reused (pid_max may be
+ * 32768), so a group is only signalled while one of its members is our own
+ * child: an orphan re-parented to us as subreaper. Without that proof it is
+ * left alone.
  */
-export async function stopLeftoverGroups(groups: readonly LeftoverGroup[]): Promise<number[]> {
+export async function stopLeftoverGroups(
+  groups: readonly LeftoverGroup[],
+  clock: Clock,
+  os: GroupOps,
+): Promise<number[]> {
   const ours = await ownedGroups(groups.map((g) => g.pgid));
   const targets = groups.filter((g) => ours.has(g.pgid));
-  for (const g of targets) signalGroup(g.pgid, g.signal);
-  const deadline = Date.now() + Math.max(0, ...targets.map((g) => g.stoptimeMs));
-  let alive = targets.filter((g) => groupExists(g.pgid));
-  while (alive.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    alive = alive.filter((g) => groupExists(g.pgid));
+  for (const g of targets) os.signalGroup(g.pgid, g.signal);
+  const deadline = clock.now() + Math.max(0, ...targets.map((g) => g.stoptimeMs));
+  let alive = targets.filter((g) => os.groupExists(g.pgid));
+  while (alive.length > 0 && clock.now() < deadline) {
+    await sleep(clock, 25);
+    alive = alive.filter((g) => os.groupExists(g.pgid));
   }
-  for (const g of alive) signalGroup(g.pgid, "SIGKILL");
+  for (const g of alive) os.signalGroup(g.pgid, "SIGKILL");
   // Killed members must also be reaped (by the orphan reaper, on SIGCHLD)
   // before taskmaster exits: a zombie handed to init may never go.
-  const killDeadline = Date.now() + 5_000;
-  while (alive.some((g) => groupExists(g.pgid)) && Date.now() < killDeadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  const killDeadline = clock.now() + 5_000;
+  while (alive.some((g) => os.groupExists(g.pgid)) && clock.now() < killDeadline) {
+    await sleep(clock, 10);
   }
   return targets.map((g) => g.pgid);
+}
+
+/** The group calls the stop policy makes (a ProcessOs has them). */
+export interface GroupOps {
+  signalGroup(pgid: number, signal: Deno.Signal): boolean;
+  groupExists(pgid: number): boolean;
 }
 
 async function ownedGroups(pgids: readonly number[]): Promise<Set<number>> {

@@ -1,7 +1,16 @@
 /**
  * Runs one process instance: holds its snapshot, feeds events through the
  * pure {@link transition}, and is the only place that executes effects
- * (spawn, signal, timers, logs). Reaches the OS only through its ports.
+ * (spawn, signal, timers, logs). Reaches the OS only through its ports:
+ * the spawner, the {@link ProcessOs} (signals, group probes, stat), the
+ * clock (every wait and poll), the output relay and the cgroup port, so a
+ * unit test drives it with fakes and no real pid is ever signalled.
+ *
+ * Why it is shaped this way: every decision lives in the pure transition
+ * table; the runner only turns effects into calls and call outcomes (a
+ * spawn, an exit, a timer) back into events. Events raised while effects run
+ * are queued and fed after the current transition, so a transition never
+ * re-enters itself (a spawn failure inside a `start` is its own event).
  *
  * @module
  */
@@ -11,7 +20,9 @@ import type { ProcessState } from "./state.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Clock } from "../util/clock.ts";
 import { describeRunning, formatStopTime } from "../util/time_format.ts";
-import { groupExists, type GroupProbe, type LeftoverGroup, signalGroup } from "./group.ts";
+import type { GroupProbe, LeftoverGroup } from "./group.ts";
+import type { ProcessOs } from "./process_os.ts";
+import { accountEnv, spawnSpec, supervisorEnv } from "./spawn_spec.ts";
 import type { SpawnedChild, Spawner, SpawnSpec } from "./spawner.ts";
 import type { CgroupPort } from "./cgroups.ts";
 import {
@@ -66,6 +77,8 @@ export interface RunnerDeps {
   readonly onChange: (change: StateChange) => void;
   /** Whether a process group still has live members (after its leader exited). */
   readonly groupAlive: GroupProbe;
+  /** Signals, group existence and stat: the runner's only other kernel calls. */
+  readonly os: ProcessOs;
   /**
    * The control socket as `unix:///path`: when set, children get
    * supervisord's SUPERVISOR_* variables, so childutils and superlance work.
@@ -100,7 +113,8 @@ export class ProcessRunner {
   #queue: ProcessEvent[] = [];
   #busy = false;
   #waiters = new Set<() => void>();
-  #groupWatch: ReturnType<typeof setInterval> | null = null;
+  /** Cancels the poll of a stopping group whose leader died; null when none runs. */
+  #groupWatch: (() => void) | null = null;
   #leftovers = new Set<number>();
   #spawns = 0;
   #exits = { expected: 0, unexpected: 0 };
@@ -316,9 +330,12 @@ export class ProcessRunner {
       this.#deps.log("warning", `couldn't create a cgroup for '${this.name}': process group only`);
     }
     const result = this.#deps.spawner.spawn({
-      ...spawnSpec(cfg),
+      ...this.spawnSpec(),
       cgroup,
-      env: { ...this.#supervisorEnv(), ...accountEnv(cfg) },
+      env: {
+        ...supervisorEnv(this.#deps.serverUrl, this.program, this.index, cfg.numprocs),
+        ...accountEnv(cfg),
+      },
       name: this.name,
       combineOutput: isCombined(targets),
     });
@@ -359,7 +376,7 @@ export class ProcessRunner {
       // Only a stop waits for the rest of the group (and cgroup); other exits
       // move on at once, remembering a group that outlived its leader for shutdown.
       const stopping = this.#snap.state === "STOPPING";
-      if (!stopping && groupExists(child.pid)) this.#leftovers.add(child.pid);
+      if (!stopping && this.#deps.os.groupExists(child.pid)) this.#leftovers.add(child.pid);
       const rest = stopping &&
         (await this.#deps.groupAlive(child.pid) || this.#cgroupPopulated());
       this.#enqueue({
@@ -373,16 +390,24 @@ export class ProcessRunner {
     this.#enqueue({ kind: "spawned", pid: child.pid });
   }
 
-  // supervisord's names: group = program, process = program or instance number.
-  #supervisorEnv(): Record<string, string> {
-    const url = this.#deps.serverUrl;
-    if (url === undefined) return {};
-    return {
-      SUPERVISOR_ENABLED: "1",
-      SUPERVISOR_SERVER_URL: url,
-      SUPERVISOR_PROCESS_NAME: this.#config.numprocs === 1 ? this.program : String(this.index),
-      SUPERVISOR_GROUP_NAME: this.program,
-    };
+  /** How this instance's processes are spawned; `argv` for a probe run the same way. */
+  spawnSpec(argv: readonly string[] = this.#config.argv): SpawnSpec {
+    return spawnSpec(this.#config, (path) => this.#deps.os.isDirectory(path), argv);
+  }
+
+  /**
+   * Sends `signal` to the main process alone (supervisorctl's `signal`; a
+   * stop signals the whole group). Returns null once sent, else why not.
+   */
+  signalProcess(signal: Deno.Signal): string | null {
+    const pid = this.#snap.pid;
+    if (pid === null) return `${this.name} is not running`;
+    try {
+      this.#deps.os.kill(pid, signal);
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   #cgroupPopulated(): boolean {
@@ -395,7 +420,7 @@ export class ProcessRunner {
     if (this.#cgroup !== null) this.#deps.cgroups?.signal(this.#cgroup, signal, pgid);
     if (pgid === null) return;
     try {
-      signalGroup(pgid, signal);
+      this.#deps.os.signalGroup(pgid, signal);
     } catch (error) {
       this.#deps.log(
         "error",
@@ -406,13 +431,19 @@ export class ProcessRunner {
     }
   }
 
+  // The leader died during a stop but its group (or cgroup) lives on: the
+  // stop is over only once they are empty (or stoptime's SIGKILL ends them).
+  // Polled every GROUP_POLL_MS on the injected clock; a slow probe is not
+  // overlapped by the next tick.
   #watchGroup(): void {
     if (this.#groupWatch !== null) return;
     const pgid = this.#snap.pgid;
     const generation = this.#snap.generation;
     if (pgid === null) return;
+    const clock = this.#deps.clock;
     let checking = false;
-    this.#groupWatch = setInterval(async () => {
+    const tick = async () => {
+      this.#groupWatch = clock.schedule(clock.now() + GROUP_POLL_MS, tick);
       if (this.#snap.state !== "STOPPING" || this.#snap.generation !== generation) {
         return this.#stopGroupWatch();
       }
@@ -424,11 +455,12 @@ export class ProcessRunner {
         this.#stopGroupWatch();
         this.#enqueue({ kind: "groupGone", generation });
       }
-    }, GROUP_POLL_MS);
+    };
+    this.#groupWatch = clock.schedule(clock.now() + GROUP_POLL_MS, tick);
   }
 
   #stopGroupWatch(): void {
-    if (this.#groupWatch !== null) clearInterval(this.#groupWatch);
+    this.#groupWatch?.();
     this.#groupWatch = null;
   }
 
@@ -464,7 +496,7 @@ export class ProcessRunner {
   /** Groups of earlier runs that outlived their leader and still exist. */
   leftoverGroups(): LeftoverGroup[] {
     for (const pgid of this.#leftovers) {
-      if (!groupExists(pgid)) this.#leftovers.delete(pgid);
+      if (!this.#deps.os.groupExists(pgid)) this.#leftovers.delete(pgid);
     }
     return [...this.#leftovers].map((pgid) => ({
       pgid,
@@ -566,46 +598,6 @@ const RUNNING_OR_STOPPING = new Set<ProcessState>(["STARTING", "RUNNING", "STOPP
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
 export function instanceName(program: string, index: number, numprocs: number): string {
   return numprocs === 1 ? program : `${program}:${index}`;
-}
-
-/** How `cfg`'s processes are spawned; `argv` for a probe run the same way. */
-export function spawnSpec(cfg: ProgramConfig, argv: readonly string[] = cfg.argv): SpawnSpec {
-  return {
-    argv,
-    env: accountEnv(cfg),
-    cwd: workingDirectory(cfg),
-    umask: cfg.umask,
-    uid: cfg.user?.uid ?? null,
-    gid: cfg.user?.gid ?? null,
-    combineOutput: false,
-  };
-}
-
-/**
- * Without a `workingdir`, a program run as another user starts in that
- * user's home (or `/`), as a login would: taskmaster's own directory may not
- * be reachable for that user, and the spawn would fail with EACCES.
- */
-function workingDirectory(cfg: ProgramConfig): string | null {
-  if (cfg.workingdir !== null || cfg.user === null) return cfg.workingdir;
-  try {
-    if (Deno.statSync(cfg.user.home).isDirectory) return cfg.user.home;
-  } catch {
-    // No home (nobody's is /nonexistent).
-  }
-  return "/";
-}
-
-/** `user` sets the environment a login would (SEMANTICS.md, difference 4). */
-function accountEnv(cfg: ProgramConfig): Record<string, string> {
-  if (cfg.user === null) return { ...cfg.env };
-  return {
-    HOME: cfg.user.home,
-    USER: cfg.user.name,
-    LOGNAME: cfg.user.name,
-    SHELL: cfg.user.shell,
-    ...cfg.env,
-  };
 }
 
 function describe(s: ProcessSnapshot, uptime: number | null, ready: boolean | null): string {

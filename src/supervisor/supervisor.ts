@@ -28,6 +28,7 @@ import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../process/transition.ts
 import { stopLeftoverGroups } from "../process/group.ts";
 import type { CgroupPort } from "../process/cgroups.ts";
 import { RwLock } from "../util/rw_lock.ts";
+import { type Clock, sleep } from "../util/clock.ts";
 import { parseSignal } from "../config/values.ts";
 
 /** Ports of the supervisor: everything a runner needs, minus `onChange` (the supervisor fans it out). */
@@ -252,7 +253,11 @@ export class Supervisor {
   async #startAll(runners: readonly ProcessRunner[], noDeps: boolean): Promise<ActionResult[]> {
     const pulled = noDeps ? [] : this.#neededDependencies(runners);
     const results = [...pulled, ...runners].map((r) =>
-      startOne(r, noDeps ? () => r.dispatch({ kind: "start" }) : () => this.#requestStart(r))
+      startOne(
+        r,
+        noDeps ? () => r.dispatch({ kind: "start" }) : () => this.#requestStart(r),
+        this.#deps.clock,
+      )
     );
     const done = await Promise.all(results);
     // Dependencies started on the way are reported too, before the targets.
@@ -336,7 +341,7 @@ export class Supervisor {
     return this.#lock.shared(async () => {
       const stopped = await stopInOrder(runners);
       const started = await Promise.all(
-        runners.map((r) => startOne(r, () => this.#requestStart(r))),
+        runners.map((r) => startOne(r, () => this.#requestStart(r), this.#deps.clock)),
       );
       // One result per instance: a stopped one is simply started (as
       // supervisorctl's restart does), so only the start can fail.
@@ -357,14 +362,10 @@ export class Supervisor {
     const runners = this.resolve(names);
     return this.#lock.shared(() =>
       Promise.resolve(runners.map((r): ActionResult => {
-        const pid = r.snapshot.pid;
-        if (pid === null) return failure(r.name, "NOT_RUNNING", `${r.name} is not running`);
-        try {
-          Deno.kill(pid, signal);
-          return { name: r.name, ok: true };
-        } catch (error) {
-          return failure(r.name, "NOT_RUNNING", errorText(error));
-        }
+        const failed = r.signalProcess(signal);
+        return failed === null
+          ? { name: r.name, ok: true }
+          : failure(r.name, "NOT_RUNNING", failed);
       }))
     );
   }
@@ -441,8 +442,8 @@ export class Supervisor {
     const leftovers = this.#allRunners().flatMap((r) => r.leftoverGroups());
     const cgroups = this.#allRunners().flatMap((r) => r.leftoverCgroups());
     const [stopped] = await Promise.all([
-      leftovers.length > 0 ? stopLeftoverGroups(leftovers) : [],
-      this.#deps.cgroups ? stopLeftoverCgroups(this.#deps.cgroups, cgroups) : [],
+      leftovers.length > 0 ? stopLeftoverGroups(leftovers, this.#deps.clock, this.#deps.os) : [],
+      this.#deps.cgroups ? stopLeftoverCgroups(this.#deps.cgroups, cgroups, this.#deps.clock) : [],
     ]);
     for (const pgid of stopped) {
       this.#deps.log("info", `stopped process group ${pgid}, left behind by an exited program`);
@@ -601,18 +602,19 @@ export class Supervisor {
 async function stopLeftoverCgroups(
   port: CgroupPort,
   leftovers: readonly { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[],
+  clock: Clock,
 ): Promise<void> {
   for (const l of leftovers) port.signal(l.cgroup, l.signal);
-  const deadline = Date.now() + Math.max(0, ...leftovers.map((l) => l.stoptimeMs));
+  const deadline = clock.now() + Math.max(0, ...leftovers.map((l) => l.stoptimeMs));
   let alive = leftovers.filter((l) => port.populated(l.cgroup));
-  while (alive.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
+  while (alive.length > 0 && clock.now() < deadline) {
+    await sleep(clock, 25);
     alive = alive.filter((l) => port.populated(l.cgroup));
   }
   for (const l of alive) port.signal(l.cgroup, "SIGKILL");
-  const killDeadline = Date.now() + 5_000;
-  while (alive.some((l) => port.populated(l.cgroup)) && Date.now() < killDeadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  const killDeadline = clock.now() + 5_000;
+  while (alive.some((l) => port.populated(l.cgroup)) && clock.now() < killDeadline) {
+    await sleep(clock, 10);
   }
   for (const l of leftovers) port.release(l.cgroup);
 }
@@ -625,6 +627,7 @@ async function stopLeftoverCgroups(
 async function startOne(
   runner: ProcessRunner,
   begin: () => ReturnType<ProcessRunner["dispatch"]>,
+  clock: Clock,
 ): Promise<ActionResult> {
   const held = runner.state === "WAITING" || runner.state === "BLOCKED";
   const result = held ? undefined : begin();
@@ -639,11 +642,11 @@ async function startOne(
   // Waiting for dependencies is bounded: a dependency that never becomes
   // ready must not hold the shell (or a reload, behind the lock) for ever.
   const patience = new AbortController();
-  const timer = setTimeout(() => patience.abort(), START_WAIT_LIMIT_MS);
+  const cancel = clock.schedule(clock.now() + START_WAIT_LIMIT_MS, () => patience.abort());
   const snap = await runner.waitFor(
     (s) => s.state !== "STARTING" && s.state !== "WAITING",
     patience.signal,
-  ).finally(() => clearTimeout(timer));
+  ).finally(cancel);
   if (snap.state === "WAITING") {
     return { name: runner.name, ok: true, waiting: snap.waitingFor ?? "its dependencies" };
   }
@@ -709,8 +712,4 @@ function failure(
   message: string,
 ): ActionResult {
   return { name, ok: false, error: { code, message } };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -13,6 +13,11 @@ export interface Clock {
   schedule(at: number, fn: () => void): () => void;
 }
 
+/** Resolves `ms` later on `clock`. */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.schedule(clock.now() + ms, resolve));
+}
+
 /**
  * The longest delay setTimeout honours: a longer one (or NaN) fires after
  * about 1 ms, with a TimeoutOverflowWarning written to stderr.

@@ -471,10 +471,9 @@ export class SupervisorRpc {
     if (!SIGNALLABLE_CODES.has(stateCode(runner.state)) || pid === null) {
       throw new RpcFault("NOT_RUNNING", spec);
     }
-    try {
-      Deno.kill(pid, sig);
-    } catch (error) {
-      throw new RpcFault("FAILED", `failed to send ${sig} to ${spec}: ${(error as Error).message}`);
+    const failed = runner.signalProcess(sig);
+    if (failed !== null) {
+      throw new RpcFault("FAILED", `failed to send ${sig} to ${spec}: ${failed}`);
     }
     return true;
   }

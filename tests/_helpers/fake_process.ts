@@ -1,10 +1,11 @@
 /**
  * In-memory time and children for runner, supervisor and health tests: a
  * clock that moves only when told, and a spawner whose children exit when
- * the test says so.
+ * the test says so, and an OS that records the signals a real one would send.
  */
 import type { ExitStatus, SpawnResult, SpawnSpec } from "../../src/process/spawner.ts";
 import type { Clock } from "../../src/util/clock.ts";
+import type { ProcessOs } from "../../src/process/process_os.ts";
 
 /** A clock whose time moves only when the test says so. */
 export class FakeClock implements Clock {
@@ -37,7 +38,7 @@ export class FakeSpawner {
   spawned: SpawnSpec[] = [];
   #exits: ((status: ExitStatus) => void)[] = [];
   failWith: string | null = null;
-  // Pids above any pid_max, so a stray signal to them can only fail with ESRCH.
+  // Pids above any pid_max: they name no real process (signals go to FakeOs).
   #nextPid = 5_000_000;
 
   spawn(spec: SpawnSpec): SpawnResult {
@@ -62,5 +63,32 @@ export class FakeSpawner {
   /** Makes the latest child exit. */
   exitLatest(status: ExitStatus): void {
     this.#exits.at(-1)!(status);
+  }
+}
+
+/** The kernel as a runner sees it: signals are recorded, never sent. */
+export class FakeOs implements ProcessOs {
+  /** Every signal, in order: `kill` to one pid, `group` to a process group. */
+  sent: { to: "kill" | "group"; id: number; signal: Deno.Signal }[] = [];
+  /** Groups that still have members (a leader's survivors); none by default. */
+  groups = new Set<number>();
+  /** Directories that exist. */
+  directories = new Set<string>();
+  /** When set, `kill` throws it (a process that vanished: ESRCH). */
+  killError: Error | null = null;
+
+  kill(pid: number, signal: Deno.Signal): void {
+    if (this.killError !== null) throw this.killError;
+    this.sent.push({ to: "kill", id: pid, signal });
+  }
+  signalGroup(pgid: number, signal: Deno.Signal): boolean {
+    this.sent.push({ to: "group", id: pgid, signal });
+    return true;
+  }
+  groupExists(pgid: number): boolean {
+    return this.groups.has(pgid);
+  }
+  isDirectory(path: string): boolean {
+    return this.directories.has(path);
   }
 }

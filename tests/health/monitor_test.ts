@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type HealthEvent, HealthMonitor } from "../../src/health/monitor.ts";
 import { ProcessRunner } from "../../src/process/runner.ts";
 import type { ProbeConfig } from "../../src/config/types.ts";
-import { FakeClock, FakeSpawner } from "../_helpers/fake_process.ts";
+import { FakeClock, FakeOs, FakeSpawner } from "../_helpers/fake_process.ts";
 import { program } from "../_helpers/program.ts";
 
 const probe = (pattern: string, more: Partial<ProbeConfig> = {}): ProbeConfig => ({
@@ -19,6 +19,7 @@ const probe = (pattern: string, more: Partial<ProbeConfig> = {}): ProbeConfig =>
 function setup(overrides: Parameters<typeof program>[0], rss: () => number | null = () => 0) {
   const clock = new FakeClock();
   const spawner = new FakeSpawner();
+  const os = new FakeOs();
   const logs: string[] = [];
   const events: HealthEvent[] = [];
   const taps = new Map<string, (chunk: Uint8Array) => void>();
@@ -33,6 +34,7 @@ function setup(overrides: Parameters<typeof program>[0], rss: () => number | nul
     }),
     onChange: () => {},
     groupAlive: () => Promise.resolve(false),
+    os,
   });
   const monitor = new HealthMonitor(runner, {
     spawner,

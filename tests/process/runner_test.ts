@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { ProcessRunner } from "../../src/process/runner.ts";
-import { FakeClock, FakeSpawner } from "../_helpers/fake_process.ts";
+import { FakeClock, FakeOs, FakeSpawner } from "../_helpers/fake_process.ts";
 import { program } from "../_helpers/program.ts";
 
-function setup(overrides: Parameters<typeof program>[0] = {}) {
+function setup(
+  overrides: Parameters<typeof program>[0] = {},
+  groupAlive: (pgid: number) => Promise<boolean> = () => Promise.resolve(false),
+) {
   const clock = new FakeClock();
   const spawner = new FakeSpawner();
+  const os = new FakeOs();
   const changes: StateChange[] = [];
   const logs: string[] = [];
   const runner = new ProcessRunner(program(overrides), 0, {
@@ -19,10 +23,11 @@ function setup(overrides: Parameters<typeof program>[0] = {}) {
       stderr: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
     }),
     onChange: (change) => changes.push(change),
-    groupAlive: () => Promise.resolve(false),
+    groupAlive,
+    os,
   });
   const states = () => changes.map((c) => c.to);
-  return { clock, spawner, runner, states, logs, changes };
+  return { clock, spawner, os, runner, states, logs, changes };
 }
 
 /** Lets promise callbacks (a child's exit) run. */
@@ -115,4 +120,77 @@ Deno.test("ProcessRunner announces STARTING with the new pid; a failed spawn ann
     ["STOPPED", "STARTING", null],
     ["STARTING", "BACKOFF", null],
   ]);
+});
+
+Deno.test("ProcessRunner stops through its OS port: stopsignal to the group, SIGKILL after stoptime", async () => {
+  const { clock, spawner, os, runner } = setup({ starttime: 0, stopsignal: "SIGINT", stoptime: 3 });
+  runner.dispatch({ kind: "start" });
+  const pid = runner.snapshot.pid!;
+  runner.dispatch({ kind: "stop" });
+  assert.deepEqual(os.sent, [{ to: "group", id: pid, signal: "SIGINT" }]);
+  clock.advance(2999);
+  assert.equal(os.sent.length, 1);
+  clock.advance(1);
+  assert.deepEqual(os.sent.at(-1), { to: "group", id: pid, signal: "SIGKILL" });
+  spawner.exitLatest({ code: null, signal: "SIGKILL" });
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+});
+
+Deno.test("ProcessRunner waits on its clock for a stopped leader's group to empty", async () => {
+  let alive = true;
+  let probes = 0;
+  // The leader exits on SIGTERM but a member of its group lives on.
+  const { clock, spawner, runner } = setup({ starttime: 0, stoptime: 60 }, () => {
+    probes++;
+    return Promise.resolve(alive);
+  });
+  runner.dispatch({ kind: "start" });
+  runner.dispatch({ kind: "stop" });
+  spawner.exitLatest({ code: null, signal: "SIGTERM" });
+  await settle();
+  assert.equal(runner.state, "STOPPING");
+  const before = probes;
+  clock.advance(100);
+  await settle();
+  assert.equal(probes, before + 1, "one poll per 100 ms of the injected clock");
+  assert.equal(runner.state, "STOPPING");
+  alive = false;
+  clock.advance(100);
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+});
+
+Deno.test("ProcessRunner sends `signal` to the main process only, through its OS port", () => {
+  const { os, runner } = setup({ starttime: 0 });
+  assert.equal(runner.signalProcess("SIGUSR1"), "web is not running");
+  runner.dispatch({ kind: "start" });
+  assert.equal(runner.signalProcess("SIGUSR1"), null);
+  assert.deepEqual(os.sent, [{ to: "kill", id: runner.snapshot.pid, signal: "SIGUSR1" }]);
+  os.killError = new Error("No such process (os error 3)");
+  assert.equal(runner.signalProcess("SIGHUP"), "No such process (os error 3)");
+});
+
+Deno.test("ProcessRunner starts a user's program in their home when it is a directory, else in /", () => {
+  const user = { name: "svc", uid: 1001, gid: 1002, home: "/home/svc", shell: "/bin/sh" };
+  const withHome = setup({ user });
+  withHome.os.directories.add("/home/svc");
+  withHome.runner.dispatch({ kind: "start" });
+  assert.equal(withHome.spawner.spawned[0]!.cwd, "/home/svc");
+  const homeless = setup({ user });
+  homeless.runner.dispatch({ kind: "start" });
+  assert.equal(homeless.spawner.spawned[0]!.cwd, "/");
+  assert.equal(homeless.runner.spawnSpec(["probe"]).cwd, "/");
+});
+
+Deno.test("ProcessRunner remembers a group that outlived its leader, as its OS port reports it", async () => {
+  const { spawner, os, runner } = setup({ starttime: 0, autorestart: "never" });
+  runner.dispatch({ kind: "start" });
+  const pid = runner.snapshot.pid!;
+  os.groups.add(pid);
+  spawner.exitLatest({ code: 0, signal: null });
+  await settle();
+  assert.deepEqual(runner.leftoverGroups().map((g) => g.pgid), [pid]);
+  os.groups.delete(pid);
+  assert.deepEqual(runner.leftoverGroups(), []);
 });
