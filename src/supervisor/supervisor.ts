@@ -16,7 +16,7 @@ import {
 } from "../api/protocol.ts";
 import { RUNNING_STATES } from "../process/state.ts";
 import { TaskmasterError } from "../util/errors.ts";
-import { diffConfigs } from "../config/diff.ts";
+import { planReload, reloadReport } from "./reload_plan.ts";
 import { type DependencyGraph, stopWaves, withDependents } from "../config/dependency_graph.ts";
 import { type InstanceFacts, judgeDependencies, meets } from "./dependencies.ts";
 import { InstanceHistory } from "./history.ts";
@@ -379,49 +379,43 @@ export class Supervisor {
   applyConfig(next: TaskmasterConfig): Promise<ReloadReport> {
     this.#refuseWhileShuttingDown();
     return this.#lock.exclusive(async () => {
-      const report = {
-        added: [] as string[],
-        changed: [] as string[],
-        updated: [] as string[],
-        removed: [] as string[],
-        unchanged: [] as string[],
-      };
+      // The plan reads the states before anything moves; each program's
+      // work then runs concurrently (a slow stop holds back only its own).
+      const plan = planReload(
+        this.#config,
+        next,
+        (name) => this.#programs.get(name)?.runners.map((r) => r.state) ?? [],
+      );
       const work: Promise<unknown>[] = [];
-      for (const change of diffConfigs(this.#config, next)) {
-        switch (change.kind) {
+      for (const step of plan) {
+        switch (step.kind) {
           case "removed":
-            report.removed.push(change.prev.name);
-            work.push(this.#removeProgram(change.prev.name));
+            work.push(this.#removeProgram(step.name));
             break;
           case "added":
-            report.added.push(change.next.name);
-            this.#addProgram(change.next);
+            this.#addProgram(step.config);
             break;
           case "changed":
-            report.changed.push(change.next.name);
-            work.push(this.#replaceProgram(change.next));
+            work.push(this.#replaceProgram(step.config, step.start));
             break;
           case "updated":
-            report.updated.push(change.next.name);
-            work.push(this.#updateProgram(change.next));
-            break;
-          case "unchanged":
-            report.unchanged.push(change.next.name);
+            work.push(this.#updateProgram(step.config, step.start));
             break;
         }
       }
       this.#config = next;
       await Promise.all(work);
-      for (const name of report.added) {
+      // Added programs start once the rest is in place (a removed one may
+      // have held a port or file the new one wants).
+      for (const step of plan) {
+        if (step.kind !== "added") continue;
         if (this.#shuttingDown) break;
-        const program = this.#programs.get(name);
-        if (program?.config.autostart) {
-          for (const runner of program.runners) this.#requestStart(runner);
-        }
+        const runners = this.#programs.get(step.name)?.runners ?? [];
+        for (const i of step.start) if (runners[i]) this.#requestStart(runners[i]);
       }
       // Changed dependencies may release (or block) what waits.
       this.#queueGate();
-      return report;
+      return reloadReport(plan);
     });
   }
 
@@ -558,32 +552,25 @@ export class Supervisor {
     this.#programs.delete(name);
   }
 
-  // Spawn options changed: what was running (or had failed) restarts with the new
-  // options; what was stopped by hand stays stopped.
-  async #replaceProgram(config: ProgramConfig): Promise<void> {
+  // Spawn options changed: every instance stops; those the plan names
+  // start again with the new options.
+  async #replaceProgram(config: ProgramConfig, start: readonly number[]): Promise<void> {
     const program = this.#programs.get(config.name)!;
-    const wasActive = program.runners.map((r) =>
-      RUNNING_STATES.has(r.state) || (r.state === "FATAL" && config.autostart)
-    );
     await this.#resize(program, config);
     await stopInOrder(program.runners);
     program.runners.forEach((runner, i) => {
       this.#reconfigure(runner, config);
-      if ((wasActive[i] ?? config.autostart) && !this.#shuttingDown) {
-        this.#requestStart(runner);
-      }
+      if (start.includes(i) && !this.#shuttingDown) this.#requestStart(runner);
     });
   }
 
   // Monitoring options and/or numprocs changed: no running process is touched.
-  async #updateProgram(config: ProgramConfig): Promise<void> {
+  async #updateProgram(config: ProgramConfig, start: readonly number[]): Promise<void> {
     const program = this.#programs.get(config.name)!;
-    const before = program.runners.length;
     await this.#resize(program, config);
     for (const runner of program.runners) this.#reconfigure(runner, config);
-    if (config.autostart && !this.#shuttingDown) {
-      for (const runner of program.runners.slice(before)) this.#requestStart(runner);
-    }
+    if (this.#shuttingDown) return;
+    for (const i of start) this.#requestStart(program.runners[i]!);
   }
 
   async #resize(program: Program, config: ProgramConfig): Promise<void> {

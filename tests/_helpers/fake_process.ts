@@ -37,6 +37,7 @@ export class FakeClock implements Clock {
 export class FakeSpawner {
   spawned: SpawnSpec[] = [];
   #exits: ((status: ExitStatus) => void)[] = [];
+  #exitsByPid = new Map<number, (status: ExitStatus) => void>();
   failWith: string | null = null;
   // Pids above any pid_max: they name no real process (signals go to FakeOs).
   #nextPid = 5_000_000;
@@ -47,11 +48,13 @@ export class FakeSpawner {
     let exit!: (status: ExitStatus) => void;
     const status = new Promise<ExitStatus>((resolve) => (exit = resolve));
     this.#exits.push(exit);
+    const pid = this.#nextPid++;
+    this.#exitsByPid.set(pid, exit);
     const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     return {
       ok: true,
       child: {
-        pid: this.#nextPid++,
+        pid,
         stdin: new WritableStream(),
         stdout: empty(),
         stderr: empty(),
@@ -63,6 +66,11 @@ export class FakeSpawner {
   /** Makes the latest child exit. */
   exitLatest(status: ExitStatus): void {
     this.#exits.at(-1)!(status);
+  }
+
+  /** Makes child `pid` exit (a second exit of the same child is ignored). */
+  exit(pid: number, status: ExitStatus): void {
+    this.#exitsByPid.get(pid)?.(status);
   }
 }
 
@@ -81,8 +89,12 @@ export class FakeOs implements ProcessOs {
     if (this.killError !== null) throw this.killError;
     this.sent.push({ to: "kill", id: pid, signal });
   }
+  /** Called after each group signal is recorded (a test makes children die of it). */
+  onGroupSignal: ((pgid: number, signal: Deno.Signal) => void) | null = null;
+
   signalGroup(pgid: number, signal: Deno.Signal): boolean {
     this.sent.push({ to: "group", id: pgid, signal });
+    this.onGroupSignal?.(pgid, signal);
     return true;
   }
   groupExists(pgid: number): boolean {

@@ -4,7 +4,7 @@
  * discarded and the given overrides.
  */
 import { parseConfigText } from "../../src/config/load.ts";
-import type { ProgramConfig } from "../../src/config/types.ts";
+import type { ProgramConfig, TaskmasterConfig } from "../../src/config/types.ts";
 
 const loaded = parseConfigText("programs:\n  web:\n    cmd: /bin/sleep 1000\n", "/test.yaml", {
   isRoot: true,
@@ -23,4 +23,17 @@ export function program(overrides: Partial<ProgramConfig> = {}): ProgramConfig {
     ...overrides,
     cmd,
   };
+}
+
+/**
+ * A whole configuration from YAML program entries (`web: {cmd: /bin/sleep 1}`),
+ * through the real loader; no entry gives a configuration without programs
+ * (which the loader itself refuses).
+ */
+export function configOf(...programs: string[]): TaskmasterConfig {
+  const lines = programs.length === 0 ? ["placeholder: {cmd: /bin/true}"] : programs;
+  const text = `programs:\n${lines.map((p) => `  ${p}\n`).join("")}`;
+  const loaded = parseConfigText(text, "/test.yaml", { isRoot: true, lookupUser: () => undefined });
+  if (!loaded.ok) throw new Error(`bad test config: ${JSON.stringify(loaded.issues)}`);
+  return programs.length === 0 ? { ...loaded.config, programs: new Map() } : loaded.config;
 }
