@@ -6,7 +6,7 @@
  */
 
 import type { StateChange } from "../api/protocol.ts";
-import type { ProcessSnapshot } from "../process/transition.ts";
+import type { ProcessSnapshot } from "../process/snapshot.ts";
 import type { AlertEventName, FlapConfig } from "./types.ts";
 
 /**

@@ -11,7 +11,7 @@ import type { AlertTestResult, StateChange } from "../api/protocol.ts";
 import { TaskmasterError } from "../util/errors.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Spawner } from "../process/spawner.ts";
-import type { ProcessSnapshot } from "../process/transition.ts";
+import type { ProcessSnapshot } from "../process/snapshot.ts";
 import type { Sender } from "./channels/sender.ts";
 import { eventsOfChange, FlapTracker, isAutomaticRestart } from "./classify.ts";
 import { globMatch } from "./glob.ts";

@@ -19,22 +19,21 @@ import type { ProcessInfo, StateChange } from "../api/protocol.ts";
 import type { ProcessState } from "./state.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Clock } from "../util/clock.ts";
-import { describeRunning, formatStopTime } from "../util/time_format.ts";
+import { describe } from "./describe.ts";
 import type { GroupProbe, LeftoverGroup } from "./group.ts";
 import type { ProcessOs } from "./process_os.ts";
 import { accountEnv, spawnSpec, supervisorEnv } from "./spawn_spec.ts";
 import type { SpawnedChild, Spawner, SpawnSpec } from "./spawner.ts";
 import type { CgroupPort } from "./cgroups.ts";
+import { transition } from "./transition.ts";
 import {
-  describeExit,
   INITIAL_SNAPSHOT,
   type ProcessEffect,
   type ProcessEvent,
   type ProcessSnapshot,
   type TimerName,
-  transition,
   type TransitionResult,
-} from "./transition.ts";
+} from "./snapshot.ts";
 
 /** Where a stream's bytes go; the output pipeline's view from here. */
 export interface StreamTarget {
@@ -584,51 +583,9 @@ export class ProcessRunner {
   }
 }
 
-/** ` (restarted: liveness failed 3 times: HTTP 503)` after a health restart. */
-export function restartNote(reason: string | null | undefined): string {
-  return reason === null || reason === undefined ? "" : ` (restarted: ${reason})`;
-}
-
-/** `, READY` / `, NOT READY` after a RUNNING description; nothing without a readiness probe. */
-export function readiness(ready: boolean | null): string {
-  return ready === null ? "" : ready ? ", READY" : ", NOT READY";
-}
 const RUNNING_OR_STOPPING = new Set<ProcessState>(["STARTING", "RUNNING", "STOPPING"]);
 
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
 export function instanceName(program: string, index: number, numprocs: number): string {
   return numprocs === 1 ? program : `${program}:${index}`;
-}
-
-function describe(s: ProcessSnapshot, uptime: number | null, ready: boolean | null): string {
-  const exit = describeExit(s.exitcode, s.signal);
-  switch (s.state) {
-    case "RUNNING":
-      return `${describeRunning(s.pid ?? 0, uptime ?? 0)}${readiness(ready)}${
-        restartNote(s.lastHealthRestart)
-      }`;
-    case "WAITING":
-      return `waiting for ${s.waitingFor ?? "dependencies"}`;
-    case "BLOCKED":
-      return s.blockedBy ?? "blocked";
-    case "STARTING":
-      return s.pid === null ? "" : `pid ${s.pid}${restartNote(s.lastHealthRestart)}`;
-    case "STOPPING":
-      if (s.restartReason !== null) return `pid ${s.pid ?? "-"}, restarting: ${s.restartReason}`;
-      return s.pid === null ? "" : `pid ${s.pid}`;
-    case "BACKOFF":
-    case "FATAL":
-      return s.spawnerr ?? `Exited too quickly (${exit})`;
-    case "EXITED":
-      return `${formatStopTime(s.stoppedAt ?? 0)}, ${exit} (${
-        s.expected ? "expected" : "not expected"
-      })`;
-    case "STOPPED":
-      if (s.stoppedAt === null) return "Not started";
-      return s.exitcode === null && s.signal === null
-        ? formatStopTime(s.stoppedAt)
-        : `${formatStopTime(s.stoppedAt)}, ${exit}`;
-    default:
-      return "";
-  }
 }

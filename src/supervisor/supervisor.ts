@@ -3,6 +3,19 @@
  * start/stop/restart/signal commands with supervisorctl's waiting rules,
  * launch, reload (a per-program diff, applied atomically) and shutdown.
  *
+ * Why it is shaped this way:
+ * - Commands take a shared lock and reload an exclusive one (RwLock): a
+ *   reload never sees a half-applied command, and commands run side by side.
+ * - Every start goes through #requestStart, so launch, reload, restart and
+ *   a user's start obey the dependency gate alike; the gate is re-judged in
+ *   a microtask after any state or readiness change, never inside a
+ *   transition (a runner's transition must not re-enter another's).
+ * - What a reload does is decided up front by the pure plan
+ *   (reload_plan.ts) from the states before anything moves; this class only
+ *   applies it, so the rules are tested without processes.
+ * - Waiting rules and stop ordering live in actions.ts; OS calls stay in
+ *   the runners' ports (`signal` goes through runner.signalProcess).
+ *
  * @module
  */
 
@@ -24,11 +37,10 @@ import { explain } from "./why.ts";
 import { type HealthDeps, type HealthEvent, HealthMonitor } from "../health/monitor.ts";
 import type { ProgramConfig, TaskmasterConfig } from "../config/types.ts";
 import { type LiveChild, ProcessRunner, type RunnerDeps } from "../process/runner.ts";
-import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../process/transition.ts";
+import { INITIAL_SNAPSHOT } from "../process/snapshot.ts";
 import { stopLeftoverGroups } from "../process/group.ts";
-import type { CgroupPort } from "../process/cgroups.ts";
 import { RwLock } from "../util/rw_lock.ts";
-import { type Clock, sleep } from "../util/clock.ts";
+import { failure, startOne, stopInOrder, stopInWaves, stopLeftoverCgroups } from "./actions.ts";
 import { parseSignal } from "../config/values.ts";
 
 /** Ports of the supervisor: everything a runner needs, minus `onChange` (the supervisor fans it out). */
@@ -46,13 +58,6 @@ interface Program {
 
 /** How long one slice of the launch may spawn before it yields to the event loop. */
 export const LAUNCH_SLICE_MS = 10;
-
-/**
- * How long `start` waits for a target held in WAITING by its dependencies;
- * past it the answer says what it still waits for (it starts by itself once
- * they are met).
- */
-export const START_WAIT_LIMIT_MS = 30_000;
 
 /** Supervises every program of a configuration. */
 export class Supervisor {
@@ -583,120 +588,4 @@ export class Supervisor {
     await stopInOrder(extra);
     for (const runner of extra) this.#dispose(runner);
   }
-}
-
-/** Ends what exited programs left in their cgroups: stopsignal, SIGKILL after stoptime. */
-async function stopLeftoverCgroups(
-  port: CgroupPort,
-  leftovers: readonly { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[],
-  clock: Clock,
-): Promise<void> {
-  for (const l of leftovers) port.signal(l.cgroup, l.signal);
-  const deadline = clock.now() + Math.max(0, ...leftovers.map((l) => l.stoptimeMs));
-  let alive = leftovers.filter((l) => port.populated(l.cgroup));
-  while (alive.length > 0 && clock.now() < deadline) {
-    await sleep(clock, 25);
-    alive = alive.filter((l) => port.populated(l.cgroup));
-  }
-  for (const l of alive) port.signal(l.cgroup, "SIGKILL");
-  const killDeadline = clock.now() + 5_000;
-  while (alive.some((l) => port.populated(l.cgroup)) && clock.now() < killDeadline) {
-    await sleep(clock, 10);
-  }
-  for (const l of leftovers) port.release(l.cgroup);
-}
-
-/**
- * Starts one runner through `begin` and waits until it is RUNNING or has
- * failed. A runner already WAITING or BLOCKED is waited for, not refused:
- * a `start` may just have started what it waits for.
- */
-async function startOne(
-  runner: ProcessRunner,
-  begin: () => ReturnType<ProcessRunner["dispatch"]>,
-  clock: Clock,
-): Promise<ActionResult> {
-  const held = runner.state === "WAITING" || runner.state === "BLOCKED";
-  const result = held ? undefined : begin();
-  if (result?.rejected === "ALREADY_STARTED") {
-    return failure(runner.name, "ALREADY_STARTED", `${runner.name} is already started`);
-  }
-  if (result?.rejected !== undefined) {
-    return failure(runner.name, "NOT_RUNNING", `${runner.name} is stopping`);
-  }
-  // Let the dependency gate see what was just started.
-  await Promise.resolve();
-  // Waiting for dependencies is bounded: a dependency that never becomes
-  // ready must not hold the shell (or a reload, behind the lock) for ever.
-  const patience = new AbortController();
-  const cancel = clock.schedule(clock.now() + START_WAIT_LIMIT_MS, () => patience.abort());
-  const snap = await runner.waitFor(
-    (s) => s.state !== "STARTING" && s.state !== "WAITING",
-    patience.signal,
-  ).finally(cancel);
-  if (snap.state === "WAITING") {
-    return { name: runner.name, ok: true, waiting: snap.waitingFor ?? "its dependencies" };
-  }
-  if (snap.state === "STARTING") {
-    // Spawned but not up for starttime yet: wait for the outcome, as supervisorctl does.
-    return startOutcome(runner, await runner.waitFor((s) => s.state !== "STARTING"));
-  }
-  return startOutcome(runner, snap);
-}
-
-function startOutcome(runner: ProcessRunner, snap: ProcessSnapshot): ActionResult {
-  if (snap.state === "RUNNING") return { name: runner.name, ok: true };
-  if (snap.state === "BLOCKED") {
-    return failure(runner.name, "BLOCKED", `blocked: ${snap.blockedBy ?? "a dependency failed"}`);
-  }
-  if (snap.state === "EXITED" && snap.expected) return { name: runner.name, ok: true };
-  if (snap.state === "STOPPED") {
-    return failure(runner.name, "NOT_RUNNING", `${runner.name} was stopped`);
-  }
-  if (snap.spawnerr !== null) return failure(runner.name, "SPAWN_ERROR", snap.spawnerr);
-  return failure(runner.name, "ABNORMAL_TERMINATION", `${runner.name} exited too quickly`);
-}
-
-/** Stops wave by wave (see stopWaves), each wave in reverse priority. */
-async function stopInWaves(
-  runners: readonly ProcessRunner[],
-  waves: ReadonlyMap<string, number>,
-): Promise<ActionResult[]> {
-  const order = [...new Set(runners.map((r) => waves.get(r.program) ?? 0))].sort((a, b) => a - b);
-  const results = new Map<ProcessRunner, ActionResult>();
-  for (const wave of order) {
-    const batch = runners.filter((r) => (waves.get(r.program) ?? 0) === wave);
-    const done = await stopInOrder(batch);
-    batch.forEach((r, i) => results.set(r, done[i]!));
-  }
-  return runners.map((r) => results.get(r)!);
-}
-
-/** Stops in reverse priority: each priority level is fully stopped before the next. */
-async function stopInOrder(runners: readonly ProcessRunner[]): Promise<ActionResult[]> {
-  const levels = [...new Set(runners.map((r) => r.config.priority))].sort((a, b) => b - a);
-  const results = new Map<ProcessRunner, ActionResult>();
-  for (const level of levels) {
-    const batch = runners.filter((r) => r.config.priority === level);
-    const done = await Promise.all(batch.map((r) => stopOne(r)));
-    batch.forEach((r, i) => results.set(r, done[i]!));
-  }
-  return runners.map((r) => results.get(r)!);
-}
-
-async function stopOne(runner: ProcessRunner): Promise<ActionResult> {
-  const result = runner.dispatch({ kind: "stop" });
-  if (result.rejected !== undefined) {
-    return failure(runner.name, "NOT_RUNNING", `${runner.name} is not running`);
-  }
-  await runner.waitFor((s) => s.state !== "STOPPING");
-  return { name: runner.name, ok: true };
-}
-
-function failure(
-  name: string,
-  code: NonNullable<ActionResult["error"]>["code"],
-  message: string,
-): ActionResult {
-  return { name, ok: false, error: { code, message } };
 }

@@ -6,7 +6,8 @@
  */
 
 import type { ProgramConfig } from "../config/types.ts";
-import { describeExit, type ProcessSnapshot } from "../process/transition.ts";
+import { describeExit } from "../process/transition.ts";
+import { type ProcessSnapshot } from "../process/snapshot.ts";
 import { formatUptime } from "../util/time_format.ts";
 import type { HistoryEntry } from "./history.ts";
 

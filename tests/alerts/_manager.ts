@@ -8,7 +8,7 @@
 import { AlertManager, type InstanceView } from "../../src/alerts/manager.ts";
 import type { ProcessState } from "../../src/process/state.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
-import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../../src/process/transition.ts";
+import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../../src/process/snapshot.ts";
 import { alertsConfig } from "./_config.ts";
 import { webProgram } from "../config/_helpers.ts";
 

@@ -5,7 +5,7 @@ import { globMatch } from "../../src/alerts/glob.ts";
 import { buildPayload, daemonFacts, subject } from "../../src/alerts/payload.ts";
 import { RuleGate } from "../../src/alerts/throttle.ts";
 import { formatSyslog } from "../../src/alerts/channels/syslog.ts";
-import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../../src/process/transition.ts";
+import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../../src/process/snapshot.ts";
 import type { AlertPayload } from "../../src/alerts/types.ts";
 
 const change = (from: string, to: string): StateChange =>

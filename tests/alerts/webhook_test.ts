@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { closedPort, HookServer } from "./_servers.ts";
 import { change, crash, manager } from "./_manager.ts";
-import { INITIAL_SNAPSHOT } from "../../src/process/transition.ts";
+import { INITIAL_SNAPSHOT } from "../../src/process/snapshot.ts";
 import { webProgram } from "../config/_helpers.ts";
 
 const hookChannel = (url: string, extra = "") =>

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  INITIAL_SNAPSHOT,
-  type ProcessSnapshot,
-  transition,
-} from "../../src/process/transition.ts";
+import { transition } from "../../src/process/transition.ts";
+import { INITIAL_SNAPSHOT, type ProcessSnapshot } from "../../src/process/snapshot.ts";
 import { program } from "../_helpers/program.ts";
 
 const cfg = program({ starttime: 1, startretries: 3, stoptime: 10 });

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
+import { MIN_RESTART_INTERVAL_MS, transition } from "../../src/process/transition.ts";
 import {
   INITIAL_SNAPSHOT,
-  MIN_RESTART_INTERVAL_MS,
   type ProcessEvent,
   type ProcessSnapshot,
-  transition,
   type TransitionResult,
-} from "../../src/process/transition.ts";
+} from "../../src/process/snapshot.ts";
 import { program } from "../_helpers/program.ts";
 
 const cfg = program({ starttime: 1, startretries: 3, stoptime: 10 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { INITIAL_SNAPSHOT } from "../../src/process/transition.ts";
+import { INITIAL_SNAPSHOT } from "../../src/process/snapshot.ts";
 import { explain } from "../../src/supervisor/why.ts";
 import { program } from "../_helpers/program.ts";
 
