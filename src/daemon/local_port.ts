@@ -3,6 +3,16 @@
  * control API call. Joins the supervisor, the output pipeline and the event
  * log; holds no policy of its own.
  *
+ * Why it is shaped this way: every adapter (shell, HTTP API, dashboard,
+ * XML-RPC via its own view) goes through this one port, so an answer must be
+ * complete here rather than patched up by each adapter. Hence per-name
+ * results (`perName`: unknown names and bad signals become results, not a
+ * whole-call error the shell would have to untangle), restart `steps` read
+ * before the restart, and follows that resolve only once the stream is live
+ * (or reject with the reason), so a server can choose 200 or 404 without
+ * racing the first chunk. Errors leave as TaskmasterError, never as a thrown
+ * stack: `attempt` turns a synchronous throw into a rejection.
+ *
  * @module
  */
 
@@ -21,15 +31,15 @@ import { type ErrorCode, hasCode, TaskmasterError } from "../util/errors.ts";
 import type { OutputHub } from "../output/output_hub.ts";
 import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
-
-/** The first item of a follow: the stream is live from here on (see SupervisorPort.follow). */
-const LIVE = new Uint8Array(0);
 import { type ByteBound, fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
 import { parseSignal } from "../config/values.ts";
 import type { AlertManager } from "../alerts/manager.ts";
+
+/** The first item of a follow: the stream is live from here on (see SupervisorPort.follow). */
+const LIVE = new Uint8Array(0);
 
 /** The daemon-level actions the port delegates. */
 export interface DaemonControls {
