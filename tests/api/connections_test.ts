@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { serveControlApi, type ServeOptions } from "../../src/api/server.ts";
 import { connectClient } from "../../src/api/client.ts";
-import { FakePort, waitFor } from "./_fake_port.ts";
+import { FakePort, waitFor, webAndDb } from "../_helpers/fake_port.ts";
 
 async function withServer(
   options: Omit<ServeOptions, "path">,
@@ -9,7 +9,7 @@ async function withServer(
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tm-conn-" });
   const path = `${dir}/taskmaster.sock`;
-  const server = await serveControlApi(new FakePort(), { path, ...options });
+  const server = await serveControlApi(new FakePort(webAndDb()), { path, ...options });
   try {
     await fn({ path, stats: () => server.stats });
   } finally {

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { createApp } from "../../src/api/handler.ts";
 import { TaskmasterError } from "../../src/util/errors.ts";
-import { FakePort, waitFor } from "./_fake_port.ts";
+import { FakePort, waitFor, webAndDb } from "../_helpers/fake_port.ts";
 
 const BASE = "http://localhost";
 
 function setup(options: { heartbeatMs?: number } = {}) {
-  const port = new FakePort();
+  const port = new FakePort(webAndDb());
   const closing = new AbortController();
   const app = createApp(port, { signal: closing.signal, ...options });
   const call = (method: string, path: string, body?: BodyInit) =>
@@ -31,7 +31,7 @@ Deno.test("createApp() GET /v1/daemon returns pid and version", async () => {
   const { call } = setup();
   const response = await call("GET", "/v1/daemon");
   assert.equal(response.status, 200);
-  assert.deepEqual(await json(response), { pid: 4242, version: "0.1.0-test" });
+  assert.deepEqual(await json(response), { pid: 4242, version: "0.1.0" });
 });
 
 Deno.test("createApp() GET /v1/processes lists all or the named ones", async () => {
@@ -124,8 +124,9 @@ Deno.test("createApp() per_name: unknown names and a bad signal come back as res
   ]);
   assert.deepEqual(port.calls.at(-1), {
     method: "start",
-    args: [["ghost", "db"], { perName: true }],
+    args: [["ghost", "db"]],
   });
+  assert.deepEqual(port.options.at(-1), { perName: true });
   const signalled = await call(
     "POST",
     "/v1/signal",
@@ -213,7 +214,7 @@ Deno.test("createApp() maps every error code to its status", async () => {
 });
 
 Deno.test("createApp() a bug in the port is a 500 INTERNAL and is reported", async () => {
-  const port = new FakePort();
+  const port = new FakePort(webAndDb());
   const seen: unknown[] = [];
   const app = createApp(port, { onInternalError: (error) => seen.push(error) });
   port.failNext = new RangeError("oops");
@@ -272,7 +273,7 @@ Deno.test("createApp() POST stdin passes the raw bytes", async () => {
   assert.deepEqual(await json(await call("POST", "/v1/processes/web:1/stdin", bytes)), {
     ok: true,
   });
-  assert.deepEqual(port.stdin, [bytes]);
+  assert.deepEqual(port.stdin, [{ name: "web:1", data: bytes }]);
   await expectError(await call("POST", "/v1/processes/db/stdin", "x"), 409, "NOT_RUNNING");
   await expectError(await call("POST", "/v1/processes/ghost/stdin", "x"), 404, "BAD_NAME");
 });
@@ -345,7 +346,7 @@ Deno.test("createApp() follow errors before streaming are HTTP errors", async ()
 });
 
 Deno.test("createApp() a mid-stream SSE error is sent as an error event", async () => {
-  const port = new FakePort();
+  const port = new FakePort(webAndDb());
   // deno-lint-ignore require-yield
   const vanishing = async function* (): AsyncGenerator<string> {
     await new Promise((r) => setTimeout(r, 20));

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { serveControlApi } from "../../src/api/server.ts";
 import { connectClient, UnreachableError } from "../../src/api/client.ts";
 import { TaskmasterError } from "../../src/util/errors.ts";
-import { FakePort, waitFor } from "./_fake_port.ts";
+import { FakePort, waitFor, webAndDb } from "../_helpers/fake_port.ts";
 
 async function withServer(
   fn: (ctx: { path: string; dir: string; port: FakePort }) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tm-api-" });
   const path = `${dir}/taskmaster.sock`;
-  const port = new FakePort();
+  const port = new FakePort(webAndDb());
   const server = await serveControlApi(port, { path });
   try {
     await fn({ path, dir, port });
@@ -53,7 +53,7 @@ Deno.test({
   await withServer(async ({ path, port }) => {
     using client = connectClient(path);
     assert.equal(await client.daemonPid(), 4242);
-    assert.equal(await client.version(), "0.1.0-test");
+    assert.equal(await client.version(), "0.1.0");
     assert.deepEqual((await client.status()).map((p) => p.name), ["web:0", "web:1", "db"]);
     const [web0] = await client.status(["web:0"]);
     assert.deepEqual(web0, (await port.status(["web:0"]))[0]);
@@ -87,7 +87,7 @@ Deno.test({
     );
     assert.equal(await client.logTail(1), "log 1\n");
     await client.sendStdin("web:0", new Uint8Array([0, 1, 255]));
-    assert.deepEqual(port.stdin, [new Uint8Array([0, 1, 255])]);
+    assert.deepEqual(port.stdin, [{ name: "web:0", data: new Uint8Array([0, 1, 255]) }]);
     await client.shutdown();
     assert.equal(port.shuttingDown, true);
     await rejectsWith(client.status(), "SHUTTING_DOWN");
@@ -130,7 +130,7 @@ Deno.test({
   const before = Deno.umask();
   const dir = await Deno.makeTempDir();
   const path = `${dir}/t.sock`;
-  const server = await serveControlApi(new FakePort(), { path });
+  const server = await serveControlApi(new FakePort(webAndDb()), { path });
   assert.equal(Deno.umask(), before);
   await server.close();
   await server.close(); // idempotent
@@ -167,7 +167,7 @@ Deno.test({
   child.kill("SIGKILL");
   await child.status;
   assert.ok((await Deno.lstat(path)).isSocket, "the killed child leaves its socket behind");
-  const server = await serveControlApi(new FakePort(), { path });
+  const server = await serveControlApi(new FakePort(webAndDb()), { path });
   try {
     using client = connectClient(path);
     assert.equal(await client.daemonPid(), 4242);
@@ -182,7 +182,7 @@ Deno.test({
 }, async () => {
   await withServer(async ({ path }) => {
     await rejectsWith(
-      serveControlApi(new FakePort(), { path }),
+      serveControlApi(new FakePort(webAndDb()), { path }),
       "BAD_ARGUMENTS",
       new RegExp(
         `^socket ${path} is in use by taskmaster pid 4242; choose another with --socket PATH or taskmaster.socket in the config$`,
@@ -202,7 +202,7 @@ Deno.test({
   const other = Deno.serve({ path, onListen() {} }, () => new Response("hello"));
   try {
     await rejectsWith(
-      serveControlApi(new FakePort(), { path }),
+      serveControlApi(new FakePort(webAndDb()), { path }),
       "BAD_ARGUMENTS",
       /is in use by another program/,
     );
@@ -218,7 +218,11 @@ Deno.test({
   const dir = await Deno.makeTempDir();
   const path = `${dir}/taskmaster.sock`;
   await Deno.writeTextFile(path, "precious");
-  await rejectsWith(serveControlApi(new FakePort(), { path }), "BAD_ARGUMENTS", /is not a socket/);
+  await rejectsWith(
+    serveControlApi(new FakePort(webAndDb()), { path }),
+    "BAD_ARGUMENTS",
+    /is not a socket/,
+  );
   assert.equal(await Deno.readTextFile(path), "precious");
   await Deno.remove(dir, { recursive: true });
 });
@@ -228,7 +232,7 @@ Deno.test(
   async () => {
     const path = `/tmp/${"é".repeat(52)}.sock`; // 5 + 104 + 5 = 114 bytes, 62 characters
     await rejectsWith(
-      serveControlApi(new FakePort(), { path }),
+      serveControlApi(new FakePort(webAndDb()), { path }),
       "BAD_ARGUMENTS",
       new RegExp(`^socket path too long \\(114 bytes, the limit is 107\\): ${path}$`),
     );
@@ -240,7 +244,7 @@ Deno.test({
   name: "serveControlApi() reports a missing directory as BAD_ARGUMENTS",
 }, async () => {
   await rejectsWith(
-    serveControlApi(new FakePort(), { path: "/nonexistent-dir-tm/x.sock" }),
+    serveControlApi(new FakePort(webAndDb()), { path: "/nonexistent-dir-tm/x.sock" }),
     "BAD_ARGUMENTS",
     /cannot listen on socket \/nonexistent-dir-tm\/x\.sock/,
   );

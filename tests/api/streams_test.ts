@@ -3,12 +3,12 @@ import { serveControlApi } from "../../src/api/server.ts";
 import { connectClient } from "../../src/api/client.ts";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { TaskmasterError } from "../../src/util/errors.ts";
-import { FakePort, waitFor } from "./_fake_port.ts";
+import { FakePort, waitFor, webAndDb } from "../_helpers/fake_port.ts";
 
 async function withServer(fn: (path: string, port: FakePort) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tm-api-" });
   const path = `${dir}/taskmaster.sock`;
-  const port = new FakePort();
+  const port = new FakePort(webAndDb());
   const server = await serveControlApi(port, { path });
   try {
     await fn(path, port);
@@ -124,7 +124,7 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "tm-api-" });
     const path = `${dir}/taskmaster.sock`;
-    const port = new FakePort();
+    const port = new FakePort(webAndDb());
     const server = await serveControlApi(port, { path });
     using client = connectClient(path);
     const signal = new AbortController().signal;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { TaskmasterError } from "../../src/util/errors.ts";
 import { COMMAND_NAMES, runCommand } from "../../src/shell/commands.ts";
 import type { ShellContext } from "../../src/shell/command.ts";
-import { CapturedOutput, FakePort, proc } from "./_fake_port.ts";
+import { CapturedOutput, FakePort, proc } from "../_helpers/fake_port.ts";
 
 /** Runs one command against `port`; returns the outcome and what was printed. */
 async function run(
@@ -90,7 +90,7 @@ Deno.test("status rejects an unknown option with its usage, exit 2", async () =>
 // ---- start / stop / restart ---------------------------------------------------
 
 Deno.test("start prints one line per instance, exit 0", async () => {
-  const port = new FakePort(web());
+  const port = new FakePort([proc("web:0", "STOPPED"), proc("web:1", "STOPPED")]);
   const r = await run(port, ["start", "web"]);
   assert.equal(r.stdout, "web:0: started\nweb:1: started\n");
   assert.equal(r.exitCode, 0);
@@ -142,7 +142,7 @@ Deno.test("start maps failures: already started is fine, spawn error exits 7", a
 });
 
 Deno.test("start with unknown names reports them and still starts the others, exit 1", async () => {
-  const port = new FakePort(web());
+  const port = new FakePort([proc("web:0", "RUNNING"), proc("web:1", "STOPPED")]);
   const r = await run(port, ["start", "nope", "web:1"]);
   assert.equal(r.stdout, "nope: ERROR (no such process)\nweb:1: started\n");
   assert.equal(r.exitCode, 1);

@@ -6,7 +6,7 @@ import {
   createCompleter,
   needsNames,
 } from "../../src/shell/completer.ts";
-import { FakePort, proc } from "./_fake_port.ts";
+import { FakePort, proc } from "../_helpers/fake_port.ts";
 
 const names = ["web", "web:0", "web:1", "worker"];
 

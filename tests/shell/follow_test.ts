@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { TaskmasterError } from "../../src/util/errors.ts";
 import { runCommand } from "../../src/shell/commands.ts";
 import { QueueLineSource } from "../../src/shell/line_source.ts";
-import { CapturedOutput, FakePort, proc } from "./_fake_port.ts";
+import { CapturedOutput, FakePort, proc } from "../_helpers/fake_port.ts";
 
 async function run(
   port: FakePort,
@@ -16,8 +16,17 @@ async function run(
 
 const procs = () => [proc("web:0", "RUNNING"), proc("web:1", "RUNNING"), proc("job", "STOPPED")];
 
-Deno.test("tail prints the last 10 lines of stdout by default", async () => {
+/** The shared fake, with tail and log answers that show what was asked. */
+function fakePort(): FakePort {
   const port = new FakePort(procs());
+  port.answers.tail = (_name: string, stream: string, lines: number) =>
+    `last ${lines} of ${stream}\n`;
+  port.answers.logTail = "log line\n";
+  return port;
+}
+
+Deno.test("tail prints the last 10 lines of stdout by default", async () => {
+  const port = fakePort();
   const r = await run(port, ["tail", "web:0"]);
   assert.equal(r.stdout, "last 10 of stdout\n");
   assert.equal(r.exitCode, 0);
@@ -25,7 +34,7 @@ Deno.test("tail prints the last 10 lines of stdout by default", async () => {
 });
 
 Deno.test("tail takes -n LINES, -nLINES, -LINES and a stream", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   await run(port, ["tail", "-n", "50", "web:0", "stderr"]);
   await run(port, ["tail", "web:1", "-n5"]);
   await run(port, ["tail", "-3", "job", "stdout"]);
@@ -37,7 +46,7 @@ Deno.test("tail takes -n LINES, -nLINES, -LINES and a stream", async () => {
 });
 
 Deno.test("tail adds a final newline to a partial last line, prints nothing for empty", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   port.answers.tail = "no newline";
   assert.equal((await run(port, ["tail", "job"])).stdout, "no newline\n");
   port.answers.tail = "";
@@ -45,7 +54,7 @@ Deno.test("tail adds a final newline to a partial last line, prints nothing for 
 });
 
 Deno.test("tail usage errors exit 2", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   for (
     const argv of [
       ["tail"],
@@ -66,7 +75,7 @@ Deno.test("tail usage errors exit 2", async () => {
 });
 
 Deno.test("tail of an unknown name or a discarded stream prints one ERROR line, exit 1", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   let r = await run(port, ["tail", "ghost"]);
   assert.equal(r.stdout, "ghost: ERROR (no such process)\n");
   assert.equal(r.exitCode, 1);
@@ -77,7 +86,7 @@ Deno.test("tail of an unknown name or a discarded stream prints one ERROR line, 
 });
 
 Deno.test("tail -f follows until the signal aborts", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   port.followChunks["web:0/stderr"] = ["one\ntw", "o\nthree"];
   const controller = new AbortController();
   port.onFollow = () => setTimeout(() => controller.abort(), 20);
@@ -89,7 +98,7 @@ Deno.test("tail -f follows until the signal aborts", async () => {
 });
 
 Deno.test("log prints the event log; -f follows it", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   let r = await run(port, ["log", "-n", "3"]);
   assert.equal(r.stdout, "log line\n");
   assert.deepEqual(port.callsOf("logTail"), [[3]]);
@@ -103,7 +112,7 @@ Deno.test("log prints the event log; -f follows it", async () => {
 });
 
 Deno.test("attach streams output, forwards typed lines, detaches on Ctrl-C", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   port.followChunks["web:1/stdout"] = ["hello\n"];
   port.followChunks["web:1/stderr"] = ["warn\n"];
   const input = new QueueLineSource();
@@ -123,7 +132,7 @@ Deno.test("attach streams output, forwards typed lines, detaches on Ctrl-C", asy
     "==> attached to web:1; Ctrl-C detaches <==\nhello\n==> detached from web:1 <==\n",
   );
   assert.equal(r.stderr, "warn\n");
-  assert.deepEqual(port.stdin, [
+  assert.deepEqual(port.stdinText(), [
     { name: "web:1", text: "first line\n" },
     { name: "web:1", text: "second\n" },
   ]);
@@ -132,18 +141,18 @@ Deno.test("attach streams output, forwards typed lines, detaches on Ctrl-C", asy
 });
 
 Deno.test("attach detaches at end of input", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   const input = new QueueLineSource();
   input.push("x");
   input.end();
   const r = await run(port, ["attach", "web:0"], { signal: new AbortController().signal, input });
   assert.equal(r.exitCode, 0);
-  assert.deepEqual(port.stdin, [{ name: "web:0", text: "x\n" }]);
+  assert.deepEqual(port.stdinText(), [{ name: "web:0", text: "x\n" }]);
   assert.match(r.stdout, /==> detached from web:0 <==\n$/);
 });
 
 Deno.test("attach needs a live process, a known name and a single instance", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   const signal = new AbortController().signal;
   const input = new QueueLineSource();
   let r = await run(port, ["attach", "job"], { signal, input });
@@ -160,7 +169,7 @@ Deno.test("attach needs a live process, a known name and a single instance", asy
 });
 
 Deno.test("attach stays attached when the process is briefly not running", async () => {
-  const port = new FakePort(procs());
+  const port = fakePort();
   port.errors.sendStdin = new TaskmasterError("NOT_RUNNING", "web:0 is not running");
   const input = new QueueLineSource();
   input.push("lost");

@@ -6,7 +6,7 @@ import {
   formatStatusTable,
 } from "../../src/shell/format.ts";
 import { describeRunning, formatUptime } from "../../src/util/time_format.ts";
-import { proc } from "./_fake_port.ts";
+import { proc } from "../_helpers/fake_port.ts";
 
 Deno.test("describeRunning() says pid and uptime as supervisorctl does", () => {
   assert.equal(describeRunning(42, 62), "pid 42, uptime 0:01:02");

@@ -5,7 +5,7 @@ import type { ShellContext } from "../../src/shell/command.ts";
 import { runInteractive } from "../../src/shell/_interactive.ts";
 import { appendHistory, loadHistory } from "../../src/shell/history.ts";
 import { runShell } from "../../src/shell/repl.ts";
-import { CapturedOutput, FakePort, proc } from "./_fake_port.ts";
+import { CapturedOutput, FakePort, proc } from "../_helpers/fake_port.ts";
 
 /** A byte stream of `text`, delivered in small chunks to exercise line splitting. */
 function piped(text: string): ReadableStream<Uint8Array> {
@@ -88,7 +88,7 @@ Deno.test("runShell() piped: attach forwards the following lines until EOF", asy
   const port = new FakePort(procs());
   const { ctx, output } = context(port, "remote", new AbortController().signal);
   await runShell(ctx, { stdin: piped("attach web\nhello\nworld\n") });
-  assert.deepEqual(port.stdin, [
+  assert.deepEqual(port.stdinText(), [
     { name: "web", text: "hello\n" },
     { name: "web", text: "world\n" },
   ]);
@@ -217,7 +217,7 @@ Deno.test("runInteractive(): attach sends typed lines, Ctrl-C detaches", async (
   await waitFor(() => output.stdout.includes("==> detached from web <=="), "detach");
   term.keys.write("quit\r");
   assert.equal(await done, 0);
-  assert.deepEqual(port.stdin, [{ name: "web", text: "ping\n" }]);
+  assert.deepEqual(port.stdinText(), [{ name: "web", text: "ping\n" }]);
 });
 
 Deno.test("runInteractive(): top redraws until any key, which goes to top, not to the prompt", async () => {

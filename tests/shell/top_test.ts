@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runCommand } from "../../src/shell/commands.ts";
 import { formatBytes, formatTopTable } from "../../src/shell/_top.ts";
-import { CapturedOutput, FakePort, proc } from "./_fake_port.ts";
+import { CapturedOutput, FakePort, proc } from "../_helpers/fake_port.ts";
 
 Deno.test("top's table shows CPU %, memory, restarts and uptime per instance", () => {
   const text = formatTopTable([

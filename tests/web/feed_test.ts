@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ProcessInfo, StateChange } from "../../src/api/protocol.ts";
 import { dashboardFeed, type DashboardSource, type FeedEvent } from "../../src/web/feed.ts";
-import { proc } from "../shell/_fake_port.ts";
+import { proc } from "../_helpers/fake_port.ts";
 
 function fakeSource(rows: ProcessInfo[]) {
   const sample = new Set<() => void>();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { renderMetrics } from "../../src/web/metrics.ts";
-import { proc } from "../shell/_fake_port.ts";
+import { proc } from "../_helpers/fake_port.ts";
 
 interface Family {
   name: string;
