@@ -359,7 +359,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     `taskmaster started (pid ${Deno.pid}) with ${config.file}; socket ${settings.socket}`,
   );
 
-  const signals = listenForSignals({
+  // The handlers are never removed: a client that saw the socket go may send
+  // SIGTERM at once, and without a handler that would kill the process (exit
+  // 143) before main's Deno.exit. They end with the process.
+  listenForSignals({
     reload: () => {
       if (shutdownPromise !== null) return;
       log.write("info", "SIGHUP received: reloading configuration");
@@ -407,9 +410,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   await done;
 
-  // The signal handlers stay until the end: a second SIGTERM during the cleanup below
-  // joins the shutdown under way instead of killing the daemon with its socket and
-  // pidfile left behind.
+  // The signal handlers stay: a second SIGTERM during the cleanup below joins the
+  // shutdown under way instead of killing the daemon with its socket and pidfile left
+  // behind.
   await web?.close();
   resources.close();
   await reaper?.settle(ORPHAN_SETTLE_MS);
@@ -425,7 +428,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   await log.close();
   // The socket goes last: clients take its disappearance as "fully down".
   await server.close();
-  signals();
   return 0;
 }
 
@@ -548,7 +550,7 @@ function listenForSignals(handlers: {
   reload: () => void;
   shutdown: (name: string) => void;
   reopen: () => void;
-}): () => void {
+}): void {
   const table: [Deno.Signal, () => void][] = [
     ["SIGHUP", handlers.reload],
     ["SIGTERM", () => handlers.shutdown("SIGTERM")],
@@ -557,9 +559,6 @@ function listenForSignals(handlers: {
     ["SIGUSR2", handlers.reopen],
   ];
   for (const [signal, handler] of table) Deno.addSignalListener(signal, handler);
-  return () => {
-    for (const [signal, handler] of table) Deno.removeSignalListener(signal, handler);
-  };
 }
 
 /**
