@@ -162,7 +162,8 @@ export function signalMembers(
 ): number {
   let sent = 0;
   for (const pid of members(path)) {
-    if (exceptGroup !== null && groupOf(pid) === exceptGroup) continue;
+    // The group's leader (pid = pgid) needs no look at /proc.
+    if (exceptGroup !== null && (pid === exceptGroup || groupOf(pid) === exceptGroup)) continue;
     try {
       Deno.kill(pid, signal);
       sent++;

@@ -125,6 +125,8 @@ export class ProcessRunner {
   /** Cgroups of earlier runs that outlived their leader. */
   #leftoverCgroups = new Set<string>();
   #live: LiveChild | null = null;
+  /** The process group already sent its stopsignal by {@link signalStopAhead}. */
+  #signalledAhead: number | null = null;
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
@@ -413,11 +415,34 @@ export class ProcessRunner {
     return this.#cgroup !== null && (this.#deps.cgroups?.populated(this.#cgroup) ?? false);
   }
 
+  /**
+   * Sends the stopsignal to the live process group now, ahead of the `stop`
+   * event that follows at once, which then does not send it again. A stop of
+   * many instances sends every signal first, in a tight loop, and does the
+   * bookkeeping (state changes, log lines, cgroup members) after: the
+   * children start exiting meanwhile, as they would under a C supervisor.
+   */
+  signalStopAhead(): void {
+    const { state, pid, pgid } = this.#snap;
+    if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
+    try {
+      signalGroup(pgid, this.#config.stopsignal);
+    } catch {
+      return; // EPERM: the stop event's own signal reports it.
+    }
+    this.#signalledAhead = pgid;
+    // Only the stop dispatched in this same turn may count on it.
+    queueMicrotask(() => this.#signalledAhead = null);
+  }
+
   #signal(signal: Deno.Signal): void {
     // Members that left the process group (setsid) are still in the cgroup.
     const pgid = this.#snap.pgid;
+    const ahead = this.#signalledAhead;
+    this.#signalledAhead = null;
     if (this.#cgroup !== null) this.#deps.cgroups?.signal(this.#cgroup, signal, pgid);
     if (pgid === null) return;
+    if (ahead === pgid && signal === this.#config.stopsignal) return;
     try {
       this.#deps.os.signalGroup(pgid, signal);
     } catch (error) {

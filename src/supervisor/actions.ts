@@ -114,6 +114,8 @@ export async function stopInOrder(runners: readonly ProcessRunner[]): Promise<Ac
   const results = new Map<ProcessRunner, ActionResult>();
   for (const level of levels) {
     const batch = runners.filter((r) => r.config.priority === level);
+    // Every stopsignal first, then the state changes and logs of each.
+    for (const runner of batch) runner.signalStopAhead();
     const done = await Promise.all(batch.map((r) => stopOne(r)));
     batch.forEach((r, i) => results.set(r, done[i]!));
   }

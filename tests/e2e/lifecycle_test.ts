@@ -213,3 +213,29 @@ programs:
   await waitFor(() => !exists(left), { what: "the leftover to be stopped and reaped" });
   await Deno.remove(d.dir, { recursive: true });
 });
+
+Deno.test("stop all sends each instance its stopsignal once, then logs each stop in order", async () => {
+  // Each instance appends a line per USR1 it gets and exits 0.3 s after the first:
+  // a second signal in that time would show as a second line.
+  await using d = await TestDaemon.start(`
+programs:
+  counted:
+    cmd: /bin/sh -c "trap 'echo got >> signals.$SUPERVISOR_PROCESS_NAME; sleep 0.3; exit 0' USR1; while true; do sleep 0.1; done"
+    numprocs: 4
+    starttime: 0.2
+    stopsignal: USR1
+    exitcodes: [0]
+`);
+  for (let i = 0; i < 4; i++) await d.waitState(`counted:${i}`, "RUNNING");
+  const results = await d.port.stop(["all"]);
+  assert.deepEqual(results.map((r) => r.ok), [true, true, true, true]);
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await d.info(`counted:${i}`)).state, "STOPPED");
+    assert.equal(await Deno.readTextFile(`${d.dir}/signals.${i}`), "got\n", `counted:${i}`);
+  }
+  const log = await d.eventLog();
+  for (let i = 0; i < 4; i++) {
+    const stopping = log.indexOf(`stopping: 'counted:${i}'`);
+    assert.ok(stopping >= 0 && stopping < log.indexOf(`stopped: counted:${i}`), log);
+  }
+});
