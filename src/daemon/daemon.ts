@@ -132,7 +132,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     tap: (key, listener) => output.subscribe(key, listener),
     groupRss: sharedGroupRss(RSS_SCAN_MAX_AGE_MS),
     cgroups,
-    liveChanged: () => state.changed(),
+    liveChanged: (change) => change === "spawned" ? state.changed() : state.changedSoon(),
   });
   const listeners = new EventListeners(config.eventlisteners ?? new Map(), {
     supervisor,

@@ -5,7 +5,8 @@
  * process is still the one we started), its cgroup and how to stop it. It is
  * rewritten atomically (write, fsync, rename) after spawns and exits; a
  * burst of spawns in one event-loop turn is written at most every
- * {@link COALESCE_MS} and once at the end of the turn.
+ * {@link COALESCE_MS} and once at the end of the turn; exits within
+ * {@link EXIT_COALESCE_MS}.
  *
  * @module
  */
@@ -48,6 +49,12 @@ export interface DaemonState {
 
 /** Longest a state change waits for the file during a burst of spawns. */
 export const COALESCE_MS = 20;
+/**
+ * Longest an exit waits for the file. A record outliving its process is
+ * harmless (the next taskmaster finds the pid gone, or reused with another
+ * start time), so exits are written in batches, off a stop's busiest moment.
+ */
+export const EXIT_COALESCE_MS = 100;
 
 /** Reads a state file: null when there is none; a reason when it cannot be used. */
 export function readStateFile(path: string): DaemonState | null | { error: string } {
@@ -91,6 +98,7 @@ export class StateKeeper {
   #onError: (message: string) => void;
   #lastWrite = 0;
   #pending = false;
+  #soon: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
   constructor(path: string, snapshot: () => DaemonState, onError: (message: string) => void) {
@@ -118,8 +126,19 @@ export class StateKeeper {
     });
   }
 
+  /** Something exited: written within {@link EXIT_COALESCE_MS}, with whatever else changed. */
+  changedSoon(): void {
+    if (this.#closed || this.#soon !== null) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = null;
+      this.write();
+    }, EXIT_COALESCE_MS);
+  }
+
   /** Writes the file now. */
   write(): void {
+    if (this.#soon !== null) clearTimeout(this.#soon);
+    this.#soon = null;
     if (this.#closed) return;
     try {
       writeStateFile(this.#path, this.#snapshot());
@@ -136,6 +155,8 @@ export class StateKeeper {
   /** After a clean shutdown nothing is live: the file goes. */
   remove(): void {
     this.#closed = true;
+    if (this.#soon !== null) clearTimeout(this.#soon);
+    this.#soon = null;
     try {
       Deno.removeSync(this.#path);
     } catch {

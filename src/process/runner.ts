@@ -86,7 +86,7 @@ export interface RunnerDeps {
   /** Instance cgroups, where the machine has them; absent: process groups only. */
   readonly cgroups?: CgroupPort | null;
   /** Told after every spawn and every exit of a child (the state file follows). */
-  readonly liveChanged?: () => void;
+  readonly liveChanged?: (change: "spawned" | "exited") => void;
 }
 
 /** A live child as the state file records it. */
@@ -353,7 +353,7 @@ export class ProcessRunner {
       this.#cgroup = cgroup;
     }
     this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
-    this.#deps.liveChanged?.();
+    this.#deps.liveChanged?.("spawned");
     this.#stdin = child.stdin.getWriter();
     // The child may never read its stdin; a write to it must not hang us.
     this.#stdin.closed.catch(() => {});
@@ -373,7 +373,7 @@ export class ProcessRunner {
         this.#stdin = null;
       }
       if (this.#live?.pid === child.pid) this.#live = null;
-      this.#deps.liveChanged?.();
+      this.#deps.liveChanged?.("exited");
       // Only a stop waits for the rest of the group (and cgroup); other exits
       // move on at once, remembering a group that outlived its leader for shutdown.
       const stopping = this.#snap.state === "STOPPING";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type DaemonState,
+  EXIT_COALESCE_MS,
   readStateFile,
   StateKeeper,
   writeStateFile,
@@ -61,6 +62,38 @@ Deno.test("StateKeeper writes at once, coalesces a burst into the end of the tur
     keeper.remove();
     keeper.changed();
     await Promise.resolve();
+    assert.equal(readStateFile(path), null);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhile writes them at once", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/taskmaster.state`;
+    let live = [1, 2, 3];
+    let writes = 0;
+    const keeper = new StateKeeper(path, () => {
+      writes++;
+      return state(live);
+    }, (m) => assert.fail(m));
+    keeper.write();
+    live = [2, 3];
+    keeper.changedSoon();
+    live = [3];
+    keeper.changedSoon();
+    assert.deepEqual(readStateFile(path), state([1, 2, 3]), "exits wait");
+    await new Promise((resolve) => setTimeout(resolve, EXIT_COALESCE_MS + 50));
+    assert.deepEqual(readStateFile(path), state([3]));
+    assert.equal(writes, 2, "both exits in one write");
+    live = [];
+    keeper.changedSoon();
+    live = [4];
+    keeper.changed();
+    assert.deepEqual(readStateFile(path), state([4]), "a spawn is written at once, with the exit");
+    keeper.remove(); // the pending exit write is dropped with the file
+    await new Promise((resolve) => setTimeout(resolve, EXIT_COALESCE_MS + 50));
     assert.equal(readStateFile(path), null);
   } finally {
     Deno.removeSync(dir, { recursive: true });
