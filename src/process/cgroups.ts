@@ -66,7 +66,9 @@ export interface CgroupPort {
 /** The cgroups of one taskmaster: `<root>/<program>/<instance>`. */
 export class CgroupTree implements CgroupPort {
   readonly root: string;
-  #removals = new Set<Promise<void>>();
+  /** Cgroups to remove, one at a time (see {@link CgroupTree.release}). */
+  #toRemove: string[] = [];
+  #removing: Promise<void> | null = null;
 
   private constructor(root: string) {
     this.root = root;
@@ -109,9 +111,25 @@ export class CgroupTree implements CgroupPort {
     return members(path).length;
   }
 
+  /**
+   * Queued and removed one at a time after the current turn: each background
+   * rmdir costs the event loop a worker hand-off, and a stop of many
+   * instances would pay them all before answering (and start a thread each).
+   */
   release(path: string): void {
-    const removal = release(path).finally(() => this.#removals.delete(removal));
-    this.#removals.add(removal);
+    this.#toRemove.push(path);
+    this.#removing ??= this.#removeQueued();
+  }
+
+  async #removeQueued(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const programs = new Set<string>();
+    for (let path = this.#toRemove.shift(); path !== undefined; path = this.#toRemove.shift()) {
+      if (await removeDirectoryInBackground(path)) programs.add(parentOf(path));
+    }
+    // A program's directory goes once its last instance's has.
+    for (const program of programs) await removeDirectoryInBackground(program);
+    this.#removing = null;
   }
 
   /** Every instance cgroup under the root (`<root>/*\/*`). */
@@ -123,7 +141,7 @@ export class CgroupTree implements CgroupPort {
 
   /** Removes the root and every empty cgroup under it (at exit). */
   async removeEmpty(): Promise<void> {
-    while (this.#removals.size > 0) await Promise.all(this.#removals);
+    while (this.#removing !== null) await this.#removing;
     await Promise.all(this.instances().map((path) => release(path)));
     await Promise.all(
       subdirectories(this.root).map((p) => removeDirectoryInBackground(`${this.root}/${p}`)),
@@ -180,7 +198,11 @@ export function signalMembers(
  */
 export async function release(path: string): Promise<void> {
   if (!await removeDirectoryInBackground(path)) return;
-  await removeDirectoryInBackground(path.slice(0, path.lastIndexOf("/")));
+  await removeDirectoryInBackground(parentOf(path));
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
 }
 
 /** Field 5 of /proc/PID/stat (its process group), null when gone. */
