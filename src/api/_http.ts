@@ -159,6 +159,17 @@ export const SignalBody = z.strictObject({
 });
 
 /**
+ * Runs the request-body path once: a schema's first parse and the strict
+ * UTF-8 decoder's first use cost tens of ms on a loaded machine, which the
+ * first command after start-up (a `stop all`, say) would otherwise pay
+ * before acting (issue 17).
+ */
+export function warmBodyParsing(): void {
+  new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0x7b, 0x7d]));
+  for (const schema of [NamesBody, DepsNamesBody, SignalBody]) schema.safeParse({ names: ["all"] });
+}
+
+/**
  * Reads a JSON object body matching `schema`. Unknown keys are refused so
  * that a typo (`{"name": "web"}`) fails loudly instead of acting on a
  * default. The content type is not checked: `curl -d` sends a form type.

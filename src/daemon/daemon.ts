@@ -9,6 +9,7 @@
 import { type ReloadReport } from "../api/protocol.ts";
 import { TaskmasterError } from "../util/errors.ts";
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
+import { warmBodyParsing } from "../api/_http.ts";
 import { formatConfigIssue } from "../config/validate.ts";
 import { loadConfig, type LoadResult } from "../config/load.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
@@ -383,6 +384,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   listeners.start();
   supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
+  warmBodyParsing();
   alerts.daemonEvent("daemon_started", `taskmaster started (pid ${Deno.pid}) with ${config.file}`);
   if (options.detached) {
     const failed = options.wait
