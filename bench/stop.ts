@@ -2,12 +2,21 @@
  * Scenario 3, stop all: 100 RUNNING `sleep 100000` (they exit on SIGTERM).
  * The bench asks the daemon over its own socket to stop everything (no
  * client start-up in the timing) and polls /proc every 2 ms: time until no
- * child is alive, and until none is left at all (reaped).
+ * child is alive, and until none is left at all (reaped). Then the same
+ * through each supervisor's own client (`ctl stop all`, `supervisorctl stop
+ * all`), timed until the client process returns.
  *
  * @module
  */
 
-import { fig, type Figure, progress, Samples, type ScenarioOptions } from "./_common.ts";
+import {
+  fig,
+  type Figure,
+  progress,
+  Samples,
+  type ScenarioOptions,
+  timeCommand,
+} from "./_common.ts";
 import { launch, order } from "./_launch.ts";
 import { childrenOf, liveChildren, pollUntil, sleep } from "./_proc.ts";
 
@@ -46,6 +55,22 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
           `stop rep ${rep + 1} ${kind}: all dead ${(dead.at - t0).toFixed(0)} ms, reaped ` +
             `${(reaped.at - t0).toFixed(0)} ms, answered ${(answeredAt - t0).toFixed(0)} ms`,
         );
+        if (kind === "floor") continue; // no client
+        // Again through the supervisor's own client, as a user types it.
+        const started = await timeCommand(daemon.clientArgv(["start", "all"]));
+        if (started.code !== 0) throw new Error(`${kind} start all: ${started.stderr}`);
+        await pollUntil(() => liveChildren(daemon.pid).length >= n ? true : null, {
+          timeoutMs: 60_000,
+          what: `${kind}: ${n} children again`,
+        });
+        daemon.track();
+        await sleep(500);
+        const client = await timeCommand(daemon.clientArgv(["stop", "all"]));
+        if (client.code !== 0) throw new Error(`${kind} stop all: ${client.stderr}`);
+        samples.add(kind, "client", client.ms);
+        progress(
+          `stop rep ${rep + 1} ${kind}: \`stop all\` client returned ${client.ms.toFixed(0)} ms`,
+        );
       } finally {
         await daemon.close();
       }
@@ -55,5 +80,14 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
     fig("stop", `stop all ${n}: until none alive`, "ms", samples.both("dead"), n, opts.reps),
     fig("stop", `stop all ${n}: until all reaped`, "ms", samples.both("reaped"), n, opts.reps),
     fig("stop", `stop all ${n}: request answered`, "ms", samples.both("answered"), n, opts.reps),
+    fig(
+      "stop",
+      `stop all ${n}: \`stop all\` client returned`,
+      "ms",
+      samples.both("client"),
+      n,
+      opts.reps,
+      "taskmaster ctl / supervisorctl: wall time of the client process (the floor has none)",
+    ),
   ];
 }
