@@ -79,7 +79,8 @@ export interface Spawner {
  * `parent` is set, and the cgroup when there is one.
  *
  * `parent`: the command runs only while the taskmaster that spawned it is
- * alive (its parent pid, field 4 of /proc/$$/stat, read without forking). A
+ * alive (its parent pid: the shell's $PPID, then /proc/$$/status, read
+ * without forking). A
  * spawn under way when taskmaster is SIGKILLed is not yet in the state file;
  * its shim may still be waiting to enter its cgroup (a cgroup.procs write
  * waits for an RCU grace period) when the next taskmaster's recovery looks.
@@ -102,11 +103,14 @@ export function shimScript(
     !options.umask && !options.combineOutput && !options.cgroup && !options.parent &&
     !options.reopenStdin
   ) return null;
-  const parent = options.parent
-    ? "_tm_p=$1; shift; _tm_up() { ! read -r _tm_s </proc/$$/stat 2>/dev/null || " +
-      '{ _tm_s=${_tm_s##*") "}; _tm_s=${_tm_s#* }; [ "${_tm_s%% *}" = "$_tm_p" ]; }; }; ' +
-      "_tm_up || exit 125; "
-    : "";
+  // First check: the shell's $PPID (its parent when it started), free. Once
+  // in its cgroup, the shim asks again where it stands now: the PPid line
+  // of /proc/$$/status. dash's `read` takes one byte per read(2), and that
+  // line comes after ~80 bytes, where /proc/$$/stat's whole line was ~300,
+  // twice per spawn (issue 17).
+  const parent = options.parent ? '_tm_p=$1; shift; [ "$PPID" = "$_tm_p" ] || exit 125; ' : "";
+  const recheck = '_tm_v=; { while read -r _tm_k _tm_v && [ "$_tm_k" != PPid: ]; do :; done; } ' +
+    '</proc/$$/status 2>/dev/null; [ -z "$_tm_v" ] || [ "$_tm_v" = "$_tm_p" ] || exit 125; ';
   // The cgroup is made here, in the child, not by taskmaster: creating one
   // costs the kernel an RCU grace period (40 ms on a loaded 2-core VM), which
   // would stall the daemon's event loop once per spawn. A removal of the
@@ -116,7 +120,7 @@ export function shimScript(
     ? '_tm_n=0; until echo $$ 2>/dev/null >"$1/cgroup.procs"; do _tm_n=$((_tm_n+1)); ' +
       '[ $_tm_n -lt 4 ] || { echo "taskmaster: cannot enter cgroup $1" >&2; exit 126; }; ' +
       'mkdir "${1%/*}" 2>/dev/null; mkdir "$1" 2>/dev/null; done; shift; ' +
-      (options.parent ? "_tm_up || exit 125; " : "")
+      (options.parent ? recheck : "")
     : "";
   // The child becomes a writer of its own stdin pipe, so the daemon can
   // close its end and the program still never reads EOF (stdin_writer.ts).

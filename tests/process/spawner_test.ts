@@ -19,7 +19,7 @@ Deno.test('shimScript(): no shell unless needed; the user\'s command is always "
   assert.equal(shimScript({ umask: false, combineOutput: true }), 'exec "$@" 2>&1');
   assert.equal(shimScript({ umask: true, combineOutput: true }), 'umask "$0" && exec "$@" 2>&1');
   const guarded = shimScript({ umask: false, combineOutput: false, parent: true })!;
-  assert.match(guarded, /^_tm_p=\$1; shift; .*_tm_up \|\| exit 125; exec "\$@"$/);
+  assert.match(guarded, /^_tm_p=\$1; shift; .* \|\| exit 125; exec "\$@"$/);
 });
 
 /** Runs the shim as taskmaster would, with `parent` as the expected taskmaster pid. */
@@ -40,6 +40,71 @@ Deno.test("the shim execs the program only while the taskmaster that spawned it 
   // end up with two of it.
   assert.deepEqual(await runGuarded("1"), { code: 125, stdout: "" });
 });
+
+Deno.test("a taskmaster that dies while the shim enters its cgroup: the program never runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A FIFO as the cgroup's cgroup.procs holds the shim there until we read it.
+    const cgroup = `${dir}/instance`;
+    await Deno.mkdir(cgroup);
+    const fifo = await new Deno.Command("mkfifo", { args: [`${cgroup}/cgroup.procs`] }).output();
+    assert.ok(fifo.success);
+    const shim = shimScript({ umask: false, combineOutput: false, cgroup: true, parent: true })!;
+    // The stand-in taskmaster: the shim's parent, killed while the shim waits.
+    const parent = new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        '/bin/sh -c "$0" sh $$ "$1" /bin/echo the program ran >"$2" & wait',
+        shim,
+        cgroup,
+        `${dir}/out`,
+      ],
+    }).spawn();
+    // Killed only once the shim waits at the FIFO (past its first parent check).
+    const shimPid = await waitForBlockedOpen(cgroup);
+    assert.ok(shimPid !== null, "the shim reached its cgroup");
+    parent.kill("SIGKILL");
+    await parent.status;
+    const procs = await Deno.open(`${cgroup}/cgroup.procs`);
+    const written = new TextDecoder().decode(await new Response(procs.readable).bytes());
+    assert.equal(Number(written), shimPid, "it entered its cgroup");
+    // Gone, or a zombie nobody reaps (it was re-parented): either way it ran to its end.
+    for (let i = 0; i < 3000 && await running(shimPid); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/out`), "", "re-parented: it exits, nothing runs");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The pid of the process whose command line names `path` once it waits to open a FIFO. */
+async function waitForBlockedOpen(path: string): Promise<number | null> {
+  for (let i = 0; i < 3000; i++) {
+    for (const entry of Deno.readDirSync("/proc")) {
+      const pid = Number(entry.name);
+      if (!Number.isInteger(pid)) continue;
+      try {
+        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+        if (!cmdline.includes(path)) continue;
+        if ((await Deno.readTextFile(`/proc/${pid}/wchan`)) === "wait_for_partner") return pid;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return null;
+}
+
+async function running(pid: number): Promise<boolean> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("DenoSpawner with combineOutput gives the child one pipe: stderr arrives on stdout in order", async () => {
   const spawner = new DenoSpawner();
