@@ -112,9 +112,9 @@ export class CgroupTree implements CgroupPort {
   }
 
   /**
-   * Queued and removed one at a time after the current turn: each background
-   * rmdir costs the event loop a worker hand-off, and a stop of many
-   * instances would pay them all before answering (and start a thread each).
+   * Queued and removed one at a time: each background rmdir costs the event
+   * loop a worker hand-off, and a stop of many instances issued them all at
+   * once before answering (and started a thread each). The first starts at once.
    */
   release(path: string): void {
     this.#toRemove.push(path);
@@ -122,7 +122,6 @@ export class CgroupTree implements CgroupPort {
   }
 
   async #removeQueued(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 0));
     const programs = new Set<string>();
     for (let path = this.#toRemove.shift(); path !== undefined; path = this.#toRemove.shift()) {
       if (await removeDirectoryInBackground(path)) programs.add(parentOf(path));
