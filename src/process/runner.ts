@@ -426,7 +426,7 @@ export class ProcessRunner {
     const { state, pid, pgid } = this.#snap;
     if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
     try {
-      signalGroup(pgid, this.#config.stopsignal);
+      this.#deps.os.signalGroup(pgid, this.#config.stopsignal);
     } catch {
       return; // EPERM: the stop event's own signal reports it.
     }
