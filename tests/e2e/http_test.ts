@@ -65,20 +65,28 @@ programs:
   const base = await listenerUrl(d);
   await d.waitState("web:1", "RUNNING");
 
-  const metrics = await fetch(`${base}/metrics`);
-  assert.equal(metrics.status, 200);
-  assert.match(metrics.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
-  const families = parsePrometheusTextFormat(await metrics.text()) as {
+  type Families = {
     name: string;
     metrics: { value: string; labels?: Record<string, string> }[];
   }[];
+  // A process caught in the middle of its exec (the spawn shim becoming
+  // `sleep`) has no resident page yet: scrape again until both are measured.
+  const families = await waitFor(async () => {
+    const metrics = await fetch(`${base}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
+    const all = parsePrometheusTextFormat(await metrics.text()) as Families;
+    const rss = all.find((f) => f.name === "taskmaster_process_resident_memory_bytes");
+    return rss !== undefined && rss.metrics.length === 2 &&
+        rss.metrics.every((m) => Number(m.value) > 0)
+      ? all
+      : null;
+  }, "a scrape with the RSS of both instances");
   const up = families.find((f) => f.name === "taskmaster_process_up")!;
   assert.deepEqual(
     up.metrics.map((m) => [m.labels?.instance, m.labels?.program, m.value]).sort(),
     [["web:0", "web", "1"], ["web:1", "web", "1"]],
   );
-  const rss = families.find((f) => f.name === "taskmaster_process_resident_memory_bytes")!;
-  assert.ok(rss.metrics.every((m) => Number(m.value) > 0), "RSS sampled for the scrape");
 
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200);
