@@ -471,14 +471,21 @@ export class LogFile {
       Deno.mkdirSync(dirname(this.path), { recursive: true });
       const file = Deno.openSync(this.path, { append: true, create: true });
       this.#file = file;
-      const info = file.statSync();
-      this.#ino = info.ino;
-      this.#size = info.size;
-      this.#lineStart = this.#size;
-      this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
+      this.#takeAsFound(file.statSync());
       this.#generation++;
     });
     this.#watchIdle();
+  }
+
+  /**
+   * Takes a file as found: writing goes on at its end, and whether its last
+   * line is whole is unknown unless the file is empty.
+   */
+  #takeAsFound(info: Deno.FileInfo): void {
+    this.#ino = info.ino;
+    this.#size = info.size;
+    this.#lineStart = this.#size;
+    this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
   }
 
   /**
@@ -500,10 +507,7 @@ export class LogFile {
       this.#file = file;
       const info = file.statSync();
       if (info.ino === null || info.ino !== this.#ino || info.size !== this.#size) {
-        this.#ino = info.ino;
-        this.#size = info.size;
-        this.#lineStart = this.#size;
-        this.#openLine = this.#size === 0 ? new Uint8Array(0) : null;
+        this.#takeAsFound(info);
       }
       this.#generation++;
     });

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { type Clock, sleep } from "../util/clock.ts";
+import type { Clock } from "../util/clock.ts";
 import { readProcTable } from "./proc_table.ts";
+import { stopTargets } from "./stop_policy.ts";
 
 /** Answers whether a process group still has live members. */
 export type GroupProbe = (pgid: number) => Promise<boolean>;
@@ -124,20 +125,10 @@ export async function stopLeftoverGroups(
 ): Promise<number[]> {
   const ours = await ownedGroups(groups.map((g) => g.pgid));
   const targets = groups.filter((g) => ours.has(g.pgid));
-  for (const g of targets) os.signalGroup(g.pgid, g.signal);
-  const deadline = clock.now() + Math.max(0, ...targets.map((g) => g.stoptimeMs));
-  let alive = targets.filter((g) => os.groupExists(g.pgid));
-  while (alive.length > 0 && clock.now() < deadline) {
-    await sleep(clock, 25);
-    alive = alive.filter((g) => os.groupExists(g.pgid));
-  }
-  for (const g of alive) os.signalGroup(g.pgid, "SIGKILL");
-  // Killed members must also be reaped (by the orphan reaper, on SIGCHLD)
-  // before taskmaster exits: a zombie handed to init may never go.
-  const killDeadline = clock.now() + 5_000;
-  while (alive.some((g) => os.groupExists(g.pgid)) && clock.now() < killDeadline) {
-    await sleep(clock, 10);
-  }
+  await stopTargets(targets, {
+    signal: (g, signal) => os.signalGroup(g.pgid, signal),
+    alive: (g) => os.groupExists(g.pgid),
+  }, clock);
   return targets.map((g) => g.pgid);
 }
 

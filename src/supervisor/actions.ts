@@ -12,7 +12,8 @@ import type { ActionResult } from "../api/protocol.ts";
 import type { CgroupPort } from "../process/cgroups.ts";
 import type { ProcessRunner } from "../process/runner.ts";
 import type { ProcessSnapshot } from "../process/snapshot.ts";
-import { type Clock, sleep } from "../util/clock.ts";
+import { stopTargets } from "../process/stop_policy.ts";
+import type { Clock } from "../util/clock.ts";
 
 /**
  * How long `start` waits for a target held in WAITING by its dependencies;
@@ -27,18 +28,10 @@ export async function stopLeftoverCgroups(
   leftovers: readonly { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[],
   clock: Clock,
 ): Promise<void> {
-  for (const l of leftovers) port.signal(l.cgroup, l.signal);
-  const deadline = clock.now() + Math.max(0, ...leftovers.map((l) => l.stoptimeMs));
-  let alive = leftovers.filter((l) => port.populated(l.cgroup));
-  while (alive.length > 0 && clock.now() < deadline) {
-    await sleep(clock, 25);
-    alive = alive.filter((l) => port.populated(l.cgroup));
-  }
-  for (const l of alive) port.signal(l.cgroup, "SIGKILL");
-  const killDeadline = clock.now() + 5_000;
-  while (alive.some((l) => port.populated(l.cgroup)) && clock.now() < killDeadline) {
-    await sleep(clock, 10);
-  }
+  await stopTargets(leftovers, {
+    signal: (l, signal) => port.signal(l.cgroup, signal),
+    alive: (l) => port.populated(l.cgroup),
+  }, clock);
   for (const l of leftovers) port.release(l.cgroup);
 }
 
