@@ -11,6 +11,8 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../util/clock.ts";
+
 /** One live instance, as the next taskmaster needs it to stop it. */
 export interface InstanceRecord {
   readonly name: string;
@@ -98,13 +100,21 @@ export class StateKeeper {
   #onError: (message: string) => void;
   #lastWrite = 0;
   #pending = false;
-  #soon: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the pending exit write. */
+  #soon: (() => void) | null = null;
   #closed = false;
+  #clock: Clock;
 
-  constructor(path: string, snapshot: () => DaemonState, onError: (message: string) => void) {
+  constructor(
+    path: string,
+    snapshot: () => DaemonState,
+    onError: (message: string) => void,
+    clock: Clock = systemClock,
+  ) {
     this.#path = path;
     this.#snapshot = snapshot;
     this.#onError = onError;
+    this.#clock = clock;
   }
 
   get path(): string {
@@ -114,7 +124,7 @@ export class StateKeeper {
   /** Something was spawned or exited: write now, or at the end of this turn. */
   changed(): void {
     if (this.#closed) return;
-    if (Date.now() - this.#lastWrite >= COALESCE_MS) {
+    if (this.#clock.now() - this.#lastWrite >= COALESCE_MS) {
       this.write();
       return;
     }
@@ -129,15 +139,15 @@ export class StateKeeper {
   /** Something exited: written within {@link EXIT_COALESCE_MS}, with whatever else changed. */
   changedSoon(): void {
     if (this.#closed || this.#soon !== null) return;
-    this.#soon = setTimeout(() => {
+    this.#soon = this.#clock.schedule(this.#clock.now() + EXIT_COALESCE_MS, () => {
       this.#soon = null;
       this.write();
-    }, EXIT_COALESCE_MS);
+    });
   }
 
   /** Writes the file now. */
   write(): void {
-    if (this.#soon !== null) clearTimeout(this.#soon);
+    this.#soon?.();
     this.#soon = null;
     if (this.#closed) return;
     try {
@@ -149,13 +159,13 @@ export class StateKeeper {
         }`,
       );
     }
-    this.#lastWrite = Date.now();
+    this.#lastWrite = this.#clock.now();
   }
 
   /** After a clean shutdown nothing is live: the file goes. */
   remove(): void {
     this.#closed = true;
-    if (this.#soon !== null) clearTimeout(this.#soon);
+    this.#soon?.();
     this.#soon = null;
     try {
       Deno.removeSync(this.#path);

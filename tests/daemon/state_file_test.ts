@@ -6,6 +6,7 @@ import {
   StateKeeper,
   writeStateFile,
 } from "../../src/daemon/state_file.ts";
+import { FakeClock } from "../_helpers/fake_process.ts";
 
 const state = (pids: number[]): DaemonState => ({
   version: 1,
@@ -68,35 +69,42 @@ Deno.test("StateKeeper writes at once, coalesces a burst into the end of the tur
   }
 });
 
-Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhile writes them at once", async () => {
+Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhile writes them at once", () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/taskmaster.state`;
+    const clock = new FakeClock();
     let live = [1, 2, 3];
     let writes = 0;
-    const keeper = new StateKeeper(path, () => {
-      writes++;
-      return state(live);
-    }, (m) => assert.fail(m));
+    const keeper = new StateKeeper(
+      path,
+      () => {
+        writes++;
+        return state(live);
+      },
+      (m) => assert.fail(m),
+      clock,
+    );
     keeper.write();
     live = [2, 3];
     keeper.changedSoon();
     live = [3];
     keeper.changedSoon();
+    clock.advance(EXIT_COALESCE_MS - 1);
     assert.deepEqual(readStateFile(path), state([1, 2, 3]), "exits wait");
-    await new Promise((resolve) => setTimeout(resolve, EXIT_COALESCE_MS + 50));
+    clock.advance(1);
     assert.deepEqual(readStateFile(path), state([3]));
     assert.equal(writes, 2, "both exits in one write");
-    await new Promise((resolve) => setTimeout(resolve, 30)); // past the spawn coalescing window
+    clock.advance(EXIT_COALESCE_MS); // past the spawn coalescing window
     live = [];
     keeper.changedSoon();
     live = [4];
     keeper.changed();
-    await Promise.resolve(); // at once, or at the end of this turn when the last write was recent
-    assert.deepEqual(readStateFile(path), state([4]), "a spawn is written, with the exit");
+    assert.deepEqual(readStateFile(path), state([4]), "a spawn is written at once, with the exit");
     keeper.remove(); // the pending exit write is dropped with the file
-    await new Promise((resolve) => setTimeout(resolve, EXIT_COALESCE_MS + 50));
+    clock.advance(EXIT_COALESCE_MS);
     assert.equal(readStateFile(path), null);
+    assert.equal(writes, 3);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
