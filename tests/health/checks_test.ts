@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
 import { runCheck } from "../../src/health/checks.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
+import { plainSpec } from "../_helpers/spawn_spec.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
 
 const ctx = {
   spawner: new DenoSpawner(),
-  execSpec: (argv: readonly string[]) => ({
-    argv,
-    env: {},
-    cwd: null,
-    umask: null,
-    uid: null,
-    gid: null,
-    combineOutput: false,
-  }),
+  execSpec: (argv: readonly string[]) => plainSpec({ argv: [...argv] }),
   logLineSeen: () => false,
 };
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { cgroup2Mount, CgroupTree, members, pathKey } from "../../src/process/cgroups.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
+import { plainSpec } from "../_helpers/spawn_spec.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const HYBRID = [
   "25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
@@ -41,19 +43,12 @@ Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgrou
   try {
     const path = tree.prepare("web", "web:0");
     assert.equal(path, `${root}/web/web:0`);
-    const spawned = new DenoSpawner().spawn({
-      argv: ["/bin/sleep", "1010.61"],
-      env: {},
-      cwd: null,
-      umask: null,
-      uid: null,
-      gid: null,
-      combineOutput: false,
-      cgroup: path,
-    });
+    const spawned = new DenoSpawner().spawn(
+      plainSpec({ argv: ["/bin/sleep", "1010.61"], cgroup: path }),
+    );
     assert.ok(spawned.ok);
     const child = spawned.child;
-    await waitUntil(() => tree.count(path!) === 1);
+    await waitFor(() => tree.count(path!) === 1);
     assert.deepEqual(members(path!), [child.pid], "the child itself, after exec");
     await child.stdin.close();
     assert.ok(tree.populated(path!));
@@ -62,9 +57,9 @@ Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgrou
     assert.equal((await child.status).signal, "SIGKILL");
     await child.stdout.cancel();
     await child.stderr?.cancel();
-    await waitUntil(() => !tree.populated(path!));
+    await waitFor(() => !tree.populated(path!));
     tree.release(path!);
-    await waitUntil(() => tree.instances().length === 0);
+    await waitFor(() => tree.instances().length === 0);
   } finally {
     await tree.removeEmpty();
   }
@@ -72,11 +67,3 @@ Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgrou
   await CgroupTree.open(root)!.removeEmpty();
   assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
 });
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
-import { DenoSpawner, shimScript, type SpawnSpec } from "../../src/process/spawner.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
-
-const spec = (overrides: Partial<SpawnSpec>): SpawnSpec => ({
-  argv: ["/bin/true"],
-  env: {},
-  cwd: null,
-  umask: null,
-  uid: null,
-  gid: null,
-  combineOutput: false,
-  ...overrides,
-});
+import { DenoSpawner, shimScript } from "../../src/process/spawner.ts";
+import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
+import { alive, waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test('shimScript(): no shell unless needed; the user\'s command is always "$@"', () => {
   assert.equal(shimScript({ umask: false, combineOutput: false }), null);
@@ -69,9 +59,7 @@ Deno.test("a taskmaster that dies while the shim enters its cgroup: the program 
     const written = new TextDecoder().decode(await new Response(procs.readable).bytes());
     assert.equal(Number(written), shimPid, "it entered its cgroup");
     // Gone, or a zombie nobody reaps (it was re-parented): either way it ran to its end.
-    for (let i = 0; i < 3000 && await running(shimPid); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => !alive(shimPid), "the re-parented shim to end");
     assert.equal(await Deno.readTextFile(`${dir}/out`), "", "re-parented: it exits, nothing runs");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -95,15 +83,6 @@ async function waitForBlockedOpen(path: string): Promise<number | null> {
     await new Promise((r) => setTimeout(r, 20));
   }
   return null;
-}
-
-async function running(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("DenoSpawner with combineOutput gives the child one pipe: stderr arrives on stdout in order", async () => {
