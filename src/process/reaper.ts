@@ -12,7 +12,6 @@
  */
 
 import { type Libc, libc as openLibc } from "./libc.ts";
-import { readProcTable } from "./proc_table.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const P_ALL = 0;
@@ -80,8 +79,9 @@ export class OrphanReaper {
   }
 
   /**
-   * Reaps until no orphan is left among taskmaster's children, for at most
-   * `timeoutMs`: at shutdown, an orphan killed a moment ago may not have
+   * Reaps until taskmaster has no child left (at shutdown, once every
+   * program is collected, what remains are orphans), for at most
+   * `timeoutMs`: an orphan killed a moment ago may not have
    * become a zombie yet, and one left unreaped when taskmaster exits goes to
    * an init that may never collect it.
    */
@@ -89,12 +89,14 @@ export class OrphanReaper {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       this.sweep();
-      const orphans = (readProcTable() ?? []).filter((p) =>
-        p.ppid === Deno.pid && !this.#isManaged(p.pid)
-      );
-      if (orphans.length === 0 || Date.now() >= deadline) return;
+      if (!this.#hasChildren() || Date.now() >= deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Whether taskmaster has any child left, exited or not (waitid fails with ECHILD when none). */
+  #hasChildren(): boolean {
+    return this.#libc.symbols.waitid(P_ALL, 0, this.#info, WEXITED | WNOHANG | WNOWAIT) === 0;
   }
 
   /** Stops listening. */

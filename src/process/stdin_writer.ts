@@ -14,8 +14,8 @@
  * daemon. The descriptor opened must be a pipe, and the very pipe seen
  * first (its `pipe:[inode]`): a program that replaced its fd 0 with a file
  * is never written into. (At spawn the shim may still have fd 0 pointed at
- * /proc/PID/stat for a moment, for its parent check: a write then waits for
- * the pipe to come back.)
+ * /proc/PID/status for a moment, for its parent check: a write then waits
+ * for the pipe to come back.)
  *
  * @module
  */
