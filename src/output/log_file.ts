@@ -205,10 +205,7 @@ export class LogFile {
       this.#file?.close();
       this.#file = opened.file;
       this.#idle = false;
-      this.#ino = opened.ino;
-      this.#size = opened.size;
-      this.#lineStart = this.#size;
-      this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
+      this.#takeAsFound(opened);
       this.#generation++;
       this.#watchIdle();
     });
@@ -436,10 +433,7 @@ export class LogFile {
     const opened = await this.#openHandle();
     if (opened === null) return;
     this.#file = opened.file;
-    this.#ino = opened.ino;
-    this.#size = opened.size;
-    this.#lineStart = this.#size;
-    this.#openLine = opened.size === 0 ? new Uint8Array(0) : null;
+    this.#takeAsFound(opened);
     this.#sync = opened.regular;
     this.#generation++;
   }
@@ -481,7 +475,7 @@ export class LogFile {
    * Takes a file as found: writing goes on at its end, and whether its last
    * line is whole is unknown unless the file is empty.
    */
-  #takeAsFound(info: Deno.FileInfo): void {
+  #takeAsFound(info: { readonly ino: number | null; readonly size: number }): void {
     this.#ino = info.ino;
     this.#size = info.size;
     this.#lineStart = this.#size;
