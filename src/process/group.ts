@@ -37,14 +37,13 @@ export function groupExists(pgid: number): boolean {
  * Whether any live (non-zombie) process is still in group `pgid`, for a
  * daemon that cannot reap orphans.
  * `kill(-pgid, 0)` answers the common case in one syscall. Only when it says
- * yes do we ask `ps`, to tell zombies (orphans that nobody reaped yet: many
- * container inits never do) from the living; Deno denies /proc without
- * --allow-all, and `ps` needs only --allow-run.
+ * yes do we read the process table, to tell zombies (orphans that nobody
+ * reaped yet: many container inits never do) from the living.
  */
 export async function groupAlive(pgid: number): Promise<boolean> {
   if (!groupExists(pgid)) return false;
   const table = await processTable();
-  // Without `ps`, trust kill(): a zombie may then keep a stop waiting until stoptime.
+  // Without a table, trust kill(): a zombie may then keep a stop waiting until stoptime.
   return table === null || table.some((p) => p.pgid === pgid && !p.stat.startsWith("Z"));
 }
 
