@@ -7,7 +7,7 @@
  */
 
 import type { ProcessSnapshot } from "./snapshot.ts";
-import { describeExit } from "./transition.ts";
+import { describeExit } from "./edges.ts";
 import { describeRunning, formatStopTime } from "../util/time_format.ts";
 
 /** ` (restarted: liveness failed 3 times: HTTP 503)` after a health restart. */

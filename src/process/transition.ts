@@ -3,7 +3,8 @@
  * and the time, it returns the next snapshot and the effects to perform. It
  * never touches the OS, timers or the clock; {@link ProcessRunner} executes
  * the effects. Each branch names the edge it implements (SEMANTICS.md B2).
- * Its types (snapshot, events, effects) are in snapshot.ts.
+ * Its types (snapshot, events, effects) are in snapshot.ts; the edges
+ * several events share in edges.ts, what an exit leads to in exit_edges.ts.
  *
  * @module
  */
@@ -17,20 +18,8 @@ import type {
   TimerName,
   TransitionResult,
 } from "./snapshot.ts";
-
-/** Signals that mean the program crashed by itself, rather than was killed from outside. */
-const CRASH_SIGNALS: ReadonlySet<string> = new Set([
-  "SIGSEGV",
-  "SIGABRT",
-  "SIGBUS",
-  "SIGILL",
-  "SIGFPE",
-  "SIGSYS",
-  "SIGTRAP",
-]);
-
-/** The minimum life of a crashing RUNNING process before its restart is immediate. */
-export const MIN_RESTART_INTERVAL_MS = 1000;
+import { running, spawnAgain, stay, stopped } from "./edges.ts";
+import { failedStart, onExited } from "./exit_edges.ts";
 
 /**
  * Applies one event. `name` is the instance name used in log messages,
@@ -131,10 +120,6 @@ function onUnhealthy(
   };
 }
 
-function stay(snap: ProcessSnapshot): TransitionResult {
-  return { next: snap, effects: [] };
-}
-
 // STOPPED/EXITED/FATAL -> STARTING: a manual start resets the retry count.
 function onStart(snap: ProcessSnapshot): TransitionResult {
   if (RUNNING_STATES.has(snap.state)) {
@@ -144,19 +129,6 @@ function onStart(snap: ProcessSnapshot): TransitionResult {
   return spawnAgain({ ...snap, backoff: 0, restartPending: false, lastHealthRestart: null }, [
     { kind: "cancel", timer: "restart" },
   ]);
-}
-
-function spawnAgain(snap: ProcessSnapshot, before: ProcessEffect[]): TransitionResult {
-  return {
-    next: {
-      ...snap,
-      state: "STARTING",
-      generation: snap.generation + 1,
-      spawnerr: null,
-      restartReason: null,
-    },
-    effects: [...before, { kind: "spawn" }],
-  };
 }
 
 function onSpawned(
@@ -174,22 +146,6 @@ function onSpawned(
   if (cfg.starttime <= 0) return running(next, cfg, name, effects);
   effects.push({ kind: "schedule", timer: "started", at: now + cfg.starttime * 1000 });
   return { next, effects };
-}
-
-// STARTING -> RUNNING: the process stayed up `starttime` seconds; the retry count resets.
-function running(
-  snap: ProcessSnapshot,
-  cfg: ProgramConfig,
-  name: string,
-  effects: ProcessEffect[],
-): TransitionResult {
-  effects.push({
-    kind: "log",
-    level: "info",
-    message:
-      `success: ${name} entered RUNNING state, process has stayed up for > than ${cfg.starttime} seconds (starttime)`,
-  });
-  return { next: { ...snap, state: "RUNNING", backoff: 0, tooQuick: false }, effects };
 }
 
 function onStop(
@@ -243,165 +199,6 @@ function onStop(
   }
 }
 
-function stopped(
-  snap: ProcessSnapshot,
-  name: string,
-  now: number,
-  effects: ProcessEffect[],
-): TransitionResult {
-  // From BACKOFF or a pending restart nothing was running: say so, not the old exit.
-  const how = snap.state === "STOPPING"
-    ? describeExit(snap.exitcode, snap.signal)
-    : `was ${snap.state}, nothing to signal`;
-  const done: ProcessEffect[] = [...effects, { kind: "cancel", timer: "kill" }, {
-    kind: "log",
-    level: "info",
-    message: `stopped: ${name} (${how})`,
-  }];
-  if (snap.state === "STOPPING" && snap.restartReason !== null) {
-    // A health restart: the stop is done, start again (counted like any restart).
-    return spawnAgain(
-      { ...snap, pid: null, pgid: null, stoppedAt: now, restarts: snap.restarts + 1 },
-      done,
-    );
-  }
-  return {
-    next: { ...snap, state: "STOPPED", pid: null, pgid: null, stoppedAt: now },
-    effects: done,
-  };
-}
-
-function onExited(
-  snap: ProcessSnapshot,
-  event: Extract<ProcessEvent, { kind: "exited" }>,
-  cfg: ProgramConfig,
-  name: string,
-  now: number,
-): TransitionResult {
-  const expected = event.signal === null && event.code !== null &&
-    cfg.exitcodes.includes(event.code);
-  const exit = {
-    ...snap,
-    pid: null,
-    exitcode: event.code,
-    signal: event.signal,
-    expected,
-    stoppedAt: now,
-  };
-  const how = describeExit(event.code, event.signal);
-  switch (snap.state) {
-    case "STOPPING": {
-      // STOPPING -> STOPPED, once nothing of the group is left.
-      if (event.groupAlive) {
-        return {
-          next: { ...exit, pgid: snap.pgid },
-          effects: [{ kind: "watchGroup" }],
-        };
-      }
-      return stopped(exit, name, now, []);
-    }
-    case "STARTING": {
-      const upMs = now - (snap.startedAt ?? now);
-      if (expected && cfg.autorestart === "never") {
-        // A one-shot task (migrations) that succeeded before starttime has
-        // completed, not failed to start: `completed_successfully` needs this.
-        const done = exitedFromRunning(snap, exit, cfg, name, now, how);
-        return {
-          next: done.next,
-          effects: [{ kind: "cancel", timer: "started" }, ...done.effects],
-        };
-      }
-      if (upMs < cfg.starttime * 1000) {
-        // STARTING -> BACKOFF/FATAL: exited before starttime, whatever the code.
-        return failedStart({ ...exit, pgid: null }, cfg, name, now, [
-          { kind: "cancel", timer: "started" },
-          { kind: "log", level: "warning", message: `exited: ${name} (${how}; too quickly)` },
-        ]);
-      }
-      // The starttime timer lost the race with the exit: it had started.
-      const promoted = running({ ...snap }, cfg, name, [{ kind: "cancel", timer: "started" }]);
-      const after = exitedFromRunning(promoted.next, exit, cfg, name, now, how);
-      return { next: after.next, effects: [...promoted.effects, ...after.effects] };
-    }
-    case "RUNNING":
-      return exitedFromRunning(snap, exit, cfg, name, now, how);
-    default:
-      return stay(snap);
-  }
-}
-
-// RUNNING -> EXITED, then -> STARTING when autorestart says so.
-function exitedFromRunning(
-  snap: ProcessSnapshot,
-  exit: ProcessSnapshot,
-  cfg: ProgramConfig,
-  name: string,
-  now: number,
-  how: string,
-): TransitionResult {
-  const effects: ProcessEffect[] = [{
-    kind: "log",
-    level: exit.expected ? "info" : "warning",
-    message: `exited: ${name} (${how}; ${exit.expected ? "expected" : "not expected"})`,
-  }];
-  const next: ProcessSnapshot = {
-    ...exit,
-    state: "EXITED",
-    pgid: null,
-    tooQuick: false,
-    lastHealthRestart: null,
-  };
-  const restart = cfg.autorestart === "always" ||
-    (cfg.autorestart === "unexpected" && !exit.expected);
-  if (!restart) return { next, effects };
-  const earliest = (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS;
-  const crashed = exit.signal === null || CRASH_SIGNALS.has(exit.signal);
-  if (crashed && now < earliest) {
-    // A process that crashes right after starting (starttime 0) would otherwise
-    // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
-    // A kill from outside (kill -9) is not a crash loop: it restarts at once.
-    return {
-      next: { ...next, restartPending: true, restarts: next.restarts + 1 },
-      effects: [...effects, { kind: "schedule", timer: "restart", at: earliest }],
-    };
-  }
-  return spawnAgain({ ...next, restarts: next.restarts + 1 }, effects);
-}
-
-// STARTING -> BACKOFF (retry after 1 s, 2 s, 3 s…) or -> FATAL after 1 + startretries attempts.
-function failedStart(
-  snap: ProcessSnapshot,
-  cfg: ProgramConfig,
-  name: string,
-  now: number,
-  effects: ProcessEffect[],
-): TransitionResult {
-  const backoff = snap.backoff + 1;
-  if (backoff > cfg.startretries) {
-    return {
-      next: { ...snap, state: "FATAL", backoff: 0, tooQuick: true, stoppedAt: now },
-      effects: [...effects, {
-        kind: "log",
-        level: "error",
-        message: `gave up: ${name} entered FATAL state, too many start retries too quickly`,
-      }],
-    };
-  }
-  return {
-    next: { ...snap, state: "BACKOFF", backoff, tooQuick: true, stoppedAt: now },
-    effects: [
-      ...effects,
-      { kind: "schedule", timer: "retry", at: now + backoff * 1000 },
-      {
-        kind: "log",
-        level: "info",
-        message:
-          `backoff: ${name} entered BACKOFF state, retry ${backoff} of ${cfg.startretries} in ${backoff} s`,
-      },
-    ],
-  };
-}
-
 function onTimer(
   snap: ProcessSnapshot,
   timer: TimerName,
@@ -437,11 +234,4 @@ function onTimer(
         ],
       };
   }
-}
-
-/** `exit status 1` or `terminated by SIGKILL`, as supervisord words it. */
-export function describeExit(code: number | null, signal: string | null): string {
-  if (signal !== null) return `terminated by ${signal}`;
-  if (code !== null) return `exit status ${code}`;
-  return "not started";
 }

@@ -8,7 +8,7 @@
 
 import type { ProcessState } from "../process/state.ts";
 import type { Dependency, DependencyCondition } from "../config/types.ts";
-import { describeExit } from "../process/transition.ts";
+import { describeExit } from "../process/edges.ts";
 
 /** What the gate needs to know about one instance of a dependency. */
 export interface InstanceFacts {

@@ -6,7 +6,7 @@
  */
 
 import type { ProgramConfig } from "../config/types.ts";
-import { describeExit } from "../process/transition.ts";
+import { describeExit } from "../process/edges.ts";
 import { type ProcessSnapshot } from "../process/snapshot.ts";
 import { formatUptime } from "../util/time_format.ts";
 import type { HistoryEntry } from "./history.ts";

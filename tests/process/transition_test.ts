@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { MIN_RESTART_INTERVAL_MS, transition } from "../../src/process/transition.ts";
+import { transition } from "../../src/process/transition.ts";
+import { MIN_RESTART_INTERVAL_MS } from "../../src/process/exit_edges.ts";
 import {
   INITIAL_SNAPSHOT,
   type ProcessEvent,
