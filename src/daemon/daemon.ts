@@ -21,7 +21,7 @@ import { systemProcessOs } from "../process/process_os.ts";
 import { OrphanReaper } from "../process/reaper.ts";
 import { keepDescriptorsFromChildren } from "../process/descriptors.ts";
 import { sharedGroupRss } from "../process/proc_table.ts";
-import type { StreamTarget } from "../process/runner.ts";
+import type { StreamTarget } from "../process/runner_deps.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { ResourceMonitor } from "../supervisor/resources.ts";
 import { sampleGroups } from "../process/group_usage.ts";

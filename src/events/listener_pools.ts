@@ -15,7 +15,8 @@ import type { StateChange } from "../api/protocol.ts";
 import { samePool, subscribes } from "../config/eventlisteners.ts";
 import type { EventListenerConfig, ProgramConfig } from "../config/types.ts";
 import type { OutputHub } from "../output/output_hub.ts";
-import { type OutputRelay, ProcessRunner, type RunnerDeps } from "../process/runner.ts";
+import { ProcessRunner } from "../process/runner.ts";
+import type { OutputRelay, RunnerDeps } from "../process/runner_deps.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import {
   envelope,

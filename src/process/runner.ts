@@ -15,89 +15,25 @@
  * @module
  */
 
-import type { ProcessInfo, StateChange } from "../api/protocol.ts";
+import type { ProcessInfo } from "../api/protocol.ts";
 import type { ProcessState } from "./state.ts";
 import type { ProgramConfig } from "../config/types.ts";
-import type { Clock } from "../util/clock.ts";
-import { describe } from "./describe.ts";
-import type { GroupProbe, LeftoverGroup } from "./group.ts";
-import type { ProcessOs } from "./process_os.ts";
-import { accountEnv, spawnSpec, supervisorEnv } from "./spawn_spec.ts";
-import type { SpawnedChild, Spawner, SpawnSpec } from "./spawner.ts";
-import type { CgroupPort } from "./cgroups.ts";
+import type { LeftoverGroup } from "./group.ts";
+import { spawnSpec } from "./spawn_spec.ts";
+import type { SpawnSpec } from "./spawner.ts";
 import { transition } from "./transition.ts";
+import type { LiveChild, RunnerDeps } from "./runner_deps.ts";
+import { EffectExecutor } from "./effect_executor.ts";
+import type { LeftoverCgroup } from "./leftovers.ts";
+import { instanceInfo } from "./instance_info.ts";
+import { announcements } from "./announcements.ts";
+import { Readiness } from "./readiness.ts";
 import {
   INITIAL_SNAPSHOT,
-  type ProcessEffect,
   type ProcessEvent,
   type ProcessSnapshot,
-  type TimerName,
   type TransitionResult,
 } from "./snapshot.ts";
-
-/** Where a stream's bytes go; the output pipeline's view from here. */
-export interface StreamTarget {
-  readonly path: string | null;
-  readonly maxBytes: number;
-  readonly backups: number;
-  readonly timestamps: boolean;
-  readonly flushPartialAfterMs: number;
-}
-
-/** The output pipeline, as the runner needs it. */
-export interface OutputRelay {
-  relay(key: string, stream: ReadableStream<Uint8Array>, target: StreamTarget): Promise<void>;
-  /** Moves a running relay to a new key and file (an instance renamed by numprocs). */
-  retarget?(key: string, newKey: string, target: StreamTarget): Promise<void>;
-}
-
-/**
- * Whether stdout and stderr name one file: the child then gets one pipe for
- * both (combined output is one stream, in the order the program wrote it).
- */
-export function isCombined(targets: { stdout: StreamTarget; stderr: StreamTarget }): boolean {
-  return targets.stdout.path !== null && targets.stdout.path === targets.stderr.path;
-}
-
-/** A log sink for events. */
-export type EventLogger = (level: "info" | "warning" | "error", message: string) => void;
-
-/** The runner's ports to the world. */
-export interface RunnerDeps {
-  readonly spawner: Spawner;
-  readonly clock: Clock;
-  readonly log: EventLogger;
-  readonly output: OutputRelay;
-  /** Destinations of this instance's stdout and stderr. */
-  readonly targets: (config: ProgramConfig, name: string) => {
-    stdout: StreamTarget;
-    stderr: StreamTarget;
-  };
-  readonly onChange: (change: StateChange) => void;
-  /** Whether a process group still has live members (after its leader exited). */
-  readonly groupAlive: GroupProbe;
-  /** Signals, group existence and stat: the runner's only other kernel calls. */
-  readonly os: ProcessOs;
-  /**
-   * The control socket as `unix:///path`: when set, children get
-   * supervisord's SUPERVISOR_* variables, so childutils and superlance work.
-   */
-  readonly serverUrl?: string;
-  /** Instance cgroups, where the machine has them; absent: process groups only. */
-  readonly cgroups?: CgroupPort | null;
-  /** Told after every spawn and every exit of a child (the state file follows). */
-  readonly liveChanged?: (change: "spawned" | "exited") => void;
-}
-
-/** A live child as the state file records it. */
-export interface LiveChild {
-  readonly pid: number;
-  readonly startTime: string | null;
-  readonly cgroup: string | null;
-}
-
-/** How often a group whose leader died during a stop is checked for emptiness. */
-const GROUP_POLL_MS = 100;
 
 /** One supervised process instance (`web` or `web:3`). */
 export class ProcessRunner {
@@ -106,33 +42,19 @@ export class ProcessRunner {
   #config: ProgramConfig;
   #deps: RunnerDeps;
   #snap: ProcessSnapshot = INITIAL_SNAPSHOT;
-  #timers = new Map<TimerName, () => void>();
-  #child: SpawnedChild | null = null;
-  #stdin: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #effects: EffectExecutor;
   #queue: ProcessEvent[] = [];
   #busy = false;
   #waiters = new Set<() => void>();
-  /** Cancels the poll of a stopping group whose leader died; null when none runs. */
-  #groupWatch: (() => void) | null = null;
-  #leftovers = new Set<number>();
-  #spawns = 0;
-  #exits = { expected: 0, unexpected: 0 };
-  #ready: boolean | null = null;
-  #readyListeners = new Set<() => void>();
+  #readiness = new Readiness();
   #processListeners = new Set<() => void>();
-  /** The cgroup of the current (or last) child while anything may be in it. */
-  #cgroup: string | null = null;
-  /** Cgroups of earlier runs that outlived their leader. */
-  #leftoverCgroups = new Set<string>();
-  #live: LiveChild | null = null;
-  /** The process group already sent its stopsignal by {@link signalStopAhead}. */
-  #signalledAhead: number | null = null;
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
     this.index = index;
     this.#config = config;
     this.#deps = deps;
+    this.#effects = new EffectExecutor(this, deps, (event) => this.#enqueue(event));
   }
 
   /** Follows numprocs: `web` alone, `web:0` once there are several. */
@@ -156,21 +78,9 @@ export class ProcessRunner {
   updateConfig(config: ProgramConfig): void {
     const before = this.name;
     this.#config = config;
-    if (this.name !== before) this.#rename(before);
+    if (this.name !== before) this.#effects.child.rename(config, before, this.name);
     if (config.readiness === null) this.setReady(null);
-    else if (this.#ready === null) this.setReady(false);
-  }
-
-  /**
-   * numprocs went from 1 to several or back (`web` ↔ `web:0`): the live
-   * child's output follows the new name at once, default log file included.
-   */
-  #rename(before: string): void {
-    const targets = this.#deps.targets(this.#config, this.name);
-    for (const stream of ["stdout", "stderr"] as const) {
-      this.#deps.output.retarget?.(`${before}:${stream}`, `${this.name}:${stream}`, targets[stream])
-        .catch((e) => this.#deps.log("error", `cannot move ${before}'s ${stream}: ${e}`));
-    }
+    else if (this.#readiness.value === null) this.setReady(false);
   }
 
   /**
@@ -178,14 +88,12 @@ export class ProcessRunner {
    * until the health monitor says otherwise (and again after every spawn).
    */
   get ready(): boolean | null {
-    return this.#config.readiness === null ? null : this.#ready === true;
+    return this.#config.readiness === null ? null : this.#readiness.value === true;
   }
 
   /** Set by the health monitor; listeners hear every change. */
   setReady(ready: boolean | null): void {
-    if (this.#ready === ready) return;
-    this.#ready = ready;
-    for (const listener of [...this.#readyListeners]) listener();
+    this.#readiness.set(ready);
   }
 
   /**
@@ -199,8 +107,7 @@ export class ProcessRunner {
 
   /** Subscribes to readiness changes; returns the unsubscribe function. */
   onReadyChange(listener: () => void): () => void {
-    this.#readyListeners.add(listener);
-    return () => this.#readyListeners.delete(listener);
+    return this.#readiness.onChange(listener);
   }
 
   /** Feeds one event; returns the transition (with `rejected` for an illegal one). */
@@ -224,12 +131,12 @@ export class ProcessRunner {
     this.#snap = result.next;
     // A new process (or none) is not ready until its probe says so.
     if (before.generation !== result.next.generation || result.next.pid === null) {
-      if (this.#ready === true) this.setReady(false);
+      if (this.#readiness.value === true) this.setReady(false);
     }
     this.#busy = true;
     try {
       this.#announceChange(before, result.next);
-      for (const effect of result.effects) this.#execute(effect);
+      for (const effect of result.effects) this.#effects.execute(effect);
     } finally {
       this.#busy = false;
     }
@@ -249,23 +156,11 @@ export class ProcessRunner {
     while (this.#queue.length > 0 && !this.#busy) this.dispatch(this.#queue.shift()!);
   }
 
-  /**
-   * Announces a state change. STARTING is announced once its pid is known
-   * (the spawn that follows it), so watchers of `/v1/events` see which
-   * process is starting; a spawn failure announces it without one.
-   */
+  // STARTING is announced once its pid is known (announcements.ts).
   #announceChange(before: ProcessSnapshot, next: ProcessSnapshot): void {
-    const pendingFrom = this.#startingFrom;
-    if (pendingFrom !== null && (next.pid !== null || next.state !== "STARTING")) {
-      this.#startingFrom = null;
-      this.#announce(pendingFrom, "STARTING", next.pid);
-    }
-    if (before.state === next.state) return;
-    if (next.state === "STARTING" && next.pid === null) {
-      this.#startingFrom = before.state;
-      return;
-    }
-    this.#announce(before.state, next.state, next.pid);
+    const { announce, held } = announcements(this.#startingFrom, before, next);
+    this.#startingFrom = held;
+    for (const { from, to, pid } of announce) this.#announce(from, to, pid);
   }
 
   /** The state a STARTING not yet announced came from. */
@@ -280,115 +175,8 @@ export class ProcessRunner {
       pid,
       at: this.#deps.clock.now(),
     });
-    if (!RUNNING_OR_STOPPING.has(this.#snap.state)) this.#releaseCgroup();
+    if (!RUNNING_OR_STOPPING.has(this.#snap.state)) this.#effects.leftovers.release();
     for (const wake of [...this.#waiters]) wake();
-  }
-
-  // Once the instance is down, an empty cgroup goes; one with survivors is
-  // kept for shutdown (or the next stop) to end.
-  #releaseCgroup(): void {
-    const cgroup = this.#cgroup;
-    const cgroups = this.#deps.cgroups;
-    if (cgroup === null || !cgroups) return;
-    this.#cgroup = null;
-    if (cgroups.populated(cgroup)) this.#leftoverCgroups.add(cgroup);
-    else cgroups.release(cgroup);
-  }
-
-  #execute(effect: ProcessEffect): void {
-    switch (effect.kind) {
-      case "spawn":
-        return this.#spawn();
-      case "signalGroup":
-        return this.#signal(effect.signal);
-      case "schedule": {
-        this.#timers.get(effect.timer)?.();
-        const generation = this.#snap.generation;
-        const cancel = this.#deps.clock.schedule(effect.at, () => {
-          this.#timers.delete(effect.timer);
-          this.#enqueue({ kind: "timer", timer: effect.timer, generation });
-        });
-        this.#timers.set(effect.timer, cancel);
-        return;
-      }
-      case "cancel":
-        this.#timers.get(effect.timer)?.();
-        this.#timers.delete(effect.timer);
-        return;
-      case "watchGroup":
-        return this.#watchGroup();
-      case "log":
-        return this.#deps.log(effect.level, effect.message);
-    }
-  }
-
-  #spawn(): void {
-    const cfg = this.#config;
-    const targets = this.#deps.targets(cfg, this.name);
-    this.#spawns++;
-    const cgroup = this.#deps.cgroups?.prepare(this.program, this.name) ?? null;
-    if (this.#deps.cgroups && cgroup === null) {
-      this.#deps.log("warning", `couldn't create a cgroup for '${this.name}': process group only`);
-    }
-    const result = this.#deps.spawner.spawn({
-      ...this.spawnSpec(),
-      cgroup,
-      env: {
-        ...supervisorEnv(this.#deps.serverUrl, this.program, this.index, cfg.numprocs),
-        ...accountEnv(cfg),
-      },
-      name: this.name,
-      combineOutput: isCombined(targets),
-    });
-    if (!result.ok) {
-      this.#enqueue({ kind: "spawnFailed", reason: result.reason });
-      return;
-    }
-    const child = result.child;
-    const generation = this.#snap.generation;
-    this.#child = child;
-    if (cgroup !== null) {
-      // A survivor of an earlier run shares the cgroup: the next stop ends it too.
-      this.#leftoverCgroups.delete(cgroup);
-      this.#cgroup = cgroup;
-    }
-    this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
-    this.#deps.liveChanged?.("spawned");
-    this.#stdin = child.stdin.getWriter();
-    // The child may never read its stdin; a write to it must not hang us.
-    this.#stdin.closed.catch(() => {});
-    // Relays never reject; the output hub drains them at shutdown. Combined
-    // output is one stream, relayed (and followed) under the stdout key.
-    this.#deps.output.relay(`${this.name}:stdout`, child.stdout, targets.stdout);
-    if (child.stderr !== null) {
-      this.#deps.output.relay(`${this.name}:stderr`, child.stderr, targets.stderr);
-    }
-    child.status.then(async (status) => {
-      const expected = status.code !== null && status.signal === null &&
-        cfg.exitcodes.includes(status.code);
-      this.#exits[expected ? "expected" : "unexpected"]++;
-      if (this.#child === child) {
-        this.#child = null;
-        this.#stdin?.close().catch(() => {});
-        this.#stdin = null;
-      }
-      if (this.#live?.pid === child.pid) this.#live = null;
-      this.#deps.liveChanged?.("exited");
-      // Only a stop waits for the rest of the group (and cgroup); other exits
-      // move on at once, remembering a group that outlived its leader for shutdown.
-      const stopping = this.#snap.state === "STOPPING";
-      if (!stopping && this.#deps.os.groupExists(child.pid)) this.#leftovers.add(child.pid);
-      const rest = stopping &&
-        (await this.#deps.groupAlive(child.pid) || this.#cgroupPopulated());
-      this.#enqueue({
-        kind: "exited",
-        generation,
-        code: status.code,
-        signal: status.signal,
-        groupAlive: rest,
-      });
-    });
-    this.#enqueue({ kind: "spawned", pid: child.pid });
   }
 
   /** How this instance's processes are spawned; `argv` for a probe run the same way. */
@@ -411,81 +199,13 @@ export class ProcessRunner {
     }
   }
 
-  #cgroupPopulated(): boolean {
-    return this.#cgroup !== null && (this.#deps.cgroups?.populated(this.#cgroup) ?? false);
-  }
-
   /**
    * Sends the stopsignal to the live process group now, ahead of the `stop`
-   * event that follows at once, which then does not send it again. A stop of
-   * many instances sends every signal first, in a tight loop, and does the
-   * bookkeeping (state changes, log lines, cgroup members) after: the
-   * children start exiting meanwhile, as they would under a C supervisor.
+   * event that follows at once, which then does not send it again: a stop of
+   * many instances sends every signal first (group_signaller.ts).
    */
   signalStopAhead(): void {
-    const { state, pid, pgid } = this.#snap;
-    if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
-    try {
-      this.#deps.os.signalGroup(pgid, this.#config.stopsignal);
-    } catch {
-      return; // EPERM: the stop event's own signal reports it.
-    }
-    this.#signalledAhead = pgid;
-    // Only the stop dispatched in this same turn may count on it.
-    queueMicrotask(() => this.#signalledAhead = null);
-  }
-
-  #signal(signal: Deno.Signal): void {
-    // Members that left the process group (setsid) are still in the cgroup.
-    const pgid = this.#snap.pgid;
-    const ahead = this.#signalledAhead;
-    this.#signalledAhead = null;
-    if (this.#cgroup !== null) this.#deps.cgroups?.signal(this.#cgroup, signal, pgid);
-    if (pgid === null) return;
-    if (ahead === pgid && signal === this.#config.stopsignal) return;
-    try {
-      this.#deps.os.signalGroup(pgid, signal);
-    } catch (error) {
-      this.#deps.log(
-        "error",
-        `couldn't signal '${this.name}' (group ${pgid}) with ${signal}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
-    }
-  }
-
-  // The leader died during a stop but its group (or cgroup) lives on: the
-  // stop is over only once they are empty (or stoptime's SIGKILL ends them).
-  // Polled every GROUP_POLL_MS on the injected clock; a slow probe is not
-  // overlapped by the next tick.
-  #watchGroup(): void {
-    if (this.#groupWatch !== null) return;
-    const pgid = this.#snap.pgid;
-    const generation = this.#snap.generation;
-    if (pgid === null) return;
-    const clock = this.#deps.clock;
-    let checking = false;
-    const tick = async () => {
-      this.#groupWatch = clock.schedule(clock.now() + GROUP_POLL_MS, tick);
-      if (this.#snap.state !== "STOPPING" || this.#snap.generation !== generation) {
-        return this.#stopGroupWatch();
-      }
-      if (checking) return;
-      checking = true;
-      const alive = await this.#deps.groupAlive(pgid) || this.#cgroupPopulated();
-      checking = false;
-      if (!alive && this.#groupWatch !== null) {
-        this.#stopGroupWatch();
-        this.#enqueue({ kind: "groupGone", generation });
-      }
-    };
-    this.#groupWatch = clock.schedule(clock.now() + GROUP_POLL_MS, tick);
-  }
-
-  #stopGroupWatch(): void {
-    this.#groupWatch?.();
-    this.#groupWatch = null;
+    this.#effects.signalStopAhead();
   }
 
   /** Resolves once `done(snapshot)` holds (checked now and after every state change). */
@@ -510,101 +230,58 @@ export class ProcessRunner {
   }
 
   /** Writes to the live child's stdin; false when there is no live child. */
-  async writeStdin(data: Uint8Array): Promise<boolean> {
-    const writer = this.#stdin;
-    if (writer === null) return false;
-    await writer.write(data);
-    return true;
+  writeStdin(data: Uint8Array): Promise<boolean> {
+    return this.#effects.child.writeStdin(data);
   }
 
   /** Groups of earlier runs that outlived their leader and still exist. */
   leftoverGroups(): LeftoverGroup[] {
-    for (const pgid of this.#leftovers) {
-      if (!this.#deps.os.groupExists(pgid)) this.#leftovers.delete(pgid);
-    }
-    return [...this.#leftovers].map((pgid) => ({
-      pgid,
-      signal: this.#config.stopsignal,
-      stoptimeMs: this.#config.stoptime * 1000,
-    }));
+    return this.#effects.leftovers.groups(this.#stopTerms());
   }
 
   /** Cgroups of earlier runs with processes still in them. */
-  leftoverCgroups(): { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[] {
-    const cgroups = this.#deps.cgroups;
-    if (!cgroups) return [];
-    for (const cgroup of this.#leftoverCgroups) {
-      if (!cgroups.populated(cgroup)) {
-        cgroups.release(cgroup);
-        this.#leftoverCgroups.delete(cgroup);
-      }
-    }
-    return [...this.#leftoverCgroups].map((cgroup) => ({
-      cgroup,
-      signal: this.#config.stopsignal,
-      stoptimeMs: this.#config.stoptime * 1000,
-    }));
+  leftoverCgroups(): LeftoverCgroup[] {
+    return this.#effects.leftovers.cgroupsLeft(this.#stopTerms());
+  }
+
+  #stopTerms(): { signal: Deno.Signal; stoptimeMs: number } {
+    return { signal: this.#config.stopsignal, stoptimeMs: this.#config.stoptime * 1000 };
   }
 
   /** The cgroup of the current (or stopping) child, null without one. */
   get cgroup(): string | null {
-    return this.#cgroup;
+    return this.#effects.leftovers.cgroup;
   }
 
   /** The live child, for the state file; null when there is none. */
   get liveChild(): LiveChild | null {
-    return this.#live;
+    return this.#effects.child.live;
   }
 
   /** Cancels timers (used when the instance is forgotten). */
   dispose(): void {
-    for (const cancel of this.#timers.values()) cancel();
-    this.#timers.clear();
-    this.#stopGroupWatch();
+    this.#effects.dispose();
     for (const wake of [...this.#waiters]) wake();
   }
 
   /** Restarts (spawns after the first) and exits since taskmaster started. */
   get counters(): { restarts: number; exits: { expected: number; unexpected: number } } {
-    return { restarts: Math.max(0, this.#spawns - 1), exits: { ...this.#exits } };
+    return this.#effects.child.counters;
   }
 
   /** A snapshot for status. */
   info(): ProcessInfo {
-    const s = this.#snap;
-    const now = this.#deps.clock.now();
-    const live = s.pid !== null;
-    const uptime = live && s.startedAt !== null ? Math.max(0, (now - s.startedAt) / 1000) : null;
-    const targets = this.#deps.targets(this.#config, this.name);
-    // Once the program is down, a cgroup its survivors still hold is shown
-    // (they are ended at the next stop or at shutdown).
-    const shown = this.#cgroup ?? this.#leftoverCgroups.values().next().value ?? null;
-    return {
+    return instanceInfo({
       name: this.name,
       program: this.program,
       index: this.index,
-      state: s.state,
-      pid: s.pid,
-      exitcode: s.exitcode,
-      signal: s.signal,
-      uptime: uptime === null ? null : Math.floor(uptime),
-      spawnerr: s.spawnerr,
-      description: describe(s, uptime, this.ready),
-      startedAt: s.startedAt,
-      stoppedAt: s.stoppedAt,
-      stdout: targets.stdout.path,
-      stderr: targets.stderr.path,
-      cpu_percent: 0,
-      rss_bytes: 0,
-      restarts: Math.max(0, this.#spawns - 1),
-      started_at: s.startedAt === null ? null : s.startedAt / 1000,
-      waiting_for: s.waitingFor,
-      blocked_by: s.blockedBy,
+      snapshot: this.#snap,
+      now: this.#deps.clock.now(),
       ready: this.ready,
-      restart_reason: s.lastHealthRestart,
-      cgroup: shown,
-      processes: shown === null ? null : this.#deps.cgroups?.count(shown) ?? null,
-    };
+      restarts: this.counters.restarts,
+      targets: this.#deps.targets(this.#config, this.name),
+      cgroup: this.#effects.leftovers.shown(),
+    });
   }
 }
 

@@ -3,13 +3,17 @@
  * with supervisorctl's waiting rules: a start waits until RUNNING (or a
  * failure), a stop until the process is gone; stops go in reverse priority
  * (or dependency waves), each level fully down before the next. Also the
- * shutdown clean-up of cgroups that exited programs left behind.
+ * shutdown clean-up of process groups and cgroups that exited programs
+ * left behind.
  *
  * @module
  */
 
 import type { ActionResult } from "../api/protocol.ts";
 import type { CgroupPort } from "../process/cgroups.ts";
+import { stopLeftoverGroups } from "../process/group.ts";
+import type { ProcessOs } from "../process/process_os.ts";
+import type { EventLogger } from "../process/runner_deps.ts";
 import type { ProcessRunner } from "../process/runner.ts";
 import type { ProcessSnapshot } from "../process/snapshot.ts";
 import { stopTargets } from "../process/stop_policy.ts";
@@ -22,8 +26,38 @@ import type { Clock } from "../util/clock.ts";
  */
 export const START_WAIT_LIMIT_MS = 30_000;
 
+/** What the shutdown clean-up reaches the OS and the event log through. */
+export interface LeftoverPorts {
+  readonly clock: Clock;
+  readonly os: ProcessOs;
+  readonly cgroups?: CgroupPort | null;
+  readonly log: EventLogger;
+}
+
+/**
+ * Ends, at shutdown, what programs that exited by themselves left behind:
+ * process groups and cgroups whose leader is gone but members live on.
+ */
+export async function stopLeftovers(
+  runners: readonly ProcessRunner[],
+  ports: LeftoverPorts,
+): Promise<void> {
+  const leftovers = runners.flatMap((r) => r.leftoverGroups());
+  const cgroups = runners.flatMap((r) => r.leftoverCgroups());
+  const [stopped] = await Promise.all([
+    leftovers.length > 0 ? stopLeftoverGroups(leftovers, ports.clock, ports.os) : [],
+    ports.cgroups ? stopLeftoverCgroups(ports.cgroups, cgroups, ports.clock) : [],
+  ]);
+  for (const pgid of stopped) {
+    ports.log("info", `stopped process group ${pgid}, left behind by an exited program`);
+  }
+  for (const { cgroup } of cgroups) {
+    ports.log("info", `stopped cgroup ${cgroup}, left behind by an exited program`);
+  }
+}
+
 /** Ends what exited programs left in their cgroups: stopsignal, SIGKILL after stoptime. */
-export async function stopLeftoverCgroups(
+async function stopLeftoverCgroups(
   port: CgroupPort,
   leftovers: readonly { cgroup: string; signal: Deno.Signal; stoptimeMs: number }[],
   clock: Clock,
@@ -33,6 +67,53 @@ export async function stopLeftoverCgroups(
     alive: (l) => port.populated(l.cgroup),
   }, clock);
   for (const l of leftovers) port.release(l.cgroup);
+}
+
+/**
+ * Starts `pulled` (the dependencies a start needs, deepest first), then
+ * `targets`, each through `begin`, and waits for all. Dependencies started
+ * on the way are reported too, before the targets, with the note
+ * `dependency`; one that was already started is not reported.
+ */
+export async function startAll(
+  pulled: readonly ProcessRunner[],
+  targets: readonly ProcessRunner[],
+  begin: (runner: ProcessRunner) => ReturnType<ProcessRunner["dispatch"]>,
+  clock: Clock,
+): Promise<ActionResult[]> {
+  const done = await Promise.all(
+    [...pulled, ...targets].map((r) => startOne(r, () => begin(r), clock)),
+  );
+  return done.map((result, i) => i < pulled.length ? { ...result, note: "dependency" } : result)
+    .filter((result, i) =>
+      i >= pulled.length || result.ok || result.error?.code !== "ALREADY_STARTED"
+    );
+}
+
+/**
+ * Restarts the runners: all stop (in reverse priority), then each starts
+ * through `begin`. One result per instance: a stopped one is simply
+ * started (as supervisorctl's restart does), so only the start can fail.
+ */
+export async function restartInOrder(
+  runners: readonly ProcessRunner[],
+  begin: (runner: ProcessRunner) => ReturnType<ProcessRunner["dispatch"]>,
+  clock: Clock,
+): Promise<ActionResult[]> {
+  const stopped = await stopInOrder(runners);
+  const started = await Promise.all(runners.map((r) => startOne(r, () => begin(r), clock)));
+  return runners.map((_, i) => {
+    const stop = stopped[i]!;
+    return stop.ok || stop.error?.code === "NOT_RUNNING" ? started[i]! : stop;
+  });
+}
+
+/** Sends `signal` to each runner's main process (supervisorctl's `signal`). */
+export function signalEach(runners: readonly ProcessRunner[], signal: Deno.Signal): ActionResult[] {
+  return runners.map((r): ActionResult => {
+    const failed = r.signalProcess(signal);
+    return failed === null ? { name: r.name, ok: true } : failure(r.name, "NOT_RUNNING", failed);
+  });
 }
 
 /**

@@ -1,0 +1,135 @@
+/**
+ * Turns the effects of a transition into calls on the runner's ports, and
+ * the outcomes of those calls (a spawn, an exit, a timer, an emptied group)
+ * back into events, which it hands to the runner's queue: it never feeds
+ * the state machine itself, so a transition never re-enters itself.
+ *
+ * Why apart from the runner: the runner owns the snapshot, its queue and
+ * who is told of changes; this owns what lives beside a running child
+ * (timers, the group watch, the child, its leftovers, its signaller).
+ *
+ * @module
+ */
+
+import type { ProgramConfig } from "../config/types.ts";
+import { GroupSignaller } from "./group_signaller.ts";
+import { watchGroup } from "./group_watch.ts";
+import { InstanceChild } from "./instance_child.ts";
+import { Leftovers } from "./leftovers.ts";
+import type { RunnerDeps } from "./runner_deps.ts";
+import type { ProcessEffect, ProcessEvent, ProcessSnapshot, TimerName } from "./snapshot.ts";
+import type { SpawnSpec } from "./spawner.ts";
+
+/** The instance the effects are for, as it is at the moment each runs. */
+export interface EffectHost {
+  readonly name: string;
+  readonly index: number;
+  readonly config: ProgramConfig;
+  readonly snapshot: ProcessSnapshot;
+  spawnSpec(): SpawnSpec;
+}
+
+/** Executes one instance's effects. */
+export class EffectExecutor {
+  readonly child: InstanceChild;
+  readonly leftovers: Leftovers;
+  readonly #host: EffectHost;
+  readonly #deps: RunnerDeps;
+  readonly #enqueue: (event: ProcessEvent) => void;
+  readonly #signaller: GroupSignaller;
+  #timers = new Map<TimerName, () => void>();
+  /** Cancels the poll of a stopping group whose leader died; null when none runs. */
+  #groupWatch: (() => void) | null = null;
+
+  constructor(host: EffectHost, deps: RunnerDeps, enqueue: (event: ProcessEvent) => void) {
+    this.#host = host;
+    this.#deps = deps;
+    this.#enqueue = enqueue;
+    this.leftovers = new Leftovers(deps.cgroups, deps.os);
+    this.child = new InstanceChild(deps, this.leftovers);
+    this.#signaller = new GroupSignaller(deps.os, deps.cgroups, deps.log);
+  }
+
+  execute(effect: ProcessEffect): void {
+    const host = this.#host;
+    switch (effect.kind) {
+      case "spawn":
+        return this.#spawn();
+      case "signalGroup":
+        return this.#signaller.send(
+          { name: host.name, pgid: host.snapshot.pgid, cgroup: this.leftovers.cgroup },
+          effect.signal,
+          host.config.stopsignal,
+        );
+      case "schedule": {
+        this.#timers.get(effect.timer)?.();
+        // A timer of an earlier run is ignored by the transition.
+        const generation = host.snapshot.generation;
+        const cancel = this.#deps.clock.schedule(effect.at, () => {
+          this.#timers.delete(effect.timer);
+          this.#enqueue({ kind: "timer", timer: effect.timer, generation });
+        });
+        this.#timers.set(effect.timer, cancel);
+        return;
+      }
+      case "cancel":
+        this.#timers.get(effect.timer)?.();
+        this.#timers.delete(effect.timer);
+        return;
+      case "watchGroup":
+        return this.#watchGroup();
+      case "log":
+        return this.#deps.log(effect.level, effect.message);
+    }
+  }
+
+  #spawn(): void {
+    const host = this.#host;
+    const generation = host.snapshot.generation;
+    const result = this.child.spawn(host.config, host, host.spawnSpec(), {
+      stopping: () => host.snapshot.state === "STOPPING",
+      exited: (exit) => this.#enqueue({ kind: "exited", generation, ...exit }),
+    });
+    this.#enqueue(
+      result.ok
+        ? { kind: "spawned", pid: result.pid }
+        : { kind: "spawnFailed", reason: result.reason },
+    );
+  }
+
+  /**
+   * Sends the stopsignal to the live process group now, ahead of the `stop`
+   * event that follows at once, which then does not send it again.
+   */
+  signalStopAhead(): void {
+    const { state, pid, pgid } = this.#host.snapshot;
+    if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
+    this.#signaller.ahead(pgid, this.#host.config.stopsignal);
+  }
+
+  // The leader died during a stop but its group (or cgroup) lives on: the
+  // stop is over only once they are empty (group_watch.ts).
+  #watchGroup(): void {
+    if (this.#groupWatch !== null) return;
+    const host = this.#host;
+    const pgid = host.snapshot.pgid;
+    const generation = host.snapshot.generation;
+    if (pgid === null) return;
+    this.#groupWatch = watchGroup(this.#deps.clock, {
+      alive: async () => await this.#deps.groupAlive(pgid) || this.leftovers.populated(),
+      wanted: () => host.snapshot.state === "STOPPING" && host.snapshot.generation === generation,
+      ended: (gone) => {
+        this.#groupWatch = null;
+        if (gone) this.#enqueue({ kind: "groupGone", generation });
+      },
+    });
+  }
+
+  /** Cancels every timer and the group watch (the instance is forgotten). */
+  dispose(): void {
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    this.#groupWatch?.();
+    this.#groupWatch = null;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The one child process an instance has at a time: its spawn (cgroup,
+ * SUPERVISOR_* environment, one pipe for combined output), its stdin, the
+ * relays of its output, and its exit, reported with what the state machine
+ * needs to know (is anything of its group left?). Also the counts status
+ * shows (restarts, expected and unexpected exits).
+ *
+ * Why apart from the runner: the runner decides when to spawn (its
+ * transition says so); this is how, and what is held while a child lives.
+ * It decides nothing about states.
+ *
+ * @module
+ */
+
+import type { ProgramConfig } from "../config/types.ts";
+import type { Leftovers } from "./leftovers.ts";
+import { isCombined, type LiveChild, type RunnerDeps } from "./runner_deps.ts";
+import { accountEnv, supervisorEnv } from "./spawn_spec.ts";
+import type { SpawnedChild, SpawnSpec } from "./spawner.ts";
+
+/** How a child ended; `groupAlive`: members of its group or cgroup outlived it during a stop. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly groupAlive: boolean;
+}
+
+/** What the runner is told about the child it asked for. */
+export interface ChildHooks {
+  /** Whether the instance is STOPPING when the child exits (only a stop waits for its group). */
+  readonly stopping: () => boolean;
+  readonly exited: (exit: ChildExit) => void;
+}
+
+/** An instance's live child, and its history in counts. */
+export class InstanceChild {
+  readonly #deps: RunnerDeps;
+  readonly #leftovers: Leftovers;
+  #child: SpawnedChild | null = null;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #live: LiveChild | null = null;
+  #spawns = 0;
+  #exits = { expected: 0, unexpected: 0 };
+
+  constructor(deps: RunnerDeps, leftovers: Leftovers) {
+    this.#deps = deps;
+    this.#leftovers = leftovers;
+  }
+
+  /**
+   * Spawns instance `name` (number `index`) of `cfg` from `spec`. Returns
+   * its pid, or why it could not be spawned; `hooks.exited` follows, once,
+   * after the pid is returned.
+   */
+  spawn(
+    cfg: ProgramConfig,
+    instance: { name: string; index: number },
+    spec: SpawnSpec,
+    hooks: ChildHooks,
+  ): { ok: true; pid: number } | { ok: false; reason: string } {
+    const { name, index } = instance;
+    const deps = this.#deps;
+    const targets = deps.targets(cfg, name);
+    this.#spawns++;
+    const cgroup = deps.cgroups?.prepare(cfg.name, name) ?? null;
+    if (deps.cgroups && cgroup === null) {
+      deps.log("warning", `couldn't create a cgroup for '${name}': process group only`);
+    }
+    const result = deps.spawner.spawn({
+      ...spec,
+      cgroup,
+      env: { ...supervisorEnv(deps.serverUrl, cfg.name, index, cfg.numprocs), ...accountEnv(cfg) },
+      name,
+      combineOutput: isCombined(targets),
+    });
+    if (!result.ok) return result;
+    const child = result.child;
+    this.#child = child;
+    if (cgroup !== null) this.#leftovers.adopt(cgroup);
+    this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
+    deps.liveChanged?.("spawned");
+    this.#stdin = child.stdin.getWriter();
+    // The child may never read its stdin; a write to it must not hang us.
+    this.#stdin.closed.catch(() => {});
+    // Relays never reject; the output hub drains them at shutdown. Combined
+    // output is one stream, relayed (and followed) under the stdout key.
+    deps.output.relay(`${name}:stdout`, child.stdout, targets.stdout);
+    if (child.stderr !== null) deps.output.relay(`${name}:stderr`, child.stderr, targets.stderr);
+    child.status.then(async (status) => {
+      const expected = status.code !== null && status.signal === null &&
+        cfg.exitcodes.includes(status.code);
+      this.#exits[expected ? "expected" : "unexpected"]++;
+      if (this.#child === child) {
+        this.#child = null;
+        this.#stdin?.close().catch(() => {});
+        this.#stdin = null;
+      }
+      if (this.#live?.pid === child.pid) this.#live = null;
+      deps.liveChanged?.("exited");
+      // Only a stop waits for the rest of the group (and cgroup); other exits
+      // move on at once, remembering a group that outlived its leader for shutdown.
+      const stopping = hooks.stopping();
+      if (!stopping) this.#leftovers.noteExit(child.pid);
+      const rest = stopping &&
+        (await deps.groupAlive(child.pid) || this.#leftovers.populated());
+      hooks.exited({ code: status.code, signal: status.signal, groupAlive: rest });
+    });
+    return { ok: true, pid: child.pid };
+  }
+
+  /**
+   * numprocs went from 1 to several or back (`web` ↔ `web:0`): the live
+   * child's output follows the new name at once, default log file included.
+   */
+  rename(cfg: ProgramConfig, before: string, after: string): void {
+    const targets = this.#deps.targets(cfg, after);
+    for (const stream of ["stdout", "stderr"] as const) {
+      this.#deps.output.retarget?.(`${before}:${stream}`, `${after}:${stream}`, targets[stream])
+        .catch((e) => this.#deps.log("error", `cannot move ${before}'s ${stream}: ${e}`));
+    }
+  }
+
+  /** Writes to the live child's stdin; false when there is no live child. */
+  async writeStdin(data: Uint8Array): Promise<boolean> {
+    const writer = this.#stdin;
+    if (writer === null) return false;
+    await writer.write(data);
+    return true;
+  }
+
+  /** The live child, for the state file; null when there is none. */
+  get live(): LiveChild | null {
+    return this.#live;
+  }
+
+  /** Restarts (spawns after the first) and exits since taskmaster started. */
+  get counters(): { restarts: number; exits: { expected: number; unexpected: number } } {
+    return { restarts: Math.max(0, this.#spawns - 1), exits: { ...this.#exits } };
+  }
+}

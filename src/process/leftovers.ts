@@ -1,0 +1,112 @@
+/**
+ * What of one instance may outlive its main process: the cgroup of the
+ * current child, and the cgroups and process groups of earlier runs whose
+ * leader exited while members lived on (a daemon that double-forked, a
+ * child that ignored the stopsignal). A program that exits by itself is
+ * restarted at once; these are not waited for then, but remembered, so
+ * the next stop or the shutdown ends them and nothing is left behind.
+ *
+ * @module
+ */
+
+import type { CgroupPort } from "./cgroups.ts";
+import type { LeftoverGroup } from "./group.ts";
+import type { ProcessOs } from "./process_os.ts";
+
+/** How a leftover is ended: the program's stopsignal, then SIGKILL after stoptime. */
+export interface StopTerms {
+  readonly signal: Deno.Signal;
+  readonly stoptimeMs: number;
+}
+
+/** A cgroup of an earlier run with processes still in it. */
+export interface LeftoverCgroup extends StopTerms {
+  readonly cgroup: string;
+}
+
+/** One instance's cgroup and the remnants of its earlier runs. */
+export class Leftovers {
+  readonly #cgroups: CgroupPort | null;
+  readonly #os: ProcessOs;
+  /** The cgroup of the current (or last) child while anything may be in it. */
+  #current: string | null = null;
+  /** Cgroups of earlier runs that outlived their leader. */
+  #cgroupsLeft = new Set<string>();
+  /** Process groups of earlier runs that outlived their leader. */
+  #groupsLeft = new Set<number>();
+
+  constructor(cgroups: CgroupPort | null | undefined, os: ProcessOs) {
+    this.#cgroups = cgroups ?? null;
+    this.#os = os;
+  }
+
+  /** The cgroup of the current (or stopping) child, null without one. */
+  get cgroup(): string | null {
+    return this.#current;
+  }
+
+  /**
+   * The cgroup a new child was spawned into. A survivor of an earlier run
+   * may share it: it is the current one again, so the next stop ends both.
+   */
+  adopt(cgroup: string): void {
+    this.#cgroupsLeft.delete(cgroup);
+    this.#current = cgroup;
+  }
+
+  /**
+   * The instance is down: an empty cgroup goes; one with survivors is kept
+   * for shutdown (or the next stop) to end.
+   */
+  release(): void {
+    const cgroup = this.#current;
+    if (cgroup === null || this.#cgroups === null) return;
+    this.#current = null;
+    if (this.#cgroups.populated(cgroup)) this.#cgroupsLeft.add(cgroup);
+    else this.#cgroups.release(cgroup);
+  }
+
+  /** Whether the current cgroup still has processes. */
+  populated(): boolean {
+    return this.#current !== null && (this.#cgroups?.populated(this.#current) ?? false);
+  }
+
+  /** A child exited outside a stop: its process group is remembered if it lives on. */
+  noteExit(pgid: number): void {
+    if (this.#os.groupExists(pgid)) this.#groupsLeft.add(pgid);
+  }
+
+  /** Groups of earlier runs that outlived their leader and still exist. */
+  groups(terms: StopTerms): LeftoverGroup[] {
+    for (const pgid of this.#groupsLeft) {
+      if (!this.#os.groupExists(pgid)) this.#groupsLeft.delete(pgid);
+    }
+    return [...this.#groupsLeft].map((pgid) => ({ pgid, ...terms }));
+  }
+
+  /** Cgroups of earlier runs with processes still in them; empty ones are released. */
+  cgroupsLeft(terms: StopTerms): LeftoverCgroup[] {
+    const cgroups = this.#cgroups;
+    if (cgroups === null) return [];
+    for (const cgroup of this.#cgroupsLeft) {
+      if (!cgroups.populated(cgroup)) {
+        cgroups.release(cgroup);
+        this.#cgroupsLeft.delete(cgroup);
+      }
+    }
+    return [...this.#cgroupsLeft].map((cgroup) => ({ cgroup, ...terms }));
+  }
+
+  /**
+   * The cgroup status shows: the current one, else one its survivors still
+   * hold once the program is down (they are ended at the next stop or at
+   * shutdown); with how many processes are in it.
+   */
+  shown(): { cgroup: string | null; processes: number | null } {
+    const cgroup = this.#current ?? this.#cgroupsLeft.values().next().value ?? null;
+    return {
+      cgroup,
+      processes: cgroup === null ? null : this.#cgroups?.count(cgroup) ?? null,
+    };
+  }
+}

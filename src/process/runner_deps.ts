@@ -1,0 +1,78 @@
+/**
+ * What the runner is given and what it hands out: its ports to the world
+ * ({@link RunnerDeps}), the output pipeline as it sees it, and the live
+ * child it reports to the state file. A module of its own so that the
+ * daemon, the supervisor and the listener pools wire a runner without
+ * importing the class that runs it.
+ *
+ * @module
+ */
+
+import type { StateChange } from "../api/protocol.ts";
+import type { ProgramConfig } from "../config/types.ts";
+import type { Clock } from "../util/clock.ts";
+import type { GroupProbe } from "./group.ts";
+import type { ProcessOs } from "./process_os.ts";
+import type { Spawner } from "./spawner.ts";
+import type { CgroupPort } from "./cgroups.ts";
+
+/** Where a stream's bytes go; the output pipeline's view from here. */
+export interface StreamTarget {
+  readonly path: string | null;
+  readonly maxBytes: number;
+  readonly backups: number;
+  readonly timestamps: boolean;
+  readonly flushPartialAfterMs: number;
+}
+
+/** The output pipeline, as the runner needs it. */
+export interface OutputRelay {
+  relay(key: string, stream: ReadableStream<Uint8Array>, target: StreamTarget): Promise<void>;
+  /** Moves a running relay to a new key and file (an instance renamed by numprocs). */
+  retarget?(key: string, newKey: string, target: StreamTarget): Promise<void>;
+}
+
+/**
+ * Whether stdout and stderr name one file: the child then gets one pipe for
+ * both (combined output is one stream, in the order the program wrote it).
+ */
+export function isCombined(targets: { stdout: StreamTarget; stderr: StreamTarget }): boolean {
+  return targets.stdout.path !== null && targets.stdout.path === targets.stderr.path;
+}
+
+/** A log sink for events. */
+export type EventLogger = (level: "info" | "warning" | "error", message: string) => void;
+
+/** The runner's ports to the world. */
+export interface RunnerDeps {
+  readonly spawner: Spawner;
+  readonly clock: Clock;
+  readonly log: EventLogger;
+  readonly output: OutputRelay;
+  /** Destinations of this instance's stdout and stderr. */
+  readonly targets: (config: ProgramConfig, name: string) => {
+    stdout: StreamTarget;
+    stderr: StreamTarget;
+  };
+  readonly onChange: (change: StateChange) => void;
+  /** Whether a process group still has live members (after its leader exited). */
+  readonly groupAlive: GroupProbe;
+  /** Signals, group existence and stat: the runner's only other kernel calls. */
+  readonly os: ProcessOs;
+  /**
+   * The control socket as `unix:///path`: when set, children get
+   * supervisord's SUPERVISOR_* variables, so childutils and superlance work.
+   */
+  readonly serverUrl?: string;
+  /** Instance cgroups, where the machine has them; absent: process groups only. */
+  readonly cgroups?: CgroupPort | null;
+  /** Told after every spawn and every exit of a child (the state file follows). */
+  readonly liveChanged?: (change: "spawned" | "exited") => void;
+}
+
+/** A live child as the state file records it. */
+export interface LiveChild {
+  readonly pid: number;
+  readonly startTime: string | null;
+  readonly cgroup: string | null;
+}
