@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { DenoSpawner, shimScript } from "../../src/process/spawner.ts";
+import { DenoSpawner } from "../../src/process/spawner.ts";
+import { shimScript } from "../../src/process/shim.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
 
