@@ -11,27 +11,25 @@
  * @module
  */
 
-import { killMembers, members, populated, release, signalMembers } from "../process/cgroups.ts";
-import {
-  processRunning,
-  processStartTime,
-  readKernelFile,
-  subdirectories,
-} from "../process/kernel_files.ts";
+import { members, populated, release } from "../process/cgroups.ts";
+import { processStartTime, readKernelFile, subdirectories } from "../process/kernel_files.ts";
 import { type ProcRow, readProcTable } from "../process/proc_table.ts";
 import type { DaemonState, InstanceRecord } from "./state_file.ts";
 import { readStateFile } from "./state_file.ts";
+import {
+  groupHasLiveMember,
+  POLL_MS,
+  type RecoveryTarget,
+  sleep,
+  stopTargets,
+} from "./recovery_stop.ts";
 
-/** How often recovery looks whether what it signalled is gone. */
-const POLL_MS = 25;
 /** What a cgroup without a record gets, as a program's defaults. */
 const DEFAULT_STOP = { stopsignal: "SIGTERM" as Deno.Signal, stoptime: 10 };
 /** Longest wait for the dead daemon's forks to exec. */
 const FORK_WAIT_MS = 10_000;
 /** Scans after the first; each finds only spawns that were under way. */
 const MAX_ROUNDS = 5;
-/** How long SIGKILL may take to be seen. */
-const KILL_GRACE_MS = 5_000;
 
 /** Where recovery looks, and where it reports. */
 export interface RecoveryOptions {
@@ -47,18 +45,6 @@ export interface RecoveryOptions {
 export type RecoveryResult =
   | { readonly ok: true; readonly stopped: number }
   | { readonly ok: false; readonly reason: string };
-
-interface Target {
-  /** The instance it belongs to (one event-log line per instance). */
-  readonly name: string;
-  readonly label: string;
-  readonly pgid: number | null;
-  readonly cgroup: string | null;
-  /** Single processes found by their environment. */
-  readonly pids: readonly number[];
-  readonly stopsignal: Deno.Signal;
-  readonly deadline: number;
-}
 
 /** Stops what a dead taskmaster left; refuses when the state file's taskmaster is alive. */
 export async function recoverPreviousRun(options: RecoveryOptions): Promise<RecoveryResult> {
@@ -93,7 +79,7 @@ export async function recoverPreviousRun(options: RecoveryOptions): Promise<Reco
     stopOf: (name) => records.find((r) => r.name === name) ?? DEFAULT_STOP,
   };
   const now = Date.now();
-  let pending: Target[] = records.filter(provablyOurs).map((record) => ({
+  let pending: RecoveryTarget[] = records.filter(provablyOurs).map((record) => ({
     name: record.name,
     label: `${record.name} (pid ${record.pid})`,
     pgid: record.pgid,
@@ -170,9 +156,9 @@ interface Search {
  * child: it finds children the file missed without cgroups too, as long as
  * they keep their environment).
  */
-function survivors(search: Search, known: readonly Target[]): Target[] {
+function survivors(search: Search, known: readonly RecoveryTarget[]): RecoveryTarget[] {
   const now = Date.now();
-  const targets: Target[] = [];
+  const targets: RecoveryTarget[] = [];
   const coveredCgroups = new Set(known.map((t) => t.cgroup).filter((c) => c !== null));
   for (const root of search.roots) {
     for (const cgroup of instanceCgroups(root)) {
@@ -273,65 +259,6 @@ function provablyOurs(record: InstanceRecord): boolean {
   return record.pgid === record.pid && groupHasLiveMember(record.pgid);
 }
 
-async function stopTargets(targets: readonly Target[]): Promise<void> {
-  for (const t of targets) signalTarget(t, t.stopsignal);
-  let alive = targets.filter((t) => isAlive(t, livePgids()));
-  while (alive.length > 0) {
-    await sleep(POLL_MS);
-    const now = Date.now();
-    for (const t of alive) if (now >= t.deadline) signalTarget(t, "SIGKILL");
-    // One /proc scan per round serves every target.
-    const groups = livePgids();
-    alive = alive.filter((t) => isAlive(t, groups) && now < t.deadline + KILL_GRACE_MS);
-  }
-}
-
-function signalTarget(t: Target, signal: Deno.Signal): void {
-  for (const pid of t.pids) {
-    try {
-      Deno.kill(pid, signal);
-    } catch {
-      // Gone already.
-    }
-  }
-  if (t.pgid !== null) {
-    try {
-      Deno.kill(-t.pgid, signal);
-    } catch {
-      // Gone already.
-    }
-  }
-  if (t.cgroup !== null) {
-    if (signal === "SIGKILL") killMembers(t.cgroup);
-    else signalMembers(t.cgroup, signal, t.pgid);
-  }
-}
-
-function isAlive(t: Target, groups: ReadonlySet<number> | null): boolean {
-  return (t.pgid !== null && groupHasLiveMember(t.pgid, groups)) ||
-    (t.cgroup !== null && populated(t.cgroup)) || t.pids.some(processRunning);
-}
-
-/** Groups with a member that is not a zombie (nobody may reap the dead daemon's); null if unknown. */
-function livePgids(): Set<number> | null {
-  const table = readProcTable();
-  if (table === null) return null;
-  return new Set(table.filter((row) => row.state !== "Z").map((row) => row.pgid));
-}
-
-function groupHasLiveMember(
-  pgid: number,
-  groups: ReadonlySet<number> | null = livePgids(),
-): boolean {
-  if (groups !== null) return groups.has(pgid);
-  try {
-    Deno.kill(-pgid, 0 as unknown as Deno.Signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function instanceCgroups(root: string): string[] {
   return subdirectories(root).flatMap((program) =>
     subdirectories(`${root}/${program}`).map((instance) => `${root}/${program}/${instance}`)
@@ -340,8 +267,4 @@ function instanceCgroups(root: string): string[] {
 
 async function removeEmptyCgroups(root: string): Promise<void> {
   await Promise.all(instanceCgroups(root).map((cgroup) => release(cgroup)));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
