@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { OutputHub, type OutputTarget } from "../../src/output/output_hub.ts";
+import { OutputHub } from "../../src/output/output_hub.ts";
+import type { OutputTarget } from "../../src/output/relay.ts";
 import {
   concat,
   exists,

@@ -3,7 +3,8 @@
  * back), byte-exact, while the whole-line rule still protects shared files.
  */
 import assert from "node:assert/strict";
-import { OutputHub, type OutputTarget } from "../../src/output/output_hub.ts";
+import { OutputHub } from "../../src/output/output_hub.ts";
+import type { OutputTarget } from "../../src/output/relay.ts";
 import { exists, tempDir, waitFor } from "./_helpers.ts";
 
 const target = (path: string, overrides: Partial<OutputTarget> = {}): OutputTarget => ({
