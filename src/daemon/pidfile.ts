@@ -34,3 +34,17 @@ export function leftoverPid(path: string): number | null {
     return null;
   }
 }
+
+/**
+ * Writes our pid to `path`; returns the warning for a previous taskmaster
+ * that left it behind without shutting down, else null. Our pid is in the
+ * file before the warning is out: whoever reads the warning finds the file
+ * already current.
+ */
+export async function claimPidfile(path: string): Promise<string | null> {
+  const previous = leftoverPid(path);
+  await writePidfile(path);
+  return previous === null
+    ? null
+    : `the taskmaster of pidfile ${path} (pid ${previous}) is gone without shutting down: programs it started may still be running`;
+}

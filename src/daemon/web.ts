@@ -107,6 +107,12 @@ export async function startWebListener(
     (error) => parts.log.write("error", `http: ${error}`),
     limits,
   );
+  parts.log.write(
+    "info",
+    `http: listening on ${listener.url} (dashboard /, API /v1, metrics /metrics)${
+      settings.username === null ? ", no authentication (loopback)" : ""
+    }`,
+  );
   return {
     ...listener,
     close: async () => {
