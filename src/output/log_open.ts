@@ -1,0 +1,51 @@
+/**
+ * Opening a log file's path for appending, creating the file and its
+ * directory (a logdir removed while taskmaster runs comes back at the next
+ * open).
+ *
+ * @module
+ */
+
+/** An open path, with what it was found to be. */
+export interface OpenedPath {
+  readonly file: Deno.FsFile;
+  readonly size: number;
+  /** A regular file (else a FIFO, a terminal, a device). */
+  readonly regular: boolean;
+  readonly ino: number | null;
+}
+
+/** Opens `path` asynchronously: it may be a FIFO without a reader yet. Throws on failure. */
+export async function openAppend(path: string): Promise<OpenedPath> {
+  let file: Deno.FsFile | null = null;
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    file = await Deno.open(path, { append: true, create: true });
+    const info = await file.stat();
+    return { file, size: info.size, regular: info.isFile, ino: info.ino };
+  } catch (error) {
+    file?.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens `path` synchronously: only for a path that was a regular file (or
+ * never opened): openSync cannot block on a FIFO unless someone swapped one
+ * in, which we accept. Throws on failure.
+ */
+export function openAppendSync(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { append: true, create: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    Deno.mkdirSync(dirname(path), { recursive: true });
+    return Deno.openSync(path, { append: true, create: true });
+  }
+}
+
+/** The directory part of an absolute path (`/a/b/c.log` → `/a/b`). */
+export function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
