@@ -13,7 +13,8 @@
  * @module
  */
 
-import { OutputHub, type OutputTarget } from "../src/output/output_hub.ts";
+import { OutputHub } from "../src/output/output_hub.ts";
+import type { OutputTarget } from "../src/output/relay.ts";
 
 /** Options of {@link runOutputBench}. */
 export interface OutputBenchOptions {
