@@ -10,6 +10,7 @@
 import type { ProcessInfo } from "../api/protocol.ts";
 import { describeRunning, formatStopTime } from "../util/time_format.ts";
 import type { RpcValue } from "./codec.ts";
+import { Faults, type RpcFault } from "./faults.ts";
 
 /** supervisord's process state codes (`supervisor.states.ProcessStates`). */
 export const STATE_CODES: Readonly<Record<string, number>> = {
@@ -67,6 +68,22 @@ export function splitNamespec(spec: string): [string, string | null] {
 /** The supervisord process name of a taskmaster instance: `web`, or `0` … in group `web`. */
 export function processName(info: Pick<ProcessInfo, "program" | "index" | "name">): string {
   return info.name === info.program ? info.program : String(info.index);
+}
+
+/**
+ * One entry of a group/all result (`startProcessGroup`, `stopAllProcesses`…):
+ * `{name, group, status, description}`, status SUCCESS and "OK" when no fault.
+ */
+export function resultStruct(
+  process: { readonly program: string; info(): ProcessInfo },
+  fault: RpcFault | null,
+): RpcValue {
+  return {
+    name: processName(process.info()),
+    group: process.program,
+    status: fault === null ? Faults.SUCCESS : fault.code,
+    description: fault === null ? "OK" : fault.text,
+  };
 }
 
 /** What supervisord records about a process that the struct needs beyond ProcessInfo. */

@@ -10,7 +10,8 @@ import type { TaskmasterConfig } from "../config/types.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { Hono } from "hono";
 import { createSupervisordApp } from "./app.ts";
-import { type Group, type RpcBackend, SupervisorRpc } from "./supervisor_rpc.ts";
+import type { Group, RpcBackend } from "./backend.ts";
+import { SupervisorRpc } from "./supervisor_rpc.ts";
 
 /** What the daemon hands over. */
 export interface SupervisordCompatDeps {
