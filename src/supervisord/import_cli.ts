@@ -6,7 +6,8 @@
  */
 
 import { denoOutput } from "../util/text_output.ts";
-import { ImportError, importSupervisordConf } from "./import.ts";
+import { importSupervisordConf } from "./import.ts";
+import { ImportError } from "./located.ts";
 
 /** Runs the import command; resolves with the exit code. */
 export async function runImport(args: readonly string[]): Promise<number> {
