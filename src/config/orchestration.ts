@@ -2,7 +2,7 @@
  * The orchestration options of a program: `depends_on`, the `readiness` and
  * `liveness` probes and `max_memory`. Each reader takes the option's YAML node
  * and returns the typed value, or reports every problem and returns undefined.
- * Cross-program checks (unknown names, cycles) are in dependency_graph.ts.
+ * Cross-program checks (unknown names, cycles) are in dependency_checks.ts.
  *
  * @module
  */

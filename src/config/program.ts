@@ -12,6 +12,7 @@ import * as orchestration from "./orchestration.ts";
 import type { IssueList } from "./issues.ts";
 import type { Pos, YEntry, YNode } from "./parse.ts";
 import type { Account, ProgramConfig, StreamConfig, StreamTarget } from "./types.ts";
+import * as pv from "./program_values.ts";
 import * as v from "./values.ts";
 import { flap } from "../alerts/config.ts";
 
@@ -155,8 +156,8 @@ export function validateProgram(
     numprocs: opt("numprocs", (n, r) => v.integer(n, r, 1, MAX_NUMPROCS), 1),
     priority: opt("priority", v.anyInteger, 999),
     autostart: opt("autostart", v.boolean, true),
-    autorestart: opt("autorestart", v.autorestart, "unexpected"),
-    exitcodes: opt("exitcodes", v.exitcodes, [0]),
+    autorestart: opt("autorestart", pv.autorestart, "unexpected"),
+    exitcodes: opt("exitcodes", pv.exitcodes, [0]),
     startretries: opt("startretries", (n, r) => v.integer(n, r, 0), 3),
     starttime: opt("starttime", v.seconds, 1),
     stopsignal: opt("stopsignal", v.signal, "SIGTERM"),
@@ -164,12 +165,12 @@ export function validateProgram(
     stdout: stream("stdout"),
     stderr: stream("stderr"),
     timestamps: opt("timestamps", v.boolean, false),
-    flushPartialAfter: opt("flush_partial_after", v.flushDelay, 0.2),
+    flushPartialAfter: opt("flush_partial_after", pv.flushDelay, 0.2),
     stdoutEvents: opt("stdout_events_enabled", v.boolean, false),
     stderrEvents: opt("stderr_events_enabled", v.boolean, false),
-    env: opt("env", v.env, {}),
+    env: opt("env", pv.env, {}),
     workingdir: opt("workingdir", (n, r) => nullable(n, (m) => v.path(m, r, ctx.baseDir)), null),
-    umask: opt("umask", v.umask, null),
+    umask: opt("umask", pv.umask, null),
     user: opt("user", (n, r) => account(n, r, ctx), null),
     dependsOn: [],
     readiness: probeOption(options.get("readiness"), "readiness", name, issues),

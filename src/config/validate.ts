@@ -7,20 +7,18 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { validateAlerts } from "../alerts/config.ts";
+import { checkDependencies } from "./dependency_checks.ts";
+import { validateEventListeners } from "./eventlisteners.ts";
 import { type ConfigIssue, IssueList } from "./issues.ts";
+import type { WrittenDependency } from "./orchestration.ts";
 import type { Pos, YEntry, YNode } from "./parse.ts";
 import { checkProgramName, readOptions, validateProgram } from "./program.ts";
-import { findCycles } from "./dependency_graph.ts";
-import type { WrittenDependency } from "./orchestration.ts";
-import { didYouMean } from "./suggest.ts";
-import { validateEventListeners } from "./eventlisteners.ts";
-import type { Account, DaemonSettings, ProgramConfig, TaskmasterConfig } from "./types.ts";
+import { validateSettings } from "./settings.ts";
+import type { Account, ProgramConfig, TaskmasterConfig } from "./types.ts";
 import * as v from "./values.ts";
-import { validateHttp } from "./http.ts";
-import { validateAlerts } from "../alerts/config.ts";
 
 export { type ConfigIssue, formatConfigIssue } from "./issues.ts";
-export { PROGRAM_KEYS } from "./program.ts";
 
 /** What validation needs to know about the machine. */
 export interface ConfigEnv {
@@ -61,35 +59,6 @@ export const TOP_LEVEL_KEYS = [
   "eventlisteners",
   "alerts",
 ] as const;
-
-/** Keys allowed under `taskmaster:`. */
-export const SETTINGS_KEYS = [
-  "logfile",
-  "logfile_maxbytes",
-  "logfile_backups",
-  "loglevel",
-  "pidfile",
-  "socket",
-  "logdir",
-  "shutdown_order",
-  "http",
-  "max_connections",
-  "statefile",
-  "cgroup",
-] as const;
-
-/** `taskmaster.cgroup`: a directory in a cgroup v2 hierarchy, or false for process groups only. */
-function cgroupSetting(node: YNode, report: v.Report, baseDir: string): string | false | undefined {
-  if (node.kind === "scalar" && node.value === false) return false;
-  if (node.kind === "scalar" && typeof node.value === "string" && node.value.startsWith("/")) {
-    return v.path(node, report, baseDir);
-  }
-  report(`expected an absolute cgroup directory or false, got ${v.describe(node)}`);
-  return undefined;
-}
-
-/** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
-export const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
  * Validates a parsed config file. `file` is the config's path (made absolute); relative
@@ -205,58 +174,6 @@ export function validateConfig(root: YNode | null, file: string, env: ConfigEnv)
   return { ok: true, config: { file: absFile, settings, programs, eventlisteners, alerts } };
 }
 
-/**
- * Cross-program checks of `depends_on`: unknown names, self-dependencies,
- * `healthy` on a program without readiness, and cycles, each cycle named in
- * full (`api -> migrate -> api`) on every program in it.
- */
-function checkDependencies(
-  written: ReadonlyMap<string, WrittenDependency[]>,
-  declared: ReadonlyMap<string, Pos>,
-  programs: ReadonlyMap<string, ProgramConfig>,
-  issues: IssueList,
-): void {
-  const names = [...declared.keys()];
-  const graph = new Map<string, string[]>();
-  for (const [program, deps] of written) {
-    if (!declared.has(program)) continue;
-    const edges: string[] = [];
-    for (const dep of deps) {
-      if (dep.program === program) {
-        issues.add(dep.pos, program, "depends_on", `a program cannot depend on itself`);
-      } else if (!declared.has(dep.program)) {
-        issues.add(
-          dep.pos,
-          program,
-          "depends_on",
-          `unknown program "${dep.program}"${didYouMean(dep.program, names)}`,
-        );
-      } else {
-        edges.push(dep.program);
-        const target = programs.get(dep.program);
-        if (dep.condition === "healthy" && target !== undefined && target.readiness === null) {
-          issues.add(
-            dep.pos,
-            program,
-            "depends_on",
-            `"${dep.program}" has no readiness probe, so it can never be healthy (give it a "readiness:" or use "running")`,
-          );
-        }
-      }
-    }
-    graph.set(program, edges);
-  }
-  for (const cycle of findCycles(graph)) {
-    // Each member reports the cycle as seen from itself: `api -> migrate -> api`.
-    const ring = cycle.slice(0, -1);
-    ring.forEach((program, i) => {
-      const path = [...ring.slice(i), ...ring.slice(0, i), program];
-      const dep = written.get(program)?.find((d) => d.program === path[1]);
-      issues.add(dep?.pos ?? null, program, "depends_on", `dependency cycle: ${path.join(" -> ")}`);
-    });
-  }
-}
-
 /** One `services:` item: a mapping of options with a `name:`. */
 function addService(
   item: YNode,
@@ -286,82 +203,4 @@ function addService(
     return;
   }
   add(name, n.pos, item, ["name"]);
-}
-
-/** `taskmaster:` → settings with defaults; undefined when any of it is invalid. */
-function validateSettings(
-  entry: YEntry | undefined,
-  baseDir: string,
-  issues: IssueList,
-  getEnv: (name: string) => string | undefined,
-): DaemonSettings | undefined {
-  const before = issues.count;
-  const node = entry?.value;
-  let options = new Map<string, YEntry>();
-  if (node !== undefined && node.kind === "map") {
-    options = readOptions(node, SETTINGS_KEYS, issues, null, "taskmaster.");
-  } else if (node !== undefined && !(node.kind === "scalar" && node.value === null)) {
-    issues.add(
-      node.pos,
-      null,
-      "taskmaster",
-      `expected a mapping of settings, got ${v.describe(node)}`,
-    );
-    return undefined;
-  }
-  const opt = <T>(
-    key: (typeof SETTINGS_KEYS)[number],
-    coerce: (node: YNode, report: v.Report) => T | undefined,
-    fallback: T,
-  ): T => {
-    const e = options.get(key);
-    if (e === undefined) return fallback;
-    return coerce(e.value, issues.reporter(e.value, null, `taskmaster.${key}`)) ?? fallback;
-  };
-  const path = (n: YNode, r: v.Report) => v.path(n, r, baseDir);
-  const settings: { -readonly [K in keyof DaemonSettings]: DaemonSettings[K] } = {
-    logfile: opt("logfile", path, resolve(baseDir, "taskmaster.log")),
-    logfileMaxBytes: opt("logfile_maxbytes", v.byteSize, 10485760),
-    logfileBackups: opt("logfile_backups", (n, r) => v.integer(n, r, 0), 5),
-    loglevel: opt("loglevel", v.loglevel, "info"),
-    pidfile: opt("pidfile", path, resolve(baseDir, "taskmaster.pid")),
-    socket: opt("socket", path, resolve(baseDir, "taskmaster.sock")),
-    logdir: opt("logdir", path, resolve(baseDir, "logs")),
-    shutdownOrder: opt("shutdown_order", shutdownOrder, "dependencies"),
-    http: null,
-    maxConnections: opt("max_connections", (n, r) => v.integer(n, r, 1, 65536), 256),
-    statefile: opt("statefile", path, null),
-    cgroup: opt("cgroup", (n, r) => cgroupSetting(n, r, baseDir), null),
-  };
-  const httpEntry = options.get("http");
-  if (httpEntry !== undefined) {
-    settings.http = validateHttp(httpEntry, baseDir, issues, getEnv) ?? null;
-  }
-  // Checked on the default too: a deep config directory makes the default socket unusable.
-  const bytes = new TextEncoder().encode(settings.socket).length;
-  if (bytes > MAX_SOCKET_PATH_BYTES && issues.count === before) {
-    const socketEntry = options.get("socket");
-    const what = socketEntry === undefined
-      ? `the default socket path ${JSON.stringify(settings.socket)}`
-      : `socket path ${JSON.stringify(settings.socket)}`;
-    const fix = socketEntry === undefined ? `; set "taskmaster.socket" to a shorter path` : "";
-    issues.add(
-      socketEntry?.value.pos ?? null,
-      null,
-      "taskmaster.socket",
-      `${what} is ${bytes} bytes long, over the ${MAX_SOCKET_PATH_BYTES}-byte limit of unix socket paths${fix}`,
-    );
-  }
-  return issues.count === before ? settings : undefined;
-}
-
-/** `taskmaster.shutdown_order`: `dependencies` | `parallel`. */
-function shutdownOrder(node: YNode, report: v.Report): DaemonSettings["shutdownOrder"] | undefined {
-  const value = node.kind === "scalar" && typeof node.value === "string"
-    ? node.value.trim().toLowerCase()
-    : undefined;
-  if (value === "dependencies" || value === "parallel") return value;
-  const hint = value === undefined ? "" : didYouMean(value, ["dependencies", "parallel"]);
-  report(`expected "dependencies" or "parallel", got ${v.describe(node)}${hint}`);
-  return undefined;
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { editDistance, suggest } from "../../src/config/suggest.ts";
-import { PROGRAM_KEYS, SETTINGS_KEYS, TOP_LEVEL_KEYS } from "../../src/config/validate.ts";
+import { PROGRAM_KEYS } from "../../src/config/program.ts";
+import { SETTINGS_KEYS } from "../../src/config/settings.ts";
+import { TOP_LEVEL_KEYS } from "../../src/config/validate.ts";
 
 const CASES: [string, readonly string[], string | undefined][] = [
   ["numproc", PROGRAM_KEYS, "numprocs"],
