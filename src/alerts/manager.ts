@@ -3,26 +3,24 @@
  * hourly caps and batching, builds payloads and hands them to each
  * channel's queue. The supervisor only calls {@link AlertManager.processChange}
  * and {@link AlertManager.daemonEvent}, which never wait on delivery.
+ * Delivery is channel_queues.ts's, batching digest_batches.ts's.
  *
  * @module
  */
 
 import type { AlertTestResult, StateChange } from "../api/protocol.ts";
-import { TaskmasterError } from "../util/errors.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Spawner } from "../process/spawner.ts";
 import type { ProcessSnapshot } from "../process/snapshot.ts";
-import type { Sender } from "./channels/sender.ts";
+import { ChannelQueues } from "./channel_queues.ts";
 import { eventsOfChange, FlapTracker, isAutomaticRestart } from "./classify.ts";
+import { DigestBatches } from "./digest_batches.ts";
 import { globMatch } from "./glob.ts";
 import { type AlertFacts, buildPayload, daemonFacts } from "./payload.ts";
-import { ChannelQueue } from "./queue.ts";
 import { RuleGate } from "./throttle.ts";
 import {
   type AlertEventName,
-  type AlertPayload,
   type AlertsConfig,
-  type ChannelConfig,
   type ChannelStats,
   NO_ALERTS,
   type RuleConfig,
@@ -47,19 +45,13 @@ export interface AlertDeps {
   readonly tail: (instance: string) => Promise<{ stdout: string[]; stderr: string[] }>;
 }
 
-interface Batch {
-  items: AlertPayload[];
-  timer: ReturnType<typeof setTimeout>;
-  rule: RuleConfig;
-}
-
 /** Alerting for one daemon. */
 export class AlertManager {
   #deps: AlertDeps;
   #config: AlertsConfig = NO_ALERTS;
-  #queues = new Map<string, { queue: ChannelQueue; fingerprint: string }>();
+  readonly #queues: ChannelQueues;
   #gates = new Map<string, RuleGate>();
-  #batches = new Map<string, Batch>();
+  readonly #batches: DigestBatches;
   #flaps = new FlapTracker();
   #lastPid = new Map<string, number>();
   #secrets: string[] = [];
@@ -68,31 +60,22 @@ export class AlertManager {
 
   constructor(config: AlertsConfig, deps: AlertDeps) {
     this.#deps = deps;
+    this.#queues = new ChannelQueues({ ...deps, redact: (text) => this.redact(text) });
+    this.#batches = new DigestBatches({
+      now: deps.now,
+      host: deps.host,
+      deliver: (rule, message) => this.#queues.deliver(rule.channels, message),
+    });
     this.configure(config);
   }
 
   /** Applies a (re)loaded `alerts:` section; unchanged channels keep their queue. */
   configure(config: AlertsConfig): void {
-    this.#flushBatches();
-    const queues = new Map<string, { queue: ChannelQueue; fingerprint: string }>();
+    this.#batches.flushAll();
+    // Longest first: a secret that contains another is hidden whole.
     this.#secrets = [...config.channels.values()].flatMap((c) => c.secrets)
       .sort((a, b) => b.length - a.length);
-    for (const channel of config.channels.values()) {
-      const fingerprint = JSON.stringify([channel.spec, channel.queue]);
-      const old = this.#queues.get(channel.name);
-      if (old !== undefined && old.fingerprint === fingerprint) {
-        queues.set(channel.name, old);
-        continue;
-      }
-      const queue = this.#newQueue(channel);
-      if (old !== undefined) {
-        queue.inherit(old.queue);
-        old.queue.close();
-      }
-      queues.set(channel.name, { queue, fingerprint });
-    }
-    for (const [name, old] of this.#queues) if (!queues.has(name)) old.queue.close();
-    this.#queues = queues;
+    this.#queues.configure(config.channels.values());
     const gates = new Map<string, RuleGate>();
     for (const rule of config.rules) {
       const key = ruleKey(rule);
@@ -100,40 +83,6 @@ export class AlertManager {
     }
     this.#gates = gates;
     this.#config = config;
-  }
-
-  #newQueue(channel: ChannelConfig): ChannelQueue {
-    return new ChannelQueue({
-      name: channel.name,
-      kind: channel.spec.kind,
-      sender: this.#sender(channel),
-      capacity: channel.queue,
-      redact: (text) => this.redact(text),
-      log: (message) => this.#deps.log("warning", message),
-      now: this.#deps.now,
-    });
-  }
-
-  // Each kind is imported on its first message: a daemon without email
-  // alerts never loads nodemailer (nor node:dgram without syslog).
-  #sender(channel: ChannelConfig): Sender {
-    const spec = channel.spec;
-    switch (spec.kind) {
-      case "webhook":
-        return lazySender(async () =>
-          new (await import("./channels/webhook.ts")).WebhookSender(spec)
-        );
-      case "email":
-        return lazySender(async () => new (await import("./channels/email.ts")).EmailSender(spec));
-      case "syslog":
-        return lazySender(async () =>
-          new (await import("./channels/syslog.ts")).SyslogSender(spec, this.#deps.host)
-        );
-      case "exec":
-        return lazySender(async () =>
-          new (await import("./channels/exec.ts")).ExecSender(spec, this.#deps.spawner)
-        );
-    }
   }
 
   /** Replaces every secret of the configured channels in `text` by `***`. */
@@ -229,8 +178,8 @@ export class AlertManager {
       this.#pipeline = this.#pipeline.then(async () => {
         const tail = await this.#tail(facts.instance);
         const payload = buildPayload(facts, this.#deps.host, tail, admitted.suppressed);
-        if (rule.batch > 0) this.#addToBatch(key, rule, payload);
-        else this.#deliver(rule, { kind: "single", payload });
+        if (rule.batch > 0) this.#batches.add(key, rule, payload);
+        else this.#queues.deliver(rule.channels, { kind: "single", payload });
       }).catch((error) => {
         // One bad event must not stop the chain (every later alert would be lost).
         this.#deps.log("error", `alerts: ${error instanceof Error ? error.message : error}`);
@@ -248,92 +197,33 @@ export class AlertManager {
     }
   }
 
-  #deliver(rule: RuleConfig, message: Parameters<ChannelQueue["push"]>[0]): void {
-    for (const name of rule.channels) this.#queues.get(name)?.queue.push(message);
-  }
-
-  #addToBatch(key: string, rule: RuleConfig, payload: AlertPayload): void {
-    const batch = this.#batches.get(key);
-    if (batch !== undefined) {
-      batch.items.push(payload);
-      return;
-    }
-    const timer = setTimeout(() => this.#flush(key), rule.batch * 1000);
-    this.#batches.set(key, { items: [payload], timer, rule });
-  }
-
-  #flush(key: string): void {
-    const batch = this.#batches.get(key);
-    if (batch === undefined) return;
-    clearTimeout(batch.timer);
-    this.#batches.delete(key);
-    this.#deliver(batch.rule, {
-      kind: "digest",
-      payload: {
-        version: 1,
-        event: "digest",
-        time: new Date(this.#deps.now()).toISOString(),
-        host: this.#deps.host,
-        count: batch.items.length,
-        alerts: batch.items,
-      },
-    });
-  }
-
-  #flushBatches(): void {
-    for (const key of [...this.#batches.keys()]) this.#flush(key);
-  }
-
   /** Sends a sample alert to one channel now and reports the outcome. */
   async test(channel: string): Promise<AlertTestResult> {
-    const entry = this.#queues.get(channel);
-    if (entry === undefined) {
-      const known = [...this.#queues.keys()];
-      throw new TaskmasterError(
-        "BAD_NAME",
-        `no such alert channel: ${channel}${
-          known.length > 0 ? ` (channels: ${known.join(", ")})` : " (no channels configured)"
-        }`,
-      );
-    }
+    this.#queues.check(channel);
     const payload = buildPayload(
       daemonFacts("test", this.#deps.now(), `test alert from taskmaster to channel "${channel}"`),
       this.#deps.host,
       { stdout: [], stderr: [] },
       0,
     );
-    const error = await entry.queue.sendNow({ kind: "single", payload });
+    const error = await this.#queues.sendNow(channel, { kind: "single", payload });
     return error === null ? { channel, ok: true } : { channel, ok: false, error };
   }
 
   /** Per-channel counters, in config order. */
   stats(): ChannelStats[] {
-    return [...this.#queues.values()].map((e) => e.queue.stats());
+    return this.#queues.stats();
   }
 
   /** Sends pending batches and waits up to `ms` for the queues to drain, then closes them. */
   async close(ms: number): Promise<void> {
     await this.#pipeline;
-    this.#flushBatches();
-    const deadline = this.#deps.now() + ms;
-    for (const { queue } of this.#queues.values()) {
-      await queue.drained(Math.max(0, deadline - this.#deps.now()));
-    }
-    for (const { queue } of this.#queues.values()) queue.close();
+    this.#batches.flushAll();
+    await this.#queues.close(this.#deps.now() + ms);
   }
 }
 
-/** A sender made on first use. */
-function lazySender(make: () => Promise<Sender>): Sender {
-  let made: Promise<Sender> | null = null;
-  return {
-    send: (message) => (made ??= make()).then((sender) => sender.send(message)),
-    close: () => {
-      made?.then((sender) => sender.close(), () => {});
-    },
-  };
-}
-
+/** A rule's identity across reloads: an unchanged rule keeps its cooldowns and window. */
 function ruleKey(rule: RuleConfig): string {
   return JSON.stringify([
     rule.index,
