@@ -5,8 +5,8 @@
  * that cannot be reached is an {@link UnreachableError}.
  *
  * `ctl status` is timed against supervisorctl, so this module imports only
- * the protocol, the error type and a dependency-free SSE parser: no hono,
- * zod or yaml on the client's path.
+ * the protocol, the error type, its transport (_client_http.ts) and a
+ * dependency-free SSE parser: no hono, zod or yaml on the client's path.
  *
  * @module
  */
@@ -23,10 +23,11 @@ import type {
   SupervisorPort,
 } from "./protocol.ts";
 import { TaskmasterError } from "../util/errors.ts";
-import { describeFailure, toTaskmasterError, UnreachableError } from "./_client_errors.ts";
+import { toTaskmasterError, UnreachableError } from "./_client_errors.ts";
+import { SocketHttp } from "./_client_http.ts";
+import { readSse } from "./_sse.ts";
 
 export { UnreachableError };
-import { readSse } from "./_sse.ts";
 
 /** How long `shutdown()` waits for the daemon to remove its socket after answering. */
 const SHUTDOWN_WAIT_MS = 10_000;
@@ -43,28 +44,14 @@ export function connectClient(socketPath: string): ControlClient {
   return new SocketClient(socketPath);
 }
 
-type Json = Record<string, unknown> | unknown[];
-
-interface CallInit {
-  readonly method?: "GET" | "POST";
-  readonly json?: Json;
-  readonly bytes?: Uint8Array;
-  readonly signal?: AbortSignal;
-}
-
 class SocketClient implements SupervisorPort {
-  readonly #path: string;
-  readonly #http: Deno.HttpClient;
-  #closed = false;
+  readonly #http: SocketHttp;
 
   constructor(path: string) {
-    this.#path = path;
-    this.#http = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+    this.#http = new SocketHttp(path);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
     this.#http.close();
   }
 
@@ -76,7 +63,7 @@ class SocketClient implements SupervisorPort {
     const query = names === undefined || names.length === 0
       ? ""
       : `?names=${names.map(encodeURIComponent).join(",")}`;
-    return await this.#json<ProcessInfo[]>(`/v1/processes${query}`);
+    return await this.#http.json<ProcessInfo[]>(`/v1/processes${query}`);
   }
 
   start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {
@@ -88,7 +75,7 @@ class SocketClient implements SupervisorPort {
   }
 
   async why(name: string): Promise<string> {
-    const answer = await this.#json<{ text: string }>(
+    const answer = await this.#http.json<{ text: string }>(
       `/v1/processes/${encodeURIComponent(name)}/why`,
     );
     return answer.text;
@@ -120,27 +107,27 @@ class SocketClient implements SupervisorPort {
       ...(options.noDeps ? { no_deps: true } : {}),
       ...(options.perName ? { per_name: true } : {}),
     };
-    return await this.#json<ActionResult[]>(`/v1/${path}`, { method: "POST", json });
+    return await this.#http.json<ActionResult[]>(`/v1/${path}`, { method: "POST", json });
   }
 
   async alerts(): Promise<AlertChannelStats[]> {
-    return (await this.#json<{ channels: AlertChannelStats[] }>("/v1/alerts")).channels;
+    return (await this.#http.json<{ channels: AlertChannelStats[] }>("/v1/alerts")).channels;
   }
 
   async alertTest(channel: string): Promise<AlertTestResult> {
-    return await this.#json<AlertTestResult>("/v1/alerts/test", {
+    return await this.#http.json<AlertTestResult>("/v1/alerts/test", {
       method: "POST",
       json: { channel },
     });
   }
 
   async reload(): Promise<ReloadReport> {
-    return await this.#json<ReloadReport>("/v1/reload", { method: "POST" });
+    return await this.#http.json<ReloadReport>("/v1/reload", { method: "POST" });
   }
 
   async shutdown(): Promise<void> {
     try {
-      await this.#json("/v1/shutdown", { method: "POST" });
+      await this.#http.json("/v1/shutdown", { method: "POST" });
     } catch (error) {
       // The daemon may exit before its answer is out: a hang-up after the
       // request was sent means the shutdown happened. Failing to connect
@@ -152,7 +139,7 @@ class SocketClient implements SupervisorPort {
     const deadline = Date.now() + SHUTDOWN_WAIT_MS;
     while (Date.now() < deadline) {
       try {
-        await Deno.lstat(this.#path);
+        await Deno.lstat(this.#http.path);
       } catch {
         return;
       }
@@ -161,16 +148,16 @@ class SocketClient implements SupervisorPort {
   }
 
   async daemonPid(): Promise<number> {
-    return (await this.#json<{ pid: number }>("/v1/daemon")).pid;
+    return (await this.#http.json<{ pid: number }>("/v1/daemon")).pid;
   }
 
   async version(): Promise<string> {
-    return (await this.#json<{ version: string }>("/v1/daemon")).version;
+    return (await this.#http.json<{ version: string }>("/v1/daemon")).version;
   }
 
   async tail(name: string, stream: StreamName, lines: number): Promise<string> {
-    const response = await this.#call(`${processPath(name)}/${stream}?lines=${lines}`);
-    return await this.#read(() => response.text());
+    const response = await this.#http.call(`${processPath(name)}/${stream}?lines=${lines}`);
+    return await this.#http.read(() => response.text());
   }
 
   async follow(
@@ -180,7 +167,7 @@ class SocketClient implements SupervisorPort {
   ): Promise<AsyncIterable<Uint8Array>> {
     // The daemon answers once it has subscribed: an answer means live, an
     // error status rejects here.
-    const response = await this.#open(`${processPath(name)}/${stream}/follow`, signal);
+    const response = await this.#http.open(`${processPath(name)}/${stream}/follow`, signal);
     return this.#chunks(response, signal);
   }
 
@@ -190,27 +177,27 @@ class SocketClient implements SupervisorPort {
     try {
       for await (const chunk of response.body ?? emptyBody()) yield chunk;
     } catch (error) {
-      if (!signal.aborted) throw this.#unreachable(error);
+      if (!signal.aborted) throw this.#http.unreachable(error);
     }
   }
 
   async logTail(lines: number): Promise<string> {
-    const response = await this.#call(`/v1/log?lines=${lines}`);
-    return await this.#read(() => response.text());
+    const response = await this.#http.call(`/v1/log?lines=${lines}`);
+    return await this.#http.read(() => response.text());
   }
 
   async logFollow(signal: AbortSignal): Promise<AsyncIterable<string>> {
-    const response = await this.#open("/v1/log/follow", signal);
+    const response = await this.#http.open("/v1/log/follow", signal);
     return this.#sse(response, "log", signal) as AsyncGenerator<string>;
   }
 
   async events(signal: AbortSignal): Promise<AsyncIterable<StateChange>> {
-    const response = await this.#open("/v1/events", signal);
+    const response = await this.#http.open("/v1/events", signal);
     return this.#sse(response, "state", signal) as AsyncGenerator<StateChange>;
   }
 
   async sendStdin(name: string, data: Uint8Array): Promise<void> {
-    await this.#json(`${processPath(name)}/stdin`, { method: "POST", bytes: data });
+    await this.#http.json(`${processPath(name)}/stdin`, { method: "POST", bytes: data });
   }
 
   /** Data of each `kind` event of an SSE stream; `error` events throw. */
@@ -228,75 +215,8 @@ class SocketClient implements SupervisorPort {
       }
     } catch (error) {
       if (error instanceof TaskmasterError) throw error;
-      if (!signal.aborted) throw this.#unreachable(error);
+      if (!signal.aborted) throw this.#http.unreachable(error);
     }
-  }
-
-  /** Opens a stream; null when the signal aborted first. */
-  async #open(path: string, signal: AbortSignal): Promise<Response | null> {
-    try {
-      return await this.#call(path, { signal });
-    } catch (error) {
-      if (signal.aborted) return null;
-      throw error;
-    }
-  }
-
-  async #json<T>(path: string, init: CallInit = {}): Promise<T> {
-    const response = await this.#call(path, init);
-    return await this.#read(() => response.json() as Promise<T>);
-  }
-
-  async #read<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await read();
-    } catch (error) {
-      throw this.#unreachable(error, true);
-    }
-  }
-
-  /** One request; a non-2xx answer becomes the TaskmasterError it carries. */
-  async #call(path: string, init: CallInit = {}): Promise<Response> {
-    if (this.#closed) throw new TaskmasterError("BAD_ARGUMENTS", "the client is closed");
-    const headers: Record<string, string> = {};
-    let body: BodyInit | undefined;
-    if (init.json !== undefined) {
-      headers["content-type"] = "application/json";
-      body = JSON.stringify(init.json);
-    } else if (init.bytes !== undefined) {
-      headers["content-type"] = "application/octet-stream";
-      body = init.bytes as Uint8Array<ArrayBuffer>;
-    }
-    let response: Response;
-    try {
-      response = await fetch(`http://localhost${path}`, {
-        method: init.method ?? "GET",
-        headers,
-        body,
-        signal: init.signal,
-        client: this.#http,
-      });
-    } catch (error) {
-      if (init.signal?.aborted) throw error;
-      throw this.#unreachable(error);
-    }
-    if (response.ok) return response;
-    const text = await response.text().catch(() => "");
-    let payload: unknown = null;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      payload = null;
-    }
-    throw toTaskmasterError(
-      (payload as { error?: unknown } | null)?.error ?? { message: text.slice(0, 200) },
-      response.status,
-    );
-  }
-
-  #unreachable(error: unknown, afterConnect?: boolean): UnreachableError {
-    const reason = describeFailure(error);
-    return new UnreachableError(this.#path, reason.text, afterConnect ?? reason.afterConnect);
   }
 }
 
