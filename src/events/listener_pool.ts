@@ -13,7 +13,8 @@
 
 import { subscribes } from "../config/eventlisteners.ts";
 import type { EventListenerConfig, ProgramConfig } from "../config/types.ts";
-import type { EventLogger, ProcessRunner } from "../process/runner.ts";
+import type { ProcessRunner } from "../process/runner.ts";
+import type { EventLogger } from "../process/runner_deps.ts";
 import { envelope, type SupervisorEvent } from "./payloads.ts";
 
 /** An event waiting in a pool: its global serial and its serial in this pool. */
