@@ -20,6 +20,7 @@ import { Supervisor } from "../supervisor/supervisor.ts";
 import { DaemonStats } from "./stats.ts";
 import type { WebListener } from "../web/listener.ts";
 import { systemClock } from "../util/clock.ts";
+import { TurnPacer } from "../util/turn_pacer.ts";
 import { type EventLevel, EventLog } from "./event_log.ts";
 import { LocalPort } from "./local_port.ts";
 import { claimPidfile, removePidfile } from "./pidfile.ts";
@@ -85,6 +86,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   // What every runner (programs' and event listeners') reaches the world through.
   const runnerPorts = {
+    // One budget for every instance: their crashes and timers share the turns.
+    pacer: new TurnPacer(),
     spawner,
     clock: systemClock,
     log: (level: EventLevel, message: string) => log.write(level, message),

@@ -40,6 +40,11 @@ export class EffectExecutor {
   #timers = new Map<TimerName, () => void>();
   /** Cancels the poll of a stopping group whose leader died; null when none runs. */
   #groupWatch: (() => void) | null = null;
+  /**
+   * A leader reaped with no group left behind, whose crash waits for the
+   * pacer: its pid may be reused meanwhile, so that group gets no signal.
+   */
+  #reapedAlone: number | null = null;
 
   constructor(host: EffectHost, deps: RunnerDeps, enqueue: (event: ProcessEvent) => void) {
     this.#host = host;
@@ -57,7 +62,7 @@ export class EffectExecutor {
         return this.#spawn();
       case "signalGroup":
         return this.#signaller.send(
-          { name: host.name, pgid: host.snapshot.pgid, cgroup: this.leftovers.cgroup },
+          { name: host.name, pgid: this.#livePgid(), cgroup: this.leftovers.cgroup },
           effect.signal,
           host.config.stopsignal,
         );
@@ -67,7 +72,7 @@ export class EffectExecutor {
         const generation = host.snapshot.generation;
         const cancel = this.#deps.clock.schedule(effect.at, () => {
           this.#timers.delete(effect.timer);
-          this.#enqueue({ kind: "timer", timer: effect.timer, generation });
+          this.#paced(() => this.#enqueue({ kind: "timer", timer: effect.timer, generation }));
         });
         this.#timers.set(effect.timer, cancel);
         return;
@@ -86,9 +91,16 @@ export class EffectExecutor {
   #spawn(): void {
     const host = this.#host;
     const generation = host.snapshot.generation;
+    this.#reapedAlone = null;
     const result = this.child.spawn(host.config, host, host.spawnSpec(), {
       stopping: () => host.snapshot.state === "STOPPING",
-      exited: (exit) => this.#enqueue({ kind: "exited", generation, ...exit }),
+      exited: (exit) => {
+        const handle = () => this.#enqueue({ kind: "exited", generation, ...exit });
+        // The end of a stop spawns nothing, and a client is waiting for it.
+        if (host.snapshot.state === "STOPPING" || !this.#deps.pacer) return handle();
+        if (result.ok && !this.#deps.os.groupExists(result.pid)) this.#reapedAlone = result.pid;
+        this.#deps.pacer.run(handle);
+      },
     });
     this.#enqueue(
       result.ok
@@ -102,9 +114,21 @@ export class EffectExecutor {
    * event that follows at once, which then does not send it again.
    */
   signalStopAhead(): void {
-    const { state, pid, pgid } = this.#host.snapshot;
+    const { state, pid } = this.#host.snapshot;
+    const pgid = this.#livePgid();
     if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
     this.#signaller.ahead(pgid, this.#host.config.stopsignal);
+  }
+
+  /** The group a signal may go to: none once its leader was reaped alone. */
+  #livePgid(): number | null {
+    const pgid = this.#host.snapshot.pgid;
+    return pgid === this.#reapedAlone ? null : pgid;
+  }
+
+  #paced(job: () => void): void {
+    if (this.#deps.pacer) this.#deps.pacer.run(job);
+    else job();
   }
 
   // The leader died during a stop but its group (or cgroup) lives on: the

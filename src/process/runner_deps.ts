@@ -15,6 +15,7 @@ import type { GroupProbe } from "./group.ts";
 import type { ProcessOs } from "./process_os.ts";
 import type { Spawner } from "./spawner.ts";
 import type { CgroupPort } from "./cgroups.ts";
+import type { Pacer } from "../util/turn_pacer.ts";
 
 /** Where a stream's bytes go; the output pipeline's view from here. */
 export interface StreamTarget {
@@ -68,6 +69,11 @@ export interface RunnerDeps {
   readonly cgroups?: CgroupPort | null;
   /** Told after every spawn and every exit of a child (the state file follows). */
   readonly liveChanged?: (change: "spawned" | "exited") => void;
+  /**
+   * Paces the handling of crashes and timers (each may spawn) across turns
+   * of the event loop, shared by every instance; absent: handled at once.
+   */
+  readonly pacer?: Pacer;
 }
 
 /** A live child as the state file records it. */

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { ProcessRunner } from "../../src/process/runner.ts";
+import type { Pacer } from "../../src/util/turn_pacer.ts";
 import { FakeClock, FakeOs, FakeSpawner } from "../_helpers/fake_process.ts";
 import { program } from "../_helpers/program.ts";
 
 function setup(
   overrides: Parameters<typeof program>[0] = {},
   groupAlive: (pgid: number) => Promise<boolean> = () => Promise.resolve(false),
+  pacer?: Pacer,
 ) {
   const clock = new FakeClock();
   const spawner = new FakeSpawner();
@@ -25,6 +27,7 @@ function setup(
     onChange: (change) => changes.push(change),
     groupAlive,
     os,
+    pacer,
   });
   const states = () => changes.map((c) => c.to);
   return { clock, spawner, os, runner, states, logs, changes };
@@ -193,4 +196,41 @@ Deno.test("ProcessRunner remembers a group that outlived its leader, as its OS p
   assert.deepEqual(runner.leftoverGroups().map((g) => g.pgid), [pid]);
   os.groups.delete(pid);
   assert.deepEqual(runner.leftoverGroups(), []);
+});
+
+/** A pacer whose jobs wait until the test lets them run. */
+class HeldPacer implements Pacer {
+  held: (() => void)[] = [];
+  run(job: () => void): void {
+    this.held.push(job);
+  }
+  release(): void {
+    for (const job of this.held.splice(0)) job();
+  }
+}
+
+Deno.test("ProcessRunner hands a crash's restart to the pacer; the end of a stop is handled at once", async () => {
+  const pacer = new HeldPacer();
+  const { spawner, runner, os } = setup({ starttime: 0, autorestart: "always" }, undefined, pacer);
+  runner.dispatch({ kind: "start" });
+  const first = spawner.spawned.length;
+  spawner.exitLatest({ code: 1, signal: null });
+  await settle();
+  // Reaped but not yet handled: no restart until the pacer's turn.
+  assert.equal(runner.state, "RUNNING");
+  assert.equal(spawner.spawned.length, first);
+  // Its pid may be reused by then: a stop meanwhile signals no group.
+  runner.dispatch({ kind: "stop" });
+  assert.deepEqual(os.sent.filter((s) => s.to === "group"), []);
+  pacer.release();
+  assert.equal(runner.state, "STOPPED");
+  assert.equal(spawner.spawned.length, first);
+
+  runner.dispatch({ kind: "start" });
+  assert.equal(runner.state, "RUNNING");
+  runner.dispatch({ kind: "stop" });
+  spawner.exitLatest({ code: null, signal: "SIGTERM" });
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+  assert.equal(pacer.held.length, 0);
 });

@@ -30,7 +30,8 @@ const r = await soak({
 out(`RSS MB: ${r.rssMb.join(" ")}`);
 out(`fds:    ${r.fds.join(" ")}`);
 out(
-  `crash cycles ${r.crashCycles}, requests ${r.requests} (slowest ${r.slowestRequestMs} ms), ` +
+  `crash cycles ${r.crashCycles}, requests ${r.requests} (slowest ${r.slowestRequestMs} ms: ` +
+    `${Object.entries(r.slowestByKindMs).map(([k, ms]) => `${k} ${ms}`).join(", ")}), ` +
     `RSS growth ${(r.rssGrowth * 100).toFixed(1)}%, fd growth ${(r.fdGrowth * 100).toFixed(1)}%, ` +
     `max zombies ${r.maxZombies}, orphans ${r.orphans.length}, exit ${r.exitCode}`,
 );

@@ -42,6 +42,8 @@ export interface SoakResult {
   readonly crashCycles: number;
   readonly requests: number;
   readonly slowestRequestMs: number;
+  /** The slowest answer per request kind (status, stop, start). */
+  readonly slowestByKindMs: Record<string, number>;
   readonly exitCode: number;
 }
 
@@ -109,6 +111,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   let zombieAges = new Map<number, number>();
   let requests = 0;
   let slowest = 0;
+  const slowestByKind: Record<string, number> = {};
   let crashCycles = 0;
   try {
     const up = Date.now() + 60_000;
@@ -131,6 +134,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
       while (Date.now() < end) {
         const name = steady[(n = (n * 1103515245 + 12345) >>> 0) % steady.length]!;
         const start = performance.now();
+        const kind = ["status", "status", "stop", "start"][n % 4]!;
         try {
           switch (n % 4) {
             case 0:
@@ -146,7 +150,9 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
         } catch {
           // ALREADY_STARTED / NOT_RUNNING races between clients are expected.
         }
-        slowest = Math.max(slowest, performance.now() - start);
+        const took = performance.now() - start;
+        slowest = Math.max(slowest, took);
+        slowestByKind[kind] = Math.round(Math.max(slowestByKind[kind] ?? 0, took));
         requests++;
       }
     };
@@ -211,6 +217,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     crashCycles,
     requests,
     slowestRequestMs: Math.round(slowest),
+    slowestByKindMs: slowestByKind,
     exitCode: status.code,
   };
 }
