@@ -86,8 +86,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   // What every runner (programs' and event listeners') reaches the world through.
   const runnerPorts = {
-    // One budget for every instance: their crashes and timers share the turns.
-    pacer: new TurnPacer(),
+    pacer: new TurnPacer(), // one budget: every instance's crashes and timers share the turns
     spawner,
     clock: systemClock,
     log: (level: EventLevel, message: string) => log.write(level, message),
