@@ -15,7 +15,7 @@ import type { ProcessSnapshot } from "../process/snapshot.ts";
 import { ChannelQueues } from "./channel_queues.ts";
 import { eventsOfChange, FlapTracker, isAutomaticRestart } from "./classify.ts";
 import { DigestBatches } from "./digest_batches.ts";
-import { globMatch } from "./glob.ts";
+import { globMatch } from "../util/glob_match.ts";
 import { type AlertFacts, buildPayload, daemonFacts } from "./payload.ts";
 import { RuleGate } from "./throttle.ts";
 import {

@@ -8,6 +8,7 @@
  */
 
 import { join } from "node:path";
+import { globMatch } from "../util/glob_match.ts";
 
 /** Files matching a glob pattern (`*`, `?`, `[…]` in any segment), sorted. */
 export async function glob(pattern: string): Promise<string[]> {
@@ -27,11 +28,10 @@ export async function glob(pattern: string): Promise<string[]> {
         }
         continue;
       }
-      const re = globSegment(part);
       try {
         for await (const entry of Deno.readDir(dir)) {
           if (entry.name.startsWith(".") && !part.startsWith(".")) continue;
-          if (!re.test(entry.name)) continue;
+          if (!globMatch(part, entry.name)) continue;
           const candidate = join(dir, entry.name);
           const info = await Deno.stat(candidate).catch(() => null);
           if (info !== null && (last ? info.isFile : info.isDirectory)) next.push(candidate);
@@ -43,24 +43,4 @@ export async function glob(pattern: string): Promise<string[]> {
     current = next;
   }
   return current.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** One path segment's pattern as an anchored RegExp (fnmatch's translation). */
-function globSegment(part: string): RegExp {
-  let re = "";
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i]!;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = part.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        const body = part.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { eventsOfChange, FlapTracker, isAutomaticRestart } from "../../src/alerts/classify.ts";
-import { globMatch } from "../../src/alerts/glob.ts";
+import { globMatch } from "../../src/util/glob_match.ts";
 import { buildPayload, daemonFacts, subject } from "../../src/alerts/payload.ts";
 import { RuleGate } from "../../src/alerts/throttle.ts";
 import { formatSyslog } from "../../src/alerts/channels/syslog.ts";

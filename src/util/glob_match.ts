@@ -1,5 +1,7 @@
 /**
- * Shell-style globs on program and instance names: `*`, `?` and `[…]`.
+ * Shell-style globs (fnmatch without flags): `*`, `?` and `[…]` with
+ * `[!…]`. Alert rules match program and instance names with them; the
+ * supervisord import matches each path segment of `[include] files=`.
  *
  * @module
  */
