@@ -72,7 +72,10 @@ export class EffectExecutor {
         const generation = host.snapshot.generation;
         const cancel = this.#deps.clock.schedule(effect.at, () => {
           this.#timers.delete(effect.timer);
-          this.#paced(() => this.#enqueue({ kind: "timer", timer: effect.timer, generation }));
+          const fire = () => this.#enqueue({ kind: "timer", timer: effect.timer, generation });
+          // Only the timers that spawn wait for the pacer: starttime's and stoptime's act at once.
+          if (effect.timer === "retry" || effect.timer === "restart") this.#paced(fire);
+          else fire();
         });
         this.#timers.set(effect.timer, cancel);
         return;

@@ -234,3 +234,16 @@ Deno.test("ProcessRunner hands a crash's restart to the pacer; the end of a stop
   assert.equal(runner.state, "STOPPED");
   assert.equal(pacer.held.length, 0);
 });
+
+Deno.test("ProcessRunner: stoptime's SIGKILL does not wait behind the pacer's queue", async () => {
+  const pacer = new HeldPacer();
+  const { clock, spawner, runner, os } = setup({ starttime: 0, stoptime: 2 }, undefined, pacer);
+  runner.dispatch({ kind: "start" });
+  runner.dispatch({ kind: "stop" });
+  clock.advance(2000);
+  assert.ok(os.sent.some((s) => s.to === "group" && s.signal === "SIGKILL"));
+  assert.equal(pacer.held.length, 0);
+  spawner.exitLatest({ code: null, signal: "SIGKILL" });
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+});
