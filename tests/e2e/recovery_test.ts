@@ -26,6 +26,15 @@ function marked(marker: string): number[] {
   return [...markedWithStart(marker).keys()];
 }
 
+/** The program a pid runs now (its comm), or null once it is gone. */
+function commOf(pid: number): string | null {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return null;
+  }
+}
+
 /** The same, each with its start time (field 22 of /proc/PID/stat). */
 function markedWithStart(marker: string): Map<number, string> {
   const found = new Map<number, string>();
@@ -515,7 +524,12 @@ eventlisteners:
   try {
     const first = new Run(dir);
     await first.ready();
-    await waitFor(() => marked(marker).length === 1, "the listener");
+    // The spawn shim's argv holds the marker too: wait for the exec, past its parent check
+    // (a shim that finds its parent killed exits by itself, and nothing is left to recover).
+    await waitFor(
+      () => marked(marker).length === 1 && commOf(marked(marker)[0]!) === "sleep",
+      "the listener",
+    );
     const [old] = marked(marker);
     await first.kill9();
     const watch = watchCount(marker);
