@@ -19,6 +19,7 @@ import { Leftovers } from "./leftovers.ts";
 import type { RunnerDeps } from "./runner_deps.ts";
 import type { ProcessEffect, ProcessEvent, ProcessSnapshot, TimerName } from "./snapshot.ts";
 import type { SpawnSpec } from "./spawner.ts";
+import type { Pacer } from "../util/turn_pacer.ts";
 
 /** The instance the effects are for, as it is at the moment each runs. */
 export interface EffectHost {
@@ -45,6 +46,7 @@ export class EffectExecutor {
    * pacer: its pid may be reused meanwhile, so that group gets no signal.
    */
   #reapedAlone: number | null = null;
+  readonly #pacer: Pacer;
 
   constructor(host: EffectHost, deps: RunnerDeps, enqueue: (event: ProcessEvent) => void) {
     this.#host = host;
@@ -53,6 +55,7 @@ export class EffectExecutor {
     this.leftovers = new Leftovers(deps.cgroups, deps.os);
     this.child = new InstanceChild(deps, this.leftovers);
     this.#signaller = new GroupSignaller(deps.os, deps.cgroups, deps.log);
+    this.#pacer = deps.pacer ?? { run: (job) => job() };
   }
 
   execute(effect: ProcessEffect): void {
@@ -74,7 +77,7 @@ export class EffectExecutor {
           this.#timers.delete(effect.timer);
           const fire = () => this.#enqueue({ kind: "timer", timer: effect.timer, generation });
           // Only the timers that spawn wait for the pacer: starttime's and stoptime's act at once.
-          if (effect.timer === "retry" || effect.timer === "restart") this.#paced(fire);
+          if (effect.timer === "retry" || effect.timer === "restart") this.#pacer.run(fire);
           else fire();
         });
         this.#timers.set(effect.timer, cancel);
@@ -100,9 +103,10 @@ export class EffectExecutor {
       exited: (exit) => {
         const handle = () => this.#enqueue({ kind: "exited", generation, ...exit });
         // The end of a stop spawns nothing, and a client is waiting for it.
-        if (host.snapshot.state === "STOPPING" || !this.#deps.pacer) return handle();
-        if (result.ok && !this.#deps.os.groupExists(result.pid)) this.#reapedAlone = result.pid;
-        this.#deps.pacer.run(handle);
+        if (host.snapshot.state === "STOPPING") return handle();
+        // instance_child noted whether the group outlived its leader (no second probe).
+        if (result.ok && !this.leftovers.outlived(result.pid)) this.#reapedAlone = result.pid;
+        this.#pacer.run(handle);
       },
     });
     this.#enqueue(
@@ -127,11 +131,6 @@ export class EffectExecutor {
   #livePgid(): number | null {
     const pgid = this.#host.snapshot.pgid;
     return pgid === this.#reapedAlone ? null : pgid;
-  }
-
-  #paced(job: () => void): void {
-    if (this.#deps.pacer) this.#deps.pacer.run(job);
-    else job();
   }
 
   // The leader died during a stop but its group (or cgroup) lives on: the

@@ -76,6 +76,11 @@ export class Leftovers {
     if (this.#os.groupExists(pgid)) this.#groupsLeft.add(pgid);
   }
 
+  /** Whether `pgid` outlived its leader, as {@link noteExit} found it. */
+  outlived(pgid: number): boolean {
+    return this.#groupsLeft.has(pgid);
+  }
+
   /** Groups of earlier runs that outlived their leader and still exist. */
   groups(terms: StopTerms): LeftoverGroup[] {
     for (const pgid of this.#groupsLeft) {
