@@ -15,27 +15,33 @@ class FakeTurns {
     this.#next = [];
     for (const fn of due) fn();
   }
+  /** Names of the jobs run so far, in order. */
+  ran: string[] = [];
+  /** A job that records its name and takes `costMs` of the turn. */
+  job(name: string, costMs = 0): () => void {
+    return () => {
+      this.ran.push(name);
+      this.now += costMs;
+    };
+  }
+}
+
+function setup() {
+  const turns = new FakeTurns();
+  return { turns, pacer: new TurnPacer(10, turns.runtime), ran: turns.ran };
 }
 
 Deno.test("pacer: jobs run at once while the turn's slice lasts", () => {
-  const turns = new FakeTurns();
-  const pacer = new TurnPacer(10, turns.runtime);
-  const ran: number[] = [];
-  for (let i = 0; i < 5; i++) pacer.run(() => ran.push(i));
-  assert.deepEqual(ran, [0, 1, 2, 3, 4]);
+  const { turns, pacer, ran } = setup();
+  for (const name of ["a", "b", "c", "d", "e"]) pacer.run(turns.job(name));
+  assert.deepEqual(ran, ["a", "b", "c", "d", "e"]);
   assert.equal(pacer.waiting, 0);
 });
 
 Deno.test("pacer: once a turn spent its slice, later jobs wait for the next turn, in order", () => {
-  const turns = new FakeTurns();
-  const pacer = new TurnPacer(10, turns.runtime);
-  const ran: string[] = [];
+  const { turns, pacer, ran } = setup();
   // Each job is a 6 ms spawn: two fit in a 10 ms slice (the second starts at 6 ms).
-  const spawn = (name: string) => () => {
-    ran.push(name);
-    turns.now += 6;
-  };
-  for (const name of ["a", "b", "c", "d", "e"]) pacer.run(spawn(name));
+  for (const name of ["a", "b", "c", "d", "e"]) pacer.run(turns.job(name, 6));
   assert.deepEqual(ran, ["a", "b"]);
   assert.equal(pacer.waiting, 3);
   turns.turn();
@@ -46,15 +52,8 @@ Deno.test("pacer: once a turn spent its slice, later jobs wait for the next turn
 });
 
 Deno.test("pacer: a job longer than the slice still runs, one per turn", () => {
-  const turns = new FakeTurns();
-  const pacer = new TurnPacer(10, turns.runtime);
-  const ran: string[] = [];
-  for (const name of ["a", "b", "c"]) {
-    pacer.run(() => {
-      ran.push(name);
-      turns.now += 70;
-    });
-  }
+  const { turns, pacer, ran } = setup();
+  for (const name of ["a", "b", "c"]) pacer.run(turns.job(name, 70));
   assert.deepEqual(ran, ["a"]);
   turns.turn();
   assert.deepEqual(ran, ["a", "b"]);
@@ -63,18 +62,12 @@ Deno.test("pacer: a job longer than the slice still runs, one per turn", () => {
 });
 
 Deno.test("pacer: a new job never overtakes one already waiting", () => {
-  const turns = new FakeTurns();
-  const pacer = new TurnPacer(10, turns.runtime);
-  const ran: string[] = [];
-  const slow = (name: string) => () => {
-    ran.push(name);
-    turns.now += 20;
-  };
-  for (const name of ["a", "b", "c"]) pacer.run(slow(name));
+  const { turns, pacer, ran } = setup();
+  for (const name of ["a", "b", "c"]) pacer.run(turns.job(name, 20));
   turns.turn();
   assert.deepEqual(ran, ["a", "b"]);
   // Still in the turn that ran "b": "c" waits, and so must "d", though it costs nothing.
-  pacer.run(() => ran.push("d"));
+  pacer.run(turns.job("d"));
   assert.deepEqual(ran, ["a", "b"]);
   turns.turn();
   assert.deepEqual(ran, ["a", "b", "c"]);
@@ -83,23 +76,16 @@ Deno.test("pacer: a new job never overtakes one already waiting", () => {
 });
 
 Deno.test("pacer: the slice is per turn, so a quiet next turn runs jobs at once again", () => {
-  const turns = new FakeTurns();
-  const pacer = new TurnPacer(10, turns.runtime);
-  const ran: string[] = [];
-  pacer.run(() => {
-    ran.push("a");
-    turns.now += 30;
-  });
+  const { turns, pacer, ran } = setup();
+  pacer.run(turns.job("a", 30));
   turns.turn();
-  pacer.run(() => ran.push("b"));
+  pacer.run(turns.job("b"));
   assert.deepEqual(ran, ["a", "b"]);
   assert.equal(pacer.waiting, 0);
 });
 
 Deno.test("pacer: a job that throws does not strand the ones behind it", async () => {
-  const turns = new FakeTurns();
-  const pacer = new TurnPacer(10, turns.runtime);
-  const ran: string[] = [];
+  const { turns, pacer, ran } = setup();
   const errors: unknown[] = [];
   const onError = (event: ErrorEvent) => {
     event.preventDefault();
@@ -111,7 +97,7 @@ Deno.test("pacer: a job that throws does not strand the ones behind it", async (
       turns.now += 20;
       throw new Error("boom");
     });
-    pacer.run(() => ran.push("b"));
+    pacer.run(turns.job("b"));
     turns.turn();
     assert.deepEqual(ran, ["b"]);
     await new Promise((resolve) => setTimeout(resolve, 0));
