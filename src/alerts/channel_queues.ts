@@ -94,7 +94,7 @@ export class ChannelQueues {
   }
 
   /** Throws BAD_NAME, listing the channels, when `channel` is not configured. */
-  check(channel: string): void {
+  #check(channel: string): void {
     if (this.#queues.has(channel)) return;
     const known = [...this.#queues.keys()];
     throw new TaskmasterError(
@@ -107,7 +107,7 @@ export class ChannelQueues {
 
   /** Sends `message` on `channel` now, past its queue; the error, or null once delivered. */
   sendNow(channel: string, message: AlertMessage): Promise<string | null> {
-    this.check(channel);
+    this.#check(channel);
     return this.#queues.get(channel)!.queue.sendNow(message);
   }
 

@@ -23,7 +23,7 @@ import {
 export type Line = { key: string; value: string } | { comment: string };
 
 /** Keys read per process (they may use %(process_num)d), in output order. */
-export const PER_PROCESS_KEYS = [
+const PER_PROCESS_KEYS = [
   "command",
   "environment",
   "directory",

@@ -99,7 +99,7 @@ export interface Call {
  * A live feed: a reader gets its first items, then whatever the test
  * pushes, until its signal aborts. Counts open and closed readers.
  */
-export class Feed<T> {
+class Feed<T> {
   readonly #waiters = new Set<(item: T) => void>();
   opened = 0;
   closed = 0;

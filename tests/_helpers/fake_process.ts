@@ -36,7 +36,6 @@ export class FakeClock implements Clock {
 /** Children that exist only in memory; the test decides when they exit. */
 export class FakeSpawner {
   spawned: SpawnSpec[] = [];
-  #exits: ((status: ExitStatus) => void)[] = [];
   #exitsByPid = new Map<number, (status: ExitStatus) => void>();
   failWith: string | null = null;
   // Pids above any pid_max: they name no real process (signals go to FakeOs).
@@ -47,7 +46,6 @@ export class FakeSpawner {
     if (this.failWith !== null) return { ok: false, reason: this.failWith };
     let exit!: (status: ExitStatus) => void;
     const status = new Promise<ExitStatus>((resolve) => (exit = resolve));
-    this.#exits.push(exit);
     const pid = this.#nextPid++;
     this.#exitsByPid.set(pid, exit);
     const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
@@ -65,7 +63,8 @@ export class FakeSpawner {
 
   /** Makes the latest child exit. */
   exitLatest(status: ExitStatus): void {
-    this.#exits.at(-1)!(status);
+    // Never deleted from: the newest entry is the latest child.
+    [...this.#exitsByPid.values()].at(-1)!(status);
   }
 
   /** Makes child `pid` exit (a second exit of the same child is ignored). */
