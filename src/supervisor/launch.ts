@@ -2,18 +2,18 @@
  * The launch: every autostart instance started in start order, without
  * waiting for any to come up. A spawn is synchronous and costs a
  * millisecond or more, so 1,000 of them in one go kept the socket silent
- * for 15 s: the burst runs in slices of {@link LAUNCH_SLICE_MS}, each
- * followed by a turn of the event loop, where requests are answered and
- * crashed programs are restarted.
+ * for 15 s: the burst runs through its own {@link TurnPacer}, a slice of
+ * about 10 ms per turn of the event loop, where requests are answered and
+ * crashed programs are restarted. Its own, not the daemon's shared one:
+ * there restarts would queue behind the whole launch (first come, first
+ * served), and a crashed program must not wait for a launch of thousands.
  *
  * @module
  */
 
 import type { ProcessRunner } from "../process/runner.ts";
 import { INITIAL_SNAPSHOT } from "../process/snapshot.ts";
-
-/** How long one slice of the launch may spawn before it yields to the event loop. */
-export const LAUNCH_SLICE_MS = 10;
+import { TurnPacer } from "../util/turn_pacer.ts";
 
 /** What the launch asks the supervisor between slices. */
 export interface LaunchHooks {
@@ -26,19 +26,21 @@ export interface LaunchHooks {
 }
 
 /** Starts `pending` in order, in slices; resolves once every start is dispatched. */
-export async function launchInSlices(
+export function launchInSlices(
   pending: readonly ProcessRunner[],
   hooks: LaunchHooks,
 ): Promise<void> {
-  let sliceStart = performance.now();
-  for (const runner of pending) {
-    if (performance.now() - sliceStart >= LAUNCH_SLICE_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      sliceStart = performance.now();
+  const pacer = new TurnPacer();
+  return new Promise((resolve) => {
+    for (const runner of pending) {
+      pacer.run(() => {
+        // Meanwhile a shutdown may have begun, a reload removed it, or a user started or stopped it.
+        if (hooks.stopped() || !hooks.current(runner) || runner.snapshot !== INITIAL_SNAPSHOT) {
+          return;
+        }
+        hooks.start(runner);
+      });
     }
-    if (hooks.stopped()) return;
-    // Meanwhile a reload may have removed it, or a user started or stopped it.
-    if (!hooks.current(runner) || runner.snapshot !== INITIAL_SNAPSHOT) continue;
-    hooks.start(runner);
-  }
+    pacer.run(resolve);
+  });
 }
