@@ -6,7 +6,7 @@
  */
 
 /** Writes our pid to `path` (creating its directory). */
-export async function writePidfile(path: string): Promise<void> {
+async function writePidfile(path: string): Promise<void> {
   const dir = path.slice(0, path.lastIndexOf("/"));
   if (dir !== "") await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(path, `${Deno.pid}\n`);
@@ -26,7 +26,7 @@ export function removePidfile(path: string): void {
  * down cleanly (SIGKILL, OOM). By the time this is asked, the socket check has made sure no
  * taskmaster is running on this config.
  */
-export function leftoverPid(path: string): number | null {
+function leftoverPid(path: string): number | null {
   try {
     const pid = Number(Deno.readTextFileSync(path).trim());
     return Number.isInteger(pid) && pid > 0 && pid !== Deno.pid ? pid : null;

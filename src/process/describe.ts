@@ -11,7 +11,7 @@ import { describeExit } from "./edges.ts";
 import { describeRunning, formatStopTime } from "../util/time_format.ts";
 
 /** ` (restarted: liveness failed 3 times: HTTP 503)` after a health restart. */
-export function restartNote(reason: string | null | undefined): string {
+function restartNote(reason: string | null | undefined): string {
   return reason === null || reason === undefined ? "" : ` (restarted: ${reason})`;
 }
 

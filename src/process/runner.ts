@@ -288,6 +288,6 @@ export class ProcessRunner {
 const RUNNING_OR_STOPPING = new Set<ProcessState>(["STARTING", "RUNNING", "STOPPING"]);
 
 /** `web` when there is one instance, `web:0` … `web:N-1` otherwise. */
-export function instanceName(program: string, index: number, numprocs: number): string {
+function instanceName(program: string, index: number, numprocs: number): string {
   return numprocs === 1 ? program : `${program}:${index}`;
 }

@@ -37,7 +37,7 @@ export function spawnSpec(
  * Checked at each spawn, not at load: a home may appear later (nobody's is
  * /nonexistent).
  */
-export function workingDirectory(
+function workingDirectory(
   cfg: ProgramConfig,
   isDirectory: (path: string) => boolean,
 ): string | null {

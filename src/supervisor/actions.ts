@@ -121,7 +121,7 @@ export function signalEach(runners: readonly ProcessRunner[], signal: Deno.Signa
  * failed. A runner already WAITING or BLOCKED is waited for, not refused:
  * a `start` may just have started what it waits for.
  */
-export async function startOne(
+async function startOne(
   runner: ProcessRunner,
   begin: () => ReturnType<ProcessRunner["dispatch"]>,
   clock: Clock,
