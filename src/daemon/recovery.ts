@@ -16,13 +16,8 @@ import { processStartTime, readKernelFile, subdirectories } from "../process/ker
 import { type ProcRow, readProcTable } from "../process/proc_table.ts";
 import type { DaemonState, InstanceRecord } from "./state_file.ts";
 import { readStateFile } from "./state_file.ts";
-import {
-  groupHasLiveMember,
-  POLL_MS,
-  type RecoveryTarget,
-  sleep,
-  stopTargets,
-} from "./recovery_stop.ts";
+import { groupHasLiveMember, POLL_MS, type RecoveryTarget, stopTargets } from "./recovery_stop.ts";
+import { sleep, systemClock } from "../util/clock.ts";
 
 /** What a cgroup without a record gets, as a program's defaults. */
 const DEFAULT_STOP = { stopsignal: "SIGTERM" as Deno.Signal, stoptime: 10 };
@@ -134,7 +129,7 @@ async function forksGone(daemon: DaemonState["daemon"]): Promise<void> {
       readKernelFile(`/proc/${row.pid}/cmdline`) === daemon.cmdline
     );
     if (!halfBorn) return;
-    await sleep(POLL_MS);
+    await sleep(systemClock, POLL_MS);
   }
 }
 

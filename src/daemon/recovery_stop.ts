@@ -11,6 +11,7 @@
 import { killMembers, populated, signalMembers } from "../process/cgroups.ts";
 import { processRunning } from "../process/kernel_files.ts";
 import { readProcTable } from "../process/proc_table.ts";
+import { sleep, systemClock } from "../util/clock.ts";
 
 /** How often recovery looks whether what it signalled is gone. */
 export const POLL_MS = 25;
@@ -35,7 +36,7 @@ export async function stopTargets(targets: readonly RecoveryTarget[]): Promise<v
   for (const t of targets) signalTarget(t, t.stopsignal);
   let alive = targets.filter((t) => isAlive(t, livePgids()));
   while (alive.length > 0) {
-    await sleep(POLL_MS);
+    await sleep(systemClock, POLL_MS);
     const now = Date.now();
     for (const t of alive) if (now >= t.deadline) signalTarget(t, "SIGKILL");
     // One /proc scan per round serves every target.
@@ -89,8 +90,4 @@ export function groupHasLiveMember(
   } catch {
     return false;
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
