@@ -104,7 +104,7 @@ function writeOnce(target: { pid: number; identity: string | null }, bytes: Uint
   );
   if (fd < 0) {
     // Gone (ENOENT), or fd 0 is something we may not write (a read-only file).
-    if (linkTarget(`/proc/${target.pid}/fd/0`) === null) {
+    if (readLink(c, `/proc/${target.pid}/fd/0`) === null) {
       throw new Deno.errors.BrokenPipe(`process ${target.pid} has no stdin any more`);
     }
     return NOT_A_PIPE;
