@@ -52,8 +52,11 @@ Deno.test("a taskmaster that dies while the shim enters its cgroup: the program 
       ],
     }).spawn();
     // Killed only once the shim waits at the FIFO (past its first parent check).
-    const shimPid = await waitForBlockedOpen(cgroup);
-    assert.ok(shimPid !== null, "the shim reached its cgroup");
+    // The check that the shim reached its cgroup: waitFor fails with these words if not.
+    const shimPid = await waitFor(() => blockedOpenPid(cgroup), {
+      what: "the shim to reach its cgroup (waiting at the FIFO)",
+      interval: 20,
+    });
     parent.kill("SIGKILL");
     await parent.status;
     const procs = await Deno.open(`${cgroup}/cgroup.procs`);
@@ -67,21 +70,17 @@ Deno.test("a taskmaster that dies while the shim enters its cgroup: the program 
   }
 });
 
-/** The pid of the process whose command line names `path` once it waits to open a FIFO. */
-async function waitForBlockedOpen(path: string): Promise<number | null> {
-  for (let i = 0; i < 3000; i++) {
-    for (const entry of Deno.readDirSync("/proc")) {
-      const pid = Number(entry.name);
-      if (!Number.isInteger(pid)) continue;
-      try {
-        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-        if (!cmdline.includes(path)) continue;
-        if ((await Deno.readTextFile(`/proc/${pid}/wchan`)) === "wait_for_partner") return pid;
-      } catch {
-        // Gone meanwhile.
-      }
+/** The pid of the process whose command line names `path` and that waits to open a FIFO. */
+function blockedOpenPid(path: string): number | null {
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (!Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(path)) continue;
+      if (Deno.readTextFileSync(`/proc/${pid}/wchan`) === "wait_for_partner") return pid;
+    } catch {
+      // Gone meanwhile.
     }
-    await new Promise((r) => setTimeout(r, 20));
   }
   return null;
 }
