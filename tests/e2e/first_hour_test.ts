@@ -243,7 +243,9 @@ Deno.test("through deno task, relative paths are the caller's and children do no
     const env = await waitFor(() => Deno.readTextFile(`${dir}/env.txt`).catch(() => null));
     assert.doesNotMatch(env, /^INIT_CWD=/m);
     assert.doesNotMatch(env, /^npm_config_/m);
-    assert.equal((await Deno.readTextFile(`${dir}/pwd.txt`)).trim(), `${dir}`);
+    // pwd.txt is written after env.txt, by the same shell: poll for it too (once it failed as '').
+    const pwd = await waitFor(() => Deno.readTextFile(`${dir}/pwd.txt`).catch(() => null));
+    assert.equal(pwd.trim(), `${dir}`);
   } finally {
     await runTaskmaster(["ctl", "-c", `${dir}/app.yaml`, "shutdown"]);
     await waitFor(() => !alive(pid), { what: "the daemon to exit" });
