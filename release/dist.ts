@@ -14,6 +14,7 @@
 import { basename, join } from "node:path";
 import { RUN_FLAGS } from "../src/permissions.ts";
 import { VERSION } from "../src/version.ts";
+import { COMPILE_INCLUDES } from "../src/compile_includes.ts";
 
 const TARGETS: Record<string, string> = {
   "linux-x64": "x86_64-unknown-linux-gnu",
@@ -79,9 +80,8 @@ async function main(): Promise<number> {
       "--target",
       TARGETS[target]!,
       ...RUN_FLAGS,
-      // A worker's module is not found by the static graph (config reloads run on one).
-      "--include",
-      "src/config/load_worker.ts",
+      // Modules the static graph does not reach (a worker's, the commands' of main.ts).
+      ...COMPILE_INCLUDES.flatMap((path) => ["--include", path]),
       "--output",
       join(dir, "taskmaster"),
       "main.ts",

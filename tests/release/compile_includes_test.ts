@@ -1,0 +1,43 @@
+/**
+ * main.ts loads each command's module through a variable (so `deno run`
+ * does not read the daemon's modules for a `ctl status`), and `deno compile`
+ * then finds those modules only when they are given with --include: a module
+ * missing from the list would be a binary whose command fails with "Module
+ * not found". This machine cannot build the binary (no denort offline), so
+ * the lists are checked against each other.
+ */
+import assert from "node:assert/strict";
+import { COMPILE_INCLUDES } from "../../src/compile_includes.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** The paths main.ts loads: `load<typeof import("./src/x.ts")>("./src/x.ts")`. */
+async function loadedByMain(): Promise<string[]> {
+  const text = await Deno.readTextFile(new URL("main.ts", ROOT));
+  const loads = [
+    ...text.matchAll(/\bload<typeof import\("\.\/([^"]+)"\)>\(\s*"\.\/([^"]+)",?\s*\)/g),
+  ];
+  for (const [call, typed, loaded] of loads) assert.equal(typed, loaded, call);
+  return loads.map((m) => m[2]!);
+}
+
+Deno.test("every module main.ts loads for a command is in the compile includes, and exists", async () => {
+  const loaded = await loadedByMain();
+  assert.ok(loaded.includes("src/daemon/daemon.ts"), loaded.join(" "));
+  assert.ok(loaded.includes("src/ctl.ts"), loaded.join(" "));
+  for (const path of loaded) assert.ok(COMPILE_INCLUDES.includes(path), `${path} not included`);
+  for (const path of COMPILE_INCLUDES) {
+    assert.ok((await Deno.stat(new URL(path, ROOT))).isFile, path);
+  }
+  // Every dynamic import in main.ts goes through load(): a string literal
+  // there would make `deno run` read that module's whole graph up front.
+  const text = await Deno.readTextFile(new URL("main.ts", ROOT));
+  assert.deepEqual([...text.matchAll(/\bimport\("\.\//g)].length, loaded.length);
+});
+
+Deno.test("deno.json's build task passes every compile include", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const build: string = config.tasks.build;
+  const given = [...build.matchAll(/--include (\S+)/g)].map((m) => m[1]);
+  assert.deepEqual([...given].sort(), [...COMPILE_INCLUDES].sort());
+});
