@@ -201,13 +201,19 @@ function nullable<T>(node: YNode, coerce: (node: YNode) => T | undefined): T | n
   return node.kind === "scalar" && node.value === null ? null : coerce(node);
 }
 
-/** `stdout:`/`stderr:` value: a path (appended), or null or /dev/null to discard. */
+/**
+ * `stdout:`/`stderr:` value: a path (appended), or null, /dev/null or `none`
+ * (any case: supervisord's `NONE`) to discard.
+ */
 function streamTarget(
   node: YNode,
   report: v.Report,
   ctx: ProgramContext,
 ): StreamTarget | undefined {
   if (node.kind === "scalar" && node.value === null) return { kind: "discard" };
+  if (node.kind === "scalar" && String(node.value).toLowerCase() === "none") {
+    return { kind: "discard" };
+  }
   const path = v.path(node, report, ctx.baseDir);
   if (path === undefined) return undefined;
   if (path === "/dev/null") return { kind: "discard" };

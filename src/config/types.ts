@@ -32,7 +32,7 @@ export const STOP_SIGNALS = [
 export type StreamTarget =
   /** Appended to this absolute path (rotated by size). */
   | { readonly kind: "file"; readonly path: string }
-  /** Thrown away (`null` or `/dev/null` in YAML). */
+  /** Thrown away (`null`, `/dev/null` or `none` in YAML). */
   | { readonly kind: "discard" }
   /** `<logdir>/<instance>.out.log` / `.err.log`: the default. */
   | { readonly kind: "auto" };

@@ -31,7 +31,7 @@ import { type ErrorCode, hasCode, TaskmasterError } from "../util/errors.ts";
 import type { OutputHub } from "../output/output_hub.ts";
 import { readLastLines } from "../output/tail.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
-import { type ByteBound, fromSubscription } from "../util/channel.ts";
+import { fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
@@ -216,13 +216,7 @@ export class LocalPort implements SupervisorPort {
       // Combined output is one stream (one pipe), relayed under the stdout key.
       const combined = info.stdout !== null && info.stdout === info.stderr;
       const key = `${runner.name}:${combined ? "stdout" : stream}`;
-      return fromSubscription<Uint8Array>(
-        (push) => this.#output.subscribe(key, push),
-        signal,
-        undefined,
-        LIVE,
-        FOLLOW_BOUND,
-      );
+      return this.#output.follow(key, signal, { opened: LIVE, missed: missedNotice });
     });
   }
 
@@ -263,18 +257,14 @@ export class LocalPort implements SupervisorPort {
 }
 
 /**
- * What one `tail -f` may have queued in the daemon: a client that reads
- * slower than the program writes loses the oldest output beyond 1 MiB, and
- * is told in-band how much (supervisord's tail -f skips the same way).
+ * What a `tail -f` that reads slower than the program writes is told in-band
+ * when it loses the oldest output (supervisord's tail -f skips the same way).
  */
-export const FOLLOW_BOUND: ByteBound<Uint8Array> = {
-  maxBytes: 1024 * 1024,
-  size: (chunk) => chunk.byteLength,
-  missed: (bytes) =>
-    new TextEncoder().encode(
-      `\n[taskmaster: ${bytes} bytes missed: this client read too slowly]\n`,
-    ),
-};
+function missedNotice(bytes: number): Uint8Array {
+  return new TextEncoder().encode(
+    `\n[taskmaster: ${bytes} bytes missed: this client read too slowly]\n`,
+  );
+}
 
 function failure(name: string, code: ErrorCode, message: string): ActionResult {
   return { name, ok: false, error: { code, message } };

@@ -39,6 +39,10 @@
 import { LogFile } from "./log_file.ts";
 import { type ByteSource, openByteSource } from "./byte_source.ts";
 import { copyStream, type OutputTarget, type Route } from "./relay.ts";
+import { type FollowOptions, FollowRing, followRing } from "./follow_ring.ts";
+
+/** The newest output a follower can fall behind by before it loses the oldest. */
+export const FOLLOW_WINDOW_BYTES = 1024 * 1024;
 
 /** Options of {@link OutputHub}. */
 export interface OutputHubOptions {
@@ -61,6 +65,8 @@ export class OutputHub {
   /** Bytes that could not be written, by path, for as long as the daemon runs. */
   readonly #dropped = new Map<string, number>();
   readonly #listeners = new Map<string, Set<(chunk: Uint8Array) => void>>();
+  /** The followed streams' newest bytes, with how many follow each. */
+  readonly #rings = new Map<string, { ring: FollowRing; followers: number }>();
   /** Running relays, with their source so close() can cancel a stream that never ends. */
   readonly #active = new Map<Promise<void>, ByteSource>();
   /** Where each running relay publishes and writes; {@link retarget} moves it. */
@@ -120,6 +126,26 @@ export class OutputHub {
       current.delete(entry);
       if (current.size === 0) this.#listeners.delete(key);
     };
+  }
+
+  /**
+   * Every byte relayed under `key` from now on, until `signal` aborts, for a
+   * follower that may read slowly: it loses the oldest bytes beyond
+   * {@link FOLLOW_WINDOW_BYTES} and is told how many (see follow_ring.ts).
+   */
+  follow(key: string, signal: AbortSignal, options: FollowOptions): AsyncIterable<Uint8Array> {
+    let entry = this.#rings.get(key);
+    if (entry === undefined) {
+      entry = { ring: new FollowRing(FOLLOW_WINDOW_BYTES), followers: 0 };
+      this.#rings.set(key, entry);
+    }
+    entry.followers++;
+    const followed = entry;
+    return followRing(followed.ring, signal, options, () => {
+      if (--followed.followers === 0 && this.#rings.get(key) === followed) {
+        this.#rings.delete(key);
+      }
+    });
   }
 
   /**
@@ -206,6 +232,7 @@ export class OutputHub {
     try {
       await copyStream(source, target, route, {
         publish: (key, chunk) => {
+          this.#rings.get(key)?.ring.append(chunk);
           const listeners = this.#listeners.get(key);
           if (listeners !== undefined) this.#publish(listeners, chunk);
         },

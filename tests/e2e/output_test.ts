@@ -150,3 +150,49 @@ programs:
     return true;
   });
 });
+
+Deno.test("a follower that stops reading a fast producer loses the oldest output, is told how many bytes, then gets the newest; a discarded (`none`) stream can be followed", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  producer:
+    cmd: /bin/sh -c 'yes "line of a fast producer"'
+    starttime: 0
+    stdout: none
+`);
+  await d.waitState("producer", "RUNNING");
+  const conn = await Deno.connect({ transport: "unix", path: d.socket });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /v1/processes/producer/stdout/follow HTTP/1.1\r\nHost: x\r\n\r\n",
+      ),
+    );
+    // Not reading: the producer writes megabytes meanwhile.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const buffer = new Uint8Array(256 * 1024);
+    let seen = "";
+    const notice = /\[taskmaster: (\d+) bytes missed: this client read too slowly\]\n/;
+    await waitFor(async () => {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error(`the follow ended: ${seen.slice(0, 200)}`);
+      seen = (seen + new TextDecoder().decode(buffer.subarray(0, n))).slice(-4 * 1024 * 1024);
+      return notice.test(seen);
+    }, { what: "the missed-bytes notice" });
+    assert.ok(seen.startsWith("HTTP/1.1 200") || seen.includes("line of a fast producer"));
+    assert.ok(Number(seen.match(notice)![1]) > 0);
+    // After the notice, the newest output follows, whole lines again.
+    let after = seen.slice(seen.search(notice)).replace(notice, "");
+    await waitFor(async () => {
+      const n = await conn.read(buffer);
+      if (n !== null) after += new TextDecoder().decode(buffer.subarray(0, n));
+      return /(line of a fast producer\n){100}/.test(after);
+    }, { what: "output after the notice" });
+  } finally {
+    conn.close();
+  }
+  // Nothing was written for the discarded stream.
+  assert.deepEqual(
+    [...Deno.readDirSync(d.dir)].map((e) => e.name).filter((n) => n.startsWith("none")),
+    [],
+  );
+});
