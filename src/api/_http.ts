@@ -8,7 +8,8 @@
 
 import { type ErrorBody } from "./protocol.ts";
 import { asTaskmasterError, type ErrorCode, TaskmasterError } from "../util/errors.ts";
-import { z } from "zod";
+import type { z } from "zod";
+import type { BodySchemas } from "./_bodies.ts";
 
 /** The HTTP status each error code travels with. Exhaustive on purpose. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -126,58 +127,31 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   return body;
 }
 
-const NAMES_MESSAGE = 'field "names" must be a non-empty array of process names (or ["all"])';
-const NAMES = z.array(z.string().min(1), { error: NAMES_MESSAGE }).min(1, { error: NAMES_MESSAGE });
-
-/** `"per_name": true`: unknown names (a bad signal) as results, not a 404 (400). */
-const PER_NAME = z.boolean({ error: 'field "per_name" must be true or false' }).optional();
-
-/** `{"names": [...], "per_name": true}`: restart, clear. */
-export const NamesBody = z.strictObject({ names: NAMES, per_name: PER_NAME });
-
-/** `{"names": [...], "no_deps": true, "per_name": true}`: start and stop. */
-export const DepsNamesBody = z.strictObject({
-  names: NAMES,
-  no_deps: z.boolean({ error: 'field "no_deps" must be true or false' }).optional(),
-  per_name: PER_NAME,
-});
-
-/** `{"signal": "HUP" | 1, "names": [...], "per_name": true}`. */
-/** `POST /v1/alerts/test`. */
-export const AlertTestBody = z.strictObject({
-  channel: z.string({ error: 'field "channel" must be a channel name' }).min(1, {
-    error: 'field "channel" must be a channel name',
-  }),
-});
-
-export const SignalBody = z.strictObject({
-  signal: z.union([z.string().min(1), z.number().int().positive().transform(String)], {
-    error: 'field "signal" must be a signal name ("HUP") or number',
-  }),
-  names: NAMES,
-  per_name: PER_NAME,
-});
+/** The request bodies the API reads, by the name {@link readJsonBody} takes. */
+export type BodyKind = keyof BodySchemas;
+/** What each {@link BodyKind} parses to. */
+export type Body<K extends BodyKind> = z.output<BodySchemas[K]>;
 
 /**
- * Runs the request-body path once: a schema's first parse and the strict
- * UTF-8 decoder's first use cost tens of ms on a loaded machine, which the
- * first command after start-up (a `stop all`, say) would otherwise pay
- * before acting (issue 17).
+ * The schemas (and zod, ~10 MB of an idle daemon's memory) load with the
+ * first request that has a body, not at start (issue 17).
  */
+let schemas: Promise<BodySchemas> | null = null;
+
+/** Warms what the first request body would pay for besides the schemas. */
 export function warmBodyParsing(): void {
   new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0x7b, 0x7d]));
-  for (const schema of [NamesBody, DepsNamesBody, SignalBody]) schema.safeParse({ names: ["all"] });
 }
 
 /**
- * Reads a JSON object body matching `schema`. Unknown keys are refused so
+ * Reads a JSON object body of the given kind. Unknown keys are refused so
  * that a typo (`{"name": "web"}`) fails loudly instead of acting on a
  * default. The content type is not checked: `curl -d` sends a form type.
  */
-export async function readJsonBody<T>(
+export async function readJsonBody<K extends BodyKind>(
   request: Request,
-  schema: z.ZodType<T, Record<string, unknown>>,
-): Promise<T> {
+  kind: K,
+): Promise<Body<K>> {
   const bytes = await readBody(request, MAX_JSON_BODY);
   let value: unknown;
   try {
@@ -188,14 +162,17 @@ export async function readJsonBody<T>(
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new HttpError(400, "request body must be a JSON object");
   }
+  schemas ??= import("./_bodies.ts").then((m) => m.BODY_SCHEMAS);
+  const schema = (await schemas)[kind];
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return parsed.data as Body<K>;
   const issue = parsed.error.issues[0]!;
   if (issue.code === "unrecognized_keys") {
-    const expected = schema instanceof z.ZodObject ? Object.keys(schema.shape).join(", ") : "";
     throw new HttpError(
       400,
-      `unknown field "${issue.keys[0]}" in request body (expected ${expected})`,
+      `unknown field "${issue.keys[0]}" in request body (expected ${
+        Object.keys(schema.shape).join(", ")
+      })`,
     );
   }
   throw new HttpError(400, issue.message);

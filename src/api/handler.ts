@@ -12,18 +12,14 @@ import type { Context } from "hono";
 import { severalInstancesMessage, type StreamName, type SupervisorPort } from "./protocol.ts";
 import { asTaskmasterError, TaskmasterError } from "../util/errors.ts";
 import {
-  AlertTestBody,
-  DepsNamesBody,
   errorResponse,
   HttpError,
   linesQuery,
   MAX_STDIN_BODY,
-  NamesBody,
   namesQuery,
   readBody,
   readJsonBody,
   responseForError,
-  SignalBody,
 } from "./_http.ts";
 import { openStream, type OpenStreamOptions, sseComment, sseEvent } from "./_stream.ts";
 
@@ -120,7 +116,7 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
 
   for (const action of ["start", "stop"] as const) {
     route("POST", `/${action}`, async (c) => {
-      const body = await readJsonBody(c.req.raw, DepsNamesBody);
+      const body = await readJsonBody(c.req.raw, "depsNames");
       return c.json(
         await port[action](body.names, {
           ...(body.no_deps === true ? { noDeps: true } : {}),
@@ -136,13 +132,13 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
 
   for (const action of ACTIONS) {
     route("POST", `/${action}`, async (c) => {
-      const body = await readJsonBody(c.req.raw, NamesBody);
+      const body = await readJsonBody(c.req.raw, "names");
       return c.json(await port[action](body.names, { perName: body.per_name === true }));
     });
   }
 
   route("POST", "/signal", async (c) => {
-    const body = await readJsonBody(c.req.raw, SignalBody);
+    const body = await readJsonBody(c.req.raw, "signal");
     return c.json(
       await port.signal(body.signal, body.names, { perName: body.per_name === true }),
     );
@@ -158,7 +154,7 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
   route("GET", "/alerts", async (c) => c.json({ channels: await port.alerts?.() ?? [] }));
 
   route("POST", "/alerts/test", async (c) => {
-    const body = await readJsonBody(c.req.raw, AlertTestBody);
+    const body = await readJsonBody(c.req.raw, "alertTest");
     if (port.alertTest === undefined) {
       throw new TaskmasterError("BAD_NAME", `no such alert channel: ${body.channel}`);
     }
