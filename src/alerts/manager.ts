@@ -85,6 +85,11 @@ export class AlertManager {
     this.#config = config;
   }
 
+  /** Pids seen before this manager existed (the daemon creates it on first need). */
+  rememberPids(pids: ReadonlyMap<string, number>): void {
+    for (const [name, pid] of pids) if (!this.#lastPid.has(name)) this.#lastPid.set(name, pid);
+  }
+
   /** Replaces every secret of the configured channels in `text` by `***`. */
   redact(text: string): string {
     let out = text;

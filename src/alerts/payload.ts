@@ -7,8 +7,7 @@
 
 import type { AlertEventName, AlertMessage, AlertPayload } from "./types.ts";
 
-/** Lines of each stream in `log_tail`. */
-export const LOG_TAIL_LINES = 20;
+export { LOG_TAIL_LINES } from "./types.ts";
 
 /** Everything about the event except what the sender adds (host, suppressed count). */
 export type AlertFacts = Omit<

@@ -121,6 +121,9 @@ export interface AlertsConfig {
   readonly rules: readonly RuleConfig[];
 }
 
+/** Lines of each stream in `log_tail`. */
+export const LOG_TAIL_LINES = 20;
+
 /** No `alerts:` section. */
 export const NO_ALERTS: AlertsConfig = { channels: new Map(), rules: [] };
 

@@ -9,7 +9,7 @@
  */
 
 import type { ReloadReport } from "../api/protocol.ts";
-import type { AlertManager } from "../alerts/manager.ts";
+import type { DaemonAlerts } from "./alert_wiring.ts";
 import type { TaskmasterConfig } from "../config/types.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import type { EventListeners } from "../events/listener_pools.ts";
@@ -24,7 +24,7 @@ export interface ReloadParts {
   readonly options: DaemonOptions;
   readonly supervisor: Supervisor;
   readonly listeners: EventListeners;
-  readonly alerts: AlertManager;
+  readonly alerts: DaemonAlerts;
   readonly stats: DaemonStats;
   readonly log: EventLog;
   /** The configuration in force. */
@@ -55,6 +55,8 @@ export function configReloader(parts: ReloadParts): () => Promise<ReloadReport> 
       throw new TaskmasterError("BAD_CONFIG", next.errors.join("\n"));
     }
     warnAboutDaemonSettings(parts.current(), next.config, (m) => log.write("warning", m));
+    // Its code loads before anything changes: no event of the new config goes unseen.
+    await alerts.prepare(next.config.alerts);
     const report = await supervisor.applyConfig(next.config);
     parts.applied(next.config);
     const config = next.config;

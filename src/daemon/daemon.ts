@@ -118,7 +118,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const resources = watchResources(supervisor);
   const stats = new DaemonStats();
-  const alerts = startAlerts(
+  const alerts = await startAlerts(
     config.alerts,
     supervisor,
     spawner,

@@ -36,7 +36,7 @@ import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
 import { VERSION } from "../version.ts";
 import { parseSignal } from "../config/values.ts";
-import type { AlertManager } from "../alerts/manager.ts";
+import type { DaemonAlerts } from "./alert_wiring.ts";
 
 /** The first item of a follow: the stream is live from here on (see SupervisorPort.follow). */
 const LIVE = new Uint8Array(0);
@@ -54,7 +54,7 @@ export class LocalPort implements SupervisorPort {
   #log: EventLog;
   #daemon: DaemonControls;
   #resources: ResourceMonitor | null;
-  #alerts: AlertManager | null;
+  #alerts: DaemonAlerts | null;
 
   constructor(
     supervisor: Supervisor,
@@ -62,7 +62,7 @@ export class LocalPort implements SupervisorPort {
     log: EventLog,
     daemon: DaemonControls,
     resources: ResourceMonitor | null = null,
-    alerts: AlertManager | null = null,
+    alerts: DaemonAlerts | null = null,
   ) {
     this.#supervisor = supervisor;
     this.#output = output;
