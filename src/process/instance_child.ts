@@ -79,9 +79,6 @@ export class InstanceChild {
     if (cgroup !== null) this.#leftovers.adopt(cgroup);
     this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
     deps.liveChanged?.("spawned");
-    this.#stdin = child.stdin.getWriter();
-    // The child may never read its stdin; a write to it must not hang us.
-    this.#stdin.closed.catch(() => {});
     // Relays never reject; the output hub drains them at shutdown. Combined
     // output is one stream, relayed (and followed) under the stdout key.
     deps.output.relay(`${name}:stdout`, child.stdout, targets.stdout);
@@ -92,7 +89,8 @@ export class InstanceChild {
       this.#exits[expected ? "expected" : "unexpected"]++;
       if (this.#child === child) {
         this.#child = null;
-        this.#stdin?.close().catch(() => {});
+        // A pipe the daemon kept (no /proc reopen) is closed even if never written.
+        (this.#stdin ?? child.stdin).close().catch(() => {});
         this.#stdin = null;
       }
       if (this.#live?.pid === child.pid) this.#live = null;
@@ -122,9 +120,15 @@ export class InstanceChild {
 
   /** Writes to the live child's stdin; false when there is no live child. */
   async writeStdin(data: Uint8Array): Promise<boolean> {
-    const writer = this.#stdin;
-    if (writer === null) return false;
-    await writer.write(data);
+    const child = this.#child;
+    if (child === null) return false;
+    if (this.#stdin === null) {
+      // Taken on the first write: most instances are never written to.
+      this.#stdin = child.stdin.getWriter();
+      // The child may never read its stdin; a write to it must not hang us.
+      this.#stdin.closed.catch(() => {});
+    }
+    await this.#stdin.write(data);
     return true;
   }
 

@@ -157,10 +157,13 @@ export class DenoSpawner implements Spawner {
       }).spawn();
       this.#live.add(child.pid);
       enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
-      let stdin = child.stdin;
+      let stdin: () => WritableStream<Uint8Array> = () => child.stdin;
       if (reopenStdin) {
         child.stdin.close().catch(() => {});
-        stdin = procStdin(child.pid, linkTarget(`/proc/${child.pid}/fd/0`));
+        const identity = linkTarget(`/proc/${child.pid}/fd/0`);
+        // Made on first use: most children are never written to (~1 KB each otherwise).
+        let stream: WritableStream<Uint8Array> | null = null;
+        stdin = () => stream ??= procStdin(child.pid, identity);
       }
       const startTime = processStartTime(child.pid);
       const status = child.status.then((s) => {
@@ -172,7 +175,9 @@ export class DenoSpawner implements Spawner {
         child: {
           pid: child.pid,
           startTime,
-          stdin,
+          get stdin() {
+            return stdin();
+          },
           stdout: child.stdout,
           stderr: spec.combineOutput ? null : child.stderr,
           status,
