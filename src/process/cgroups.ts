@@ -108,7 +108,7 @@ export class CgroupTree implements CgroupPort {
   }
 
   count(path: string): number {
-    return members(path).length;
+    return memberList(path)?.length ?? 0;
   }
 
   /**
@@ -160,6 +160,36 @@ export function members(path: string): number[] {
   const text = readKernelFile(`${path}/cgroup.procs`);
   if (text === null) return [];
   return text.split("\n").filter((l) => l !== "").map(Number);
+}
+
+/** cgroup.procs as read in the current synchronous run (see {@link memberList}). */
+let readThisTurn: Map<string, number[] | null> | null = null;
+
+/**
+ * Live members of a cgroup, or null when its cgroup.procs cannot be read;
+ * read at most once per synchronous run. A status of N instances asks
+ * each cgroup twice (the count it shows, then the members whose CPU and
+ * memory it adds up), and at thousands of instances these reads were most
+ * of its time. Nothing within one synchronous run can tell two reads apart
+ * (processes come and go on the kernel's time, not ours), so the memo is
+ * dropped at the next microtask. Signals and recovery read with
+ * {@link members}, fresh each time.
+ */
+export function memberList(path: string): number[] | null {
+  if (readThisTurn === null) {
+    const reads = new Map<string, number[] | null>();
+    readThisTurn = reads;
+    queueMicrotask(() => {
+      if (readThisTurn === reads) readThisTurn = null;
+    });
+  }
+  let list = readThisTurn.get(path);
+  if (list === undefined) {
+    const text = readKernelFile(`${path}/cgroup.procs`);
+    list = text === null ? null : text.split("\n").filter((l) => l !== "").map(Number);
+    readThisTurn.set(path, list);
+  }
+  return list;
 }
 
 /** Whether any live process is in the cgroup or below it. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { readKernelFile } from "./kernel_files.ts";
+import { memberList } from "./cgroups.ts";
 import { CLOCK_TICKS_PER_SECOND, type ProcRow, readProcStat, readProcTable } from "./proc_table.ts";
 
 /** What one group uses at the moment of a sample. */
@@ -38,11 +38,8 @@ export interface ProcSource {
 export const systemProcSource: ProcSource = {
   table: readProcTable,
   stat: readProcStat,
-  cgroupPids(dir) {
-    // Deno opens /sys only with --allow-all, as /proc: read through libc.
-    const text = readKernelFile(`${dir}/cgroup.procs`);
-    return text === null ? null : text.split("\n").filter((line) => line !== "").map(Number);
-  },
+  // The status that samples has just read the same list for its count.
+  cgroupPids: memberList,
 };
 
 /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { cgroup2Mount, CgroupTree, members, pathKey } from "../../src/process/cgroups.ts";
+import {
+  cgroup2Mount,
+  CgroupTree,
+  memberList,
+  members,
+  pathKey,
+} from "../../src/process/cgroups.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { plainSpec } from "../_helpers/spawn_spec.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
@@ -66,4 +72,22 @@ Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgrou
   assert.equal(CgroupTree.open(root) !== null, true, "it can be made again");
   await CgroupTree.open(root)!.removeEmpty();
   assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
+});
+
+Deno.test("memberList() reads a cgroup.procs once per synchronous run, afresh after it", async () => {
+  // Status asks each instance's cgroup for its count and then for the members it measures:
+  // one read serves both. A directory with a cgroup.procs file stands in for the cgroup.
+  const dir = await Deno.makeTempDir({ prefix: "tm_members_" });
+  try {
+    await Deno.writeTextFile(`${dir}/cgroup.procs`, "41\n42\n");
+    assert.deepEqual(memberList(dir), [41, 42]);
+    Deno.writeTextFileSync(`${dir}/cgroup.procs`, "42\n");
+    assert.deepEqual(memberList(dir), [41, 42], "the same run sees the first read");
+    assert.deepEqual(members(dir), [42], "members() always reads");
+    await Promise.resolve();
+    assert.deepEqual(memberList(dir), [42], "the next run reads again");
+    assert.equal(memberList(`${dir}/missing`), null, "unreadable: null");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
