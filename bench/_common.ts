@@ -45,6 +45,8 @@ export interface Daemon {
   start(name: string): Promise<void>;
   /** The state name the supervisor reports for the process named `name`. */
   stateOf(name: string): Promise<string>;
+  /** Every process's status over the socket (no client start-up); resolves with how many. */
+  statusAll(): Promise<number>;
   /** Rewrites the config file with `programs`. */
   writeConfig(programs: readonly ProgramSpec[]): Promise<void>;
   /** argv of the supervisor's own command-line client with `words`. */
@@ -280,6 +282,8 @@ export interface ScenarioOptions {
   readonly quick: boolean;
   /** Repetitions (the median is reported). */
   readonly reps: number;
+  /** Numbers of instances, for the scenarios that take several (`--sizes`). */
+  readonly sizes?: readonly number[];
 }
 
 /** Per-kind samples collected over repetitions. */

@@ -92,6 +92,10 @@ class FloorDaemon extends DaemonProcess implements Daemon {
     return Promise.resolve("RUNNING");
   }
 
+  statusAll(): Promise<number> {
+    return Promise.reject(new Error("the floor has no status"));
+  }
+
   writeConfig(): Promise<void> {
     return Promise.reject(new Error("the floor has no config file"));
   }

@@ -181,6 +181,11 @@ class SupervisordDaemon extends DaemonProcess implements Daemon {
     return match?.[1] ?? "UNKNOWN-NAME";
   }
 
+  async statusAll(): Promise<number> {
+    const xml = await this.#rpc("supervisor.getAllProcessInfo");
+    return xml.split("<name>statename</name>").length - 1;
+  }
+
   async writeConfig(programs: readonly ProgramSpec[]): Promise<void> {
     await Deno.writeTextFile(this.#config, supervisordIni(this.dir, programs));
   }

@@ -105,6 +105,10 @@ class TaskmasterDaemon extends DaemonProcess implements Daemon {
     return list.find((p) => p.name === name)?.state ?? "UNKNOWN-NAME";
   }
 
+  async statusAll(): Promise<number> {
+    return (await this.#call("/processes") as unknown[]).length;
+  }
+
   async writeConfig(programs: readonly ProgramSpec[]): Promise<void> {
     await Deno.writeTextFile(this.#config, taskmasterYaml(this.dir, programs));
   }

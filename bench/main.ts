@@ -3,9 +3,12 @@
  * the outside (/proc), alternating, median of the repetitions.
  *
  * ```
- * deno run --allow-all bench/main.ts [--quick] [--only spawn,restart,stop,output,status,crash,scale]
- *                                    [--reps N] [--out FILE.jsonl]
+ * deno run --allow-all bench/main.ts [--quick] [--only spawn,restart,stop,output,status,crash,scale,linear]
+ *                                    [--reps N] [--sizes N,N,...] [--out FILE.jsonl]
  * ```
+ *
+ * `linear` (numprocs 100 … 2,000, or `--sizes`) runs only when named in
+ * `--only`: it takes long on a slow machine.
  *
  * Prints one table (scenario, figure, C floor, taskmaster, supervisord, ratios) and
  * appends one JSON line per figure to `--out` (default bench/results.jsonl).
@@ -23,6 +26,7 @@ import { runCapture } from "./capture.ts";
 import { runStatus } from "./status.ts";
 import { runCrash } from "./crash.ts";
 import { runScale } from "./scale.ts";
+import { runLinear } from "./linear.ts";
 
 const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<Figure[]>> = {
   spawn: runSpawn,
@@ -32,7 +36,11 @@ const SCENARIOS: Record<string, (opts: ScenarioOptions) => Promise<Figure[]>> = 
   status: runStatus,
   crash: runCrash,
   scale: runScale,
+  linear: runLinear,
 };
+
+/** Scenarios left out unless `--only` names them. */
+const OPT_IN = new Set(["linear"]);
 
 /** The machine the numbers were taken on. */
 export interface MachineInfo {
@@ -63,14 +71,16 @@ interface Args {
   only: string[];
   out: string;
   reps: number | null;
+  sizes: number[] | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     quick: false,
-    only: Object.keys(SCENARIOS),
+    only: Object.keys(SCENARIOS).filter((name) => !OPT_IN.has(name)),
     out: new URL("./results.jsonl", import.meta.url).pathname,
     reps: null,
+    sizes: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -84,6 +94,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--only") args.only = value().split(",").map((s) => s.trim()).filter(Boolean);
     else if (flag === "--out") args.out = value();
     else if (flag === "--reps") args.reps = Number(value());
+    else if (flag === "--sizes") args.sizes = value().split(",").map(Number);
     else throw new Error(`unknown option ${arg}`);
   }
   for (const name of args.only) {
@@ -93,6 +104,9 @@ function parseArgs(argv: string[]): Args {
   }
   if (args.reps !== null && !(Number.isInteger(args.reps) && args.reps > 0)) {
     throw new Error("--reps needs a positive integer");
+  }
+  if (args.sizes?.some((n) => !(Number.isInteger(n) && n > 0))) {
+    throw new Error("--sizes needs positive integers, comma-separated");
   }
   return args;
 }
@@ -163,7 +177,7 @@ async function warmUp(): Promise<void> {
 async function main(): Promise<number> {
   const args = parseArgs(Deno.args);
   const reps = args.reps ?? (args.quick ? 1 : 3);
-  const opts: ScenarioOptions = { quick: args.quick, reps };
+  const opts: ScenarioOptions = { quick: args.quick, reps, sizes: args.sizes };
   const started = performance.now();
   const version = await ensureSupervisord();
   const machine = await machineInfo(version);
