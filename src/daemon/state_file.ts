@@ -6,7 +6,8 @@
  * rewritten atomically (write, fsync, rename) after spawns and exits; a
  * burst of spawns in one event-loop turn is written at most every
  * {@link COALESCE_MS} and once at the end of the turn; exits within
- * {@link EXIT_COALESCE_MS}.
+ * {@link EXIT_COALESCE_MS}. A big file is written less often (see
+ * {@link WRITE_SHARE}).
  *
  * @module
  */
@@ -58,6 +59,17 @@ export const COALESCE_MS = 20;
  */
 export const EXIT_COALESCE_MS = 100;
 
+/**
+ * The most of a burst's time that writing the file may take. Each write
+ * holds every live instance, so at thousands of instances one takes tens of
+ * milliseconds; written after every spawn, a launch of 1,000 spent a fifth
+ * of its time here, and the share grew with the count. So after a write
+ * that took W ms the next waits until W / WRITE_SHARE ms have passed. What
+ * a later write has not recorded yet, recovery still finds: every child
+ * carries SUPERVISOR_SERVER_URL and sits in the cgroup root (recovery.ts).
+ */
+export const WRITE_SHARE = 0.1;
+
 /** Reads a state file: null when there is none; a reason when it cannot be used. */
 export function readStateFile(path: string): DaemonState | null | { error: string } {
   let text: string;
@@ -99,9 +111,12 @@ export class StateKeeper {
   #snapshot: () => DaemonState;
   #onError: (message: string) => void;
   #lastWrite = 0;
+  /** How long the last write took. */
+  #writeMs = 0;
   #pending = false;
-  /** Cancels the pending exit write. */
+  /** Cancels the pending timed write (exits, or spawns while the file is big). */
   #soon: (() => void) | null = null;
+  #soonAt = Infinity;
   #closed = false;
   #clock: Clock;
 
@@ -124,8 +139,13 @@ export class StateKeeper {
   /** Something was spawned or exited: write now, or at the end of this turn. */
   changed(): void {
     if (this.#closed) return;
-    if (this.#clock.now() - this.#lastWrite >= COALESCE_MS) {
+    const gap = this.#gap();
+    if (this.#clock.now() - this.#lastWrite >= gap) {
       this.write();
+      return;
+    }
+    if (gap > COALESCE_MS) {
+      this.#writeAt(this.#lastWrite + gap);
       return;
     }
     if (this.#pending) return;
@@ -138,9 +158,25 @@ export class StateKeeper {
 
   /** Something exited: written within {@link EXIT_COALESCE_MS}, with whatever else changed. */
   changedSoon(): void {
-    if (this.#closed || this.#soon !== null) return;
-    this.#soon = this.#clock.schedule(this.#clock.now() + EXIT_COALESCE_MS, () => {
+    if (this.#closed) return;
+    this.#writeAt(
+      Math.max(this.#clock.now() + EXIT_COALESCE_MS, this.#lastWrite + this.#gap()),
+    );
+  }
+
+  /** The least time between two writes: the last one's duration / {@link WRITE_SHARE}. */
+  #gap(): number {
+    return Math.max(COALESCE_MS, this.#writeMs / WRITE_SHARE);
+  }
+
+  /** A write at `at`, unless one is already due by then. */
+  #writeAt(at: number): void {
+    if (this.#soon !== null && this.#soonAt <= at) return;
+    this.#soon?.();
+    this.#soonAt = at;
+    this.#soon = this.#clock.schedule(at, () => {
       this.#soon = null;
+      this.#soonAt = Infinity;
       this.write();
     });
   }
@@ -149,7 +185,9 @@ export class StateKeeper {
   write(): void {
     this.#soon?.();
     this.#soon = null;
+    this.#soonAt = Infinity;
     if (this.#closed) return;
+    const started = this.#clock.now();
     try {
       writeStateFile(this.#path, this.#snapshot());
     } catch (error) {
@@ -160,6 +198,7 @@ export class StateKeeper {
       );
     }
     this.#lastWrite = this.#clock.now();
+    this.#writeMs = this.#lastWrite - started;
   }
 
   /** After a clean shutdown nothing is live: the file goes. */

@@ -4,6 +4,7 @@ import {
   EXIT_COALESCE_MS,
   readStateFile,
   StateKeeper,
+  WRITE_SHARE,
   writeStateFile,
 } from "../../src/daemon/state_file.ts";
 import { FakeClock } from "../_helpers/fake_process.ts";
@@ -46,10 +47,16 @@ Deno.test("StateKeeper writes at once, coalesces a burst into the end of the tur
     const path = `${dir}/taskmaster.state`;
     let live: number[] = [];
     let snapshots = 0;
-    const keeper = new StateKeeper(path, () => {
-      snapshots++;
-      return state(live);
-    }, (m) => assert.fail(m));
+    // Writes take no time on this clock: the file of a few instances, written fast.
+    const keeper = new StateKeeper(
+      path,
+      () => {
+        snapshots++;
+        return state(live);
+      },
+      (m) => assert.fail(m),
+      new FakeClock(),
+    );
     live = [1];
     keeper.changed();
     assert.deepEqual(readStateFile(path), state([1]), "the first change is written at once");
@@ -105,6 +112,54 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
     clock.advance(EXIT_COALESCE_MS);
     assert.equal(readStateFile(path), null);
     assert.equal(writes, 3);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateKeeper writes a file that is slow to write less often: spawns and exits wait for the gap, then go in one write", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/taskmaster.state`;
+    const clock = new FakeClock();
+    const writeMs = 50; // thousands of instances: each write takes this long
+    const gap = writeMs / WRITE_SHARE;
+    let live = [1];
+    let writes = 0;
+    const keeper = new StateKeeper(
+      path,
+      () => {
+        writes++;
+        clock.advance(writeMs);
+        return state(live);
+      },
+      (m) => assert.fail(m),
+      clock,
+    );
+    keeper.changed();
+    assert.deepEqual(readStateFile(path), state([1]), "the first spawn is written at once");
+    const firstDone = clock.now();
+    for (let pid = 2; pid <= 5; pid++) {
+      clock.advance(gap / 10); // a spawn every tenth of the gap
+      live = [...live, pid];
+      keeper.changed();
+    }
+    assert.equal(writes, 1, "the spawns wait for the gap");
+    live = live.slice(1);
+    keeper.changedSoon(); // an exit meanwhile joins them
+    clock.advance(firstDone + gap - clock.now() - 1);
+    assert.equal(writes, 1);
+    clock.advance(1);
+    assert.equal(writes, 2, "one write for four spawns and an exit");
+    assert.deepEqual(readStateFile(path), state([2, 3, 4, 5]));
+    live = [2, 3];
+    keeper.changedSoon();
+    clock.advance(EXIT_COALESCE_MS);
+    assert.equal(writes, 2, "an exit too waits for the gap, not only its own delay");
+    clock.advance(gap);
+    assert.equal(writes, 3);
+    assert.deepEqual(readStateFile(path), state([2, 3]));
+    keeper.remove();
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
