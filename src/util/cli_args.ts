@@ -1,14 +1,19 @@
 /**
- * Command-line options read by `node:util`'s `parseArgs`, with taskmaster's
- * wording of mistakes (`--socket needs a value`, `unknown option: --x`).
- * main.ts and `ctl` read their options with it, so `-s PATH`, `--socket PATH`
- * and `--socket=PATH` mean the same in both; `export` and `startup` take
- * their one word with {@link chooseWord}.
+ * Command-line options as `node:util`'s `parseArgs` reads them (its
+ * non-strict token stream, same grammar: `-s PATH`, `-sPATH`, `-qs PATH`,
+ * `--socket PATH`, `--socket=PATH`, `--`), with taskmaster's wording of
+ * mistakes (`--socket needs a value`, `unknown option: --x`). main.ts and
+ * `ctl` read their options with it; `export` and `startup` take their one
+ * word with {@link chooseWord}.
+ *
+ * Why not parseArgs itself: importing `node:util` starts Deno's Node
+ * compatibility layer, 30-40 ms of CPU on every start, a fifth of what a
+ * `ctl status` costs. The tokenizer below follows parseArgs's own algorithm
+ * step by step, and tests/util/cli_args_test.ts checks its tokens against
+ * parseArgs's for every combination of a set of tricky arguments.
  *
  * @module
  */
-
-import { parseArgs } from "node:util";
 
 /** One option: a string takes a value, a boolean is a switch. */
 export interface OptionSpec {
@@ -50,14 +55,7 @@ export function readOptions<K extends string>(
   options: Readonly<Record<K, OptionSpec>>,
   { untilFirstWord = false }: { untilFirstWord?: boolean } = {},
 ): ReadOptions<K> {
-  // Non-strict, so that we word the errors and decide where options stop.
-  const { tokens } = parseArgs({
-    args: [...args],
-    options: options as Record<string, OptionSpec>,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
+  const tokens = tokenize(args, options as Readonly<Record<string, OptionSpec>>);
   const values: OptionValues<K> = {};
   for (const token of tokens) {
     if (token.kind === "option-terminator") {
@@ -79,6 +77,112 @@ export function readOptions<K extends string>(
     }
   }
   return { values, rest: [] };
+}
+
+/** One token, as parseArgs's `tokens: true` lists them. */
+export type Token =
+  | { kind: "positional"; index: number; value: string }
+  | { kind: "option-terminator"; index: number }
+  | {
+    kind: "option";
+    name: string;
+    rawName: string;
+    index: number;
+    value: string | undefined;
+    inlineValue: boolean | undefined;
+  };
+
+/**
+ * The tokens of `args`, as parseArgs({strict: false, allowPositionals: true,
+ * tokens: true}) gives them: a string option takes the next argument as its
+ * value whatever it looks like; a group of shorts (`-qs`) is read as its
+ * letters, up to the first that takes a value, which takes the rest.
+ */
+export function tokenize(
+  args: readonly string[],
+  options: Readonly<Record<string, OptionSpec>>,
+): Token[] {
+  const longOf = (short: string) =>
+    Object.keys(options).find((name) => options[name]!.short === short) ?? short;
+  const takesValue = (name: string) =>
+    Object.hasOwn(options, name) && options[name]!.type === "string";
+  const tokens: Token[] = [];
+  const remaining = [...args];
+  let index = -1;
+  // Arguments a short group expanded into share the group's index.
+  let grouped = 0;
+  while (remaining.length > 0) {
+    const arg = remaining.shift()!;
+    const next = remaining[0];
+    if (grouped > 0) grouped--;
+    else index++;
+    if (arg === "--") {
+      tokens.push({ kind: "option-terminator", index });
+      for (const value of remaining) tokens.push({ kind: "positional", index: ++index, value });
+      break;
+    }
+    const short = arg.length >= 2 && arg[0] === "-" && arg[1] !== "-";
+    if (short && arg.length === 2) {
+      const name = longOf(arg[1]!);
+      const value = takesValue(name) && next !== undefined ? remaining.shift() : undefined;
+      tokens.push({
+        kind: "option",
+        name,
+        rawName: arg,
+        index,
+        value,
+        inlineValue: value === undefined ? undefined : false,
+      });
+      if (value !== undefined) index++;
+    } else if (short && !takesValue(longOf(arg[1]!))) {
+      // -qs PATH is -q -s PATH; -qsPATH is -q -sPATH.
+      const expanded: string[] = [];
+      for (let i = 1; i < arg.length; i++) {
+        if (!takesValue(longOf(arg[i]!)) || i === arg.length - 1) expanded.push(`-${arg[i]}`);
+        else {
+          expanded.push(`-${arg.slice(i)}`);
+          break;
+        }
+      }
+      remaining.unshift(...expanded);
+      grouped = expanded.length;
+    } else if (short) {
+      tokens.push({
+        kind: "option",
+        name: longOf(arg[1]!),
+        rawName: arg.slice(0, 2),
+        index,
+        value: arg.slice(2),
+        inlineValue: true,
+      });
+    } else if (arg.length > 2 && arg.startsWith("--") && !arg.includes("=", 3)) {
+      const name = arg.slice(2);
+      const value = takesValue(name) && next !== undefined ? remaining.shift() : undefined;
+      tokens.push({
+        kind: "option",
+        name,
+        rawName: arg,
+        index,
+        value,
+        inlineValue: value === undefined ? undefined : false,
+      });
+      if (value !== undefined) index++;
+    } else if (arg.length > 2 && arg.startsWith("--")) {
+      const equals = arg.indexOf("=");
+      const name = arg.slice(2, equals);
+      tokens.push({
+        kind: "option",
+        name,
+        rawName: `--${name}`,
+        index,
+        value: arg.slice(equals + 1),
+        inlineValue: true,
+      });
+    } else {
+      tokens.push({ kind: "positional", index, value: arg });
+    }
+  }
+  return tokens;
 }
 
 /** A string option's value (undefined when not given). */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ArgumentError, chooseWord, readOptions } from "../../src/util/cli_args.ts";
+import { parseArgs } from "node:util";
+import { ArgumentError, chooseWord, readOptions, tokenize } from "../../src/util/cli_args.ts";
 
 const OPTIONS = {
   socket: { type: "string", short: "s" },
@@ -54,4 +55,55 @@ Deno.test("chooseWord() takes one word among the choices, or says what is wrong"
   assert.deepEqual(chooseWord(["systemd", "x"], "init system", systems), {
     mistake: 'unexpected argument "x"',
   });
+});
+
+Deno.test("tokenize() reads every combination of tricky arguments exactly as node:util's parseArgs does", () => {
+  const options = {
+    socket: { type: "string", short: "s" },
+    quiet: { type: "boolean", short: "q" },
+    file: { type: "string", short: "f" },
+  } as const;
+  const pieces = [
+    "-s",
+    "-q",
+    "-x",
+    "-sq",
+    "-qs",
+    "-qsx",
+    "-qx",
+    "-q-",
+    "-ss",
+    "--socket",
+    "--socket=",
+    "--socket=a=b",
+    "--quiet=1",
+    "--bogus",
+    "--=x",
+    "--s",
+    "--",
+    "-",
+    "word",
+    "-5",
+  ];
+  let compared = 0;
+  const check = (args: string[]) => {
+    const { tokens } = parseArgs({
+      args,
+      options,
+      strict: false,
+      allowPositionals: true,
+      tokens: true,
+    });
+    assert.deepEqual(tokenize(args, options), tokens, JSON.stringify(args));
+    compared++;
+  };
+  check([]);
+  for (const a of pieces) {
+    check([a]);
+    for (const b of pieces) {
+      check([a, b]);
+      for (const c of pieces) check([a, b, c]);
+    }
+  }
+  assert.equal(compared, 1 + 20 + 400 + 8000);
 });
