@@ -272,6 +272,31 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "a daemon that hangs up without answering is unreachable after connecting, as shutdown expects",
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/mute.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const accepting = (async () => {
+    for await (const conn of listener) conn.close();
+  })();
+  try {
+    using client = connectClient(path);
+    await assert.rejects(client.daemonPid(), (error: unknown) => {
+      assert.ok(error instanceof UnreachableError);
+      assert.equal(error.afterConnect, true);
+      assert.match(error.message, new RegExp(`^cannot reach taskmaster at ${path}: `));
+      return true;
+    });
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
   name: "serveControlApi() answers malformed HTTP with 4xx and keeps serving",
 }, async () => {
   await withServer(async ({ path }) => {
