@@ -215,6 +215,11 @@ const randomPause = () =>
   REPEAT > 1 ? new Promise((r) => setTimeout(r, Math.random() * 300)) : Promise.resolve();
 
 const eventLog = (dir: string) => Deno.readTextFile(`${dir}/taskmaster.log`).catch(() => "");
+/** Waits for the event log to show `line`: it is written a moment after the action. */
+async function logShows(dir: string, line: RegExp): Promise<void> {
+  await waitFor(async () => line.test(await eventLog(dir)), { what: `the log line ${line}` })
+    .catch(async () => assert.match(await eventLog(dir), line));
+}
 
 /**
  * Kills the first run with -9 once `before(first)` has happened, starts a
@@ -495,8 +500,8 @@ programs:
       await waitFor(() => marked(marker).length === 3, "exactly 3 instances");
       assert.ok((await watch.stop()) <= 3, "the stray never ran beside the new web:2");
       assert.ok(!marked(marker).includes(stray.pid));
-      assert.match(
-        await eventLog(dir),
+      await logShows(
+        dir,
         new RegExp(`recovered web:2 \\(pid ${stray.pid}\\) left by a previous taskmaster: stopped`),
       );
       assert.equal(await run.shutdown(), 0);
@@ -540,8 +545,8 @@ eventlisteners:
       what: "the new listener only",
     });
     assert.ok((await watch.stop()) <= 1, "never two listeners");
-    assert.match(
-      await eventLog(dir),
+    await logShows(
+      dir,
       new RegExp(`recovered spy \\(pid ${old}\\) left by a previous taskmaster: stopped`),
     );
     assert.equal(await second.shutdown(), 0);
