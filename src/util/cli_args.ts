@@ -122,8 +122,8 @@ export function tokenize(
       break;
     }
     const short = arg.length >= 2 && arg[0] === "-" && arg[1] !== "-";
-    if (short && arg.length === 2) {
-      const name = longOf(arg[1]!);
+    // `-s PATH` or `--socket PATH`: a string option takes the next argument.
+    const optionTakingNext = (name: string) => {
       const value = takesValue(name) && next !== undefined ? remaining.shift() : undefined;
       tokens.push({
         kind: "option",
@@ -134,6 +134,9 @@ export function tokenize(
         inlineValue: value === undefined ? undefined : false,
       });
       if (value !== undefined) index++;
+    };
+    if (short && arg.length === 2) {
+      optionTakingNext(longOf(arg[1]!));
     } else if (short && !takesValue(longOf(arg[1]!))) {
       // -qs PATH is -q -s PATH; -qsPATH is -q -sPATH.
       const expanded: string[] = [];
@@ -156,17 +159,7 @@ export function tokenize(
         inlineValue: true,
       });
     } else if (arg.length > 2 && arg.startsWith("--") && !arg.includes("=", 3)) {
-      const name = arg.slice(2);
-      const value = takesValue(name) && next !== undefined ? remaining.shift() : undefined;
-      tokens.push({
-        kind: "option",
-        name,
-        rawName: arg,
-        index,
-        value,
-        inlineValue: value === undefined ? undefined : false,
-      });
-      if (value !== undefined) index++;
+      optionTakingNext(arg.slice(2));
     } else if (arg.length > 2 && arg.startsWith("--")) {
       const equals = arg.indexOf("=");
       const name = arg.slice(2, equals);
