@@ -42,11 +42,7 @@ export class FollowRing {
     this.#bytes.set(kept.subarray(0, first), at);
     if (first < kept.length) this.#bytes.set(kept.subarray(first), 0);
     this.#written += chunk.length;
-    const wake = this.#wake;
-    if (wake.length > 0) {
-      this.#wake = [];
-      for (const resolve of wake) resolve();
-    }
+    this.wakeAll();
   }
 
   /**
@@ -70,8 +66,9 @@ export class FollowRing {
     return new Promise((resolve) => this.#wake.push(resolve));
   }
 
-  /** Wakes every waiting follower without new bytes (one of them is leaving). */
+  /** Wakes every waiting follower (also without new bytes: one of them is leaving). */
   wakeAll(): void {
+    if (this.#wake.length === 0) return; // the usual case, once per chunk read
     const wake = this.#wake;
     this.#wake = [];
     for (const resolve of wake) resolve();

@@ -42,7 +42,7 @@ import { copyStream, type OutputTarget, type Route } from "./relay.ts";
 import { type FollowOptions, FollowRing, followRing } from "./follow_ring.ts";
 
 /** The newest output a follower can fall behind by before it loses the oldest. */
-export const FOLLOW_WINDOW_BYTES = 1024 * 1024;
+const FOLLOW_WINDOW_BYTES = 1024 * 1024;
 
 /** Options of {@link OutputHub}. */
 export interface OutputHubOptions {
