@@ -70,11 +70,9 @@ export class DaemonAlerts {
 
   /** `alerts test CHANNEL`: loads the manager if need be, for its exact answer. */
   async test(channel: string): Promise<AlertTestResult> {
-    if (this.#manager === null) {
-      this.#module ??= await import("../alerts/manager.ts");
-      this.#manager ??= this.#create(this.#module, null);
-    }
-    return await this.#manager.test(channel);
+    this.#module ??= await import("../alerts/manager.ts");
+    const manager = this.#manager ?? this.#create(this.#module, null);
+    return await manager.test(channel);
   }
 
   stats(): ChannelStats[] {
