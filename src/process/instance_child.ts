@@ -89,8 +89,8 @@ export class InstanceChild {
       this.#exits[expected ? "expected" : "unexpected"]++;
       if (this.#child === child) {
         this.#child = null;
-        // A pipe the daemon kept (no /proc reopen) is closed even if never written.
-        (this.#stdin ?? child.stdin).close().catch(() => {});
+        // A pipe never written is the spawner's to close (spawner.ts).
+        this.#stdin?.close().catch(() => {});
         this.#stdin = null;
       }
       if (this.#live?.pid === child.pid) this.#live = null;

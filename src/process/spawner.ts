@@ -168,6 +168,8 @@ export class DenoSpawner implements Spawner {
       const startTime = processStartTime(child.pid);
       const status = child.status.then((s) => {
         this.#live.delete(child.pid);
+        // A pipe the daemon kept (no /proc reopen) and nobody took a writer of.
+        if (!reopenStdin && !child.stdin.locked) child.stdin.close().catch(() => {});
         return { code: s.signal === null ? s.code : null, signal: s.signal };
       });
       return {
