@@ -157,9 +157,13 @@ export function killMembers(path: string): void {
 
 /** Live members of a cgroup (zombies are not listed). */
 export function members(path: string): number[] {
+  return readMembers(path) ?? [];
+}
+
+/** cgroup.procs's pids, or null when it cannot be read. */
+function readMembers(path: string): number[] | null {
   const text = readKernelFile(`${path}/cgroup.procs`);
-  if (text === null) return [];
-  return text.split("\n").filter((l) => l !== "").map(Number);
+  return text === null ? null : text.split("\n").filter((l) => l !== "").map(Number);
 }
 
 /** cgroup.procs as read in the current synchronous run (see {@link memberList}). */
@@ -185,8 +189,7 @@ export function memberList(path: string): number[] | null {
   }
   let list = readThisTurn.get(path);
   if (list === undefined) {
-    const text = readKernelFile(`${path}/cgroup.procs`);
-    list = text === null ? null : text.split("\n").filter((l) => l !== "").map(Number);
+    list = readMembers(path);
     readThisTurn.set(path, list);
   }
   return list;
