@@ -9,20 +9,25 @@
 
 import { TaskmasterError } from "../util/errors.ts";
 import { describeFailure, toTaskmasterError, UnreachableError } from "./_client_errors.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 type Json = Record<string, unknown> | unknown[];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.byteLength;
+/** A non-2xx answer's body as the TaskmasterError the daemon sent (or its first words). */
+function errorFrom(text: string, status: number): TaskmasterError {
+  let payload: unknown = null;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    payload = null;
   }
-  return all;
+  return toTaskmasterError(
+    (payload as { error?: unknown } | null)?.error ?? { message: text.slice(0, 200) },
+    status,
+  );
 }
 
 /** One request's method and body. */
@@ -53,9 +58,7 @@ export class SocketHttp {
 
   /** The JSON answer of one request. */
   async json<T>(path: string, init: CallInit = {}): Promise<T> {
-    if (init.signal === undefined) return await this.#exchange(path, init) as T;
-    const response = await this.call(path, init);
-    return await this.read(() => response.json() as Promise<T>);
+    return await this.#exchange(path, init) as T;
   }
 
   /**
@@ -82,7 +85,7 @@ export class SocketHttp {
     try {
       conn = await Deno.connect({ transport: "unix", path: this.path });
     } catch (error) {
-      throw new UnreachableError(this.path, describeFailure(error).text, false);
+      throw this.unreachable(error, false);
     }
     const answer: Uint8Array[] = [];
     try {
@@ -108,26 +111,19 @@ export class SocketHttp {
         // Closed already.
       }
     }
-    const text = decoder.decode(concat(answer));
+    const text = decoder.decode(concatBytes(answer));
     const split = text.indexOf("\r\n\r\n");
     const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(text)?.[1]);
     if (split < 0 || !Number.isInteger(status)) {
       throw new UnreachableError(this.path, "no answer", true);
     }
     const payload = text.slice(split + 4);
-    let parsed: unknown = null;
+    if (status < 200 || status >= 300) throw errorFrom(payload, status);
     try {
-      parsed = JSON.parse(payload);
+      return JSON.parse(payload);
     } catch {
-      if (status >= 200 && status < 300) {
-        throw new UnreachableError(this.path, "an answer that is not JSON", true);
-      }
+      throw new UnreachableError(this.path, "an answer that is not JSON", true);
     }
-    if (status >= 200 && status < 300) return parsed;
-    throw toTaskmasterError(
-      (parsed as { error?: unknown } | null)?.error ?? { message: payload.slice(0, 200) },
-      status,
-    );
   }
 
   /** Reads a body; a failure midway is an UnreachableError after connecting. */
@@ -177,17 +173,7 @@ export class SocketHttp {
       throw this.unreachable(error);
     }
     if (response.ok) return response;
-    const text = await response.text().catch(() => "");
-    let payload: unknown = null;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      payload = null;
-    }
-    throw toTaskmasterError(
-      (payload as { error?: unknown } | null)?.error ?? { message: text.slice(0, 200) },
-      response.status,
-    );
+    throw errorFrom(await response.text().catch(() => ""), response.status);
   }
 
   /** `error` as the daemon being unreachable, with the reason in words. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../util/bytes.ts";
+
 const NEWLINE = 10;
 const BLOCK = 64 * 1024;
 /** readLastLines never reads more than this much, even if the lines are longer. */
@@ -53,7 +55,7 @@ export async function readLastLines(
       first = false;
       position = start;
     }
-    const joined = concat(blocks);
+    const joined = concatBytes(blocks);
     const from = cutInFirst >= 0 ? cutInFirst : skipContinuationBytes(joined, floor > 0);
     return new TextDecoder().decode(joined.subarray(from));
   } finally {
@@ -85,17 +87,6 @@ export async function readAt(
     filled += n;
   }
   return out.subarray(0, filled);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** When reading started mid-file, skip up to 3 UTF-8 continuation bytes of a cut character. */
