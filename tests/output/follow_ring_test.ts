@@ -48,23 +48,35 @@ Deno.test("followers reading as it comes get the stream byte for byte across the
   await follower.return?.(undefined);
 });
 
-Deno.test("one stalled follower does not hold back another, and each is released once", async () => {
+Deno.test("one stalled follower does not hold back another, learns what it missed when it reads again, and each is released once", async () => {
   const ring = new FollowRing(4096);
   const released: string[] = [];
-  const stalled = new AbortController();
-  const reading = new AbortController();
-  followRing(ring, stalled.signal, { missed }, () => released.push("stalled"));
-  const reader = followRing(ring, reading.signal, { missed }, () => released.push("reader"))
+  const stalledAbort = new AbortController();
+  const readingAbort = new AbortController();
+  const neverAbort = new AbortController();
+  const stalled = followRing(ring, stalledAbort.signal, { missed }, () => released.push("stalled"))
     [Symbol.asyncIterator]();
+  const reader = followRing(ring, readingAbort.signal, { missed }, () => released.push("reader"))
+    [Symbol.asyncIterator]();
+  followRing(ring, neverAbort.signal, { missed }, () => released.push("never"));
+  const stalledFirst = stalled.next(); // reads one chunk, then stops reading
   for (let i = 0; i < 10; i++) {
     const pending = reader.next();
     ring.append(new Uint8Array(1000).fill(i));
     assert.deepEqual((await pending).value, new Uint8Array(1000).fill(i));
   }
-  // Aborting a reader parked in a wait ends it; an iterable never read is released at once.
+  assert.deepEqual((await stalledFirst).value, new Uint8Array(1000).fill(0));
+  // 9,000 bytes came after its first chunk; the ring kept the newest 4,096.
+  assert.equal(text((await stalled.next()).value), `missed ${9000 - 4096}`);
+  const kept = (await stalled.next()).value!;
+  assert.equal(kept.length, 4096);
+  assert.deepEqual([kept[0], kept[4095]], [5, 9]);
+  // An iterable never read is released at once; a reader parked in a wait ends on abort.
+  neverAbort.abort();
   const parked = reader.next();
-  reading.abort();
+  readingAbort.abort();
   assert.equal((await parked).done, true);
-  stalled.abort();
-  assert.deepEqual(released, ["reader", "stalled"]);
+  stalledAbort.abort();
+  assert.equal((await stalled.next()).done, true);
+  assert.deepEqual(released, ["never", "reader", "stalled"]);
 });
