@@ -22,10 +22,10 @@ import {
   timeCommand,
 } from "./_common.ts";
 import { launch, order } from "./_launch.ts";
-import { childrenOf, pollUntil, rssBytes, sleep } from "./_proc.ts";
+import { liveChildren, pollUntil, rssBytes, sleep } from "./_proc.ts";
 
 const MB = 1024 * 1024;
-export const LINEAR_SIZES = [100, 500, 1000, 2000];
+const LINEAR_SIZES = [100, 500, 1000, 2000];
 
 async function timedStatus(statusAll: () => Promise<number>, n: number): Promise<number> {
   const t0 = performance.now();
@@ -46,7 +46,7 @@ export async function runLinear(opts: ScenarioOptions): Promise<Figure[]> {
         ]);
         try {
           const all = await pollUntil(
-            () => childrenOf(daemon.pid).length >= n ? true : null,
+            () => liveChildren(daemon.pid).length >= n ? true : null,
             { intervalMs: 20, timeoutMs: 1_800_000, what: `${kind}: ${n} children` },
           );
           daemon.track();

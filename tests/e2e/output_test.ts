@@ -187,7 +187,7 @@ programs:
     }, { what: "the missed-bytes notice" });
     assert.match(head, /^HTTP\/1\.1 200 /);
     assert.ok(Number(seen.match(notice)![1]) > 0);
-    // After the notice, the newest output follows, whole lines again.
+    // After the notice, the newest output follows.
     let after = seen.slice(seen.search(notice)).replace(notice, "");
     await waitFor(async () => {
       const n = await conn.read(buffer);

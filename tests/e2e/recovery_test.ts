@@ -218,6 +218,7 @@ const eventLog = (dir: string) => Deno.readTextFile(`${dir}/taskmaster.log`).cat
 /** Waits for the event log to show `line`: it is written a moment after the action. */
 async function logShows(dir: string, line: RegExp): Promise<void> {
   await waitFor(async () => line.test(await eventLog(dir)), { what: `the log line ${line}` })
+    // On a timeout, fail with the whole log in the message.
     .catch(async () => assert.match(await eventLog(dir), line));
 }
 
