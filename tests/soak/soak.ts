@@ -28,13 +28,14 @@ export interface SoakOptions {
 export interface SoakResult {
   readonly rssMb: number[];
   readonly fds: number[];
+  /** Samples after warm-up: median of the first third vs the last third. */
+  readonly rssGrowth: number;
+  /** Samples after warm-up: lowest of the first third vs the last third. */
+  readonly fdGrowth: number;
   /**
    * Zombies seen in three samples in a row (two seconds): a child that just
    * exited is a zombie until the daemon's next turn reaps it, which is fine.
    */
-  /** Samples after warm-up: median of the first third vs the last third. */
-  readonly rssGrowth: number;
-  readonly fdGrowth: number;
   readonly maxZombies: number;
   /** Pids seen in status that were still alive after shutdown. */
   readonly orphans: number[];
@@ -198,17 +199,21 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const warm = Math.min(options.warmupSeconds, Math.floor(rssMb.length / 2));
   const third = Math.max(1, Math.floor((rssMb.length - warm) / 3));
-  const growth = (xs: number[]) => {
+  const growth = (xs: number[], level: (ys: number[]) => number) => {
     const after = xs.slice(warm);
-    const first = median(after.slice(0, third));
-    const last = median(after.slice(-third));
+    const first = level(after.slice(0, third));
+    const last = level(after.slice(-third));
     return first === 0 ? 0 : (last - first) / first;
   };
+  // Crash-looping programs open and close 3 fds each from second to second, so
+  // the count is a sawtooth whose peaks depend on how many are alive at the
+  // sample; a leak raises its floor, so fds compare the lowest sample of each third.
+  const floorOf = (ys: number[]) => Math.min(...ys);
   return {
     rssMb,
     fds,
-    rssGrowth: growth(rssMb),
-    fdGrowth: growth(fds),
+    rssGrowth: growth(rssMb, median),
+    fdGrowth: growth(fds, floorOf),
     maxZombies,
     orphans,
     crashCycles,

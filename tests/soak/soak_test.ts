@@ -20,8 +20,9 @@ Deno.test("soak (short): 40 programs, half crash-looping, 4 clients hammering fo
   // That the load happened at all, not how fast: a loaded CI machine answers a few requests only.
   assert.ok(r.crashCycles > 5, `only ${r.crashCycles} crash cycles`);
   assert.ok(r.requests >= 4, `only ${r.requests} requests`);
-  // 25 s on a shared machine: crash-looping pipes make fds swing ±15% from second to second,
-  // so the suite only catches a leak per cycle; `deno task soak` checks 5% over minutes.
+  // 25 s on a shared machine: crash-looping pipes make fds swing ±20% from second to second,
+  // so fds compare the lowest sample of the first and last thirds (a leak raises that floor);
+  // `deno task soak` checks 5% over minutes.
   assert.ok(r.fdGrowth <= 0.2, `fds grew ${(r.fdGrowth * 100).toFixed(1)}%: ${detail}`);
   assert.ok(r.rssGrowth <= 0.2, `RSS grew ${(r.rssGrowth * 100).toFixed(1)}%: ${detail}`);
 });
