@@ -62,8 +62,9 @@ export class InstanceChild {
     const deps = this.#deps;
     const targets = deps.targets(cfg, name);
     this.#spawns++;
-    const cgroup = deps.cgroups?.prepare(cfg.name, name) ?? null;
-    if (deps.cgroups && cgroup === null) {
+    const cgroups = deps.cgroups ?? null;
+    const cgroup = cgroups?.prepare(cfg.name, name) ?? null;
+    if (cgroups !== null && cgroup === null) {
       deps.log("warning", `couldn't create a cgroup for '${name}': process group only`);
     }
     const result = deps.spawner.spawn({
@@ -73,7 +74,13 @@ export class InstanceChild {
       name,
       combineOutput: isCombined(targets),
     });
-    if (!result.ok) return result;
+    if (!result.ok) {
+      // prepare() made it; nothing entered it (unless survivors of an earlier run, kept).
+      if (cgroups !== null && cgroup !== null && !cgroups.populated(cgroup)) {
+        cgroups.release(cgroup);
+      }
+      return result;
+    }
     const child = result.child;
     this.#child = child;
     if (cgroup !== null) this.#leftovers.adopt(cgroup);

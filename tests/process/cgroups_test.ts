@@ -40,21 +40,38 @@ Deno.test("pathKey() is stable and tells paths apart", () => {
   assert.match(pathKey("x"), /^[0-9a-f]{8}$/);
 });
 
-Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgroup, which counts, kills and is removed", async () => {
+Deno.test("CgroupTree + the spawner's shim: a prepared cgroup exists before the spawn; the child enters it (or makes a missing one), which counts, kills and is removed", async () => {
   const mount = cgroup2Mount();
   assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
   const root = `${mount}/taskmaster/test-${Deno.pid}-${Date.now()}`;
   const tree = CgroupTree.open(root);
   assert.ok(tree !== null);
   try {
-    const path = tree.prepare("web", "web:0");
-    assert.equal(path, `${root}/web/web:0`);
+    const prepared = tree.prepare("web", "web:0");
+    assert.equal(prepared, `${root}/web/web:0`);
+    assert.ok(Deno.statSync(prepared).isDirectory, "prepare() made it");
+    assert.deepEqual(tree.instances(), [prepared]);
+    tree.release(prepared);
+    const gone = (dir: string) => {
+      try {
+        Deno.statSync(dir);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    await waitFor(
+      () => gone(`${root}/web`),
+      "the released cgroup and its program's directory removed",
+    );
+    // Not prepared (as when a removal won the race): the shim makes both directories.
+    const path = tree.pathOf("web", "web:1");
     const spawned = new DenoSpawner().spawn(
       plainSpec({ argv: ["/bin/sleep", "1010.61"], cgroup: path }),
     );
     assert.ok(spawned.ok);
     const child = spawned.child;
-    await waitFor(() => tree.count(path!) === 1);
+    await waitFor(() => tree.count(path!) === 1, "the child in its cgroup");
     assert.deepEqual(members(path!), [child.pid], "the child itself, after exec");
     await child.stdin.close();
     assert.ok(tree.populated(path!));
@@ -63,9 +80,9 @@ Deno.test("CgroupTree + the spawner's shim: the child makes and enters its cgrou
     assert.equal((await child.status).signal, "SIGKILL");
     await child.stdout.cancel();
     await child.stderr?.cancel();
-    await waitFor(() => !tree.populated(path!));
+    await waitFor(() => !tree.populated(path!), "the killed child gone from its cgroup");
     tree.release(path!);
-    await waitFor(() => tree.instances().length === 0);
+    await waitFor(() => tree.instances().length === 0, "the emptied cgroup removed");
   } finally {
     await tree.removeEmpty();
   }
