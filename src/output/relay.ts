@@ -4,7 +4,7 @@
  * is shared (see output_hub.ts for the rules), timestamping lines when
  * asked, and publishing every chunk to followers as soon as it is read.
  *
- * Memory stays bounded: the buffer starts at {@link MIN_BUFFER}, grows to
+ * Memory stays bounded: the buffer starts at {@link MIN_BUFFER}, grows up to
  * {@link MAX_BUFFER} for a stream whose reads fill it and is given back
  * after {@link SHRINK_AFTER} small reads; a partial line longer than
  * {@link PARTIAL_LINE_LIMIT} is written anyway. The next read starts only
@@ -40,8 +40,14 @@ const NEWLINE = 10;
 export const PARTIAL_LINE_LIMIT = 64 * 1024;
 /** Buffer of a busy stream: room for a full pipe read after a maximal partial line. */
 const MAX_BUFFER = 2 * PARTIAL_LINE_LIMIT;
-/** Buffer of a quiet stream (most of them): small, grown when a read fills it. */
-const MIN_BUFFER = 4 * 1024;
+/**
+ * Buffer of a quiet stream (most of them), grown 8× each time a read fills it.
+ * Every instance holds two (stdout, stderr) for as long as it runs: at 4 KiB
+ * they were ~9 KB of its ~42 KB of daemon memory (issue 17).
+ */
+const MIN_BUFFER = 1024;
+/** A read shorter than this counts toward giving a grown buffer back. */
+const SMALL_READ = 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
 const SHRINK_AFTER = 64;
 
@@ -144,9 +150,9 @@ export async function copyStream(
     }
     // Size the buffer to the stream: grow when a read filled it, give it back when quiet.
     if (n === room && buffer.byteLength < MAX_BUFFER) {
-      buffer = resize(buffer, carry, MAX_BUFFER);
+      buffer = resize(buffer, carry, Math.min(MAX_BUFFER, buffer.byteLength * 8));
       smallReads = 0;
-    } else if (buffer.byteLength > MIN_BUFFER && n < MIN_BUFFER / 4 && carry < MIN_BUFFER / 2) {
+    } else if (buffer.byteLength > MIN_BUFFER && n < SMALL_READ && carry < MIN_BUFFER / 2) {
       if (++smallReads >= SHRINK_AFTER) {
         buffer = resize(buffer, carry, MIN_BUFFER);
         smallReads = 0;

@@ -1,0 +1,73 @@
+/**
+ * The relay's read buffer (issue 17): every running instance holds one per
+ * output stream, so a quiet stream's stays small; a busy stream's grows to
+ * the largest size in steps and is given back once the stream is quiet.
+ */
+import assert from "node:assert/strict";
+import type { ByteSource, ReadResult } from "../../src/output/byte_source.ts";
+import { copyStream } from "../../src/output/relay.ts";
+
+/** A source that answers each read with the next size of `script` ("full": as much as offered). */
+function scriptedSource(script: readonly (number | "full")[]) {
+  const offered: number[] = [];
+  const produced: number[] = [];
+  let step = 0;
+  let byte = 0;
+  const source: ByteSource = {
+    read(view): Promise<ReadResult> {
+      offered.push(view.length);
+      const next = script[step++];
+      if (next === undefined) return Promise.resolve({ chunk: view.subarray(0, 0), done: true });
+      const n = next === "full" ? view.length : next;
+      for (let i = 0; i < n; i++) {
+        view[i] = byte & 0xff;
+        produced.push(byte++ & 0xff);
+      }
+      return Promise.resolve({ chunk: view.subarray(0, n), done: false });
+    },
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  return { source, offered, produced };
+}
+
+async function relayAll(source: ByteSource): Promise<number[]> {
+  const published: number[] = [];
+  await copyStream(
+    source,
+    { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+    { key: "p:stdout", path: null, file: null },
+    {
+      publish: (_key, chunk) => chunk.forEach((b) => published.push(b)),
+      holdsPartialLines: () => false,
+    },
+  );
+  return published;
+}
+
+Deno.test("relay buffer: 1 KiB for a quiet stream, grown 8× per full read up to 128 KiB, given back after 64 small reads; every byte passed on", async () => {
+  const quiet = Array.from({ length: 64 }, () => 10);
+  const { source, offered, produced } = scriptedSource([
+    10,
+    "full",
+    "full",
+    "full",
+    "full",
+    "full",
+    ...quiet,
+    20,
+  ]);
+  const published = await relayAll(source);
+  assert.deepEqual(offered.slice(0, 7), [1024, 1024, 8192, 65536, 131072, 131072, 131072]);
+  assert.equal(offered[6 + 63], 131072, "still grown before the 64th small read");
+  assert.equal(offered[6 + 64], 1024, "given back after 64 small reads");
+  assert.equal(offered.at(-1), 1024);
+  assert.deepEqual(published, produced);
+});
+
+Deno.test("relay buffer: reads of 1 KiB or more keep a grown buffer (a steady stream of long lines is not shrunk)", async () => {
+  const { source, offered } = scriptedSource(["full", ...Array.from({ length: 100 }, () => 1500)]);
+  await relayAll(source);
+  assert.equal(offered[1], 8192);
+  assert.ok(offered.slice(1).every((size) => size === 8192), `offered ${offered.join(" ")}`);
+});
