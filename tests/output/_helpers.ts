@@ -51,16 +51,6 @@ export function pseudoRandomLines(total: number, maxLength: number, seed = 7): U
   return out;
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);

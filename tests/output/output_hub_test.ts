@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { concatBytes } from "../../src/util/bytes.ts";
 import { OutputHub } from "../../src/output/output_hub.ts";
 import type { OutputTarget } from "../../src/output/relay.ts";
 import {
-  concat,
   exists,
   pseudoRandomBytes,
   pseudoRandomLines,
@@ -28,7 +28,10 @@ async function relayFile(hub: OutputHub, input: string, target: OutputTarget): P
 
 Deno.test("OutputHub.relay() captures binary output byte for byte, creating the directory", async () => {
   await using dir = await tempDir();
-  const data = concat([pseudoRandomBytes(3_000_000), new TextEncoder().encode("tail, no newline")]);
+  const data = concatBytes([
+    pseudoRandomBytes(3_000_000),
+    new TextEncoder().encode("tail, no newline"),
+  ]);
   await Deno.writeFile(`${dir.path}/input.bin`, data);
   const errors: string[] = [];
   const hub = new OutputHub({ onError: (m) => errors.push(m) });
@@ -76,7 +79,7 @@ Deno.test("OutputHub.relay() rotates on line boundaries without losing or duplic
       assert.ok(part.length + next.indexOf(10) + 1 > maxBytes, `file ${index} rotated early`);
     }
   }
-  assert.equal(await sha256(concat(parts)), await sha256(data));
+  assert.equal(await sha256(concatBytes(parts)), await sha256(data));
 });
 
 Deno.test("OutputHub.relay() keeps only `backups` rotated files, newest as name.1", async () => {
@@ -88,7 +91,7 @@ Deno.test("OutputHub.relay() keeps only `backups` rotated files, newest as name.
   await relayFile(hub, `${dir.path}/input.txt`, { ...plain(out), maxBytes: 5_000, backups: 3 });
   await hub.close();
   assert.equal(await exists(`${out}.4`), false);
-  const kept = concat([
+  const kept = concatBytes([
     await Deno.readFile(`${out}.3`),
     await Deno.readFile(`${out}.2`),
     await Deno.readFile(`${out}.1`),
@@ -251,7 +254,7 @@ Deno.test("OutputHub.relay() with a null path writes nothing but feeds subscribe
   await Promise.all([hub.relay("d:stdout", child.stdout, plain(null)), child.status]);
   unsubscribe();
   await hub.close();
-  const all = concat(received);
+  const all = concatBytes(received);
   assert.equal(all.length, 2_000_000);
   assert.equal(new TextDecoder().decode(all.subarray(0, 11)), "discard-me\n");
   const entries = [];
@@ -276,7 +279,7 @@ Deno.test("OutputHub.subscribe() gets the raw bytes as read, until unsubscribed"
   ]);
   offA();
   await hub.close();
-  assert.equal(new TextDecoder().decode(concat(a)), "partial line\nnext");
+  assert.equal(new TextDecoder().decode(concatBytes(a)), "partial line\nnext");
   assert.deepEqual(b, []);
 });
 
