@@ -24,6 +24,30 @@ const state = (pids: number[]): DaemonState => ({
   })),
 });
 
+/**
+ * A keeper of `path` over the pids `live()` gives, counting its writes; each
+ * write takes `writeMs` on `clock` (0: the file of a few instances, written fast).
+ */
+function countingKeeper(
+  path: string,
+  live: () => number[],
+  clock: FakeClock,
+  writeMs = 0,
+): { keeper: StateKeeper; writes: () => number } {
+  let writes = 0;
+  const keeper = new StateKeeper(
+    path,
+    () => {
+      writes++;
+      clock.advance(writeMs);
+      return state(live());
+    },
+    (m) => assert.fail(m),
+    clock,
+  );
+  return { keeper, writes: () => writes };
+}
+
 Deno.test("writeStateFile() replaces the file whole (no temp file left) and readStateFile() reads it back", () => {
   const dir = Deno.makeTempDirSync();
   try {
@@ -46,17 +70,7 @@ Deno.test("StateKeeper writes at once, coalesces a burst into the end of the tur
   try {
     const path = `${dir}/taskmaster.state`;
     let live: number[] = [];
-    let snapshots = 0;
-    // Writes take no time on this clock: the file of a few instances, written fast.
-    const keeper = new StateKeeper(
-      path,
-      () => {
-        snapshots++;
-        return state(live);
-      },
-      (m) => assert.fail(m),
-      new FakeClock(),
-    );
+    const { keeper, writes } = countingKeeper(path, () => live, new FakeClock());
     live = [1];
     keeper.changed();
     assert.deepEqual(readStateFile(path), state([1]), "the first change is written at once");
@@ -66,7 +80,7 @@ Deno.test("StateKeeper writes at once, coalesces a burst into the end of the tur
     }
     await Promise.resolve();
     assert.equal((readStateFile(path) as DaemonState).instances.length, 100);
-    assert.ok(snapshots < 20, `${snapshots} writes for 100 changes`);
+    assert.ok(writes() < 20, `${writes()} writes for 100 changes`);
     keeper.remove();
     keeper.changed();
     await Promise.resolve();
@@ -82,16 +96,7 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
     const path = `${dir}/taskmaster.state`;
     const clock = new FakeClock();
     let live = [1, 2, 3];
-    let writes = 0;
-    const keeper = new StateKeeper(
-      path,
-      () => {
-        writes++;
-        return state(live);
-      },
-      (m) => assert.fail(m),
-      clock,
-    );
+    const { keeper, writes } = countingKeeper(path, () => live, clock);
     keeper.write();
     live = [2, 3];
     keeper.changedSoon();
@@ -101,7 +106,7 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
     assert.deepEqual(readStateFile(path), state([1, 2, 3]), "exits wait");
     clock.advance(1);
     assert.deepEqual(readStateFile(path), state([3]));
-    assert.equal(writes, 2, "both exits in one write");
+    assert.equal(writes(), 2, "both exits in one write");
     clock.advance(EXIT_COALESCE_MS); // past the spawn coalescing window
     live = [];
     keeper.changedSoon();
@@ -111,7 +116,7 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
     keeper.remove(); // the pending exit write is dropped with the file
     clock.advance(EXIT_COALESCE_MS);
     assert.equal(readStateFile(path), null);
-    assert.equal(writes, 3);
+    assert.equal(writes(), 3);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -125,17 +130,7 @@ Deno.test("StateKeeper writes a file that is slow to write less often: spawns an
     const writeMs = 50; // thousands of instances: each write takes this long
     const gap = writeMs / WRITE_SHARE;
     let live = [1];
-    let writes = 0;
-    const keeper = new StateKeeper(
-      path,
-      () => {
-        writes++;
-        clock.advance(writeMs);
-        return state(live);
-      },
-      (m) => assert.fail(m),
-      clock,
-    );
+    const { keeper, writes } = countingKeeper(path, () => live, clock, writeMs);
     keeper.changed();
     assert.deepEqual(readStateFile(path), state([1]), "the first spawn is written at once");
     const firstDone = clock.now();
@@ -144,20 +139,20 @@ Deno.test("StateKeeper writes a file that is slow to write less often: spawns an
       live = [...live, pid];
       keeper.changed();
     }
-    assert.equal(writes, 1, "the spawns wait for the gap");
+    assert.equal(writes(), 1, "the spawns wait for the gap");
     live = live.slice(1);
     keeper.changedSoon(); // an exit meanwhile joins them
     clock.advance(firstDone + gap - clock.now() - 1);
-    assert.equal(writes, 1);
+    assert.equal(writes(), 1);
     clock.advance(1);
-    assert.equal(writes, 2, "one write for four spawns and an exit");
+    assert.equal(writes(), 2, "one write for four spawns and an exit");
     assert.deepEqual(readStateFile(path), state([2, 3, 4, 5]));
     live = [2, 3];
     keeper.changedSoon();
     clock.advance(EXIT_COALESCE_MS);
-    assert.equal(writes, 2, "an exit too waits for the gap, not only its own delay");
+    assert.equal(writes(), 2, "an exit too waits for the gap, not only its own delay");
     clock.advance(gap);
-    assert.equal(writes, 3);
+    assert.equal(writes(), 3);
     assert.deepEqual(readStateFile(path), state([2, 3]));
     keeper.remove();
   } finally {
