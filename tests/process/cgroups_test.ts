@@ -52,16 +52,8 @@ Deno.test("CgroupTree + the spawner's shim: a prepared cgroup exists before the 
     assert.ok(Deno.statSync(prepared).isDirectory, "prepare() made it");
     assert.deepEqual(tree.instances(), [prepared]);
     tree.release(prepared);
-    const gone = (dir: string) => {
-      try {
-        Deno.statSync(dir);
-        return false;
-      } catch {
-        return true;
-      }
-    };
     await waitFor(
-      () => gone(`${root}/web`),
+      () => Deno.stat(`${root}/web`).then(() => false, () => true),
       "the released cgroup and its program's directory removed",
     );
     // Not prepared (as when a removal won the race): the shim makes both directories.
