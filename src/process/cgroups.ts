@@ -105,7 +105,9 @@ export class CgroupTree implements CgroupPort {
   prepare(program: string, instance: string): string | null {
     const path = this.pathOf(program, instance);
     // A queued removal would take the new run's cgroup away before its child enters it.
-    this.#toRemove = this.#toRemove.filter((queued) => queued !== path);
+    if (this.#toRemove.includes(path)) {
+      this.#toRemove = this.#toRemove.filter((queued) => queued !== path);
+    }
     makeDirectory(parentOf(path));
     makeDirectory(path);
     return path;
