@@ -46,7 +46,10 @@ export interface ResourceMonitorOptions {
   readonly now: () => number;
   /** @default 1000 */
   readonly intervalMs?: number;
-  /** Points kept per instance for sparklines. @default 180 (3 minutes at 1 s) */
+  /**
+   * Points kept per instance for sparklines, from the samples taken while
+   * watched. @default 180 (3 minutes at 1 s)
+   */
   readonly historyLength?: number;
   /** A refresh() this soon after a sample reuses it. @default 500 */
   readonly freshMs?: number;
@@ -151,10 +154,15 @@ export class ResourceMonitor {
       // A member reaped outside the group takes its time along: never go backwards.
       cpuSeconds: Math.max(before, measured.cpuSeconds),
     };
+    // History feeds sparklines, which only a watcher draws: the samples of a status
+    // call or a metrics scrape would otherwise pile up to historyLength points for
+    // every instance (~13 KB each: ~73 bytes a point) with nobody looking.
     const history = track?.history ?? [];
-    history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
-    const limit = this.#options.historyLength ?? 180;
-    if (history.length > limit) history.splice(0, history.length - limit);
+    if (this.#watchers > 0) {
+      history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
+      const limit = this.#options.historyLength ?? 180;
+      if (history.length > limit) history.splice(0, history.length - limit);
+    }
     this.#tracks.set(instance.name, { pgid: instance.pgid, at: now, usage, history });
   }
 
@@ -163,7 +171,7 @@ export class ResourceMonitor {
     return this.#tracks.get(name)?.usage ?? ZERO;
   }
 
-  /** Recent points of an instance, oldest first. */
+  /** Recent points of an instance, oldest first: the samples taken while watched. */
   history(name: string): readonly UsagePoint[] {
     return this.#tracks.get(name)?.history ?? [];
   }

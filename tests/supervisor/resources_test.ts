@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ResourceMonitor } from "../../src/supervisor/resources.ts";
 import type { GroupUsage } from "../../src/process/group_usage.ts";
 
-function setup() {
+function setup(historyLength?: number) {
   let now = 10_000;
   let cpu = 0;
   const samples: number[] = [];
@@ -17,6 +17,7 @@ function setup() {
       );
     },
     intervalMs: 20,
+    historyLength,
   });
   return {
     monitor,
@@ -40,7 +41,32 @@ Deno.test("the first figure is the average since the process started, then per i
   t.advance(1000, 0);
   t.monitor.refresh();
   assert.equal(t.monitor.usage("web").cpuPercent, 0);
-  assert.equal(t.monitor.history("web").length, 3);
+});
+
+Deno.test("history grows only while someone watches, up to historyLength points", () => {
+  const t = setup(4);
+  for (let i = 0; i < 5; i++) {
+    t.advance(1000, 0.1);
+    t.monitor.refresh(); // a status call or a metrics scrape
+  }
+  assert.equal(t.monitor.usage("web").cpuPercent, 10, "the figures are fresh");
+  assert.deepEqual(t.monitor.history("web"), [], "no sparkline points with nobody watching");
+
+  const release = t.monitor.watch(); // samples at once, then on its timer
+  try {
+    for (let i = 0; i < 4; i++) {
+      t.advance(1000, 0.2);
+      t.monitor.refresh(true);
+    }
+  } finally {
+    release();
+  }
+  const points = t.monitor.history("web");
+  assert.deepEqual(points.map((p) => p.at), [16_000, 17_000, 18_000, 19_000], "the last 4 of 5");
+  assert.deepEqual(points.at(-1), { at: 19_000, cpuPercent: 20, rssBytes: 1 << 20 });
+  t.advance(1000, 0);
+  t.monitor.refresh();
+  assert.equal(t.monitor.history("web").length, 4, "kept after the watcher left");
 });
 
 Deno.test("a refresh right after a sample reuses it", () => {
