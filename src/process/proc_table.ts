@@ -33,8 +33,14 @@ const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const buffer = new Uint8Array(4096);
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const DIGIT_ZERO = 0x30;
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
+/** The last field read: rss, in pages. */
+const RSS_FIELD = 24;
 
 /**
  * Every process on the machine; null when /proc cannot be read (no FFI).
@@ -66,31 +72,51 @@ export function readProcTable(): ProcRow[] | null {
 
 /** /proc/PID/stat of one process, or null when it is gone (or /proc is unreadable). */
 export function readProcStat(pid: number): ProcRow | null {
-  const text = readSmallFile(`/proc/${pid}/stat`);
-  return text === null ? null : parseProcStat(text);
+  const line = readSmallFile(`/proc/${pid}/stat`);
+  return line === null ? null : parseProcStat(line);
 }
 
 /**
- * Parses one /proc/PID/stat line. The command name (field 2) may hold spaces
- * and parentheses, so fields are counted from its last `)`.
+ * Parses one /proc/PID/stat line, as read. The command name (field 2) may
+ * hold spaces and parentheses, so fields are counted from its last `)`. It
+ * reads the bytes in place: a status of thousands of instances parses one
+ * line each, and decoding and splitting them (52 strings a line) made most
+ * of the garbage a status call left.
  */
-export function parseProcStat(text: string): ProcRow | null {
-  const open = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open < 0 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
-  // rest[0] is field 3 (state); field N is rest[N - 3].
-  const rest = text.slice(close + 2).split(" ");
-  const field = (n: number) => Number(rest[n - 3]);
-  const row = {
-    pid,
-    ppid: field(4),
-    pgid: field(5),
-    state: rest[0] ?? "?",
-    rssBytes: field(24) * PAGE_BYTES,
-    cpuTicks: field(14) + field(15),
-  };
+export function parseProcStat(line: Uint8Array): ProcRow | null {
+  const open = line.indexOf(OPEN_PAREN);
+  const close = line.lastIndexOf(CLOSE_PAREN);
+  if (open < 2 || close < open) return null;
+  const pid = decimal(line, 0, open - 1);
+  let state = "?";
+  let ppid = NaN, pgid = NaN, utime = NaN, stime = NaN, rssPages = NaN;
+  let field = 3; // field 3 (state) starts after ") "
+  let start = close + 2;
+  for (let i = start; i <= line.length && field <= RSS_FIELD; i++) {
+    if (i < line.length && line[i] !== SPACE && line[i] !== NEWLINE) continue;
+    if (field === 3 && i > start) state = String.fromCharCode(line[start]!);
+    else if (field === 4) ppid = decimal(line, start, i);
+    else if (field === 5) pgid = decimal(line, start, i);
+    else if (field === 14) utime = decimal(line, start, i);
+    else if (field === 15) stime = decimal(line, start, i);
+    else if (field === RSS_FIELD) rssPages = decimal(line, start, i);
+    field++;
+    start = i + 1;
+  }
+  const row = { pid, ppid, pgid, state, rssBytes: rssPages * PAGE_BYTES, cpuTicks: utime + stime };
   return Number.isFinite(row.pgid) && Number.isFinite(row.rssBytes) ? row : null;
+}
+
+/** The unsigned decimal in `bytes[from, to)`; NaN when empty or not all digits. */
+function decimal(bytes: Uint8Array, from: number, to: number): number {
+  if (from >= to) return NaN;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = bytes[i]! - DIGIT_ZERO;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Resident bytes of every live process in each group, from one scan. */
@@ -109,14 +135,15 @@ export function groupRss(pgid: number): number | null {
   return rows === null ? null : rssByGroup(rows).get(pgid) ?? 0;
 }
 
-function readSmallFile(path: string): string | null {
+/** The file's first 4 KiB, in a buffer shared by every call (valid until the next). */
+function readSmallFile(path: string): Uint8Array | null {
   const c = libc();
   if (c === null) return null;
   const fd = c.symbols.open(encoder.encode(`${path}\0`), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return null;
   try {
     const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.length)));
-    return n <= 0 ? null : decoder.decode(buffer.subarray(0, n));
+    return n <= 0 ? null : buffer.subarray(0, n);
   } finally {
     c.symbols.close(fd);
   }

@@ -11,7 +11,7 @@ import { waitFor } from "../_helpers/wait_for.ts";
 Deno.test("parseProcStat() counts fields after the last ')' of the command name", () => {
   const line = "42 (a (b) c) S 1 40 40 0 -1 4194560 1 0 0 0 7 3 0 0 20 0 1 0 100 " +
     "1000 25 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
-  const row = parseProcStat(line);
+  const row = parseProcStat(new TextEncoder().encode(line));
   assert.deepEqual(row, {
     pid: 42,
     ppid: 1,
@@ -20,6 +20,22 @@ Deno.test("parseProcStat() counts fields after the last ')' of the command name"
     rssBytes: 25 * 4096,
     cpuTicks: 10,
   });
+});
+
+Deno.test("parseProcStat() refuses a cut or garbled line and reads one that ends at rss", () => {
+  const parse = (line: string) => parseProcStat(new TextEncoder().encode(line));
+  const upToRss = "7 (sleep) Z 1 7 7 0 -1 0 0 0 0 0 12 30 0 0 20 0 1 0 5 1000 3";
+  assert.deepEqual(parse(upToRss), {
+    pid: 7,
+    ppid: 1,
+    pgid: 7,
+    state: "Z",
+    rssBytes: 3 * 4096,
+    cpuTicks: 42,
+  });
+  assert.equal(parse("7 (sleep) S 1 7 7 0"), null, "cut before rss");
+  assert.equal(parse("7 (sleep) S 1 x7 7 0 -1 0 0 0 0 0 12 30 0 0 20 0 1 0 5 1000 3"), null);
+  assert.equal(parse("7 sleep S 1 7"), null, "no command name");
 });
 
 Deno.test("rssByGroup() sums live members and leaves zombies out", () => {
