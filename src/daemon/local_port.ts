@@ -85,21 +85,23 @@ export class LocalPort implements SupervisorPort {
 
   status(names: readonly string[] = []): Promise<ProcessInfo[]> {
     return attempt(() => {
-      const infos = this.#supervisor.status(names).map((info) => ({
-        ...info,
-        dropped_bytes: {
-          stdout: this.#output.droppedBytes(info.stdout),
-          stderr: info.stderr === info.stdout ? 0 : this.#output.droppedBytes(info.stderr),
-        },
-      }));
+      const infos = this.#supervisor.status(names);
       const resources = this.#resources;
-      if (resources === null) return infos;
       // Looking at status is looking: one fresh sample (reused if very recent).
-      resources.refresh();
+      resources?.refresh();
+      // One copy of each record (they are ~30 fields, and there may be thousands).
       return infos.map((info) => {
-        if (info.pid === null) return info;
-        const usage = resources.usage(info.name);
-        return { ...info, cpu_percent: usage.cpuPercent, rss_bytes: usage.rssBytes };
+        const usage = info.pid === null ? undefined : resources?.usage(info.name);
+        return {
+          ...info,
+          dropped_bytes: {
+            stdout: this.#output.droppedBytes(info.stdout),
+            stderr: info.stderr === info.stdout ? 0 : this.#output.droppedBytes(info.stderr),
+          },
+          ...(usage === undefined
+            ? {}
+            : { cpu_percent: usage.cpuPercent, rss_bytes: usage.rssBytes }),
+        };
       });
     });
   }

@@ -50,34 +50,37 @@ export function sampleGroups(
   targets: readonly GroupTarget[],
   source: ProcSource = systemProcSource,
 ): Map<number, GroupUsage> | null {
-  const totals = new Map<number, { ticks: number; bytes: number }>();
-  const add = (row: ProcRow | null, total: { ticks: number; bytes: number } | undefined) => {
-    if (row === null || total === undefined || row.state === "Z") return;
-    total.ticks += row.cpuTicks;
-    total.bytes += row.rssBytes;
-  };
-  let scanNeeded = false;
-  const byPgid = new Set<number>();
+  const usage = new Map<number, GroupUsage>();
+  // Groups without a readable cgroup: their members come from one pass over /proc.
+  let scanned: Map<number, { ticks: number; bytes: number }> | null = null;
   for (const target of targets) {
-    const total = { ticks: 0, bytes: 0 };
-    totals.set(target.pgid, total);
     const members = target.cgroup ? source.cgroupPids(target.cgroup) : null;
     if (members === null) {
-      scanNeeded = true;
-      byPgid.add(target.pgid);
+      (scanned ??= new Map()).set(target.pgid, { ticks: 0, bytes: 0 });
       continue;
     }
-    for (const pid of members) add(source.stat(pid), total);
+    let ticks = 0;
+    let bytes = 0;
+    for (const pid of members) {
+      const row = source.stat(pid);
+      if (row === null || row.state === "Z") continue;
+      ticks += row.cpuTicks;
+      bytes += row.rssBytes;
+    }
+    usage.set(target.pgid, { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: bytes });
   }
-  if (scanNeeded) {
-    // One pass over /proc answers every group at once.
+  if (scanned !== null) {
     const rows = source.table();
     if (rows === null) return null;
-    for (const row of rows) if (byPgid.has(row.pgid)) add(row, totals.get(row.pgid));
-  }
-  const usage = new Map<number, GroupUsage>();
-  for (const [pgid, total] of totals) {
-    usage.set(pgid, { cpuSeconds: total.ticks / CLOCK_TICKS_PER_SECOND, rssBytes: total.bytes });
+    for (const row of rows) {
+      const total = scanned.get(row.pgid);
+      if (total === undefined || row.state === "Z") continue;
+      total.ticks += row.cpuTicks;
+      total.bytes += row.rssBytes;
+    }
+    scanned.forEach((total, pgid) => {
+      usage.set(pgid, { cpuSeconds: total.ticks / CLOCK_TICKS_PER_SECOND, rssBytes: total.bytes });
+    });
   }
   return usage;
 }

@@ -48,18 +48,21 @@ export class ProcessRunner {
   #waiters = new Set<() => void>();
   #readiness = new Readiness();
   #processListeners = new Set<() => void>();
+  /** Kept, not built per read: a status of thousands of instances reads it several times each. */
+  #name: string;
 
   constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
     this.program = config.name;
     this.index = index;
     this.#config = config;
+    this.#name = instanceName(config.name, index, config.numprocs);
     this.#deps = deps;
     this.#effects = new EffectExecutor(this, deps, (event) => this.#enqueue(event));
   }
 
   /** Follows numprocs: `web` alone, `web:0` once there are several. */
   get name(): string {
-    return instanceName(this.program, this.index, this.#config.numprocs);
+    return this.#name;
   }
 
   get snapshot(): ProcessSnapshot {
@@ -78,6 +81,7 @@ export class ProcessRunner {
   updateConfig(config: ProgramConfig): void {
     const before = this.name;
     this.#config = config;
+    this.#name = instanceName(this.program, this.index, config.numprocs);
     if (this.name !== before) this.#effects.child.rename(config, before, this.name);
     if (config.readiness === null) this.setReady(null);
     else if (this.#readiness.value === null) this.setReady(false);

@@ -134,7 +134,7 @@ export class ResourceMonitor {
     }
     // Gone or stopped instances keep their history, but no longer use anything.
     for (const [name, track] of this.#tracks) {
-      if (!seen.has(name)) track.usage = { ...ZERO };
+      if (!seen.has(name)) track.usage = ZERO;
     }
     for (const listener of this.#listeners) listener();
   }
@@ -157,13 +157,18 @@ export class ResourceMonitor {
     // History feeds sparklines, which only a watcher draws: the samples of a status
     // call or a metrics scrape would otherwise pile up to historyLength points for
     // every instance (~13 KB each: ~73 bytes a point) with nobody looking.
-    const history = track?.history ?? [];
+    // Updated in place: a status samples every instance, and a new record each
+    // time was garbage the size of the fleet.
+    const kept = track ?? { pgid: instance.pgid, at: now, usage, history: [] };
+    if (track === undefined) this.#tracks.set(instance.name, kept);
+    kept.pgid = instance.pgid;
+    kept.at = now;
+    kept.usage = usage;
     if (this.#watchers > 0) {
-      history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
+      kept.history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
       const limit = this.#options.historyLength ?? 180;
-      if (history.length > limit) history.splice(0, history.length - limit);
+      if (kept.history.length > limit) kept.history.splice(0, kept.history.length - limit);
     }
-    this.#tracks.set(instance.name, { pgid: instance.pgid, at: now, usage, history });
   }
 
   /** The last figures of an instance (zeros when not running or never sampled). */
