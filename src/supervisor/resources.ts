@@ -57,12 +57,23 @@ export interface ResourceMonitorOptions {
 
 interface Track {
   pgid: number;
+  /** Start of the window the next CPU % covers (epoch ms)… */
   at: number;
+  /** …and the group's CPU seconds then. */
+  cpuBase: number;
   usage: Usage;
   history: UsagePoint[];
 }
 
 const ZERO: Usage = { cpuPercent: 0, rssBytes: 0, cpuSeconds: 0 };
+
+/**
+ * The shortest window a CPU % is computed over. CPU time comes in 10 ms
+ * ticks, and a process sampled a few dozen ms after its start has spent one
+ * or two on its exec: `sleep` would show 17%. Until the window is this long
+ * the figure stays what it was (0 for a new process).
+ */
+const MIN_WINDOW_MS = 500;
 
 /** Samples on demand and keeps the last figures and a short history per instance. */
 export class ResourceMonitor {
@@ -144,26 +155,29 @@ export class ResourceMonitor {
     const same = track !== undefined && track.pgid === instance.pgid;
     // A first sample of a process compares against its start: the average so far.
     const since = same ? track.at : instance.startedAt;
-    const before = same ? track.usage.cpuSeconds : 0;
-    const elapsed = (now - since) / 1000;
-    const used = Math.max(0, measured.cpuSeconds - before);
-    const cpuPercent = elapsed > 0 ? round1((used / elapsed) * 100) : 0;
-    const usage: Usage = {
-      cpuPercent,
-      rssBytes: measured.rssBytes,
-      // A member reaped outside the group takes its time along: never go backwards.
-      cpuSeconds: Math.max(before, measured.cpuSeconds),
-    };
+    const base = same ? track.cpuBase : 0;
+    // A member reaped outside the group takes its time along: never go backwards.
+    const cpuSeconds = Math.max(same ? track.usage.cpuSeconds : 0, measured.cpuSeconds);
+    const windowMs = now - since;
+    const settled = windowMs >= MIN_WINDOW_MS;
+    const cpuPercent = settled
+      ? round1((Math.max(0, cpuSeconds - base) / (windowMs / 1000)) * 100)
+      : same
+      ? track.usage.cpuPercent
+      : 0;
+    const usage: Usage = { cpuPercent, rssBytes: measured.rssBytes, cpuSeconds };
     // History feeds sparklines, which only a watcher draws: the samples of a status
     // call or a metrics scrape would otherwise pile up to historyLength points for
     // every instance (~13 KB each: ~73 bytes a point) with nobody looking.
     // Updated in place: a status samples every instance, and a new record each
     // time was garbage the size of the fleet.
-    const kept = track ?? { pgid: instance.pgid, at: now, usage, history: [] };
+    const kept = track ?? { pgid: instance.pgid, at: since, cpuBase: base, usage, history: [] };
     if (track === undefined) this.#tracks.set(instance.name, kept);
     kept.pgid = instance.pgid;
-    kept.at = now;
     kept.usage = usage;
+    // Too short a window keeps its start, so the next sample measures over a longer one.
+    kept.at = settled ? now : since;
+    kept.cpuBase = settled ? cpuSeconds : base;
     if (this.#watchers > 0) {
       kept.history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
       const limit = this.#options.historyLength ?? 180;

@@ -69,6 +69,24 @@ Deno.test("history grows only while someone watches, up to historyLength points"
   assert.equal(t.monitor.history("web").length, 4, "kept after the watcher left");
 });
 
+Deno.test("a process younger than half a second shows no CPU % until its window is long enough", () => {
+  const t = setup();
+  t.live[0] = { name: "web", pgid: 42, startedAt: 10_000 - 57 };
+  t.advance(0, 0.01); // one tick spent on its exec, 57 ms ago
+  t.monitor.refresh();
+  assert.equal(t.monitor.usage("web").cpuPercent, 0, "not 17.5%");
+  assert.equal(t.monitor.usage("web").cpuSeconds, 0.01);
+  t.advance(443, 0);
+  t.monitor.refresh(true);
+  assert.equal(t.monitor.usage("web").cpuPercent, 2, "0.01 s over its first 500 ms");
+  t.advance(100, 0.05);
+  t.monitor.refresh(true);
+  assert.equal(t.monitor.usage("web").cpuPercent, 2, "a 100 ms window keeps the last figure");
+  t.advance(400, 0);
+  t.monitor.refresh(true);
+  assert.equal(t.monitor.usage("web").cpuPercent, 10, "0.05 s over the 500 ms since");
+});
+
 Deno.test("a refresh right after a sample reuses it", () => {
   const t = setup();
   t.monitor.refresh();
