@@ -174,6 +174,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     tell("err", `taskmaster: ${reason}`);
     log.write("error", `cannot start: ${reason}`);
     await undo();
+    cgroups?.undoOpen();
     reaper?.close();
     stopCatching();
     await log.close();

@@ -13,6 +13,7 @@
 import {
   makeDirectory,
   readKernelFile,
+  removeDirectory,
   removeDirectoryInBackground,
   subdirectories,
   writeKernelFile,
@@ -69,9 +70,12 @@ export class CgroupTree implements CgroupPort {
   /** Cgroups to remove, one at a time (see {@link CgroupTree.release}). */
   #toRemove: string[] = [];
   #removing: Promise<void> | null = null;
+  /** The directories open() made, outermost first. */
+  readonly #made: readonly string[];
 
-  private constructor(root: string) {
+  private constructor(root: string, made: readonly string[]) {
     this.root = root;
+    this.#made = made;
   }
 
   /** Creates `root` (and its parents) in a cgroup v2 hierarchy; null when that is not possible. */
@@ -79,14 +83,24 @@ export class CgroupTree implements CgroupPort {
     const parts = root.split("/").filter((p) => p !== "");
     let path = "";
     let inCgroupfs = false;
+    const made: string[] = [];
     for (const part of parts) {
       path += `/${part}`;
       // Directories are only ever made inside a cgroup hierarchy, never elsewhere.
-      if (inCgroupfs && !isCgroup(path)) makeDirectory(path);
+      if (inCgroupfs && !isCgroup(path) && makeDirectory(path)) made.push(path);
       inCgroupfs = isCgroup(path);
     }
     if (!isCgroup(root)) return null;
-    return new CgroupTree(root);
+    return new CgroupTree(root, made);
+  }
+
+  /**
+   * Removes what open() made, innermost first, for a daemon that could not
+   * start: nothing ran in it. A tree that was there before (a live
+   * taskmaster's on the same state file) is not this run's to remove.
+   */
+  undoOpen(): void {
+    for (const path of [...this.#made].reverse()) removeDirectory(path);
   }
 
   /** The directory of one instance (not created). */

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { MAIN, runTaskmaster, tempDir, TestDaemon } from "../_helpers/daemon.ts";
+import { cgroup2Mount, pathKey } from "../../src/process/cgroups.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { RUN_FLAGS } from "../../src/permissions.ts";
 
@@ -186,6 +187,9 @@ Deno.test("a socket path owned by another user is refused, named, never connecte
   assert.equal(again.code, 1);
   assert.match(again.stderr, /belongs to user nobody \(uid 65534\)/);
   assert.equal(await Deno.readTextFile(socket), "not yours");
+  // Nothing ran: the cgroup tree each attempt made at start is gone with it.
+  const tree = `${cgroup2Mount()}/taskmaster-${pathKey(`${dir}/taskmaster.state`)}`;
+  assert.equal(await Deno.stat(tree).then(() => true, () => false), false, `${tree} was left`);
 });
 
 Deno.test("ctl refuses to talk to a socket owned by another non-root user", async () => {

@@ -188,6 +188,9 @@ Deno.test("a second taskmaster on a live one's files touches nothing: socket in 
     assert.equal(await Deno.readTextFile(statePath), before.state);
     assert.equal(await Deno.readTextFile(`${dir}/taskmaster.pid`), before.pid);
     assert.ok(alive(info!.pid!), "its program was not touched");
+    // The refused daemons undo the cgroups they made: none, the live one's tree stays.
+    const procs = await Deno.readTextFile(`${info!.cgroup}/cgroup.procs`);
+    assert.ok(procs.split("\n").includes(String(info!.pid)), `its cgroup ${info!.cgroup}`);
   } finally {
     await stopDaemon(first);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
