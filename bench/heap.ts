@@ -95,12 +95,13 @@ class Inspector {
 
 /** `Debugger listening on ws://…` from the daemon's stderr (the port was 0). */
 async function inspectorUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  const lines = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const lines = stderr.getReader();
+  const decoder = new TextDecoder();
   let seen = "";
   for (;;) {
     const { value, done } = await lines.read();
     if (done) throw new Error(`the daemon exited before its inspector listened:\n${seen}`);
-    seen += value;
+    seen += decoder.decode(value, { stream: true });
     const match = /Debugger listening on (ws:\/\/\S+)/.exec(seen);
     if (match !== null) {
       // Keep draining, so the daemon never blocks on a full stderr pipe.
