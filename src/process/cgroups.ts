@@ -122,8 +122,13 @@ export class CgroupTree implements CgroupPort {
     if (this.#toRemove.includes(path)) {
       this.#toRemove = this.#toRemove.filter((queued) => queued !== path);
     }
-    makeDirectory(parentOf(path));
-    makeDirectory(path);
+    // Innermost first: after the first run the program's directory is there and one
+    // mkdir does. Otherwise the chain is made from the outside in, the root too: a
+    // daemon refused at start on the same state file may have undone a tree it took
+    // for its own (undoOpen) just after this one found it.
+    if (!makeDirectory(path)) {
+      for (const dir of [parentOf(this.root), this.root, parentOf(path), path]) makeDirectory(dir);
+    }
     return path;
   }
 

@@ -83,6 +83,29 @@ Deno.test("CgroupTree + the spawner's shim: a prepared cgroup exists before the 
   assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
 });
 
+Deno.test("undoOpen() removes only the directories open() made; prepare() makes a removed root again", async () => {
+  const mount = cgroup2Mount();
+  assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
+  const outer = `${mount}/taskmaster-test-${Deno.pid}-${Date.now()}`;
+  const root = `${outer}/taskmaster`;
+  const isDir = (path: string) => Deno.stat(path).then((s) => s.isDirectory, () => false);
+  // Two daemons start on one state file: the first makes the tree, the second finds it.
+  const first = CgroupTree.open(root)!;
+  const second = CgroupTree.open(root)!;
+  try {
+    second.undoOpen();
+    assert.ok(await isDir(root), "the second made nothing, so it removes nothing");
+    // The first is refused at start and undoes its tree, after the second found it.
+    first.undoOpen();
+    assert.equal(await isDir(outer), false, "the first removes what it made");
+    const path = second.prepare("web", "web:0");
+    assert.ok(path !== null && await isDir(path), "the live daemon's next spawn has its cgroup");
+  } finally {
+    await second.removeEmpty();
+    await Deno.remove(outer).catch(() => {});
+  }
+});
+
 Deno.test("memberList() reads a cgroup.procs once per synchronous run, afresh after it", async () => {
   // Status asks each instance's cgroup for its count and then for the members it measures:
   // one read serves both. A directory with a cgroup.procs file stands in for the cgroup.
