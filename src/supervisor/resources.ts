@@ -145,7 +145,9 @@ export class ResourceMonitor {
     }
     // Gone or stopped instances keep their history, but no longer use anything.
     for (const [name, track] of this.#tracks) {
-      if (!seen.has(name)) track.usage = ZERO;
+      if (seen.has(name)) continue;
+      track.usage = ZERO;
+      track.pgid = -1; // a reused pgid later is a new process: its window starts at its start
     }
     for (const listener of this.#listeners) listener();
   }

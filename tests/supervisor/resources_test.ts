@@ -110,6 +110,11 @@ Deno.test("a restarted instance (new pgid) starts its figures over; a stopped on
   t.advance(1000, 0);
   t.monitor.refresh();
   assert.deepEqual(t.monitor.usage("web"), { cpuPercent: 0, rssBytes: 0, cpuSeconds: 0 });
+  // Started again and given the same pgid (a reused pid): a new process, measured from its start.
+  t.live.push({ name: "web", pgid: 43, startedAt: 12_000 });
+  t.advance(1000, 0.2); // its group has used 0.3 s in its first second
+  t.monitor.refresh();
+  assert.equal(t.monitor.usage("web").cpuPercent, 30);
 });
 
 Deno.test("nobody watching: no timer samples; a watcher samples until released", async () => {
