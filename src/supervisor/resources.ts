@@ -66,6 +66,8 @@ interface Track {
 }
 
 const ZERO: Usage = { cpuPercent: 0, rssBytes: 0, cpuSeconds: 0 };
+/** A track's pgid while no process of it has been measured (never, or stopped since). */
+const NO_PROCESS = -1;
 
 /**
  * The shortest window a CPU % is computed over. CPU time comes in 10 ms
@@ -147,43 +149,43 @@ export class ResourceMonitor {
     for (const [name, track] of this.#tracks) {
       if (seen.has(name)) continue;
       track.usage = ZERO;
-      track.pgid = -1; // a reused pgid later is a new process: its window starts at its start
+      track.pgid = NO_PROCESS; // a reused pgid later is a new process, measured from its start
     }
     for (const listener of this.#listeners) listener();
   }
 
   #record(instance: MeasuredInstance, measured: GroupUsage, now: number): void {
-    const track = this.#tracks.get(instance.name);
-    const same = track !== undefined && track.pgid === instance.pgid;
+    // Updated in place: a status samples every instance, and a new record each
+    // time was garbage the size of the fleet.
+    let track = this.#tracks.get(instance.name);
+    if (track === undefined) {
+      track = { pgid: NO_PROCESS, at: 0, cpuBase: 0, usage: ZERO, history: [] };
+      this.#tracks.set(instance.name, track);
+    }
     // A first sample of a process compares against its start: the average so far.
+    const same = track.pgid === instance.pgid;
     const since = same ? track.at : instance.startedAt;
     const base = same ? track.cpuBase : 0;
+    const shown = same ? track.usage : ZERO;
     // A member reaped outside the group takes its time along: never go backwards.
-    const cpuSeconds = Math.max(same ? track.usage.cpuSeconds : 0, measured.cpuSeconds);
+    const cpuSeconds = Math.max(shown.cpuSeconds, measured.cpuSeconds);
     const windowMs = now - since;
     const settled = windowMs >= MIN_WINDOW_MS;
     const cpuPercent = settled
       ? round1((Math.max(0, cpuSeconds - base) / (windowMs / 1000)) * 100)
-      : same
-      ? track.usage.cpuPercent
-      : 0;
-    const usage: Usage = { cpuPercent, rssBytes: measured.rssBytes, cpuSeconds };
+      : shown.cpuPercent;
+    track.pgid = instance.pgid;
+    track.usage = { cpuPercent, rssBytes: measured.rssBytes, cpuSeconds };
+    // Too short a window keeps its start, so the next sample measures over a longer one.
+    track.at = settled ? now : since;
+    track.cpuBase = settled ? cpuSeconds : base;
     // History feeds sparklines, which only a watcher draws: the samples of a status
     // call or a metrics scrape would otherwise pile up to historyLength points for
     // every instance (~13 KB each: ~73 bytes a point) with nobody looking.
-    // Updated in place: a status samples every instance, and a new record each
-    // time was garbage the size of the fleet.
-    const kept = track ?? { pgid: instance.pgid, at: since, cpuBase: base, usage, history: [] };
-    if (track === undefined) this.#tracks.set(instance.name, kept);
-    kept.pgid = instance.pgid;
-    kept.usage = usage;
-    // Too short a window keeps its start, so the next sample measures over a longer one.
-    kept.at = settled ? now : since;
-    kept.cpuBase = settled ? cpuSeconds : base;
     if (this.#watchers > 0) {
-      kept.history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
+      track.history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
       const limit = this.#options.historyLength ?? 180;
-      if (kept.history.length > limit) kept.history.splice(0, kept.history.length - limit);
+      if (track.history.length > limit) track.history.splice(0, track.history.length - limit);
     }
   }
 
