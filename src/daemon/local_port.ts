@@ -98,9 +98,8 @@ export class LocalPort implements SupervisorPort {
             stdout: this.#output.droppedBytes(info.stdout),
             stderr: info.stderr === info.stdout ? 0 : this.#output.droppedBytes(info.stderr),
           },
-          ...(usage === undefined
-            ? {}
-            : { cpu_percent: usage.cpuPercent, rss_bytes: usage.rssBytes }),
+          cpu_percent: usage?.cpuPercent ?? info.cpu_percent,
+          rss_bytes: usage?.rssBytes ?? info.rss_bytes,
         };
       });
     });
