@@ -52,35 +52,41 @@ export function sampleGroups(
 ): Map<number, GroupUsage> | null {
   const usage = new Map<number, GroupUsage>();
   // Groups without a readable cgroup: their members come from one pass over /proc.
-  let scanned: Map<number, { ticks: number; bytes: number }> | null = null;
+  let scanned: Map<number, Total> | null = null;
   for (const target of targets) {
     const members = target.cgroup ? source.cgroupPids(target.cgroup) : null;
     if (members === null) {
       (scanned ??= new Map()).set(target.pgid, { ticks: 0, bytes: 0 });
       continue;
     }
-    let ticks = 0;
-    let bytes = 0;
-    for (const pid of members) {
-      const row = source.stat(pid);
-      if (row === null || row.state === "Z") continue;
-      ticks += row.cpuTicks;
-      bytes += row.rssBytes;
-    }
-    usage.set(target.pgid, { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: bytes });
+    const total = { ticks: 0, bytes: 0 };
+    for (const pid of members) addLive(total, source.stat(pid));
+    usage.set(target.pgid, usageOf(total));
   }
   if (scanned !== null) {
     const rows = source.table();
     if (rows === null) return null;
     for (const row of rows) {
       const total = scanned.get(row.pgid);
-      if (total === undefined || row.state === "Z") continue;
-      total.ticks += row.cpuTicks;
-      total.bytes += row.rssBytes;
+      if (total !== undefined) addLive(total, row);
     }
-    scanned.forEach((total, pgid) => {
-      usage.set(pgid, { cpuSeconds: total.ticks / CLOCK_TICKS_PER_SECOND, rssBytes: total.bytes });
-    });
+    scanned.forEach((total, pgid) => usage.set(pgid, usageOf(total)));
   }
   return usage;
+}
+
+interface Total {
+  ticks: number;
+  bytes: number;
+}
+
+/** Adds a process's CPU ticks and memory to `total`, unless it is gone or a zombie. */
+function addLive(total: Total, row: ProcRow | null): void {
+  if (row === null || row.state === "Z") return;
+  total.ticks += row.cpuTicks;
+  total.bytes += row.rssBytes;
+}
+
+function usageOf(total: Total): GroupUsage {
+  return { cpuSeconds: total.ticks / CLOCK_TICKS_PER_SECOND, rssBytes: total.bytes };
 }
