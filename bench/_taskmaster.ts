@@ -11,9 +11,24 @@ import { RUN_FLAGS } from "../src/permissions.ts";
 
 export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 
+/** Which main.ts runs, and Deno flags of the bench's own (`--inspect=…`). */
+export interface RunOptions {
+  /** Another checkout's main.ts, for a before and after. @default this checkout's */
+  readonly main?: string;
+  readonly denoFlags?: readonly string[];
+}
+
 /** `deno run --quiet <flags> main.ts …args` */
-export function taskmasterArgv(args: readonly string[]): string[] {
-  return [Deno.execPath(), "run", "--quiet", ...RUN_FLAGS, MAIN_TS, ...args];
+export function taskmasterArgv(args: readonly string[], options: RunOptions = {}): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...(options.denoFlags ?? []),
+    ...RUN_FLAGS,
+    options.main ?? MAIN_TS,
+    ...args,
+  ];
 }
 
 /** YAML text of a taskmaster config with `programs`, every path in `dir`. */
@@ -119,12 +134,15 @@ class TaskmasterDaemon extends DaemonProcess implements Daemon {
 }
 
 /** Starts taskmaster on `programs` in a fresh temp dir (not waiting for it to be ready). */
-export async function launchTaskmaster(programs: readonly ProgramSpec[]): Promise<Daemon> {
+export async function launchTaskmaster(
+  programs: readonly ProgramSpec[],
+  options: RunOptions = {},
+): Promise<Daemon> {
   const dir = await Deno.makeTempDir({ prefix: "tm_bench_" });
   await Deno.mkdir(`${dir}/logs`);
   const config = `${dir}/tm.yaml`;
   await Deno.writeTextFile(config, taskmasterYaml(dir, programs));
-  const [cmd, ...args] = taskmasterArgv(["-c", config, "--no-shell"]);
+  const [cmd, ...args] = taskmasterArgv(["-c", config, "--no-shell"], options);
   const launchedAt = performance.now();
   const child = new Deno.Command(cmd!, {
     args,

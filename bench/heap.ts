@@ -17,11 +17,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { teardown } from "./_common.ts";
 import { growthPerInstance, type HeapSnapshot, tally, totalBytes } from "./_heap_snapshot.ts";
-import { sleep } from "./_proc.ts";
-import { taskmasterYaml } from "./_taskmaster.ts";
-import { RUN_FLAGS } from "../src/permissions.ts";
+import { childrenOf, sleep } from "./_proc.ts";
+import { launchTaskmaster } from "./_taskmaster.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -93,31 +91,26 @@ class Inspector {
   }
 }
 
-/** `Debugger listening on ws://…` from the daemon's stderr (the port was 0). */
-async function inspectorUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  const lines = stderr.getReader();
-  const decoder = new TextDecoder();
-  let seen = "";
-  for (;;) {
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`the daemon exited before its inspector listened:\n${seen}`);
-    seen += decoder.decode(value, { stream: true });
-    const match = /Debugger listening on (ws:\/\/\S+)/.exec(seen);
-    if (match !== null) {
-      // Keep draining, so the daemon never blocks on a full stderr pipe.
-      (async () => {
-        while (!(await lines.read()).done) { /* drained */ }
-      })().catch(() => {});
-      return match[1]!;
-    }
-  }
+/** A port nothing listens on now, for the daemon's inspector. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
 }
 
-/** How many of the daemon's programs are RUNNING, from its control socket. */
-async function running(client: Deno.HttpClient): Promise<number> {
-  const response = await fetch("http://localhost/v1/processes", { client });
-  const list = await response.json() as { state: string }[];
-  return list.filter((p) => p.state === "RUNNING").length;
+/** The WebSocket address of the inspector on `port`, once it answers. */
+async function inspectorUrl(port: number): Promise<string> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+      return targets[0].webSocketDebuggerUrl;
+    } catch (error) {
+      if (performance.now() > deadline) throw new Error(`no inspector on port ${port}: ${error}`);
+      await sleep(100);
+    }
+  }
 }
 
 interface Measure {
@@ -126,33 +119,20 @@ interface Measure {
 }
 
 async function measure(instances: number): Promise<Measure> {
-  const dir = await Deno.makeTempDir({ prefix: "tm_heap_" });
-  await Deno.mkdir(`${dir}/logs`);
-  const programs = [{ name: "s", cmd: "sleep 100000", numprocs: instances, starttime: 0 }];
-  await Deno.writeTextFile(`${dir}/tm.yaml`, taskmasterYaml(dir, programs));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--inspect=127.0.0.1:0",
-      ...RUN_FLAGS,
-      `${ROOT}/main.ts`,
-      "-c",
-      `${dir}/tm.yaml`,
-      "--no-shell",
-    ],
-    cwd: dir,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const seen = new Map();
-  const client = Deno.createHttpClient({ proxy: { transport: "unix", path: `${dir}/tm.sock` } });
+  const port = freePort();
+  const daemon = await launchTaskmaster(
+    [{ name: "s", cmd: "sleep 100000", numprocs: instances, starttime: 0 }],
+    { main: `${ROOT}/main.ts`, denoFlags: [`--inspect=127.0.0.1:${port}`] },
+  );
   let inspector: Inspector | null = null;
   try {
-    inspector = await Inspector.open(await inspectorUrl(child.stderr));
+    inspector = await Inspector.open(await inspectorUrl(port));
+    await daemon.ready();
+    // Status every 200 ms meanwhile, as a user's `ctl status` would.
     const deadline = performance.now() + 120_000;
-    while ((await running(client).catch(() => 0)) < instances) {
+    while (childrenOf(daemon.pid).length < instances) {
       if (performance.now() > deadline) throw new Error(`${instances} instances never all ran`);
+      await daemon.statusAll();
       await sleep(200);
     }
     await sleep(2000);
@@ -171,9 +151,7 @@ async function measure(instances: number): Promise<Measure> {
     return { heapUsed: usage.result.value, snapshot: tally(parsed, short) };
   } finally {
     inspector?.close();
-    client.close();
-    await teardown(child.pid, child.status, seen);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await daemon.close();
   }
 }
 
