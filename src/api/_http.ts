@@ -153,9 +153,9 @@ function loadSchemas(): Promise<BodySchemas> {
  * it 70–124 ms instead of 6–8, and it is typically the `stop all` a user is
  * timing. Five MB less at idle did not outweigh that (issue 17).
  */
-export function warmBodyParsing(): void {
+export async function warmBodyParsing(): Promise<void> {
   new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0x7b, 0x7d]));
-  loadSchemas();
+  await loadSchemas();
 }
 
 /**

@@ -8,6 +8,7 @@
 
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { warmBodyParsing } from "../api/_http.ts";
+import { releaseStartupPages } from "../process/resident_pages.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import { OutputHub } from "../output/output_hub.ts";
 import { DenoSpawner } from "../process/spawner.ts";
@@ -261,7 +262,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   listeners.start();
   supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
-  warmBodyParsing();
+  // The last of start-up: what ran only to get here can leave the resident set.
+  warmBodyParsing().catch(() => {/* the first request loads it again */}).then(() => {
+    const released = releaseStartupPages();
+    if (released !== null) {
+      const mb = (released.bytes / 1048576).toFixed(1);
+      log.write("debug", `released ${mb} MiB of start-up pages (${released.mappings} mappings)`);
+    }
+  });
   alerts.daemonEvent("daemon_started", `taskmaster started (pid ${Deno.pid}) with ${config.file}`);
   if (options.detached && !await readyForParent(supervisor, options.wait === true)) {
     log.write("warning", "could not point stdout/stderr at /dev/null");

@@ -5,7 +5,8 @@
  * kernel files under /proc and /sys (kernel_files.ts), which Deno's own file
  * API refuses without --allow-all, marking inherited descriptors
  * close-on-exec (descriptors.ts), and writing to children's stdin through
- * /proc (stdin_writer.ts). `null` where unavailable (no FFI permission, not
+ * /proc (stdin_writer.ts), and giving back the pages only start-up used
+ * (resident_pages.ts). `null` where unavailable (no FFI permission, not
  * Linux/glibc): callers then do without.
  *
  * @module
@@ -33,6 +34,8 @@ const SYMBOLS = {
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
 } as const;
 
 /** The opened library. */

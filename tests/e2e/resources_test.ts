@@ -57,3 +57,35 @@ programs:
   assert.match(r.stdout, /NAME\s+STATE\s+PID\s+CPU%\s+MEM\s+RESTARTS\s+UPTIME/);
   assert.match(r.stdout, /\nidle\s+RUNNING\s+\d+\s+\d+\.\d\s+\d+(\.\d)?[KM]\s+0\s+0:00:\d\d\n/);
 });
+
+/** A process's resident pages that are copies of files (the deno binary's code), in kB. */
+function residentFileKb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+}
+
+Deno.test("the daemon gives back the code pages start-up used (issue 17) and runs on", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  later:
+    cmd: sleep 1002.33
+    autostart: false
+    starttime: 0
+`);
+  const pid = await d.port.daemonPid();
+  // ~41 MB of the deno binary are resident once the daemon has started; the
+  // code an idle daemon runs again is about 20.
+  let kb = NaN;
+  await waitFor(() => (kb = residentFileKb(pid)) <= 28 * 1024, {
+    what: "the daemon's file-backed resident pages to fall under 28 MB",
+    timeout: 30_000,
+    interval: 100,
+  }).catch((error) => {
+    throw new Error(`${error.message}; last ${(kb / 1024).toFixed(1)} MB`);
+  });
+  await d.port.start(["later"]);
+  const later = await d.waitState("later", "RUNNING");
+  assert.ok(later.pid !== null);
+  const r = await runTaskmaster(["ctl", "-s", d.socket, "status", "later"]);
+  assert.match(r.stdout, /later\s+RUNNING/);
+});
