@@ -144,6 +144,9 @@ function loadSchemas(): Promise<BodySchemas> {
   return schemas ??= import("./_bodies.ts").then((m) => {
     for (const schema of Object.values(m.BODY_SCHEMAS)) schema.safeParse({ names: ["all"] });
     return m.BODY_SCHEMAS;
+  }, (error) => {
+    schemas = null; // the next request tries again
+    throw error;
   });
 }
 

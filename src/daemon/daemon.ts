@@ -262,14 +262,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   listeners.start();
   supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
-  // The last of start-up: what ran only to get here can leave the resident set.
-  warmBodyParsing().catch(() => {/* the first request loads it again */}).then(() => {
-    const released = releaseStartupPages();
-    if (released !== null) {
+  // The last step of start-up: the code that ran only to get here can leave
+  // the resident set (programs still starting fault back what they use).
+  warmBodyParsing()
+    .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
+    .then(() => {
+      const released = releaseStartupPages();
+      if (released === null) return;
       const mb = (released.bytes / 1048576).toFixed(1);
-      log.write("debug", `released ${mb} MiB of start-up pages (${released.mappings} mappings)`);
-    }
-  });
+      log.write(
+        "debug",
+        `dropped ${mb} MiB of resident start-up code (${released.mappings} mappings)`,
+      );
+    })
+    .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));
   alerts.daemonEvent("daemon_started", `taskmaster started (pid ${Deno.pid}) with ${config.file}`);
   if (options.detached && !await readyForParent(supervisor, options.wait === true)) {
     log.write("warning", "could not point stdout/stderr at /dev/null");
