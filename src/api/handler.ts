@@ -68,11 +68,11 @@ export function createApp(port: SupervisorPort, options: AppOptions = {}): Contr
     return c.json(connections === undefined ? { pid, version } : { pid, version, connections });
   });
 
-  route(
-    "GET",
-    "/processes",
-    async (c) => c.json(await port.status(namesQuery(c.req.queries("names")))),
-  );
+  route("GET", "/processes", async (c) => {
+    const names = namesQuery(c.req.queries("names"));
+    if (port.statusJson === undefined) return c.json(await port.status(names));
+    return c.body(await port.statusJson(names), 200, { "content-type": "application/json" });
+  });
 
   route("GET", "/processes/:name", async (c) => {
     const name = nameParam(c);

@@ -173,6 +173,12 @@ export interface SupervisorPort {
   /** Processes matching names (program, instance, or `all`); none means all. */
   status(names?: readonly string[]): Promise<ProcessInfo[]>;
   /**
+   * The same list as JSON text (`status` serialized), produced a slice at a
+   * time as it is read, where the port can: with thousands of instances no
+   * record outlives its slice. Rejects like `status` for a bad name.
+   */
+  statusJson?(names?: readonly string[]): Promise<ReadableStream<Uint8Array>>;
+  /**
    * Resolves when each target is RUNNING or has failed to start (or is
    * BLOCKED). Unmet dependencies are started first, unless `noDeps`.
    */

@@ -41,6 +41,9 @@ import type { DaemonAlerts } from "./alert_wiring.ts";
 /** The first item of a follow: the stream is live from here on (see SupervisorPort.follow). */
 const LIVE = new Uint8Array(0);
 
+/** Records per piece of a streamed status answer (~60 KB of JSON). */
+const STATUS_SLICE = 100;
+
 /** The daemon-level actions the port delegates. */
 export interface DaemonControls {
   reload(): Promise<ReloadReport>;
@@ -86,23 +89,50 @@ export class LocalPort implements SupervisorPort {
   status(names: readonly string[] = []): Promise<ProcessInfo[]> {
     return attempt(() => {
       const infos = this.#supervisor.status(names);
-      const resources = this.#resources;
       // Looking at status is looking: one fresh sample (reused if very recent).
-      resources?.refresh();
-      // One copy of each record (they are ~30 fields, and there may be thousands).
-      return infos.map((info) => {
-        const usage = info.pid === null ? undefined : resources?.usage(info.name);
-        return {
-          ...info,
-          dropped_bytes: {
-            stdout: this.#output.droppedBytes(info.stdout),
-            stderr: info.stderr === info.stdout ? 0 : this.#output.droppedBytes(info.stderr),
-          },
-          cpu_percent: usage?.cpuPercent ?? info.cpu_percent,
-          rss_bytes: usage?.rssBytes ?? info.rss_bytes,
-        };
+      this.#resources?.refresh();
+      return infos.map((info) => this.#record(info));
+    });
+  }
+
+  statusJson(names: readonly string[] = []): Promise<ReadableStream<Uint8Array>> {
+    return attempt(() => {
+      const runners = this.#supervisor.statusOrder(names);
+      this.#resources?.refresh();
+      const encoder = new TextEncoder();
+      let next = 0;
+      // Each slice's records are made, written and dropped before the next:
+      // built all at once, thousands of ~30-field records outlived V8's young
+      // generation and the status call paid for old-generation collections.
+      return new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          const end = Math.min(runners.length, next + STATUS_SLICE);
+          let text = next === 0 ? "[" : "";
+          for (; next < end; next++) {
+            if (next > 0) text += ",";
+            text += JSON.stringify(this.#record(runners[next]!.info()));
+          }
+          if (next === runners.length) text += "]";
+          controller.enqueue(encoder.encode(text));
+          if (next === runners.length) controller.close();
+        },
       });
     });
+  }
+
+  /** `info` with what the daemon knows beside the runner: output drops, CPU and memory. */
+  #record(info: ProcessInfo): ProcessInfo {
+    const usage = info.pid === null ? undefined : this.#resources?.usage(info.name);
+    // One copy of each record (they are ~30 fields, and there may be thousands).
+    return {
+      ...info,
+      dropped_bytes: {
+        stdout: this.#output.droppedBytes(info.stdout),
+        stderr: info.stderr === info.stdout ? 0 : this.#output.droppedBytes(info.stderr),
+      },
+      cpu_percent: usage?.cpuPercent ?? info.cpu_percent,
+      rss_bytes: usage?.rssBytes ?? info.rss_bytes,
+    };
   }
 
   start(names: readonly string[], options: ActionOptions = {}): Promise<ActionResult[]> {

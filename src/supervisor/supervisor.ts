@@ -161,8 +161,12 @@ export class Supervisor {
   }
 
   status(names: readonly string[] = []): ProcessInfo[] {
+    return this.statusOrder(names).map((r) => r.info());
+  }
+
+  /** The instances `status` lists, in its order: by program name, then instance number. */
+  statusOrder(names: readonly string[] = []): ProcessRunner[] {
     return this.resolve(names)
-      .map((r) => r.info())
       .sort((a, b) => a.program.localeCompare(b.program) || a.index - b.index);
   }
 
