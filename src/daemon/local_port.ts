@@ -34,6 +34,7 @@ import type { Supervisor } from "../supervisor/supervisor.ts";
 import { fromSubscription } from "../util/channel.ts";
 import type { EventLog } from "./event_log.ts";
 import type { ResourceMonitor } from "../supervisor/resources.ts";
+import { type MemberLists, sharingMemberLists } from "../process/cgroups.ts";
 import { VERSION } from "../version.ts";
 import { parseSignal } from "../config/values.ts";
 import type { DaemonAlerts } from "./alert_wiring.ts";
@@ -98,22 +99,26 @@ export class LocalPort implements SupervisorPort {
   statusJson(names: readonly string[] = []): Promise<ReadableStream<Uint8Array>> {
     return attempt(() => {
       const runners = this.#supervisor.statusOrder(names);
-      this.#resources?.refresh();
+      // The sample and each slice's member counts read every cgroup once.
+      const memberLists: MemberLists = new Map();
+      sharingMemberLists(memberLists, () => this.#resources?.refresh());
       const encoder = new TextEncoder();
       let next = 0;
       // Each slice's records are made, written and dropped before the next:
       // built all at once, thousands of ~30-field records outlived V8's young
       // generation and the status call paid for old-generation collections.
+      const slice = () => {
+        const end = Math.min(runners.length, next + STATUS_SLICE);
+        let text = next === 0 ? "[" : "";
+        for (; next < end; next++) {
+          if (next > 0) text += ",";
+          text += JSON.stringify(this.#record(runners[next]!.info()));
+        }
+        return next === runners.length ? `${text}]` : text;
+      };
       return new ReadableStream<Uint8Array>({
         pull: (controller) => {
-          const end = Math.min(runners.length, next + STATUS_SLICE);
-          let text = next === 0 ? "[" : "";
-          for (; next < end; next++) {
-            if (next > 0) text += ",";
-            text += JSON.stringify(this.#record(runners[next]!.info()));
-          }
-          if (next === runners.length) text += "]";
-          controller.enqueue(encoder.encode(text));
+          controller.enqueue(encoder.encode(sharingMemberLists(memberLists, slice)));
           if (next === runners.length) controller.close();
         },
       });

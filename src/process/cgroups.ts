@@ -204,8 +204,29 @@ function readMembers(path: string): number[] | null {
   return text === null ? null : text.split("\n").filter((l) => l !== "").map(Number);
 }
 
+/** cgroup.procs texts already read, by cgroup directory. */
+export type MemberLists = Map<string, number[] | null>;
+
 /** cgroup.procs as read in the current synchronous run (see {@link memberList}). */
-let readThisTurn: Map<string, number[] | null> | null = null;
+let readThisTurn: MemberLists | null = null;
+/** The memo of {@link sharingMemberLists}, while its function runs. */
+let sharedLists: MemberLists | null = null;
+
+/**
+ * Runs `fn` with `lists` as {@link memberList}'s memo: calls made in several
+ * synchronous runs that make one answer (a status written a slice at a time,
+ * which samples every group first and counts each group's members slice by
+ * slice) read each cgroup once, and count what they measured.
+ */
+export function sharingMemberLists<T>(lists: MemberLists, fn: () => T): T {
+  const outer = sharedLists;
+  sharedLists = lists;
+  try {
+    return fn();
+  } finally {
+    sharedLists = outer;
+  }
+}
 
 /**
  * Live members of a cgroup, or null when its cgroup.procs cannot be read;
@@ -218,19 +239,24 @@ let readThisTurn: Map<string, number[] | null> | null = null;
  * {@link members}, fresh each time.
  */
 export function memberList(path: string): number[] | null {
+  const memo = sharedLists ?? turnMemo();
+  let list = memo.get(path);
+  if (list === undefined) {
+    list = readMembers(path);
+    memo.set(path, list);
+  }
+  return list;
+}
+
+function turnMemo(): MemberLists {
   if (readThisTurn === null) {
-    const reads = new Map<string, number[] | null>();
+    const reads: MemberLists = new Map();
     readThisTurn = reads;
     queueMicrotask(() => {
       if (readThisTurn === reads) readThisTurn = null;
     });
   }
-  let list = readThisTurn.get(path);
-  if (list === undefined) {
-    list = readMembers(path);
-    readThisTurn.set(path, list);
-  }
-  return list;
+  return readThisTurn;
 }
 
 /** Whether any live process is in the cgroup or below it. */

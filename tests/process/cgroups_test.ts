@@ -3,8 +3,10 @@ import {
   cgroup2Mount,
   CgroupTree,
   memberList,
+  type MemberLists,
   members,
   pathKey,
+  sharingMemberLists,
 } from "../../src/process/cgroups.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { plainSpec } from "../_helpers/spawn_spec.ts";
@@ -119,6 +121,29 @@ Deno.test("memberList() reads a cgroup.procs once per synchronous run, afresh af
     await Promise.resolve();
     assert.deepEqual(memberList(dir), [42], "the next run reads again");
     assert.equal(memberList(`${dir}/missing`), null, "unreadable: null");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sharingMemberLists() keeps one read of each cgroup across the runs of one answer", async () => {
+  // A status written a slice at a time samples every group first, then counts each group's
+  // members slice by slice, in later runs of the event loop: one read serves both.
+  const dir = await Deno.makeTempDir({ prefix: "tm_members_" });
+  try {
+    await Deno.writeTextFile(`${dir}/cgroup.procs`, "41\n42\n");
+    const lists: MemberLists = new Map();
+    assert.deepEqual(sharingMemberLists(lists, () => memberList(dir)), [41, 42]);
+    Deno.writeTextFileSync(`${dir}/cgroup.procs`, "42\n");
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(sharingMemberLists(lists, () => memberList(dir)), [41, 42], "later run");
+    assert.deepEqual(memberList(dir), [42], "outside the answer: read afresh");
+    assert.deepEqual(sharingMemberLists(new Map(), () => memberList(dir)), [42], "another answer");
+    const nested = sharingMemberLists(lists, () => {
+      sharingMemberLists(new Map(), () => memberList(dir));
+      return memberList(dir);
+    });
+    assert.deepEqual(nested, [41, 42], "the outer memo is back after an inner one");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
