@@ -116,9 +116,14 @@ export class LocalPort implements SupervisorPort {
         }
         return next === runners.length ? `${text}]` : text;
       };
+      // The first slice is made here: a failure then is an error answer,
+      // not a 200 cut short (later slices do what this one did).
+      let ready: string | null = sharingMemberLists(memberLists, slice);
       return new ReadableStream<Uint8Array>({
         pull: (controller) => {
-          controller.enqueue(encoder.encode(sharingMemberLists(memberLists, slice)));
+          const text = ready ?? sharingMemberLists(memberLists, slice);
+          ready = null;
+          controller.enqueue(encoder.encode(text));
           if (next === runners.length) controller.close();
         },
       });

@@ -45,6 +45,31 @@ Deno.test("createApp() GET /v1/processes lists all or the named ones", async () 
   await expectError(await call("GET", "/v1/processes?names=nope"), 404, "BAD_NAME", /nope/);
 });
 
+Deno.test("createApp() GET /v1/processes sends a port's statusJson stream as the JSON answer", async () => {
+  // A port that writes the list itself (the daemon's, a slice at a time).
+  const port = new FakePort(webAndDb());
+  const pieces = ['[{"name":"db"}', ',{"name":"web:0"}', "]"];
+  const asked: (readonly string[] | undefined)[] = [];
+  const streaming = Object.assign(port, {
+    statusJson(names?: readonly string[]): Promise<ReadableStream<Uint8Array>> {
+      asked.push(names);
+      if (names?.includes("nope")) {
+        return Promise.reject(new TaskmasterError("BAD_NAME", "no such process: nope"));
+      }
+      const bytes = pieces.map((piece) => new TextEncoder().encode(piece));
+      return Promise.resolve(ReadableStream.from(bytes));
+    },
+  });
+  const app = createApp(streaming);
+  const call = (path: string) => Promise.resolve(app.fetch(new Request(BASE + path)));
+  const response = await call("/v1/processes?names=db,web:0");
+  assert.equal(response.status, 200);
+  assert.deepEqual(await json(response), [{ name: "db" }, { name: "web:0" }]);
+  await expectError(await call("/v1/processes?names=nope"), 404, "BAD_NAME", /nope/);
+  assert.deepEqual(asked, [["db", "web:0"], ["nope"]]);
+  assert.deepEqual(port.calls.filter((c) => c.method === "status"), [], "status() not asked");
+});
+
 Deno.test("createApp() GET /v1/processes/:name returns one process", async () => {
   const { call } = setup();
   const db = await json(await call("GET", "/v1/processes/db")) as { name: string; state: string };

@@ -43,8 +43,13 @@ programs:
     assert.ok((list[0]!.rss_bytes as number) > 0, "the running one's memory is sampled");
     assert.equal(list[N]!.state, "STOPPED");
 
-    const some = await (await get("?names=zeta:249&names=alpha")).json() as { name: string }[];
+    const someText = await (await get("?names=zeta:249&names=alpha")).text();
+    const some = JSON.parse(someText) as { name: string }[];
     assert.deepEqual(some.map((p) => p.name), ["alpha", "zeta:249"]);
+    assert.equal(someText, JSON.stringify(some), "compact JSON, as JSON.stringify writes it");
+    const oneText = await (await get("?names=zeta:100")).text();
+    assert.equal(oneText, JSON.stringify(JSON.parse(oneText)));
+    assert.equal((JSON.parse(oneText) as unknown[]).length, 1);
     const unknown = await get("?names=nope");
     assert.equal(unknown.status, 404);
     assert.equal((await unknown.json() as { error: { code: string } }).error.code, "BAD_NAME");
