@@ -7,7 +7,7 @@
  * @module
  */
 
-import { libc } from "./libc.ts";
+import { type Libc, libc } from "./libc.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -26,13 +26,22 @@ function cString(text: string): Uint8Array {
   return encoder.encode(`${text}\0`);
 }
 
-/** The whole text of a small kernel file, or null when it cannot be read. */
-export function readKernelFile(path: string): string | null {
+/** `read` applied to `path` open read-only; null when it cannot be opened (or no FFI). */
+function withFileOpen<T>(path: string, read: (c: Libc, fd: number) => T | null): T | null {
   const c = libc();
   if (c === null) return null;
   const fd = c.symbols.open(cString(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return null;
   try {
+    return read(c, fd);
+  } finally {
+    c.symbols.close(fd);
+  }
+}
+
+/** The whole text of a small kernel file, or null when it cannot be read. */
+export function readKernelFile(path: string): string | null {
+  return withFileOpen(path, (c, fd) => {
     let text = "";
     for (;;) {
       const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.byteLength)));
@@ -40,9 +49,20 @@ export function readKernelFile(path: string): string | null {
       if (n === 0) return text;
       text += decoder.decode(buffer.subarray(0, n), { stream: true });
     }
-  } finally {
-    c.symbols.close(fd);
-  }
+  });
+}
+
+/**
+ * What one read(2) of a kernel file gives (a /proc/PID/stat line: the
+ * kernel writes it whole), as bytes in a buffer every call shares: valid
+ * until the next read of this module. Null when unreadable or empty. For
+ * callers that parse the bytes in place, thousands of times a status call.
+ */
+export function readKernelBytes(path: string): Uint8Array | null {
+  return withFileOpen(path, (c, fd) => {
+    const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.byteLength)));
+    return n <= 0 ? null : buffer.subarray(0, n);
+  });
 }
 
 /** Writes `text` in one write(2), as kernel files expect; false when refused. */

@@ -1,13 +1,14 @@
 /**
  * What the kernel says about processes, from /proc: one scan gives every
  * process's group, resident memory and CPU time. Deno refuses /proc without
- * --allow-all, so the directory and the files are read through libc by FFI.
+ * --allow-all, so the directory and the files are read through libc by FFI
+ * (kernel_files.ts).
  * Used by `max_memory` (per-group RSS) and by anything that samples CPU/RSS.
  *
  * @module
  */
 
-import { libc } from "./libc.ts";
+import { readKernelBytes, subdirectories } from "./kernel_files.ts";
 
 /** One process, as /proc/PID/stat describes it. */
 export interface ProcRow {
@@ -27,13 +28,6 @@ export interface ProcRow {
 export const CLOCK_TICKS_PER_SECOND = 100;
 /** Page size of x86_64 and most aarch64 kernels; RSS in /proc/PID/stat counts pages. */
 const PAGE_BYTES = 4096;
-/** Offset of `d_name` in glibc's 64-bit `struct dirent`. */
-const D_NAME_OFFSET = 19;
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
-
-const encoder = new TextEncoder();
-const buffer = new Uint8Array(4096);
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const DIGIT_ZERO = 0x30;
@@ -47,24 +41,12 @@ const RSS_FIELD = 24;
  * Processes that vanish during the scan are skipped.
  */
 export function readProcTable(): ProcRow[] | null {
-  const c = libc();
-  if (c === null) return null;
-  const dir = c.symbols.opendir(encoder.encode("/proc\0"));
-  if (dir === null) return null;
-  const pids: number[] = [];
-  try {
-    for (;;) {
-      const entry = c.symbols.readdir(dir);
-      if (entry === null) break;
-      const name = new Deno.UnsafePointerView(entry).getCString(D_NAME_OFFSET);
-      if (/^\d+$/.test(name)) pids.push(Number(name));
-    }
-  } finally {
-    c.symbols.closedir(dir);
-  }
+  // /proc always lists processes (this one at least): nothing listed means unreadable.
+  const pids = subdirectories("/proc").filter((name) => /^\d+$/.test(name));
+  if (pids.length === 0) return null;
   const rows: ProcRow[] = [];
   for (const pid of pids) {
-    const row = readProcStat(pid);
+    const row = readProcStat(Number(pid));
     if (row !== null) rows.push(row);
   }
   return rows;
@@ -72,7 +54,7 @@ export function readProcTable(): ProcRow[] | null {
 
 /** /proc/PID/stat of one process, or null when it is gone (or /proc is unreadable). */
 export function readProcStat(pid: number): ProcRow | null {
-  const line = readSmallFile(`/proc/${pid}/stat`);
+  const line = readKernelBytes(`/proc/${pid}/stat`);
   return line === null ? null : parseProcStat(line);
 }
 
@@ -133,20 +115,6 @@ export function rssByGroup(rows: readonly ProcRow[]): Map<number, number> {
 export function groupRss(pgid: number): number | null {
   const rows = readProcTable();
   return rows === null ? null : rssByGroup(rows).get(pgid) ?? 0;
-}
-
-/** The file's first 4 KiB, in a buffer shared by every call (valid until the next). */
-function readSmallFile(path: string): Uint8Array | null {
-  const c = libc();
-  if (c === null) return null;
-  const fd = c.symbols.open(encoder.encode(`${path}\0`), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return null;
-  try {
-    const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.length)));
-    return n <= 0 ? null : buffer.subarray(0, n);
-  } finally {
-    c.symbols.close(fd);
-  }
 }
 
 /**
