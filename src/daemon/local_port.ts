@@ -116,17 +116,13 @@ export class LocalPort implements SupervisorPort {
         }
         return next === runners.length ? `${text}]` : text;
       };
-      // The first slice is made here: a failure then is an error answer,
-      // not a 200 cut short (later slices do what this one did).
-      let ready: string | null = sharingMemberLists(memberLists, slice);
-      return new ReadableStream<Uint8Array>({
-        pull: (controller) => {
-          const text = ready ?? sharingMemberLists(memberLists, slice);
-          ready = null;
-          controller.enqueue(encoder.encode(text));
-          if (next === runners.length) controller.close();
-        },
-      });
+      const write = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+        controller.enqueue(encoder.encode(sharingMemberLists(memberLists, slice)));
+        if (next === runners.length) controller.close();
+      };
+      // `start` runs in the constructor, here: a failure in the first slice
+      // is an error answer, not a 200 cut short.
+      return new ReadableStream<Uint8Array>({ start: write, pull: write });
     });
   }
 
