@@ -31,7 +31,6 @@ const KB = 1024;
 export interface CleanMapping {
   readonly start: bigint;
   readonly length: bigint;
-  readonly path: string;
   readonly residentBytes: number;
 }
 
@@ -51,8 +50,7 @@ const MUST_BE_ZERO = ["Anonymous", "Private_Dirty", "Shared_Dirty", "Swap", "Swa
 interface Candidate {
   start: bigint;
   end: bigint;
-  path: string;
-  /** Still a candidate: private, read-only, of a file on disk. */
+  /** Still a candidate: of the file, private, read-only. */
   eligible: boolean;
   fields: Map<string, number>;
 }
@@ -66,7 +64,7 @@ function clean(c: Candidate | null): CleanMapping | null {
   for (const key of MUST_BE_ZERO) {
     if (c.fields.get(key) !== 0) return null;
   }
-  return { start: c.start, length: c.end - c.start, path: c.path, residentBytes: rss * KB };
+  return { start: c.start, length: c.end - c.start, residentBytes: rss * KB };
 }
 
 /** The mappings of `file` in a /proc/PID/smaps text whose resident pages may be dropped. */
@@ -82,7 +80,6 @@ export function cleanFileMappings(smaps: string, file: string): CleanMapping[] {
       current = {
         start: BigInt(`0x${start}`),
         end: BigInt(`0x${end}`),
-        path: path!,
         eligible: path === file && perms![1] !== "w" && perms![3] === "p" && inode !== "0",
         fields: new Map(),
       };
