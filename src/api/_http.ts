@@ -8,8 +8,7 @@
 
 import { type ErrorBody } from "./protocol.ts";
 import { asTaskmasterError, type ErrorCode, TaskmasterError } from "../util/errors.ts";
-import type { z } from "zod";
-import type { BodySchemas } from "./_bodies.ts";
+import type { Body, BodyKind } from "./_bodies.ts";
 
 /** The HTTP status each error code travels with. Exhaustive on purpose. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -127,38 +126,35 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   return body;
 }
 
-/** The request bodies the API reads, by the name {@link readJsonBody} takes. */
-export type BodyKind = keyof BodySchemas;
-/** What each {@link BodyKind} parses to. */
-export type Body<K extends BodyKind> = z.output<BodySchemas[K]>;
+export type { Body, BodyKind };
+
+type BodiesModule = typeof import("./_bodies.ts");
 
 /**
- * The schemas (and zod) load after the daemon's socket is up and its
- * programs are starting ({@link warmBodyParsing}), not before: evaluating
- * zod takes ~65 ms.
+ * The schemas (and valibot) load after the daemon's socket is up and its
+ * programs are starting ({@link warmBodyParsing}), not before.
  */
-let schemas: Promise<BodySchemas> | null = null;
+let bodies: Promise<BodiesModule> | null = null;
 
 /** The schemas, loaded once; each has parsed once (its first parse is the slow one). */
-function loadSchemas(): Promise<BodySchemas> {
-  return schemas ??= import("./_bodies.ts").then((m) => {
-    for (const schema of Object.values(m.BODY_SCHEMAS)) schema.safeParse({ names: ["all"] });
-    return m.BODY_SCHEMAS;
+function loadBodies(): Promise<BodiesModule> {
+  return bodies ??= import("./_bodies.ts").then((m) => {
+    m.warmParsers();
+    return m;
   }, (error) => {
-    schemas = null; // the next request tries again
+    bodies = null; // the next request tries again
     throw error;
   });
 }
 
 /**
  * Loads and warms what the first request body needs, once the daemon has
- * started its programs: loaded by that request instead, zod's import made
- * it 70–124 ms instead of 6–8, and it is typically the `stop all` a user is
- * timing. Five MB less at idle did not outweigh that (issue 17).
+ * started its programs: loaded by that request instead, it would be paid by
+ * the first `stop all`, the request a user is typically timing.
  */
 export async function warmBodyParsing(): Promise<void> {
   new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0x7b, 0x7d]));
-  await loadSchemas();
+  await loadBodies();
 }
 
 /**
@@ -180,19 +176,9 @@ export async function readJsonBody<K extends BodyKind>(
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new HttpError(400, "request body must be a JSON object");
   }
-  const schema = (await loadSchemas())[kind];
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data as Body<K>;
-  const issue = parsed.error.issues[0]!;
-  if (issue.code === "unrecognized_keys") {
-    throw new HttpError(
-      400,
-      `unknown field "${issue.keys[0]}" in request body (expected ${
-        Object.keys(schema.shape).join(", ")
-      })`,
-    );
-  }
-  throw new HttpError(400, issue.message);
+  const parsed = (await loadBodies()).parseBody(kind, value);
+  if ("error" in parsed) throw new HttpError(400, parsed.error);
+  return parsed.body;
 }
 
 /** `?names=a,b&names=c` → `["a","b","c"]`; absent or empty → undefined (all). */

@@ -6,7 +6,7 @@
  *
  * `ctl status` is timed against supervisorctl, so this module imports only
  * the protocol, the error type, its transport (_client_http.ts) and a
- * dependency-free SSE parser: no hono, zod or yaml on the client's path.
+ * dependency-free SSE parser: no hono, valibot or yaml on the client's path.
  *
  * @module
  */
