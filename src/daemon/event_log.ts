@@ -58,6 +58,9 @@ export class EventLog {
       options.path,
       { maxBytes: options.maxBytes, backups: options.backups },
       options.report ?? reportToStderr,
+      // Closing it when idle would put CPU into an idle daemon's quiet time
+      // (the close one to two seconds after the last event), for one descriptor.
+      { keepOpen: true },
     );
     return new EventLog(file, options.level, options.echo ?? null);
   }

@@ -29,7 +29,8 @@
  * Idle files are closed (idle_sweep.ts) and reopened by the next write. The
  * reopen checks the file is the one it left (same inode and size); if not
  * (moved away, written by someone else) it starts over as
- * {@link LogFile.reopen} does.
+ * {@link LogFile.reopen} does. A file opened with `keepOpen` (the daemon's
+ * own event log: one descriptor in all, not one per instance) stays open.
  *
  * @module
  */
@@ -58,6 +59,8 @@ export class LogFile {
   /** The handle was closed for being idle: the next write reopens the path. */
   #idle = false;
   readonly #idleSweep: IdleCandidate = { touched: false, closeIdle: () => this.#closeIdle() };
+  /** Never closed for being idle. */
+  readonly #keepOpen: boolean;
   /** The writer whose line is open at the end of the file; null when it ends on a newline. */
   #openLineWriter: string | null = null;
 
@@ -66,8 +69,10 @@ export class LogFile {
     settings: RotationSettings,
     report: (m: string) => void,
     onDrop: (bytes: number) => void,
+    keepOpen: boolean,
   ) {
     this.path = path;
+    this.#keepOpen = keepOpen;
     this.#drops = new DropAccount(path, report, onDrop);
     this.#f = new RotatingFile(path, settings, this.#drops, () => this.#openLineWriter = null);
   }
@@ -76,14 +81,21 @@ export class LogFile {
    * Opens (creating the file and its parent directory) `path` for appending.
    * Never rejects: an open failure is reported and the file discards until
    * a later {@link reopen} (or a retry on write, at most once a second) works.
+   * `keepOpen`: not closed for being idle.
    */
   static async open(
     path: string,
     settings: RotationSettings,
     report: (message: string) => void,
-    onDrop: (bytes: number) => void = () => {},
+    options: { onDrop?: (bytes: number) => void; keepOpen?: boolean } = {},
   ): Promise<LogFile> {
-    const log = new LogFile(path, settings, report, onDrop);
+    const log = new LogFile(
+      path,
+      settings,
+      report,
+      options.onDrop ?? (() => {}),
+      options.keepOpen === true,
+    );
     await log.#openAsync();
     // "When a file is already over the size at open, rotate before writing."
     if (log.#f.file !== null && log.#sync && log.#f.overLimit(0)) log.#guard(() => log.#f.rotate());
@@ -263,7 +275,7 @@ export class LogFile {
 
   /** Puts an open regular file under the idle sweep. */
   #watchIdle(): void {
-    if (this.#f.file === null || !this.#sync || this.#closed) return;
+    if (this.#f.file === null || !this.#sync || this.#closed || this.#keepOpen) return;
     watchIdle(this.#idleSweep);
   }
 

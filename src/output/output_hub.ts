@@ -258,7 +258,7 @@ export class OutputHub {
     if (entry === undefined) {
       const onDrop = (bytes: number) =>
         this.#dropped.set(path, (this.#dropped.get(path) ?? 0) + bytes);
-      entry = { refs: 0, file: LogFile.open(path, settings, this.#report, onDrop) };
+      entry = { refs: 0, file: LogFile.open(path, settings, this.#report, { onDrop }) };
       this.#files.set(path, entry);
     }
     entry.refs++;

@@ -44,6 +44,29 @@ Deno.test("an idle log file closes its descriptor and the next write appends whe
   }
 });
 
+Deno.test("a log file opened with keepOpen (the event log) keeps its descriptor while idle", async () => {
+  await using dir = await tempDir();
+  const kept = `${dir.path}/taskmaster.log`;
+  const swept = `${dir.path}/app.log`;
+  const keptLog = await LogFile.open(kept, { maxBytes: 0, backups: 0 }, () => {}, {
+    keepOpen: true,
+  });
+  const sweptLog = await LogFile.open(swept, { maxBytes: 0, backups: 0 }, () => {});
+  try {
+    keptLog.write(encoder.encode("event\n"));
+    sweptLog.write(encoder.encode("line\n"));
+    // The sweep that closes the other file would have closed this one too.
+    await closedWhenIdle(swept);
+    assert.ok(holds(kept));
+    keptLog.write(encoder.encode("later\n"));
+    assert.equal(await Deno.readTextFile(kept), "event\nlater\n");
+  } finally {
+    await keptLog.close();
+    await sweptLog.close();
+  }
+  assert.ok(!holds(kept));
+});
+
 Deno.test("an idle log file still rotates at its size, clears, and follows an external move", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/app.log`;
