@@ -46,6 +46,20 @@ import { refusalLogger } from "./refusal_log.ts";
 /** `max_memory` checks due within this long of each other share one /proc scan. */
 const RSS_SCAN_MAX_AGE_MS = 200;
 
+/**
+ * How long after the last start-up step the start-up pages are dropped:
+ * loading is followed by V8's compile jobs and collector runs, and usually by
+ * a first client's request, which fault code back in. Dropped once those are
+ * over, an idle daemon with no program keeps ~3.5 MB less (bench/RESULTS.md,
+ * seventh pass).
+ */
+const STARTUP_SETTLE_MS = 500;
+
+/** Resolves after `ms`, without keeping the process alive meanwhile. */
+function settled(ms: number): Promise<void> {
+  return new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, ms)));
+}
+
 /** Runs a daemon until shutdown; resolves with the process exit code. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Before anything is spawned: what we inherited is ours only (descriptors.ts).
@@ -266,7 +280,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // the resident set (programs still starting fault back what they use).
   warmBodyParsing()
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
+    .then(() => settled(STARTUP_SETTLE_MS))
     .then(() => {
+      if (shutdownPromise !== null) return;
       const released = releaseStartupPages();
       if (released === null) return;
       const mb = (released.bytes / 1048576).toFixed(1);
