@@ -56,10 +56,13 @@ programs:
   flood:
     cmd: /bin/sh -c "yes 0123456789012345678901234567890123456789012345678 | head -c 50000000"
     starttime: 0
+    autostart: false
     autorestart: never
     stdout: flood.log
     stdout_maxbytes: 0
 `);
+  // Started by the test, so that the flood cannot be over before the first status call.
+  await d.port.start(["flood"]);
   let answers = 0;
   await waitFor(async () => {
     await d.status();
