@@ -60,7 +60,7 @@ const BODY_SCHEMAS = {
     signal: v.message(
       v.union([
         v.pipe(v.string(), v.minLength(1)),
-        v.pipe(v.number(), v.integer(), v.minValue(1), v.transform(String)),
+        v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.transform(String)),
       ]),
       SIGNAL_MESSAGE,
     ),

@@ -101,10 +101,15 @@ export class RotatingFile {
   writeRotating(block: Uint8Array): void {
     let rest = block;
     const max = this.#settings.maxBytes;
+    let sizeChecked = false;
     while (rest.length > 0) {
       if (!this.overLimit(rest.length)) {
         this.writeAll(rest);
         return;
+      }
+      if (!sizeChecked) {
+        sizeChecked = true;
+        if (this.#takeActualSize()) continue;
       }
       const room = max - this.size;
       // Longest prefix of whole lines that still fits in this file.
@@ -128,6 +133,25 @@ export class RotatingFile {
       rest = rest.subarray(cut);
       if (rest.length > 0) this.rotate();
     }
+  }
+
+  /**
+   * Before a rotation, the open file's own size rather than the writer's
+   * count: the file may have been emptied or cut behind the writer's back
+   * (logrotate's copytruncate, supervisord's clearLog on the event log, which
+   * stays open), and rotating on a stale count would push out a real backup
+   * for a nearly empty file. True when the count was stale and is now right.
+   */
+  #takeActualSize(): boolean {
+    let size: number | undefined;
+    try {
+      size = this.file?.statSync().size;
+    } catch {
+      return false; // keep the count: the write's own error, if any, is reported there
+    }
+    if (size === undefined || size === this.size) return false;
+    this.takeAsFound({ ino: this.ino, size });
+    return true;
   }
 
   /** Appends `block` whole (no rotation); a failure cuts the file back to a newline and throws. */

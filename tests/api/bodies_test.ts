@@ -30,6 +30,9 @@ const REFUSED: readonly [BodyKind, unknown, string][] = [
   ["signal", { signal: "", names: ["db"] }, SIGNAL],
   ["signal", { signal: 1.5, names: ["db"] }, SIGNAL],
   ["signal", { signal: 0, names: ["db"] }, SIGNAL],
+  // Past 2^53 a number is no longer one exact integer.
+  ["signal", { signal: 2 ** 53, names: ["db"] }, SIGNAL],
+  ["signal", { signal: 1e21, names: ["db"] }, SIGNAL],
   ["signal", { signal: true, names: ["db"] }, SIGNAL],
   ["signal", { signal: "HUP" }, NAMES],
   // A fault in a known field comes before an unknown one.

@@ -67,6 +67,29 @@ Deno.test("a log file opened with keepOpen (the event log) keeps its descriptor 
   assert.ok(!holds(kept));
 });
 
+Deno.test("a log file kept open and emptied behind its back (copytruncate, clearLog) keeps its backups", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/taskmaster.log`;
+  await Deno.writeTextFile(`${path}.1`, "REAL BACKUP\n");
+  const log = await LogFile.open(path, { maxBytes: 1000, backups: 1 }, () => {}, {
+    keepOpen: true,
+  });
+  try {
+    log.write(encoder.encode("x".repeat(899) + "\n"));
+    await Deno.truncate(path, 0);
+    log.write(encoder.encode("y".repeat(199) + "\n"));
+    // 900 + 200 would pass 1000, but the file holds 0 + 200: no rotation.
+    assert.equal(await Deno.readTextFile(`${path}.1`), "REAL BACKUP\n");
+    assert.equal(await Deno.readTextFile(path), "y".repeat(199) + "\n");
+    log.write(encoder.encode("z".repeat(899) + "\n"));
+    // Now it does pass 1000: the 200 bytes become the backup.
+    assert.equal(await Deno.readTextFile(`${path}.1`), "y".repeat(199) + "\n");
+    assert.equal(await Deno.readTextFile(path), "z".repeat(899) + "\n");
+  } finally {
+    await log.close();
+  }
+});
+
 Deno.test("an idle log file still rotates at its size, clears, and follows an external move", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/app.log`;
