@@ -89,3 +89,35 @@ programs:
   const r = await runTaskmaster(["ctl", "-s", d.socket, "status", "later"]);
   assert.match(r.stdout, /later\s+RUNNING/);
 });
+
+/** Whether process `pid` holds a descriptor on `path`. */
+function holdsFile(pid: number, path: string): boolean {
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`) === path) return true;
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return false;
+}
+
+Deno.test("an idle daemon closes idle program logs but not its event log (no close in its quiet time)", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  once:
+    cmd: /bin/sh -c "echo hello; exec /bin/sleep 1017.3"
+    starttime: 0
+    stdout: once.log
+    stderr: null
+`);
+  const pid = await d.port.daemonPid();
+  const programLog = `${d.dir}/once.log`;
+  await waitFor(async () => (await Deno.readTextFile(programLog).catch(() => "")) === "hello\n", {
+    what: "the program's line",
+  });
+  // The sweep that closes the program's idle log would close the event log too.
+  await waitFor(() => !holdsFile(pid, programLog), { timeout: 30_000, what: "once.log closed" });
+  assert.ok(holdsFile(pid, `${d.dir}/taskmaster.log`), "the event log is still open");
+  assert.match(await d.eventLog(), /once/);
+});
