@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runTaskmaster, TestDaemon } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { holdsFile } from "../_helpers/open_files.ts";
 
 Deno.test("status --json: CPU % and RSS of the whole group, restarts and started_at", async () => {
   await using d = await TestDaemon.start(`
@@ -89,18 +90,6 @@ programs:
   const r = await runTaskmaster(["ctl", "-s", d.socket, "status", "later"]);
   assert.match(r.stdout, /later\s+RUNNING/);
 });
-
-/** Whether process `pid` holds a descriptor on `path`. */
-function holdsFile(pid: number, path: string): boolean {
-  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`) === path) return true;
-    } catch {
-      // Closed while we looked.
-    }
-  }
-  return false;
-}
 
 Deno.test("an idle daemon closes idle program logs but not its event log (no close in its quiet time)", async () => {
   await using d = await TestDaemon.start(`

@@ -6,19 +6,13 @@
 import assert from "node:assert/strict";
 import { LogFile } from "../../src/output/log_file.ts";
 import { tempDir, waitFor } from "./_helpers.ts";
+import { holdsFile } from "../_helpers/open_files.ts";
 
 const encoder = new TextEncoder();
 
 /** Whether this test process holds a descriptor on `path`. */
 function holds(path: string): boolean {
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`) === path) return true;
-    } catch {
-      // Closed while we looked.
-    }
-  }
-  return false;
+  return holdsFile("self", path);
 }
 
 async function closedWhenIdle(path: string): Promise<void> {
