@@ -10,24 +10,23 @@
 
 import * as v from "valibot";
 
-const NAMES_MESSAGE = 'field "names" must be a non-empty array of process names (or ["all"])';
-const SIGNAL_MESSAGE = 'field "signal" must be a signal name ("HUP") or number';
-const CHANNEL_MESSAGE = 'field "channel" must be a channel name';
+/** The message each field's faults read as, a missing field included, by the field's schema. */
+const FIELD_MESSAGES = new WeakMap<object, string>();
 
-/** What a missing required field reads as: the same as a wrong one. */
-const REQUIRED_MESSAGES: Readonly<Record<string, string>> = {
-  names: NAMES_MESSAGE,
-  signal: SIGNAL_MESSAGE,
-  channel: CHANNEL_MESSAGE,
-};
+/** `schema`, every fault of which reads as `message`. */
+function field<const S extends v.GenericSchema>(schema: S, message: string): S {
+  const checked = v.message(schema, message);
+  FIELD_MESSAGES.set(checked, message);
+  return checked;
+}
 
-const NAMES = v.message(
+const NAMES = field(
   v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
-  NAMES_MESSAGE,
+  'field "names" must be a non-empty array of process names (or ["all"])',
 );
 
 /** `"per_name": true`: unknown names (a bad signal) as results, not a 404 (400). */
-const PER_NAME = v.optional(v.message(v.boolean(), 'field "per_name" must be true or false'));
+const PER_NAME = v.optional(field(v.boolean(), 'field "per_name" must be true or false'));
 
 /**
  * An object that refuses unknown keys, so that a typo (`{"name": "web"}`)
@@ -41,7 +40,8 @@ function strictBody<const E extends v.ObjectEntries>(entries: E) {
     if (issue.expected === "never") {
       return `unknown field "${String(key)}" in request body (expected ${expected})`;
     }
-    return REQUIRED_MESSAGES[String(key)] ?? `field "${String(key)}" is required`;
+    const missing = entries[String(key)];
+    return (missing && FIELD_MESSAGES.get(missing)) ?? `field "${String(key)}" is required`;
   });
 }
 
@@ -52,24 +52,24 @@ const BODY_SCHEMAS = {
   /** `{"names": [...], "no_deps": true, "per_name": true}`: start and stop. */
   depsNames: strictBody({
     names: NAMES,
-    no_deps: v.optional(v.message(v.boolean(), 'field "no_deps" must be true or false')),
+    no_deps: v.optional(field(v.boolean(), 'field "no_deps" must be true or false')),
     per_name: PER_NAME,
   }),
   /** `{"signal": "HUP" | 1, "names": [...], "per_name": true}`. */
   signal: strictBody({
-    signal: v.message(
+    signal: field(
       v.union([
         v.pipe(v.string(), v.minLength(1)),
         v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.transform(String)),
       ]),
-      SIGNAL_MESSAGE,
+      'field "signal" must be a signal name ("HUP") or number',
     ),
     names: NAMES,
     per_name: PER_NAME,
   }),
   /** `POST /v1/alerts/test`. */
   alertTest: strictBody({
-    channel: v.message(v.pipe(v.string(), v.minLength(1)), CHANNEL_MESSAGE),
+    channel: field(v.pipe(v.string(), v.minLength(1)), 'field "channel" must be a channel name'),
   }),
 };
 
