@@ -126,8 +126,6 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   return body;
 }
 
-export type { Body, BodyKind };
-
 type BodiesModule = typeof import("./_bodies.ts");
 
 /**
