@@ -20,7 +20,7 @@ import { sharedGroupRss } from "../process/proc_table.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 import { DaemonStats } from "./stats.ts";
 import type { WebListener } from "../web/listener.ts";
-import { systemClock } from "../util/clock.ts";
+import { sleep, systemClock } from "../util/clock.ts";
 import { TurnPacer } from "../util/turn_pacer.ts";
 import { type EventLevel, EventLog } from "./event_log.ts";
 import { LocalPort } from "./local_port.ts";
@@ -54,11 +54,6 @@ const RSS_SCAN_MAX_AGE_MS = 200;
  * seventh pass).
  */
 const STARTUP_SETTLE_MS = 500;
-
-/** Resolves after `ms`, without keeping the process alive meanwhile. */
-function settled(ms: number): Promise<void> {
-  return new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, ms)));
-}
 
 /** Runs a daemon until shutdown; resolves with the process exit code. */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
@@ -280,7 +275,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // the resident set (programs still starting fault back what they use).
   warmBodyParsing()
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
-    .then(() => settled(STARTUP_SETTLE_MS))
+    .then(() => sleep(systemClock, STARTUP_SETTLE_MS))
     .then(() => {
       if (shutdownPromise !== null) return;
       const released = releaseStartupPages();
