@@ -10,13 +10,11 @@ import { holdsFile } from "../_helpers/open_files.ts";
 
 const encoder = new TextEncoder();
 
-/** Whether this test process holds a descriptor on `path`. */
-function holds(path: string): boolean {
-  return holdsFile("self", path);
-}
-
 async function closedWhenIdle(path: string): Promise<void> {
-  await waitFor(() => !holds(path), { timeout: 30_000, what: `${path} closed while idle` });
+  await waitFor(() => !holdsFile("self", path), {
+    timeout: 30_000,
+    what: `${path} closed while idle`,
+  });
 }
 
 Deno.test("an idle log file closes its descriptor and the next write appends where it left off", async () => {
@@ -25,11 +23,11 @@ Deno.test("an idle log file closes its descriptor and the next write appends whe
   const log = await LogFile.open(path, { maxBytes: 0, backups: 0 }, () => {});
   try {
     log.write(encoder.encode("one\ntwo without newline"), "w");
-    assert.ok(holds(path));
+    assert.ok(holdsFile("self", path));
     await closedWhenIdle(path);
     // The open line goes on: same writer, no newline inserted.
     log.write(encoder.encode(" continued\nthree\n"), "w");
-    assert.ok(holds(path));
+    assert.ok(holdsFile("self", path));
     assert.equal(await Deno.readTextFile(path), "one\ntwo without newline continued\nthree\n");
     assert.equal(log.size, "one\ntwo without newline continued\nthree\n".length);
     await closedWhenIdle(path);
@@ -51,14 +49,14 @@ Deno.test("a log file opened with keepOpen (the event log) keeps its descriptor 
     sweptLog.write(encoder.encode("line\n"));
     // The sweep that closes the other file would have closed this one too.
     await closedWhenIdle(swept);
-    assert.ok(holds(kept));
+    assert.ok(holdsFile("self", kept));
     keptLog.write(encoder.encode("later\n"));
     assert.equal(await Deno.readTextFile(kept), "event\nlater\n");
   } finally {
     await keptLog.close();
     await sweptLog.close();
   }
-  assert.ok(!holds(kept));
+  assert.ok(!holdsFile("self", kept));
 });
 
 Deno.test("a log file kept open and emptied behind its back (copytruncate, clearLog) keeps its backups", async () => {
