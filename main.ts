@@ -9,6 +9,7 @@
 import { denoOutput } from "./src/util/text_output.ts";
 import { VERSION } from "./src/version.ts";
 import { ArgumentError, readOptions, stringOption } from "./src/util/cli_args.ts";
+import { listenForSignals } from "./src/daemon/signals.ts";
 
 /**
  * Loads the module of one command. The path is a plain string on purpose:
@@ -134,10 +135,12 @@ async function main(args: string[]): Promise<number> {
     );
     return await detach(args.filter((a) => a !== "--detach"));
   }
+  // Before the daemon's modules load: a SIGTERM from here on is held, not fatal.
+  const signals = listenForSignals();
   const { runDaemon } = await load<typeof import("./src/daemon/daemon.ts")>(
     "./src/daemon/daemon.ts",
   );
-  return await runDaemon({
+  return await runDaemon(signals, {
     configPath: parsed.config,
     shell: parsed.shell,
     logfile: parsed.logfile,

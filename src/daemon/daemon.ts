@@ -39,7 +39,7 @@ import { readyForParent, tell } from "./own_stdio.ts";
 import { runLocalShell } from "./local_shell.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import { startAlerts } from "./alert_wiring.ts";
-import { listenForSignals } from "./signals.ts";
+import type { DaemonSignals } from "./signals.ts";
 import { catchStrayErrors } from "./stray_errors.ts";
 import { refusalLogger } from "./refusal_log.ts";
 
@@ -55,8 +55,12 @@ const RSS_SCAN_MAX_AGE_MS = 200;
  */
 const STARTUP_SETTLE_MS = 500;
 
-/** Runs a daemon until shutdown; resolves with the process exit code. */
-export async function runDaemon(options: DaemonOptions): Promise<number> {
+/**
+ * Runs a daemon until shutdown; resolves with the process exit code. The
+ * signal listeners come installed (main.ts), holding what arrives until the
+ * daemon is up.
+ */
+export async function runDaemon(signals: DaemonSignals, options: DaemonOptions): Promise<number> {
   // Before anything is spawned: what we inherited is ours only (descriptors.ts).
   const descriptorsKept = keepDescriptorsFromChildren();
   const fdLimit = raiseFdLimit();
@@ -248,9 +252,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     "info",
     `taskmaster started (pid ${Deno.pid}) with ${config.file}; socket ${settings.socket}`,
   );
+  alerts.daemonEvent("daemon_started", `taskmaster started (pid ${Deno.pid}) with ${config.file}`);
 
-  // The handlers are never removed (signals.ts).
-  listenForSignals({
+  // A shutdown signalled during start-up runs here, before anything is launched.
+  signals.attach({
     reload: () => {
       if (shutdownPromise !== null) return;
       log.write("info", "SIGHUP received: reloading configuration");
@@ -269,8 +274,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
   });
 
-  listeners.start();
-  supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
+  if (shutdownPromise === null) {
+    listeners.start();
+    supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
+  }
   // The last step of start-up: the code that ran only to get here can leave
   // the resident set (programs still starting fault back what they use).
   warmBodyParsing()
@@ -287,12 +294,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       );
     })
     .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));
-  alerts.daemonEvent("daemon_started", `taskmaster started (pid ${Deno.pid}) with ${config.file}`);
-  if (options.detached && !await readyForParent(supervisor, options.wait === true)) {
+  const waitForLaunch = options.wait === true && shutdownPromise === null;
+  if (options.detached && !await readyForParent(supervisor, waitForLaunch)) {
     log.write("warning", "could not point stdout/stderr at /dev/null");
   }
   // The user left the shell: the daemon goes down with it.
-  if (options.shell && await runLocalShell(port, done)) await shutdown();
+  if (options.shell && shutdownPromise === null && await runLocalShell(port, done)) {
+    await shutdown();
+  }
   await done;
 
   // The signal handlers stay: a second SIGTERM during the cleanup below joins the

@@ -26,6 +26,16 @@ function marked(marker: string): number[] {
   return [...markedWithStart(marker).keys()];
 }
 
+/**
+ * Exactly one `marker` process is alive and it is not `old`. One scan: with
+ * two, the old one could be seen in the first and be gone by the second, and
+ * "nothing at all" would pass for "a new one".
+ */
+function onlyOneOtherThan(marker: string, old: number): boolean {
+  const now = marked(marker);
+  return now.length === 1 && now[0] !== old;
+}
+
 /** The program a pid runs now (its comm), or null once it is gone. */
 function commOf(pid: number): string | null {
   try {
@@ -439,7 +449,7 @@ programs:
     const third = new Run(dir);
     await third.ready();
     await third.running(1);
-    await waitFor(() => marked(grandchild).length === 1 && marked(grandchild)[0] !== old[0], {
+    await waitFor(() => onlyOneOtherThan(grandchild, old[0]!), {
       what: "a new grandchild only",
     });
     assert.ok(!marked(grandchild).includes(old[0]!), "gone after recovery");
@@ -533,7 +543,10 @@ eventlisteners:
     // The spawn shim's argv holds the marker too: wait for the exec, past its parent check
     // (a shim that finds its parent killed exits by itself, and nothing is left to recover).
     await waitFor(
-      () => marked(marker).length === 1 && commOf(marked(marker)[0]!) === "sleep",
+      () => {
+        const now = marked(marker);
+        return now.length === 1 && commOf(now[0]!) === "sleep";
+      },
       "the listener",
     );
     const [old] = marked(marker);
@@ -541,7 +554,7 @@ eventlisteners:
     const watch = watchCount(marker);
     const second = new Run(dir);
     await second.ready();
-    await waitFor(() => marked(marker).length === 1 && marked(marker)[0] !== old, {
+    await waitFor(() => onlyOneOtherThan(marker, old!), {
       timeout: 60_000,
       what: "the new listener only",
     });
@@ -554,5 +567,42 @@ eventlisteners:
     assert.deepEqual(marked(marker), []);
   } finally {
     await cleanup(dir, m("1010.9"));
+  }
+});
+
+Deno.test("a SIGTERM while recovery stops a dead run's program: clean exit 0, nothing started", async () => {
+  const marker = m("1010.95");
+  // SIGTERM is ignored (and stays ignored across exec): recovery waits its stoptime.
+  const dir = await setup(`
+programs:
+  stubborn:
+    cmd: /bin/sh -c 'trap "" TERM; exec /bin/sleep ${marker}'
+    starttime: 0
+    stoptime: 3
+`);
+  try {
+    const first = new Run(dir);
+    await first.ready();
+    await first.running(1);
+    const [old] = marked(marker);
+    await first.kill9();
+    const second = new Run(dir);
+    await second.ready();
+    // The socket answers before recovery ends: signal while it waits on the old instance.
+    await logShows(dir, /previous taskmaster \(pid \d+\) is gone; stopping the 1 instance/);
+    assert.ok(marked(marker).includes(old!), "recovery is still waiting on the old instance");
+    assert.equal(await second.shutdown(), 0, "a held SIGTERM, not Deno's default death (143)");
+    assert.deepEqual(marked(marker), []);
+    const log = await eventLog(dir);
+    assert.match(log, /SIGTERM received: shutting down/);
+    assert.match(log, /recovered stubborn \(pid \d+\) left by a previous taskmaster: stopped/);
+    assert.equal(
+      (log.match(/spawned: 'stubborn'/g) ?? []).length,
+      1,
+      "only the first run ever spawned it",
+    );
+    await assert.rejects(Deno.stat(`${dir}/taskmaster.sock`), "the socket is removed");
+  } finally {
+    await cleanup(dir, marker);
   }
 });
