@@ -140,6 +140,8 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
   );
 
   let shutdownPromise: Promise<void> | null = null;
+  let stoppingBegan!: () => void;
+  const stopping = new Promise<void>((resolve) => (stoppingBegan = resolve));
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
 
@@ -156,6 +158,7 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
+      stoppingBegan();
       log.write("info", "shutdown requested: stopping every program");
       listeners.emit(supervisorStateEvent("STOPPING"));
       alerts.daemonEvent("daemon_stopping", `taskmaster (pid ${Deno.pid}) is stopping`);
@@ -261,9 +264,9 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       log.write("info", "SIGHUP received: reloading configuration");
       reload().catch(() => {/* already logged */});
     },
-    shutdown: (name) => {
+    shutdown: (name, held) => {
       if (shutdownPromise !== null) return; // already on its way down
-      log.write("info", `${name} received: shutting down`);
+      log.write("info", `${name} received${held ? " during start-up" : ""}: shutting down`);
       shutdown();
     },
     reopen: () => {
@@ -294,8 +297,7 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       );
     })
     .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));
-  const waitForLaunch = options.wait === true && shutdownPromise === null;
-  if (options.detached && !await readyForParent(supervisor, waitForLaunch)) {
+  if (options.detached && !await readyForParent(supervisor, options.wait === true, stopping)) {
     log.write("warning", "could not point stdout/stderr at /dev/null");
   }
   // The user left the shell: the daemon goes down with it.

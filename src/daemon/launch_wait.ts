@@ -25,29 +25,32 @@ export interface LaunchView {
 
 /**
  * Resolves once the launch is over, with the autostart instances that never
- * became RUNNING (`name (STATE)`); empty means every one came up.
+ * became RUNNING (`name (STATE)`); empty means every one came up. A shutdown
+ * (`cutShort`) ends it at once: what is not up by then will not come up.
  */
-export function waitForLaunch(view: LaunchView): Promise<string[]> {
+export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Promise<string[]> {
   return new Promise((resolve) => {
     // One that was RUNNING and has exited since (a one-shot job) did start.
     const reached = new Set<string>();
-    const check = (): boolean => {
-      const mine = view.status().filter((p) => view.autostart(p));
-      // STOPPED before its first spawn means the start is still queued.
-      if (
-        mine.some((p) => SETTLING.has(p.state) || (p.state === "STOPPED" && p.startedAt === null))
-      ) {
-        return false;
-      }
+    const mine = () => view.status().filter((p) => view.autostart(p));
+    const finish = (list: ProcessInfo[]): void => {
       stop();
-      const failed = mine.filter((p) => p.state !== "RUNNING" && !reached.has(p.name));
+      const failed = list.filter((p) => p.state !== "RUNNING" && !reached.has(p.name));
       resolve(failed.map((p) => `${p.name} (${p.state})`));
-      return true;
+    };
+    const check = (): void => {
+      const list = mine();
+      // STOPPED before its first spawn means the start is still queued.
+      const settling = list.some((p) =>
+        SETTLING.has(p.state) || (p.state === "STOPPED" && p.startedAt === null)
+      );
+      if (!settling) finish(list);
     };
     const stop = view.onChange((change) => {
       if (change.to === "RUNNING") reached.add(change.name);
       check();
     });
     check();
+    cutShort?.then(() => finish(mine()));
   });
 }

@@ -23,17 +23,21 @@ export function tell(stream: "out" | "err", text: string): void {
 
 /**
  * Tells a `--detach` parent we are up (with `--wait`, once the launch is
- * over, naming what is not running). The parent stops reading then; our
+ * over or a shutdown began (`stopping`), naming what is not running). The parent stops reading then; our
  * stderr stays a pipe nobody reads, so it is pointed at /dev/null and
  * nothing is written to it afterwards. False when that could not be done.
  */
-export async function readyForParent(supervisor: Supervisor, wait: boolean): Promise<boolean> {
+export async function readyForParent(
+  supervisor: Supervisor,
+  wait: boolean,
+  stopping: Promise<void>,
+): Promise<boolean> {
   const failed = wait
     ? await waitForLaunch({
       status: () => supervisor.status(),
       onChange: (listener) => supervisor.onChange(listener),
       autostart: (p) => supervisor.config.programs.get(p.program)?.autostart ?? false,
-    })
+    }, stopping)
     : [];
   tell("err", `ready ${Deno.pid}${failed.length > 0 ? ` not running: ${failed.join(", ")}` : ""}`);
   return silenceStdio();

@@ -10,7 +10,8 @@
  * SIGTERM at once, or a second one during the cleanup.
  *
  * Until the daemon is up, what arrives is held and handed over when it
- * attaches: a shutdown then runs before anything is launched.
+ * attaches: a shutdown then runs before anything is launched; a reload or
+ * reopen runs as the launch begins, as if sent a moment later.
  *
  * @module
  */
@@ -18,7 +19,8 @@
 /** What the daemon does with each signal once it is up. */
 export interface SignalHandlers {
   reload: () => void;
-  shutdown: (name: string) => void;
+  /** `held`: the signal came during start-up and is handed over now. */
+  shutdown: (name: string, held: boolean) => void;
   reopen: () => void;
 }
 
@@ -37,24 +39,34 @@ export function listenForSignals(
   let heldReload = false;
   let heldReopen = false;
   const stop = (name: string) => () => {
-    if (handlers !== null) handlers.shutdown(name);
+    if (handlers !== null) handlers.shutdown(name, false);
     else heldShutdown ??= name;
   };
+  const reload = () => {
+    if (handlers !== null) handlers.reload();
+    else heldReload = true;
+  };
+  const reopen = () => {
+    if (handlers !== null) handlers.reopen();
+    else heldReopen = true;
+  };
   const table: [Deno.Signal, () => void][] = [
-    ["SIGHUP", () => handlers !== null ? handlers.reload() : heldReload = true],
+    ["SIGHUP", reload],
     ["SIGTERM", stop("SIGTERM")],
     ["SIGINT", stop("SIGINT")],
     ["SIGQUIT", stop("SIGQUIT")],
-    ["SIGUSR2", () => handlers !== null ? handlers.reopen() : heldReopen = true],
+    ["SIGUSR2", reopen],
   ];
   for (const [signal, handler] of table) listen(signal, handler);
   return {
     attach(next) {
       handlers = next;
       // A shutdown makes a held reload or reopen moot: the files close, nothing starts.
-      if (heldShutdown !== null) return next.shutdown(heldShutdown);
-      if (heldReopen) next.reopen();
-      if (heldReload) next.reload();
+      if (heldShutdown !== null) next.shutdown(heldShutdown, true);
+      else {
+        if (heldReopen) next.reopen();
+        if (heldReload) next.reload();
+      }
     },
   };
 }

@@ -21,7 +21,7 @@ function recorder(): { handlers: SignalHandlers; calls: string[] } {
     calls,
     handlers: {
       reload: () => calls.push("reload"),
-      shutdown: (name) => calls.push(`shutdown ${name}`),
+      shutdown: (name, held) => calls.push(`shutdown ${name}${held ? " (held)" : ""}`),
       reopen: () => calls.push("reopen"),
     },
   };
@@ -46,7 +46,11 @@ Deno.test("a SIGTERM before attach becomes a shutdown on attach, named after the
   send("SIGUSR2");
   const { handlers, calls } = recorder();
   signals.attach(handlers);
-  assert.deepEqual(calls, ["shutdown SIGTERM"], "a held reload or reopen is moot once stopping");
+  assert.deepEqual(
+    calls,
+    ["shutdown SIGTERM (held)"],
+    "a held reload or reopen is moot once stopping",
+  );
 });
 
 Deno.test("a held reload and reopen run once each on attach; nothing held, nothing runs", () => {

@@ -99,6 +99,43 @@ Deno.test("--detach --wait returns once every autostart program is up, or exits 
   await waitFor(() => !alive(Number(failed.stdout.trim())), { what: "the daemon to exit" });
 });
 
+Deno.test("--detach --wait and a SIGTERM during the launch: it returns, exit 3 naming what is not up, and the daemon exits", async () => {
+  await using dir = await tempDir();
+  const config = `${dir}/app.yaml`;
+  // db takes 30 s to count as up, and api waits for it: the launch is long under way.
+  await Deno.writeTextFile(
+    config,
+    [
+      "programs:",
+      "  db:",
+      "    cmd: /bin/sleep 1000.931",
+      "    starttime: 30",
+      "  api:",
+      "    cmd: /bin/sleep 1000.931",
+      "    starttime: 0",
+      "    depends_on: [db]",
+    ].join("\n"),
+  );
+  const detaching = runTaskmaster(["-c", config, "--detach", "--wait"]);
+  const pidfile = `${dir}/taskmaster.pid`;
+  const pid = await waitFor(
+    () => Deno.readTextFile(pidfile).then((text) => Number(text.trim()) || null, () => null),
+    { what: "the pidfile" },
+  );
+  await waitFor(
+    () => Deno.readTextFile(`${dir}/taskmaster.log`).then((l) => l.includes("spawned: 'db'")),
+    { what: "db spawned" },
+  );
+  Deno.kill(pid, "SIGTERM");
+  const r = await detaching;
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /^taskmaster: not running after launch: /);
+  assert.match(r.stderr, /\bdb \(STARTING\)/);
+  assert.match(r.stderr, /\bapi \(\w+\)/);
+  await waitFor(() => !alive(pid), { what: "the daemon to exit" });
+  await assert.rejects(Deno.stat(pidfile), "the pidfile is removed");
+});
+
 Deno.test("--wait without --detach is a usage error", async () => {
   const r = await runTaskmaster(["-c", "x.yaml", "--wait"]);
   assert.equal(r.code, 2);

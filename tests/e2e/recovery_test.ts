@@ -594,14 +594,16 @@ programs:
     assert.equal(await second.shutdown(), 0, "a held SIGTERM, not Deno's default death (143)");
     assert.deepEqual(marked(marker), []);
     const log = await eventLog(dir);
-    assert.match(log, /SIGTERM received: shutting down/);
+    assert.match(log, /SIGTERM received during start-up: shutting down/);
     assert.match(log, /recovered stubborn \(pid \d+\) left by a previous taskmaster: stopped/);
     assert.equal(
       (log.match(/spawned: 'stubborn'/g) ?? []).length,
       1,
       "only the first run ever spawned it",
     );
-    await assert.rejects(Deno.stat(`${dir}/taskmaster.sock`), "the socket is removed");
+    for (const left of ["taskmaster.sock", "taskmaster.pid", "taskmaster.state"]) {
+      await assert.rejects(Deno.stat(`${dir}/${left}`), `${left} is removed`);
+    }
   } finally {
     await cleanup(dir, marker);
   }
