@@ -23,9 +23,10 @@ export function tell(stream: "out" | "err", text: string): void {
 
 /**
  * Tells a `--detach` parent we are up (with `--wait`, once the launch is
- * over or a shutdown began (`stopping`), naming what is not running). The parent stops reading then; our
- * stderr stays a pipe nobody reads, so it is pointed at /dev/null and
- * nothing is written to it afterwards. False when that could not be done.
+ * over or a shutdown began (`stopping`), naming what is not running). The
+ * parent stops reading then; our stderr stays a pipe nobody reads, so it is
+ * pointed at /dev/null and nothing is written to it afterwards. False when
+ * that could not be done.
  */
 export async function readyForParent(
   supervisor: Supervisor,
