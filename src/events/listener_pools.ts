@@ -14,6 +14,7 @@ import type { StateChange } from "../api/protocol.ts";
 import { samePool } from "../config/eventlisteners.ts";
 import type { EventListenerConfig, ProgramConfig } from "../config/types.ts";
 import type { OutputHub } from "../output/output_hub.ts";
+import { byteSourceStream } from "../output/byte_source.ts";
 import { ProcessRunner } from "../process/runner.ts";
 import type { OutputRelay, RunnerDeps } from "../process/runner_deps.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
@@ -184,7 +185,10 @@ export class EventListeners {
   #newRunner(config: ProgramConfig, index: number): ProcessRunner {
     const relay: OutputRelay = {
       relay: (key, stream, target) => {
-        if (key.endsWith(":stdout")) return this.#readProtocol(key.slice(0, -7), stream);
+        if (key.endsWith(":stdout")) {
+          const protocol = stream instanceof ReadableStream ? stream : byteSourceStream(stream);
+          return this.#readProtocol(key.slice(0, -7), protocol);
+        }
         return this.#deps.output.relay(key, stream, target);
       },
     };

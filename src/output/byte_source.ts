@@ -68,3 +68,38 @@ function copyingSource(reader: ReadableStreamDefaultReader<Uint8Array>): ByteSou
     release: () => reader.releaseLock(),
   };
 }
+
+/** Bytes asked for by each read of {@link byteSourceStream}. */
+const STREAM_CHUNK = 16 * 1024;
+
+/**
+ * A readable byte stream over `source`, for a consumer that wants a stream
+ * (an event listener's protocol reader); releases the source at its end.
+ */
+export function byteSourceStream(source: ByteSource): ReadableStream<Uint8Array> {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    source.release();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { chunk, done } = await source.read(new Uint8Array(STREAM_CHUNK));
+        if (chunk !== null && chunk.length > 0) controller.enqueue(chunk);
+        if (done || chunk === null) {
+          release();
+          controller.close();
+        }
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await source.cancel();
+      release();
+    },
+  });
+}

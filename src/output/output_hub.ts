@@ -86,16 +86,20 @@ export class OutputHub {
   }
 
   /**
-   * Copies `stream` to `target` until EOF. Resolves once every byte read has
+   * Copies `stream` (a Deno stream, or a pipe read directly) to `target` until EOF. Resolves once every byte read has
    * been written (or discarded); never rejects. `key` (like `web:0:stdout`)
    * names the stream for {@link subscribe}.
    */
-  relay(key: string, stream: ReadableStream<Uint8Array>, target: OutputTarget): Promise<void> {
+  relay(
+    key: string,
+    stream: ReadableStream<Uint8Array> | ByteSource,
+    target: OutputTarget,
+  ): Promise<void> {
+    const source = stream instanceof ReadableStream ? openByteSource(stream) : stream;
     if (this.#closed) {
-      stream.cancel().catch(() => {});
+      source.cancel().finally(() => source.release());
       return Promise.resolve();
     }
-    const source = openByteSource(stream);
     const run = this.#run(key, source, target).catch((error) => {
       this.#report(`Cannot relay output of "${key}": ${messageOf(error)}`);
     });

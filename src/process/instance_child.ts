@@ -69,6 +69,7 @@ export class InstanceChild {
     }
     const result = deps.spawner.spawn({
       ...spec,
+      directOutput: true,
       cgroup,
       env: { ...supervisorEnv(deps.serverUrl, cfg.name, index, cfg.numprocs), ...accountEnv(cfg) },
       name,
@@ -88,8 +89,10 @@ export class InstanceChild {
     deps.liveChanged?.("spawned");
     // Relays never reject; the output hub drains them at shutdown. Combined
     // output is one stream, relayed (and followed) under the stdout key.
-    deps.output.relay(`${name}:stdout`, child.stdout, targets.stdout);
-    if (child.stderr !== null) deps.output.relay(`${name}:stderr`, child.stderr, targets.stderr);
+    const stdout = child.output?.stdout ?? child.stdout;
+    const stderr = child.output !== undefined ? child.output.stderr : child.stderr;
+    deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
+    if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
     child.status.then(async (status) => {
       const expected = status.code !== null && status.signal === null &&
         cfg.exitcodes.includes(status.code);

@@ -6,7 +6,8 @@
  * API refuses without --allow-all, marking inherited descriptors
  * close-on-exec (descriptors.ts), and writing to children's stdin through
  * /proc (stdin_writer.ts), and giving back the pages only start-up used
- * (resident_pages.ts). `null` where unavailable (no FFI permission, not
+ * (resident_pages.ts), and reading children's output pipes with one epoll
+ * for all of them (pipe_fds.ts, fd_poller.ts). `null` where unavailable (no FFI permission, not
  * Linux/glibc): callers then do without.
  *
  * @module
@@ -35,8 +36,20 @@ const SYMBOLS = {
   dup2: { parameters: ["i32", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  // On a worker thread: it blocks until one of the daemon's output pipes is readable.
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
   malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
 } as const;
+
+/** errno of the last failed call on this thread. */
+export function lastErrno(c: Libc): number {
+  const at = c.symbols.__errno_location();
+  return at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
+}
 
 /** The opened library. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;

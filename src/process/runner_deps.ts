@@ -16,6 +16,7 @@ import type { ProcessOs } from "./process_os.ts";
 import type { Spawner } from "./spawner.ts";
 import type { CgroupPort } from "./cgroups.ts";
 import type { Pacer } from "../util/turn_pacer.ts";
+import type { ByteSource } from "../output/byte_source.ts";
 
 /** Where a stream's bytes go; the output pipeline's view from here. */
 export interface StreamTarget {
@@ -28,7 +29,11 @@ export interface StreamTarget {
 
 /** The output pipeline, as the runner needs it. */
 export interface OutputRelay {
-  relay(key: string, stream: ReadableStream<Uint8Array>, target: StreamTarget): Promise<void>;
+  relay(
+    key: string,
+    stream: ReadableStream<Uint8Array> | ByteSource,
+    target: StreamTarget,
+  ): Promise<void>;
   /** Moves a running relay to a new key and file (an instance renamed by numprocs). */
   retarget?(key: string, newKey: string, target: StreamTarget): Promise<void>;
 }

@@ -7,7 +7,11 @@
  * @module
  */
 
+import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
+import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes } from "./pipes.ts";
+import { closeFd, duplicatePipeReadEnd, lowestFreeFd } from "./pipe_fds.ts";
+import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
 import { processStartTime } from "./kernel_files.ts";
 import { linkTarget, procStdin, procStdinAvailable } from "./stdin_writer.ts";
@@ -39,6 +43,12 @@ export interface SpawnSpec {
    * without the daemon holding a descriptor for it (see stdin_writer.ts).
    */
   readonly closableStdin?: boolean;
+  /**
+   * Read the output pipes through descriptors of the daemon's own rather
+   * than Deno's streams (pipe_fds.ts): {@link SpawnedChild.output} then has
+   * them, when they could be taken.
+   */
+  readonly directOutput?: boolean;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -56,6 +66,12 @@ export interface SpawnedChild {
   readonly stdout: ReadableStream<Uint8Array>;
   /** Null when the output is combined: stderr then arrives on `stdout`. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /**
+   * The same pipes read directly, when the spec asked and they could be
+   * taken; then `stdout` and `stderr` are made from these on first use.
+   * The reader must `release()` each (it closes the descriptor).
+   */
+  readonly output?: { readonly stdout: ByteSource; readonly stderr: ByteSource | null };
   /** Settles when the child has been reaped. */
   readonly status: Promise<ExitStatus>;
 }
@@ -78,6 +94,8 @@ export class DenoSpawner implements Spawner {
   #setpriv: string | null;
   #root = Deno.uid() === 0;
   #procStdin = procStdinAvailable();
+  /** Opened with the spawner: its two descriptors are the daemon's from the start, not a spawn's. */
+  #poller = outputPoller();
 
   /**
    * `baseEnv`: what every child's environment starts from (taskmaster's
@@ -141,6 +159,8 @@ export class DenoSpawner implements Spawner {
       args = ["-c", shim, zero, parent, ...(cgroup === null ? [] : [cgroup]), command, ...args];
       command = "/bin/sh";
     }
+    const poller = spec.directOutput === true ? this.#poller : null;
+    const firstFreeFd = poller === null ? null : lowestFreeFd();
     try {
       const child = new Deno.Command(command, {
         args,
@@ -157,6 +177,9 @@ export class DenoSpawner implements Spawner {
       }).spawn();
       this.#live.add(child.pid);
       enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
+      const output = poller === null || firstFreeFd === null
+        ? null
+        : takeOutputPipes(child, firstFreeFd, spec.combineOutput, poller);
       let stdin: () => WritableStream<Uint8Array> = () => child.stdin;
       if (reopenStdin) {
         child.stdin.close().catch(() => {});
@@ -172,6 +195,29 @@ export class DenoSpawner implements Spawner {
         if (!reopenStdin && !child.stdin.locked) child.stdin.close().catch(() => {});
         return { code: s.signal === null ? s.code : null, signal: s.signal };
       });
+      if (output !== null) {
+        let stdout: ReadableStream<Uint8Array> | null = null;
+        let stderr: ReadableStream<Uint8Array> | null = null;
+        return {
+          ok: true,
+          child: {
+            pid: child.pid,
+            startTime,
+            get stdin() {
+              return stdin();
+            },
+            get stdout() {
+              return stdout ??= byteSourceStream(output.stdout);
+            },
+            get stderr() {
+              if (output.stderr === null) return null;
+              return stderr ??= byteSourceStream(output.stderr);
+            },
+            output,
+            status,
+          },
+        };
+      }
       return {
         ok: true,
         child: {
@@ -193,6 +239,31 @@ export class DenoSpawner implements Spawner {
       return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
     }
   }
+}
+
+/**
+ * The child's output pipes as descriptors of ours, Deno's streams of them
+ * closed; null (Deno's streams untouched) when either cannot be taken.
+ */
+function takeOutputPipes(
+  child: Deno.ChildProcess,
+  firstFreeFd: number,
+  combined: boolean,
+  poller: FdPoller,
+): { stdout: ByteSource; stderr: ByteSource | null } | null {
+  const stdout = duplicatePipeReadEnd(child.pid, 1, firstFreeFd);
+  if (stdout === null) return null;
+  const stderr = combined ? null : duplicatePipeReadEnd(child.pid, 2, firstFreeFd);
+  if (!combined && stderr === null) {
+    closeFd(stdout);
+    return null;
+  }
+  child.stdout.cancel().catch(() => {});
+  if (!combined) child.stderr.cancel().catch(() => {});
+  return {
+    stdout: pipeSource(stdout, poller),
+    stderr: stderr === null ? null : pipeSource(stderr, poller),
+  };
 }
 
 /** setpriv (util-linux) where the system keeps it, or null. */

@@ -1,0 +1,169 @@
+/**
+ * One epoll for every output pipe the daemon reads itself (pipe_fds.ts):
+ * a reader that found its pipe empty asks {@link PipeWatch.whenReadable}
+ * and is woken when bytes (or the writers' hang-up) arrive. Each watch is
+ * one-shot (EPOLLONESHOT), re-armed by the next wait, so a pipe nobody is
+ * waiting on never wakes anyone.
+ *
+ * `epoll_wait` blocks, so it runs on a worker thread (a nonblocking FFI
+ * call) and only while somebody waits: with no reader waiting the loop ends,
+ * woken through an eventfd, and the daemon holds no pending call. Idle, the
+ * thread sleeps in the kernel: no timer, no CPU.
+ *
+ * @module
+ */
+
+import { type Libc, libc } from "./libc.ts";
+
+const EPOLL_CLOEXEC = 0o2000000;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
+const EPOLLIN = 0x1;
+const EPOLLONESHOT = 1 << 30;
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+/** `struct epoll_event` is packed on x86-64 only. */
+const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
+const DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
+const EVENTS_PER_WAIT = 64;
+/** The eventfd's token; pipes get 1, 2, … */
+const WAKE = 0;
+
+/** One pipe's registration with the poller. */
+export interface PipeWatch {
+  /** Resolves once the pipe is readable, hung up, or the watch is closed. */
+  whenReadable(): Promise<void>;
+  /** Takes the pipe out of the epoll (before its descriptor is closed) and wakes a waiter. */
+  close(): void;
+}
+
+/** The daemon's epoll over output pipes. */
+export class FdPoller {
+  readonly #c: Libc;
+  readonly #epfd: number;
+  readonly #wakeFd: number;
+  readonly #events = new Uint8Array(EVENT_SIZE * EVENTS_PER_WAIT);
+  readonly #waiters = new Map<number, () => void>();
+  #nextToken = WAKE + 1;
+  #running = false;
+
+  private constructor(c: Libc, epfd: number, wakeFd: number) {
+    this.#c = c;
+    this.#epfd = epfd;
+    this.#wakeFd = wakeFd;
+  }
+
+  /** A poller, or null where epoll cannot be reached (no FFI). */
+  static open(): FdPoller | null {
+    const c = libc();
+    if (c === null) return null;
+    const epfd = c.symbols.epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return null;
+    const wakeFd = c.symbols.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd < 0 || !control(c, epfd, EPOLL_CTL_ADD, wakeFd, EPOLLIN, WAKE)) {
+      if (wakeFd >= 0) c.symbols.close(wakeFd);
+      c.symbols.close(epfd);
+      return null;
+    }
+    return new FdPoller(c, epfd, wakeFd);
+  }
+
+  /** Whether the wait loop is running (somebody is waiting). */
+  get waiting(): boolean {
+    return this.#running;
+  }
+
+  /** Registers `fd`, a pipe read end of ours. */
+  watch(fd: number): PipeWatch {
+    const token = this.#nextToken++;
+    let added = false;
+    let closed = false;
+    return {
+      whenReadable: () => {
+        if (closed) return Promise.resolve();
+        const woken = new Promise<void>((resolve) => this.#waiters.set(token, resolve));
+        const op = added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (control(this.#c, this.#epfd, op, fd, EPOLLIN | EPOLLONESHOT, token)) {
+          added = true;
+          this.#ensureLoop();
+        } else {
+          // The read that follows reports what is wrong with the descriptor.
+          this.#wake(token);
+        }
+        return woken;
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (added) control(this.#c, this.#epfd, EPOLL_CTL_DEL, fd, 0, token);
+        this.#wake(token);
+        if (this.#waiters.size === 0 && this.#running) this.#interrupt();
+      },
+    };
+  }
+
+  #wake(token: number): void {
+    const resolve = this.#waiters.get(token);
+    if (resolve === undefined) return;
+    this.#waiters.delete(token);
+    resolve();
+  }
+
+  #ensureLoop(): void {
+    if (!this.#running) this.#loop().catch(() => this.#wakeAll());
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    const view = new DataView(this.#events.buffer);
+    try {
+      while (this.#waiters.size > 0) {
+        const n = await this.#c.symbols.epoll_wait(
+          this.#epfd,
+          this.#events,
+          EVENTS_PER_WAIT,
+          -1,
+        );
+        if (n < 0) {
+          // EINTR (a signal reached the worker thread): waiters read again and re-arm.
+          this.#wakeAll();
+          break;
+        }
+        for (let i = 0; i < n; i++) {
+          const token = view.getUint32(i * EVENT_SIZE + DATA_OFFSET, true);
+          if (token === WAKE) this.#c.symbols.read(this.#wakeFd, new Uint8Array(8), 8n);
+          else this.#wake(token);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /** Ends a blocked epoll_wait, so the loop sees nobody waits and stops. */
+  #interrupt(): void {
+    const one = new BigUint64Array([1n]);
+    this.#c.symbols.write(this.#wakeFd, new Uint8Array(one.buffer), 8n);
+  }
+
+  #wakeAll(): void {
+    for (const token of [...this.#waiters.keys()]) this.#wake(token);
+  }
+}
+
+function control(c: Libc, epfd: number, op: number, fd: number, events: number, token: number) {
+  const event = new Uint8Array(EVENT_SIZE);
+  const view = new DataView(event.buffer);
+  view.setUint32(0, events, true);
+  view.setUint32(DATA_OFFSET, token, true);
+  return c.symbols.epoll_ctl(epfd, op, fd, event) === 0;
+}
+
+let shared: FdPoller | null | undefined;
+
+/** The daemon's poller, opened on first use; null without FFI. */
+export function outputPoller(): FdPoller | null {
+  if (shared === undefined) shared = FdPoller.open();
+  return shared;
+}

@@ -1,0 +1,51 @@
+/**
+ * A child's output pipe read by the daemon itself, through a descriptor of
+ * its own (pipe_fds.ts): reads are plain non-blocking `read(2)` calls into
+ * the relay's buffer, and an empty pipe is waited for with the shared epoll
+ * (fd_poller.ts). A quiet instance then costs a descriptor and a small
+ * closure instead of a Deno stream with a read pending (issue 17).
+ *
+ * @module
+ */
+
+import type { ByteSource } from "../output/byte_source.ts";
+import type { FdPoller } from "./fd_poller.ts";
+import { lastErrno, libc } from "./libc.ts";
+
+const EINTR = 4;
+const EAGAIN = 11;
+
+/** Reads `fd` (ours, non-blocking; closed by `release`) as a {@link ByteSource}. */
+export function pipeSource(fd: number, poller: FdPoller): ByteSource {
+  const c = libc();
+  if (c === null) throw new Error("pipeSource needs FFI");
+  const watch = poller.watch(fd);
+  let cancelled = false;
+  let closed = false;
+  return {
+    async read(view) {
+      if (view.byteLength === 0) throw new TypeError("cannot read into an empty view");
+      for (;;) {
+        if (cancelled || closed) return { chunk: null, done: true };
+        const n = Number(c.symbols.read(fd, view, BigInt(view.byteLength)));
+        if (n > 0) return { chunk: view.subarray(0, n), done: false };
+        if (n === 0) return { chunk: view.subarray(0, 0), done: true };
+        const errno = lastErrno(c);
+        if (errno === EINTR) continue;
+        if (errno !== EAGAIN) throw new Error(`read of an output pipe failed (errno ${errno})`);
+        await watch.whenReadable();
+      }
+    },
+    cancel() {
+      cancelled = true;
+      watch.close();
+      return Promise.resolve();
+    },
+    release() {
+      if (closed) return;
+      closed = true;
+      watch.close();
+      c.symbols.close(fd);
+    },
+  };
+}

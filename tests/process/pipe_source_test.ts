@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import type { ByteSource } from "../../src/output/byte_source.ts";
+import { outputPoller } from "../../src/process/fd_poller.ts";
+import { closeFd, duplicatePipeReadEnd, lowestFreeFd } from "../../src/process/pipe_fds.ts";
+import { DenoSpawner } from "../../src/process/spawner.ts";
+import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+/** Everything `source` gives until EOF, read the way the relay reads (into an offset view). */
+async function readAll(source: ByteSource): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = [];
+  let buffer = new ArrayBuffer(4096);
+  for (;;) {
+    // One byte of offset: the relay reads behind a held partial line.
+    const { chunk, done } = await source.read(new Uint8Array(buffer, 1, buffer.byteLength - 1));
+    assert.ok(chunk !== null, "not cancelled");
+    buffer = chunk.buffer as ArrayBuffer;
+    assert.equal(chunk.byteOffset, 1);
+    parts.push(chunk.slice());
+    if (done) break;
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
+function openFds(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
+
+Deno.test("a child's output read through the daemon's own descriptors: every byte of both streams, in order, then EOF", async () => {
+  assert.ok(outputPoller() !== null); // its epoll and eventfd are the daemon's for good
+  const before = openFds();
+  // 3 MB on stdout: more than the 1 MiB pipe, so the reader waits on the poller many times.
+  const script = "head -c 3000000 /dev/urandom | tee /dev/stderr | sha256sum >&2; echo done";
+  const result = new DenoSpawner({ baseEnv: {} }).spawn(
+    spec({ argv: ["/bin/sh", "-c", script], env: { PATH: "/usr/bin:/bin" }, directOutput: true }),
+  );
+  assert.ok(result.ok);
+  const output = result.child.output;
+  assert.ok(output !== undefined, "the pipes were taken as descriptors of ours");
+  assert.ok(output.stderr !== null);
+  const [stdout, stderr] = await Promise.all([readAll(output.stdout), readAll(output.stderr)]);
+  assert.equal(new TextDecoder().decode(stdout), "done\n");
+  // stderr: the 3 MB, then sha256sum's line for exactly those bytes.
+  const data = stderr.slice(0, 3_000_000);
+  const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", data)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  assert.equal(new TextDecoder().decode(stderr.subarray(3_000_000)), `${digest}  -\n`);
+  assert.deepEqual(await result.child.status, { code: 0, signal: null });
+  output.stdout.release();
+  output.stderr.release();
+  assert.equal(openFds(), before, "no descriptor left open");
+});
+
+Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancelled read returns at once", async () => {
+  const poller = outputPoller();
+  assert.ok(poller !== null);
+  const result = new DenoSpawner({ baseEnv: {} }).spawn(
+    spec({ argv: ["/bin/sleep", "30"], directOutput: true }),
+  );
+  assert.ok(result.ok);
+  const { output, pid } = result.child;
+  assert.ok(output !== undefined && output.stderr !== null);
+  try {
+    const pending = output.stdout.read(new Uint8Array(1024));
+    assert.equal(poller.waiting, true, "an empty pipe is waited for");
+    await output.stdout.cancel();
+    assert.deepEqual(await pending, { chunk: null, done: true });
+    await waitFor(() => !poller.waiting || null, { what: "the wait loop to end" });
+  } finally {
+    output.stdout.release();
+    output.stderr.release();
+    Deno.kill(pid, "SIGKILL");
+    await result.child.status;
+  }
+});
+
+Deno.test("only a pipe is taken: a child whose stdout is not one keeps Deno's handling", async () => {
+  const from = lowestFreeFd();
+  assert.ok(from !== null);
+  const child = new Deno.Command("/bin/sleep", {
+    args: ["30"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    assert.equal(duplicatePipeReadEnd(child.pid, 1, from), null, "/dev/null is no pipe");
+    const stderr = duplicatePipeReadEnd(child.pid, 2, from);
+    assert.ok(stderr !== null, "the stderr pipe is found");
+    closeFd(stderr);
+  } finally {
+    child.kill("SIGKILL");
+    await child.stderr.cancel();
+    await child.status;
+  }
+});
