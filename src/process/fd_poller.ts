@@ -27,6 +27,8 @@ const EFD_NONBLOCK = 0o4000;
 const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
 const DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
 const EVENTS_PER_WAIT = 64;
+/** How often a pipe the epoll would not take is read instead. */
+const POLL_WITHOUT_EPOLL_MS = 50;
 /** The eventfd's token; pipes get 1, 2, … */
 const WAKE = 0;
 
@@ -88,8 +90,9 @@ export class FdPoller {
           added = true;
           this.#ensureLoop();
         } else {
-          // The read that follows reports what is wrong with the descriptor.
-          this.#wake(token);
+          // No epoll for it (ENOSPC past max_user_watches, ENOMEM): poll
+          // instead, rather than read again at once and starve the event loop.
+          setTimeout(() => this.#wake(token), POLL_WITHOUT_EPOLL_MS);
         }
         return woken;
       },

@@ -13,7 +13,8 @@ import type { FdPoller } from "./fd_poller.ts";
 import { lastErrno, libc } from "./libc.ts";
 
 const EINTR = 4;
-const EAGAIN = 11;
+const EBADF = 9;
+const EFAULT = 14;
 
 /** Reads `fd` (ours, non-blocking; closed by `release`) as a {@link ByteSource}. */
 export function pipeSource(fd: number, poller: FdPoller): ByteSource {
@@ -32,7 +33,11 @@ export function pipeSource(fd: number, poller: FdPoller): ByteSource {
         if (n === 0) return { chunk: view.subarray(0, 0), done: true };
         const errno = lastErrno(c);
         if (errno === EINTR) continue;
-        if (errno !== EAGAIN) throw new Error(`read of an output pipe failed (errno ${errno})`);
+        // Only a descriptor that is not ours (a bug) fails otherwise; any other
+        // errno is taken as EAGAIN, in case something between the two calls set it.
+        if (errno === EBADF || errno === EFAULT) {
+          throw new Error(`read of an output pipe failed (errno ${errno})`);
+        }
         await watch.whenReadable();
       }
     },

@@ -15,6 +15,7 @@
  */
 
 import { libc } from "./libc.ts";
+import { type PipeIdentity, pipeIdentity } from "./pipe_fds.ts";
 
 const F_SETPIPE_SZ = 1031;
 const O_WRONLY = 1;
@@ -24,20 +25,24 @@ export const PIPE_SIZE = 1024 * 1024;
 
 const encoder = new TextEncoder();
 
-/** Enlarges the pipes behind `pid`'s `fds` (stdout and stderr); false when it could not. */
-export function enlargeOutputPipes(pid: number, fds: readonly number[] = [1, 2]): boolean {
+/**
+ * Enlarges the pipes behind `pid`'s `fds` (stdout and stderr) and returns
+ * each one's identity, from the descriptor opened here (no second look into
+ * the child's /proc): null where the fd is not a pipe or could not be reached.
+ */
+export function enlargeOutputPipes(
+  pid: number,
+  fds: readonly number[] = [1, 2],
+): (PipeIdentity | null)[] {
   const c = libc();
-  if (c === null) return false;
-  let ok = true;
-  for (const fd of fds) {
+  if (c === null) return fds.map(() => null);
+  return fds.map((fd) => {
     const own = c.symbols.open(encoder.encode(`/proc/${pid}/fd/${fd}\0`), O_WRONLY | O_CLOEXEC);
-    if (own < 0) {
-      ok = false;
-      continue;
-    }
+    if (own < 0) return null;
     // Fails harmlessly (EINVAL) if the child already pointed this fd elsewhere.
-    if (c.symbols.fcntl(own, F_SETPIPE_SZ, PIPE_SIZE) < 0) ok = false;
+    c.symbols.fcntl(own, F_SETPIPE_SZ, PIPE_SIZE);
+    const identity = pipeIdentity(own);
     c.symbols.close(own);
-  }
-  return ok;
+    return identity;
+  });
 }

@@ -10,7 +10,7 @@
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes } from "./pipes.ts";
-import { closeFd, duplicatePipeReadEnd, lowestFreeFd } from "./pipe_fds.ts";
+import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
 import { processStartTime } from "./kernel_files.ts";
@@ -176,10 +176,10 @@ export class DenoSpawner implements Spawner {
         detached: true,
       }).spawn();
       this.#live.add(child.pid);
-      enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
+      const pipes = enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
       const output = poller === null || firstFreeFd === null
         ? null
-        : takeOutputPipes(child, firstFreeFd, spec.combineOutput, poller);
+        : takeOutputPipes(child, pipes, firstFreeFd, poller);
       let stdin: () => WritableStream<Uint8Array> = () => child.stdin;
       if (reopenStdin) {
         child.stdin.close().catch(() => {});
@@ -247,22 +247,18 @@ export class DenoSpawner implements Spawner {
  */
 function takeOutputPipes(
   child: Deno.ChildProcess,
+  pipes: readonly (PipeIdentity | null)[],
   firstFreeFd: number,
-  combined: boolean,
   poller: FdPoller,
 ): { stdout: ByteSource; stderr: ByteSource | null } | null {
-  const stdout = duplicatePipeReadEnd(child.pid, 1, firstFreeFd);
-  if (stdout === null) return null;
-  const stderr = combined ? null : duplicatePipeReadEnd(child.pid, 2, firstFreeFd);
-  if (!combined && stderr === null) {
-    closeFd(stdout);
-    return null;
-  }
+  const fds = duplicateOutputPipes(pipes, firstFreeFd);
+  if (fds === null) return null;
+  const [stdout, stderr] = fds;
   child.stdout.cancel().catch(() => {});
-  if (!combined) child.stderr.cancel().catch(() => {});
+  if (stderr !== undefined) child.stderr.cancel().catch(() => {});
   return {
-    stdout: pipeSource(stdout, poller),
-    stderr: stderr === null ? null : pipeSource(stderr, poller),
+    stdout: pipeSource(stdout!, poller),
+    stderr: stderr === undefined ? null : pipeSource(stderr, poller),
   };
 }
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { ByteSource } from "../../src/output/byte_source.ts";
 import { outputPoller } from "../../src/process/fd_poller.ts";
-import { closeFd, duplicatePipeReadEnd, lowestFreeFd } from "../../src/process/pipe_fds.ts";
+import { closeFd, duplicateOutputPipes, lowestFreeFd } from "../../src/process/pipe_fds.ts";
+import { enlargeOutputPipes } from "../../src/process/pipes.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
@@ -80,7 +81,75 @@ Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancel
   }
 });
 
-Deno.test("only a pipe is taken: a child whose stdout is not one keeps Deno's handling", async () => {
+/** A child whose stdout and stderr are pipes, once `ready` holds for its /proc links. */
+async function childWithLinks(
+  script: string,
+  ready: (fd1: string, fd2: string) => boolean,
+): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", script],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitFor(() => {
+    try {
+      const link = (fd: number) => Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`);
+      return ready(link(1), link(2)) || null;
+    } catch {
+      return null;
+    }
+  }, { what: "the child's fds as the test wants them" });
+  return child;
+}
+
+async function end(child: Deno.ChildProcess): Promise<void> {
+  child.kill("SIGKILL");
+  await child.stdout.cancel();
+  await child.stderr.cancel();
+  await child.status;
+}
+
+Deno.test("a program that already sent its stderr to stdout keeps Deno's streams: no pipe is taken twice", async () => {
+  const from = lowestFreeFd();
+  assert.ok(from !== null);
+  const child = await childWithLinks("exec 2>&1; exec sleep 30", (one, two) => one === two);
+  try {
+    const pipes = enlargeOutputPipes(child.pid);
+    assert.equal(pipes[0]?.ino, pipes[1]?.ino, "both fds name the stdout pipe now");
+    assert.equal(duplicateOutputPipes(pipes, from), null);
+  } finally {
+    await end(child);
+  }
+});
+
+Deno.test("a program that swapped stdout and stderr keeps Deno's streams: no stream goes to the other's log", async () => {
+  const from = lowestFreeFd();
+  assert.ok(from !== null);
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", "exec 3>&1 1>&2 2>&3 3>&-; echo swapped; exec sleep 30"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Its "swapped" (written to fd 1) comes out of the stderr pipe once the swap is done.
+  const reader = child.stderr.getReader();
+  assert.equal(new TextDecoder().decode((await reader.read()).value), "swapped\n");
+  reader.releaseLock();
+  try {
+    const pipes = enlargeOutputPipes(child.pid);
+    assert.ok(pipes[0] !== null && pipes[1] !== null && pipes[0]!.ino !== pipes[1]!.ino);
+    assert.equal(duplicateOutputPipes(pipes, from), null);
+    // In creation order they are found and taken: the same pipes, as Deno made them.
+    const taken = duplicateOutputPipes([pipes[1]!, pipes[0]!], from);
+    assert.ok(taken !== null && taken.length === 2);
+    for (const fd of taken) closeFd(fd);
+  } finally {
+    await end(child);
+  }
+});
+
+Deno.test("only pipes are taken: a child whose stdout is /dev/null keeps Deno's handling", async () => {
   const from = lowestFreeFd();
   assert.ok(from !== null);
   const child = new Deno.Command("/bin/sleep", {
@@ -90,10 +159,13 @@ Deno.test("only a pipe is taken: a child whose stdout is not one keeps Deno's ha
     stderr: "piped",
   }).spawn();
   try {
-    assert.equal(duplicatePipeReadEnd(child.pid, 1, from), null, "/dev/null is no pipe");
-    const stderr = duplicatePipeReadEnd(child.pid, 2, from);
-    assert.ok(stderr !== null, "the stderr pipe is found");
-    closeFd(stderr);
+    const [stdout, stderr] = enlargeOutputPipes(child.pid);
+    assert.equal(stdout, null, "/dev/null is no pipe");
+    assert.ok(stderr !== null && stderr !== undefined);
+    assert.equal(duplicateOutputPipes([stdout ?? null, stderr], from), null);
+    const taken = duplicateOutputPipes([stderr], from);
+    assert.ok(taken !== null && taken.length === 1, "the stderr pipe alone is found");
+    closeFd(taken[0]!);
   } finally {
     child.kill("SIGKILL");
     await child.stderr.cancel();

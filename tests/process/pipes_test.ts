@@ -14,7 +14,7 @@ function pipeSize(pid: number, fd: number): number {
   }
 }
 
-Deno.test("enlargeOutputPipes() gives a child's stdout and stderr pipes 1 MiB", {
+Deno.test("enlargeOutputPipes() gives a child's stdout and stderr pipes 1 MiB and names each", {
   ignore: libc() === null,
 }, async () => {
   const child = new Deno.Command("/bin/sleep", {
@@ -24,7 +24,10 @@ Deno.test("enlargeOutputPipes() gives a child's stdout and stderr pipes 1 MiB", 
   }).spawn();
   try {
     assert.equal(pipeSize(child.pid, 1), 64 * 1024, "Linux's default before");
-    assert.equal(enlargeOutputPipes(child.pid), true);
+    const [stdout, stderr] = enlargeOutputPipes(child.pid);
+    assert.ok(stdout && stderr, "both are pipes");
+    assert.equal(`pipe:[${stdout.ino}]`, Deno.readLinkSync(`/proc/${child.pid}/fd/1`));
+    assert.equal(`pipe:[${stderr.ino}]`, Deno.readLinkSync(`/proc/${child.pid}/fd/2`));
     assert.equal(pipeSize(child.pid, 1), PIPE_SIZE);
     assert.equal(pipeSize(child.pid, 2), PIPE_SIZE);
   } finally {
@@ -35,6 +38,6 @@ Deno.test("enlargeOutputPipes() gives a child's stdout and stderr pipes 1 MiB", 
   }
 });
 
-Deno.test("enlargeOutputPipes() on a pid that is gone reports false, never throws", () => {
-  assert.equal(enlargeOutputPipes(2 ** 22 + 12345), false);
+Deno.test("enlargeOutputPipes() on a pid that is gone names no pipe, never throws", () => {
+  assert.deepEqual(enlargeOutputPipes(2 ** 22 + 12345), [null, null]);
 });
