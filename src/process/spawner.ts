@@ -195,29 +195,11 @@ export class DenoSpawner implements Spawner {
         if (!reopenStdin && !child.stdin.locked) child.stdin.close().catch(() => {});
         return { code: s.signal === null ? s.code : null, signal: s.signal };
       });
-      if (output !== null) {
-        let stdout: ReadableStream<Uint8Array> | null = null;
-        let stderr: ReadableStream<Uint8Array> | null = null;
-        return {
-          ok: true,
-          child: {
-            pid: child.pid,
-            startTime,
-            get stdin() {
-              return stdin();
-            },
-            get stdout() {
-              return stdout ??= byteSourceStream(output.stdout);
-            },
-            get stderr() {
-              if (output.stderr === null) return null;
-              return stderr ??= byteSourceStream(output.stderr);
-            },
-            output,
-            status,
-          },
-        };
-      }
+      // Taken pipes: streams of them only for a reader that asks (the relay does not).
+      let stdout: ReadableStream<Uint8Array> | null = output === null ? child.stdout : null;
+      let stderr: ReadableStream<Uint8Array> | null = output !== null || spec.combineOutput
+        ? null
+        : child.stderr;
       return {
         ok: true,
         child: {
@@ -226,8 +208,14 @@ export class DenoSpawner implements Spawner {
           get stdin() {
             return stdin();
           },
-          stdout: child.stdout,
-          stderr: spec.combineOutput ? null : child.stderr,
+          get stdout() {
+            return stdout ??= byteSourceStream(output!.stdout);
+          },
+          get stderr() {
+            if (output === null || output.stderr === null) return stderr;
+            return stderr ??= byteSourceStream(output.stderr);
+          },
+          ...(output === null ? {} : { output }),
           status,
         },
       };
