@@ -3,12 +3,13 @@ import type { ByteSource } from "../../src/output/byte_source.ts";
 import { outputPoller } from "../../src/process/fd_poller.ts";
 import { closeFd, duplicateOutputPipes, lowestFreeFd } from "../../src/process/pipe_fds.ts";
 import { enlargeOutputPipes } from "../../src/process/pipes.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 /** Everything `source` gives until EOF, read the way the relay reads (into an offset view). */
-async function readAll(source: ByteSource): Promise<Uint8Array<ArrayBuffer>> {
+async function readAll(source: ByteSource): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let buffer = new ArrayBuffer(4096);
   for (;;) {
@@ -20,13 +21,7 @@ async function readAll(source: ByteSource): Promise<Uint8Array<ArrayBuffer>> {
     parts.push(chunk.slice());
     if (done) break;
   }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
+  return concatBytes(parts);
 }
 
 function openFds(): number {
@@ -48,7 +43,7 @@ Deno.test("a child's output read through the daemon's own descriptors: every byt
   const [stdout, stderr] = await Promise.all([readAll(output.stdout), readAll(output.stderr)]);
   assert.equal(new TextDecoder().decode(stdout), "done\n");
   // stderr: the 3 MB, then sha256sum's line for exactly those bytes.
-  const data = stderr.slice(0, 3_000_000);
+  const data = new Uint8Array(stderr.subarray(0, 3_000_000));
   const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", data)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   assert.equal(new TextDecoder().decode(stderr.subarray(3_000_000)), `${digest}  -\n`);
