@@ -22,6 +22,12 @@ export interface ByteSource {
    * null. Rejects if the stream errors.
    */
   read(view: Uint8Array<ArrayBuffer>): Promise<ReadResult>;
+  /**
+   * Where the source can say so (a pipe read directly): resolves once a read
+   * would not wait (bytes, EOF, or a cancel), so a quiet stream's reader need
+   * not hold a buffer while it waits.
+   */
+  whenReadable?(): Promise<void>;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */

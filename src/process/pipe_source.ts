@@ -41,6 +41,9 @@ export function pipeSource(fd: number, poller: FdPoller): ByteSource {
         await watch.whenReadable();
       }
     },
+    whenReadable() {
+      return cancelled || closed ? Promise.resolve() : watch.whenReadable();
+    },
     cancel() {
       cancelled = true;
       watch.close();
