@@ -28,6 +28,12 @@ export interface ByteSource {
    * not hold a buffer while it waits.
    */
   whenReadable?(): Promise<void>;
+  /**
+   * Where the source can say so: has its reader take what the pipe holds
+   * now, resolving once it found the pipe empty (or it ended). A child has
+   * exited: its last lines are in the file before its exit is reported.
+   */
+  drain?(): Promise<void>;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */

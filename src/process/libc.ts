@@ -40,6 +40,13 @@ const SYMBOLS = {
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   // On a worker thread: it blocks until one of the daemon's output pipes is readable.
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
+  // With a timeout of 0, here: what came while the poller slept (fd_poller.ts).
+  epoll_wait_now: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+  },
+  usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
   fstat: { parameters: ["i32", "buffer"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },

@@ -23,36 +23,72 @@ export function pipeSource(fd: number, poller: FdPoller): ByteSource {
   const watch = poller.watch(fd);
   let cancelled = false;
   let closed = false;
+  let ended = false; // EOF or a failed read: nothing more to take
+  // Callers of drain(), told once a read begun after their call found the
+  // pipe empty and the reader is back for more (so it has handled those
+  // bytes), or the stream ended.
+  let drainWaiters: (() => void)[] = [];
+  let emptied = false;
+  const drained = () => {
+    const waiters = drainWaiters;
+    drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
   return {
     async read(view) {
       if (view.byteLength === 0) throw new TypeError("cannot read into an empty view");
+      if (emptied) drained();
       for (;;) {
-        if (cancelled || closed) return { chunk: null, done: true };
+        if (cancelled || closed) {
+          drained();
+          return { chunk: null, done: true };
+        }
         const n = Number(c.symbols.read(fd, view, BigInt(view.byteLength)));
-        if (n > 0) return { chunk: view.subarray(0, n), done: false };
-        if (n === 0) return { chunk: view.subarray(0, 0), done: true };
+        if (n > 0) {
+          if (n < view.byteLength) emptied = true;
+          return { chunk: view.subarray(0, n), done: false };
+        }
+        if (n === 0) {
+          ended = true;
+          drained();
+          return { chunk: view.subarray(0, 0), done: true };
+        }
         const errno = lastErrno(c);
         if (errno === EINTR) continue;
         // Only a descriptor that is not ours (a bug) fails otherwise; any other
         // errno is taken as EAGAIN, in case something between the two calls set it.
         if (errno === EBADF || errno === EFAULT) {
+          ended = true;
+          drained();
           throw new Error(`read of an output pipe failed (errno ${errno})`);
         }
+        emptied = true;
+        drained();
         await watch.whenReadable();
       }
     },
     whenReadable() {
+      if (emptied) drained();
       return cancelled || closed ? Promise.resolve() : watch.whenReadable();
+    },
+    drain() {
+      if (cancelled || closed || ended) return Promise.resolve();
+      const done = new Promise<void>((resolve) => drainWaiters.push(resolve));
+      emptied = false;
+      watch.poke();
+      return done;
     },
     cancel() {
       cancelled = true;
       watch.close();
+      drained();
       return Promise.resolve();
     },
     release() {
       if (closed) return;
       closed = true;
       watch.close();
+      drained();
       c.symbols.close(fd);
     },
   };

@@ -5,6 +5,7 @@ import { closeFd, duplicateOutputPipes, lowestFreeFd } from "../../src/process/p
 import { enlargeOutputPipes } from "../../src/process/pipes.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
+import { copyStream } from "../../src/output/relay.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
@@ -24,19 +25,30 @@ async function readAll(source: ByteSource): Promise<Uint8Array> {
   return concatBytes(parts);
 }
 
-function openFds(): number {
-  return [...Deno.readDirSync("/proc/self/fd")].length;
+/** This process's descriptors whose link is one of `targets` (other tests' fds never are). */
+function descriptorsNaming(targets: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      if (targets.includes(Deno.readLinkSync(`/proc/self/fd/${entry.name}`))) {
+        found.push(entry.name);
+      }
+    } catch {
+      // Closed meanwhile (the readDir's own descriptor).
+    }
+  }
+  return found;
 }
 
 Deno.test("a child's output read through the daemon's own descriptors: every byte of both streams, in order, then EOF", async () => {
-  assert.ok(outputPoller() !== null); // its epoll and eventfd are the daemon's for good
-  const before = openFds();
   // 3 MB on stdout: more than the 1 MiB pipe, so the reader waits on the poller many times.
   const script = "head -c 3000000 /dev/urandom | tee /dev/stderr | sha256sum >&2; echo done";
   const result = new DenoSpawner({ baseEnv: {} }).spawn(
     spec({ argv: ["/bin/sh", "-c", script], env: { PATH: "/usr/bin:/bin" }, directOutput: true }),
   );
   assert.ok(result.ok);
+  // The child's pipes, by name: no descriptor of ours may name them once released.
+  const pipes = [1, 2].map((fd) => Deno.readLinkSync(`/proc/${result.child.pid}/fd/${fd}`));
   const output = result.child.output;
   assert.ok(output !== undefined, "the pipes were taken as descriptors of ours");
   assert.ok(output.stderr !== null);
@@ -50,7 +62,7 @@ Deno.test("a child's output read through the daemon's own descriptors: every byt
   assert.deepEqual(await result.child.status, { code: 0, signal: null });
   output.stdout.release();
   output.stderr.release();
-  assert.equal(openFds(), before, "no descriptor left open");
+  assert.deepEqual(descriptorsNaming(pipes), [], "no descriptor of a pipe left open");
 });
 
 Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancelled read returns at once", async () => {
@@ -165,5 +177,36 @@ Deno.test("only pipes are taken: a child whose stdout is /dev/null keeps Deno's 
     child.kill("SIGKILL");
     await child.stderr.cancel();
     await child.status;
+  }
+});
+
+Deno.test("drain(): once a child has exited, its relay has taken every byte its pipe held", async () => {
+  for (let round = 0; round < 5; round++) {
+    const result = new DenoSpawner({ baseEnv: {} }).spawn(
+      spec({
+        argv: ["/bin/sh", "-c", "head -c 300000 /dev/zero"],
+        env: { PATH: "/usr/bin:/bin" },
+        directOutput: true,
+      }),
+    );
+    assert.ok(result.ok);
+    const output = result.child.output;
+    assert.ok(output !== undefined && output.stderr !== null);
+    let relayed = 0;
+    const relays = [output.stdout, output.stderr].map((source) =>
+      copyStream(
+        source,
+        { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+        { key: "burst", path: null, file: null },
+        { publish: (_key, chunk) => relayed += chunk.length, holdsPartialLines: () => false },
+      )
+    );
+    await result.child.status;
+    await Promise.all([output.stdout.drain!(), output.stderr.drain!()]);
+    // At once, before any other wake-up could bring the rest.
+    assert.equal(relayed, 300_000, `round ${round}: relayed when the exit is reported`);
+    await Promise.all(relays);
+    output.stdout.release();
+    output.stderr.release();
   }
 });
