@@ -23,6 +23,8 @@ const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLLIN = 0x1;
+const EPOLLERR = 0x8;
+const EPOLLHUP = 0x10;
 const EPOLLET = 1 << 31;
 const EFD_CLOEXEC = 0o2000000;
 const EFD_NONBLOCK = 0o4000;
@@ -63,6 +65,12 @@ export class FdPoller {
   readonly #waiters = new Map<number, () => void>();
   /** Pipes that became readable while their reader was busy: its next wait returns at once. */
   readonly #early = new Set<number>();
+  /**
+   * Pipes whose writers have all gone: an edge-triggered hang-up is reported
+   * once, possibly with the last bytes, so every later wait returns at once
+   * and the reader reads on to EOF.
+   */
+  readonly #hungUp = new Set<number>();
   #nextToken = WAKE + 1;
   #running = false;
 
@@ -104,7 +112,9 @@ export class FdPoller {
     let closed = false;
     return {
       whenReadable: () => {
-        if (closed || this.#early.delete(token)) return Promise.resolve();
+        if (closed || this.#early.delete(token) || this.#hungUp.has(token)) {
+          return Promise.resolve();
+        }
         if (!added) {
           // No epoll for it (ENOSPC past max_user_watches, ENOMEM): poll
           // instead, rather than read again at once and starve the event loop.
@@ -116,12 +126,14 @@ export class FdPoller {
       },
       poke: () => {
         if (!closed && !this.#wake(token)) this.#early.add(token);
+        if (this.#waiters.size === 0 && this.#running) this.#interrupt();
       },
       close: () => {
         if (closed) return;
         closed = true;
         if (added) control(this.#c, this.#epfd, EPOLL_CTL_DEL, fd, 0, token);
         this.#early.delete(token);
+        this.#hungUp.delete(token);
         this.#wake(token);
         if (this.#waiters.size === 0 && this.#running) this.#interrupt();
       },
@@ -172,6 +184,9 @@ export class FdPoller {
         }
         for (let i = 0; i < n; i++) {
           const token = view.getUint32(i * EVENT_SIZE + DATA_OFFSET, true);
+          if ((view.getUint32(i * EVENT_SIZE, true) & (EPOLLHUP | EPOLLERR)) !== 0) {
+            this.#hungUp.add(token);
+          }
           if (token === WAKE) c.read(this.#wakeFd, new Uint8Array(8), 8n);
           else if (!this.#wake(token)) this.#early.add(token);
         }

@@ -210,3 +210,40 @@ Deno.test("drain(): once a child has exited, its relay has taken every byte its 
     output.stderr.release();
   }
 });
+
+Deno.test("the last writer's bytes and hang-up in one edge: the relay still reaches EOF (a grandchild's last line)", async () => {
+  for (let round = 0; round < 10; round++) {
+    const result = new DenoSpawner({ baseEnv: {} }).spawn(
+      spec({
+        argv: ["/bin/sh", "-c", "sleep 0.02; (sleep 0.1; echo last line) & exit 0"],
+        env: { PATH: "/usr/bin:/bin" },
+        directOutput: true,
+      }),
+    );
+    assert.ok(result.ok);
+    const output = result.child.output;
+    assert.ok(output !== undefined && output.stderr !== null);
+    let text = "";
+    const relays = [output.stdout, output.stderr].map((source) =>
+      copyStream(
+        source,
+        { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+        { key: "late", path: null, file: null },
+        {
+          publish: (_key, chunk) => text += new TextDecoder().decode(chunk),
+          holdsPartialLines: () => false,
+        },
+      )
+    );
+    let ended = false;
+    Promise.all(relays).then(() => ended = true);
+    await waitFor(() => ended || null, {
+      timeout: 5000,
+      what: `round ${round}: both relays at EOF after the grandchild exited`,
+    });
+    assert.equal(text, "last line\n");
+    await result.child.status;
+    output.stdout.release();
+    output.stderr.release();
+  }
+});
