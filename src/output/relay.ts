@@ -89,13 +89,14 @@ export async function copyStream(
   };
   // Null while a quiet stream waits for bytes with nothing held (a source
   // that can say when it is readable): 2 KB less per instance (issue 17).
-  let buffer: ArrayBuffer | null = source.whenReadable ? null : new ArrayBuffer(MIN_BUFFER);
+  const whenReadable = source.whenReadable?.bind(source);
+  let buffer: ArrayBuffer | null = whenReadable ? null : new ArrayBuffer(MIN_BUFFER);
   let carry = 0; // bytes of a partial line held at the front of buffer
   let smallReads = 0;
   let held: Uint8Array | null = null;
   for (;;) {
     if (buffer === null) {
-      await source.whenReadable!();
+      await whenReadable?.();
       buffer = new ArrayBuffer(MIN_BUFFER);
     }
     // A cancelled BYOB read loses the buffer, so close() would lose the held
@@ -155,7 +156,7 @@ export async function copyStream(
       }
     }
     // Size the buffer to the stream: grow when a read filled it, give it back when quiet.
-    if (n < room && carry === 0 && buffer.byteLength === MIN_BUFFER && source.whenReadable) {
+    if (whenReadable && n < room && carry === 0 && buffer.byteLength === MIN_BUFFER) {
       buffer = null; // drained: wait without it
     } else if (n === room && buffer.byteLength < MAX_BUFFER) {
       buffer = resize(buffer, carry, Math.min(MAX_BUFFER, buffer.byteLength * 8));

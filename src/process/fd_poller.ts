@@ -45,6 +45,8 @@ const QUIET_TICKS = 8;
 const POLL_WITHOUT_EPOLL_MS = 50;
 /** The eventfd's token; pipes get 1, 2, … */
 const WAKE = 0;
+/** An eventfd increment of 1 (native byte order: little-endian on Deno's Linux targets). */
+const ONE = new Uint8Array(new BigUint64Array([1n]).buffer);
 
 /** One pipe's registration with the poller. */
 export interface PipeWatch {
@@ -62,6 +64,8 @@ export class FdPoller {
   readonly #epfd: number;
   readonly #wakeFd: number;
   readonly #events = new Uint8Array(EVENT_SIZE * EVENTS_PER_WAIT);
+  /** Where the eventfd's count is read to reset it. */
+  readonly #wakeCount = new Uint8Array(8);
   readonly #waiters = new Map<number, () => void>();
   /** Pipes that became readable while their reader was busy: its next wait returns at once. */
   readonly #early = new Set<number>();
@@ -126,7 +130,7 @@ export class FdPoller {
       },
       poke: () => {
         if (!closed && !this.#wake(token)) this.#early.add(token);
-        if (this.#waiters.size === 0 && this.#running) this.#interrupt();
+        this.#stopIfIdle();
       },
       close: () => {
         if (closed) return;
@@ -135,7 +139,7 @@ export class FdPoller {
         this.#early.delete(token);
         this.#hungUp.delete(token);
         this.#wake(token);
-        if (this.#waiters.size === 0 && this.#running) this.#interrupt();
+        this.#stopIfIdle();
       },
     };
   }
@@ -187,7 +191,7 @@ export class FdPoller {
           if ((view.getUint32(i * EVENT_SIZE, true) & (EPOLLHUP | EPOLLERR)) !== 0) {
             this.#hungUp.add(token);
           }
-          if (token === WAKE) c.read(this.#wakeFd, new Uint8Array(8), 8n);
+          if (token === WAKE) c.read(this.#wakeFd, this.#wakeCount, 8n);
           else if (!this.#wake(token)) this.#early.add(token);
         }
       }
@@ -196,10 +200,10 @@ export class FdPoller {
     }
   }
 
-  /** Ends a blocked epoll_wait, so the loop sees nobody waits and stops. */
-  #interrupt(): void {
-    const one = new BigUint64Array([1n]);
-    this.#c.symbols.write(this.#wakeFd, new Uint8Array(one.buffer), 8n);
+  /** Ends a blocked epoll_wait once nobody waits, so the loop stops. */
+  #stopIfIdle(): void {
+    if (this.#waiters.size > 0 || !this.#running) return;
+    this.#c.symbols.write(this.#wakeFd, ONE, 8n);
   }
 
   #wakeAll(): void {

@@ -89,12 +89,10 @@ export class InstanceChild {
     deps.liveChanged?.("spawned");
     // Relays never reject; the output hub drains them at shutdown. Combined
     // output is one stream, relayed (and followed) under the stdout key.
-    const stdout = child.output?.stdout ?? child.stdout;
-    const stderr = child.output !== undefined ? child.output.stderr : child.stderr;
+    const { stdout, stderr } = child.output ?? child;
     deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
     if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
     child.status.then(async (status) => {
-      if (child.output !== undefined) await drainOutput(child.output);
       const expected = status.code !== null && status.signal === null &&
         cfg.exitcodes.includes(status.code);
       this.#exits[expected ? "expected" : "unexpected"]++;
@@ -152,21 +150,4 @@ export class InstanceChild {
   get counters(): { restarts: number; exits: { expected: number; unexpected: number } } {
     return { restarts: Math.max(0, this.#spawns - 1), exits: { ...this.#exits } };
   }
-}
-
-/** How long an exit waits at most for its output to be taken (a log on a FIFO nobody reads). */
-const DRAIN_LIMIT_MS = 100;
-
-/**
- * Has the relays take what the child's pipes hold before its exit is
- * reported, so its last lines are in the file by then: a pipe read directly
- * is woken through the poller's thread, which the exit (Deno's reactor)
- * would otherwise overtake.
- */
-async function drainOutput(output: NonNullable<SpawnedChild["output"]>): Promise<void> {
-  const sources = output.stderr === null ? [output.stdout] : [output.stdout, output.stderr];
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_LIMIT_MS));
-  await Promise.race([Promise.all(sources.map((source) => source.drain?.())), limit]);
-  clearTimeout(timer);
 }

@@ -7,9 +7,8 @@
  * found: Deno makes the pipes at spawn, so they take the lowest free numbers
  * from the one noted before the spawn, and the candidate is the one whose
  * pipe (device and inode) is the child's own fd 1 (or 2), as pipes.ts saw
- * it when enlarging it, opened read-only. It is
- * duplicated, so the stream can then be cancelled (closing Deno's copy)
- * while the pipe lives on in ours.
+ * it when enlarging it, opened read-only. It is duplicated, so the stream
+ * can then be cancelled (closing Deno's copy) while the pipe lives on in ours.
  *
  * A child that already moved its fds, or exited, is not matched (see
  * {@link duplicateOutputPipes}): the caller keeps Deno's streams, as before.
@@ -49,6 +48,9 @@ export interface PipeIdentity {
 
 /** `struct stat`: st_dev and st_ino lead on every Linux ABI; st_mode follows st_nlink on x86-64 only. */
 const STAT_SIZE = 256;
+/** One buffer for every fstat: a spawn looks at several candidates in a row. */
+const STAT = new Uint8Array(STAT_SIZE);
+const STAT_VIEW = new DataView(STAT.buffer);
 const MODE_OFFSET = Deno.build.arch === "x86_64" ? 24 : 16;
 const S_IFMT = 0o170000;
 const S_IFIFO = 0o010000;
@@ -57,9 +59,8 @@ const S_IFIFO = 0o010000;
 export function pipeIdentity(fd: number): PipeIdentity | null {
   const c = libc();
   if (c === null) return null;
-  const stat = new Uint8Array(STAT_SIZE);
-  if (c.symbols.fstat(fd, stat) !== 0) return null;
-  const view = new DataView(stat.buffer);
+  if (c.symbols.fstat(fd, STAT) !== 0) return null;
+  const view = STAT_VIEW;
   if ((view.getUint32(MODE_OFFSET, true) & S_IFMT) !== S_IFIFO) return null;
   return { dev: view.getBigUint64(0, true), ino: view.getBigUint64(8, true) };
 }

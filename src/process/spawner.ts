@@ -72,7 +72,10 @@ export interface SpawnedChild {
    * The reader must `release()` each (it closes the descriptor).
    */
   readonly output?: { readonly stdout: ByteSource; readonly stderr: ByteSource | null };
-  /** Settles when the child has been reaped. */
+  /**
+   * Settles when the child has been reaped and, with `output`, once its
+   * readers took what its pipes held (so its last lines are written first).
+   */
   readonly status: Promise<ExitStatus>;
 }
 
@@ -189,10 +192,11 @@ export class DenoSpawner implements Spawner {
         stdin = () => stream ??= procStdin(child.pid, identity);
       }
       const startTime = processStartTime(child.pid);
-      const status = child.status.then((s) => {
+      const status = child.status.then(async (s) => {
         this.#live.delete(child.pid);
         // A pipe the daemon kept (no /proc reopen) and nobody took a writer of.
         if (!reopenStdin && !child.stdin.locked) child.stdin.close().catch(() => {});
+        if (output !== null) await drainOutput(output);
         return { code: s.signal === null ? s.code : null, signal: s.signal };
       });
       // Taken pipes: streams of them only for a reader that asks (the relay does not).
@@ -248,6 +252,22 @@ function takeOutputPipes(
     stdout: pipeSource(stdout!, poller),
     stderr: stderr === undefined ? null : pipeSource(stderr, poller),
   };
+}
+
+/** How long an exit waits at most for its output to be taken (a log on a FIFO nobody reads). */
+const DRAIN_LIMIT_MS = 100;
+
+/**
+ * Has the readers of taken pipes take what they hold: their wake-ups come
+ * through the poller's thread, which the exit (Deno's reactor) would
+ * otherwise overtake.
+ */
+async function drainOutput(output: { stdout: ByteSource; stderr: ByteSource | null }) {
+  const sources = output.stderr === null ? [output.stdout] : [output.stdout, output.stderr];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_LIMIT_MS));
+  await Promise.race([Promise.all(sources.map((source) => source.drain?.())), limit]);
+  clearTimeout(timer);
 }
 
 /** setpriv (util-linux) where the system keeps it, or null. */

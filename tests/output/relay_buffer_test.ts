@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { ByteSource, ReadResult } from "../../src/output/byte_source.ts";
 import { copyStream } from "../../src/output/relay.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 /** A source that answers each read with the next size of `script` ("full": as much as offered). */
 function scriptedSource(script: readonly (number | "full")[]) {
@@ -75,31 +76,24 @@ Deno.test("relay buffer: reads of 1 KiB or more keep a grown buffer (a steady st
 Deno.test("relay buffer: a quiet stream whose source says when it is readable holds no buffer while it waits", async () => {
   const { source: scripted, offered, produced } = scriptedSource([10, "full", 300, 20]);
   let waiting = 0;
-  let reading = false;
   let release: () => void = () => {};
   const source: ByteSource = {
     ...scripted,
-    read(view) {
-      reading = true;
-      return scripted.read(view).finally(() => reading = false);
-    },
     whenReadable() {
       waiting++;
       return new Promise<void>((resolve) => release = resolve);
     },
   };
   const relayed = relayAll(source);
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
-  await settle();
-  assert.deepEqual([waiting, offered.length, reading], [1, 0, false], "waits before any buffer");
+  await waitFor(() => waiting === 1 || null, { what: "the first wait" });
+  assert.deepEqual(offered, [], "waits before any buffer");
   release();
-  await settle();
   // 10 bytes drained a 1 KiB buffer: it is dropped and the stream waits again.
-  assert.deepEqual([waiting, offered], [2, [1024]]);
+  await waitFor(() => waiting === 2 || null, { what: "the second wait" });
+  assert.deepEqual(offered, [1024]);
   release();
-  await settle();
   // A full read grows the buffer, which is kept (8 KiB): the next reads, to EOF, follow at once.
-  assert.deepEqual([waiting, offered], [2, [1024, 1024, 8192, 8192, 8192]]);
   const published = await relayed;
+  assert.deepEqual([waiting, offered], [2, [1024, 1024, 8192, 8192, 8192]]);
   assert.deepEqual(published, produced, "every byte passed on");
 });

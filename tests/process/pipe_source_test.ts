@@ -180,70 +180,55 @@ Deno.test("only pipes are taken: a child whose stdout is /dev/null keeps Deno's 
   }
 });
 
-Deno.test("drain(): once a child has exited, its relay has taken every byte its pipe held", async () => {
+/** `script` spawned with its pipes taken, both relayed as the daemon does; `text` grows as they relay. */
+function spawnRelayed(script: string) {
+  const result = new DenoSpawner({ baseEnv: {} }).spawn(
+    spec({ argv: ["/bin/sh", "-c", script], env: { PATH: "/usr/bin:/bin" }, directOutput: true }),
+  );
+  assert.ok(result.ok);
+  const output = result.child.output;
+  assert.ok(output !== undefined && output.stderr !== null, "the pipes were taken");
+  const relayed = { text: "", ended: false };
+  const decoder = new TextDecoder();
+  const sources = [output.stdout, output.stderr];
+  const relays = sources.map((source) =>
+    copyStream(
+      source,
+      { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+      { key: "test", path: null, file: null },
+      {
+        publish: (_key, chunk) => relayed.text += decoder.decode(chunk),
+        holdsPartialLines: () => false,
+      },
+    )
+  );
+  Promise.all(relays).then(() => relayed.ended = true);
+  const release = () => sources.forEach((source) => source.release());
+  return { status: result.child.status, relayed, release };
+}
+
+Deno.test("a taken child's status settles only once its relay has taken every byte its pipe held", async () => {
   for (let round = 0; round < 5; round++) {
-    const result = new DenoSpawner({ baseEnv: {} }).spawn(
-      spec({
-        argv: ["/bin/sh", "-c", "head -c 300000 /dev/zero"],
-        env: { PATH: "/usr/bin:/bin" },
-        directOutput: true,
-      }),
-    );
-    assert.ok(result.ok);
-    const output = result.child.output;
-    assert.ok(output !== undefined && output.stderr !== null);
-    let relayed = 0;
-    const relays = [output.stdout, output.stderr].map((source) =>
-      copyStream(
-        source,
-        { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-        { key: "burst", path: null, file: null },
-        { publish: (_key, chunk) => relayed += chunk.length, holdsPartialLines: () => false },
-      )
-    );
-    await result.child.status;
-    await Promise.all([output.stdout.drain!(), output.stderr.drain!()]);
+    const { status, relayed, release } = spawnRelayed("head -c 300000 /dev/zero");
+    await status;
     // At once, before any other wake-up could bring the rest.
-    assert.equal(relayed, 300_000, `round ${round}: relayed when the exit is reported`);
-    await Promise.all(relays);
-    output.stdout.release();
-    output.stderr.release();
+    assert.equal(relayed.text.length, 300_000, `round ${round}: relayed when the exit is reported`);
+    await waitFor(() => relayed.ended || null, { what: `round ${round}: both relays at EOF` });
+    release();
   }
 });
 
 Deno.test("the last writer's bytes and hang-up in one edge: the relay still reaches EOF (a grandchild's last line)", async () => {
   for (let round = 0; round < 10; round++) {
-    const result = new DenoSpawner({ baseEnv: {} }).spawn(
-      spec({
-        argv: ["/bin/sh", "-c", "sleep 0.02; (sleep 0.1; echo last line) & exit 0"],
-        env: { PATH: "/usr/bin:/bin" },
-        directOutput: true,
-      }),
+    const { status, relayed, release } = spawnRelayed(
+      "sleep 0.02; (sleep 0.1; echo last line) & exit 0",
     );
-    assert.ok(result.ok);
-    const output = result.child.output;
-    assert.ok(output !== undefined && output.stderr !== null);
-    let text = "";
-    const relays = [output.stdout, output.stderr].map((source) =>
-      copyStream(
-        source,
-        { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-        { key: "late", path: null, file: null },
-        {
-          publish: (_key, chunk) => text += new TextDecoder().decode(chunk),
-          holdsPartialLines: () => false,
-        },
-      )
-    );
-    let ended = false;
-    Promise.all(relays).then(() => ended = true);
-    await waitFor(() => ended || null, {
+    await waitFor(() => relayed.ended || null, {
       timeout: 5000,
       what: `round ${round}: both relays at EOF after the grandchild exited`,
     });
-    assert.equal(text, "last line\n");
-    await result.child.status;
-    output.stdout.release();
-    output.stderr.release();
+    assert.equal(relayed.text, "last line\n");
+    await status;
+    release();
   }
 });
