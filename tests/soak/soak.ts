@@ -32,6 +32,8 @@ export interface SoakResult {
   readonly rssGrowth: number;
   /** Samples after warm-up: lowest of the first third vs the last third. */
   readonly fdGrowth: number;
+  /** The same two floors' difference, in descriptors. */
+  readonly fdFloorRise: number;
   /**
    * Zombies seen in three samples in a row (two seconds): a child that just
    * exited is a zombie until the daemon's next turn reaps it, which is fine.
@@ -199,10 +201,12 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   const warm = Math.min(options.warmupSeconds, Math.floor(rssMb.length / 2));
   const third = Math.max(1, Math.floor((rssMb.length - warm) / 3));
-  const growth = (xs: number[], level: (ys: number[]) => number) => {
+  const levels = (xs: number[], level: (ys: number[]) => number) => {
     const after = xs.slice(warm);
-    const first = level(after.slice(0, third));
-    const last = level(after.slice(-third));
+    return { first: level(after.slice(0, third)), last: level(after.slice(-third)) };
+  };
+  const growth = (xs: number[], level: (ys: number[]) => number) => {
+    const { first, last } = levels(xs, level);
     return first === 0 ? 0 : (last - first) / first;
   };
   // Crash-looping programs open and close 3 fds each from second to second, so
@@ -214,6 +218,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     fds,
     rssGrowth: growth(rssMb, median),
     fdGrowth: growth(fds, floorOf),
+    fdFloorRise: ((l) => l.last - l.first)(levels(fds, floorOf)),
     maxZombies,
     orphans,
     crashCycles,
