@@ -23,11 +23,18 @@ export interface ByteSource {
    */
   read(view: Uint8Array<ArrayBuffer>): Promise<ReadResult>;
   /**
-   * Where the source can say so (a pipe read directly): resolves once a read
-   * would not wait (bytes, EOF, or a cancel), so a quiet stream's reader need
-   * not hold a buffer while it waits.
+   * Where the source can say so (a pipe read directly): calls `callback`
+   * once a read would not wait (bytes, EOF, or a cancel), so a quiet
+   * stream's reader need hold neither a buffer nor a suspended read while
+   * it waits. One callback at a time.
    */
-  whenReadable?(): Promise<void>;
+  onReadable?(callback: () => void): void;
+  /**
+   * With {@link onReadable}: a read that never waits, null when nothing is
+   * there yet (a woken reader found the bytes already taken), so the reader
+   * can wait for the next callback holding nothing.
+   */
+  readNow?(view: Uint8Array<ArrayBuffer>): ReadResult | null;
   /**
    * Where the source can say so: has its reader take what the pipe holds
    * now, resolving once it found the pipe empty (or it ended). A child has

@@ -38,7 +38,7 @@
 
 import { LogFile } from "./log_file.ts";
 import { type ByteSource, openByteSource } from "./byte_source.ts";
-import { copyStream, type OutputTarget, type Route } from "./relay.ts";
+import { type CopyHooks, copyStream, type OutputTarget, type Route } from "./relay.ts";
 import { type FollowOptions, FollowRing, followRing } from "./follow_ring.ts";
 
 /** The newest output a follower can fall behind by before it loses the oldest. */
@@ -226,36 +226,41 @@ export class OutputHub {
 
   // --- internals ---------------------------------------------------------
 
-  async #run(key: string, source: ByteSource, target: OutputTarget): Promise<void> {
-    const route: Route = {
-      key,
-      path: target.path,
-      file: target.path === null ? null : await this.#acquire(target.path, target),
-    };
-    this.#routes.set(key, route);
+  /**
+   * No suspended async function per relay: the copy loop parks between
+   * reads (relay.ts), and this returns its promise chain without awaiting
+   * it; a synchronous throw becomes a rejection, reported like any other.
+   */
+  #run(key: string, source: ByteSource, target: OutputTarget): Promise<void> {
     try {
-      await copyStream(source, target, route, {
-        publish: (key, chunk) => {
-          this.#rings.get(key)?.ring.append(chunk);
-          const listeners = this.#listeners.get(key);
-          if (listeners !== undefined) this.#publish(listeners, chunk);
-        },
-        holdsPartialLines: (path) => this.#holdsPartialLines(path, target),
-      });
-    } finally {
-      if (this.#routes.get(route.key) === route) this.#routes.delete(route.key);
-      if (route.path !== null) await this.#release(route.path);
+      const path = target.path;
+      if (path === null) return this.#copy({ key, path, file: null }, source, target);
+      return this.#acquire(path, target).then((file) =>
+        this.#copy({ key, path, file }, source, target)
+      );
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
-  /**
-   * Whether a stream writing to `path` keeps a partial line back (for at most
-   * its quiet period): only when another stream shares the file, so a line
-   * is not cut by the other stream's lines merely because a read ended in it.
-   */
-  #holdsPartialLines(path: string, target: OutputTarget): boolean {
-    return target.flushPartialAfterMs > 0 && (this.#files.get(path)?.refs ?? 0) > 1;
+  #copy(route: Route, source: ByteSource, target: OutputTarget): Promise<void> {
+    this.#routes.set(route.key, route);
+    return copyStream(source, target, route, this.#hooks).finally(() => {
+      if (this.#routes.get(route.key) === route) this.#routes.delete(route.key);
+      // The file it ends on: retarget() may have moved it since it started.
+      if (route.path !== null) return this.#release(route.path);
+    });
   }
+
+  /** One for every relay: publish and sharesFile take the stream's key and path. */
+  readonly #hooks: CopyHooks = {
+    publish: (key, chunk) => {
+      this.#rings.get(key)?.ring.append(chunk);
+      const listeners = this.#listeners.get(key);
+      if (listeners !== undefined) this.#publish(listeners, chunk);
+    },
+    sharesFile: (path) => (this.#files.get(path)?.refs ?? 0) > 1,
+  };
 
   async #acquire(path: string, settings: OutputTarget): Promise<LogFile> {
     let entry = this.#files.get(path);

@@ -62,118 +62,188 @@ export interface Route {
 export interface CopyHooks {
   /** Hands a chunk just read to the followers of `key`. */
   readonly publish: (key: string, chunk: Uint8Array) => void;
-  /** Whether partial lines are held back for the file at `path` (it is shared). */
-  readonly holdsPartialLines: (path: string) => boolean;
+  /** Whether other streams write to the file at `path` too (partial lines are then held back). */
+  readonly sharesFile: (path: string) => boolean;
 }
 
 /**
  * Copies `source` to `route`'s file (its current one at each write) until
  * EOF or cancellation; the last partial line is written as is.
  */
-export async function copyStream(
+export function copyStream(
   source: ByteSource,
   target: OutputTarget,
   route: Route,
   hooks: CopyHooks,
 ): Promise<void> {
-  const stamper = target.timestamps ? new LineStamper() : null;
-  const put = (block: Uint8Array): Promise<void> | undefined => {
+  return new CopyLoop(source, target, route, hooks).done;
+}
+
+/**
+ * The loop of {@link copyStream}. A source that can say when it is readable
+ * (a pipe read directly) is waited for with a callback, between two runs of
+ * the loop, not inside one: a quiet stream then costs this object and one
+ * entry in the poller's map, with no buffer, promise chain or suspended
+ * async function held while it waits (issue 17).
+ */
+class CopyLoop {
+  readonly done: Promise<void>;
+  readonly #source: ByteSource;
+  readonly #target: OutputTarget;
+  readonly #route: Route;
+  readonly #hooks: CopyHooks;
+  readonly #stamper: LineStamper | null;
+  /** Whether the source can say when it is readable and read without waiting. */
+  readonly #parks: boolean;
+  #smallReads = 0;
+  /** A grown buffer kept while parked: a busy stream that caught up keeps its size. */
+  #buffer: ArrayBuffer | null = null;
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+  /** Bound once: it is what the poller holds while the stream is quiet. */
+  readonly #resume = () => this.#run();
+
+  constructor(source: ByteSource, target: OutputTarget, route: Route, hooks: CopyHooks) {
+    this.#source = source;
+    this.#target = target;
+    this.#route = route;
+    this.#hooks = hooks;
+    this.#stamper = target.timestamps ? new LineStamper() : null;
+    this.#parks = source.onReadable !== undefined && source.readNow !== undefined;
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    if (this.#parks) source.onReadable!(this.#resume);
+    else this.#run();
+  }
+
+  #run(): void {
+    this.#pump().then((parked) => {
+      if (parked) this.#source.onReadable!(this.#resume);
+      else this.#resolve();
+    }).catch(this.#reject);
+  }
+
+  #put(block: Uint8Array): Promise<void> | undefined {
+    const route = this.#route;
     const file = route.file;
     if (file === null) return undefined;
+    const stamper = this.#stamper;
     // Another stream's line ended ours in a shared file: ours restarts on a line of its own.
     if (stamper !== null && !stamper.atLineStart && !file.continuesLineOf(route.key)) {
       stamper.atLineStart = true;
     }
     const bytes = stamper === null ? block : stamper.stamp(block, timestampPrefix(Date.now()));
     return file.write(bytes, route.key);
-  };
-  // Null while a quiet stream waits for bytes with nothing held (a source
-  // that can say when it is readable): 2 KB less per instance (issue 17).
-  const whenReadable = source.whenReadable?.bind(source);
-  let buffer: ArrayBuffer | null = whenReadable ? null : new ArrayBuffer(MIN_BUFFER);
-  let carry = 0; // bytes of a partial line held at the front of buffer
-  let smallReads = 0;
-  let held: Uint8Array | null = null;
-  for (;;) {
-    if (buffer === null) {
-      await whenReadable?.();
-      buffer = new ArrayBuffer(MIN_BUFFER);
-    }
-    // A cancelled BYOB read loses the buffer, so close() would lose the held
-    // partial line: keep a copy of it (usually a few dozen bytes) across the read.
-    held = carry > 0 ? new Uint8Array(buffer, 0, carry).slice() : null;
-    // A held partial line goes to the file once the stream has been quiet a while.
-    const quiet = held === null ? null : quietFlush(held, target.flushPartialAfterMs, put);
-    let result: ReadResult;
-    try {
-      result = await source.read(new Uint8Array(buffer, carry, buffer.byteLength - carry));
-    } finally {
-      quiet?.cancel();
-    }
-    const flushed = quiet?.fired ?? false;
-    if (quiet?.writing !== undefined) await quiet.writing;
-    const { chunk, done } = result;
-    if (chunk === null) {
-      if (flushed) held = null;
-      break; // cancelled: `held` has the partial line unless it was flushed
-    }
-    buffer = chunk.buffer as ArrayBuffer; // a BYOB read transfers the buffer
-    const n = chunk.length;
-    if (n > 0) hooks.publish(route.key, chunk);
-    if (flushed && carry > 0) {
-      // The held partial line is in the file already: only the new bytes remain.
-      new Uint8Array(buffer).copyWithin(0, carry, carry + n);
-      carry = 0;
-    }
-    if (done) {
-      held = carry > 0 ? new Uint8Array(buffer, 0, carry) : null;
-      break;
-    }
-    const file = route.file;
-    const room = buffer.byteLength - carry;
-    const end = carry + n;
-    const bytes = new Uint8Array(buffer, 0, end);
-    if (file === null) {
-      // Discard: read and drop, nothing is held.
-    } else if (!hooks.holdsPartialLines(file.path)) {
-      // Nothing to interleave with: every byte goes to the file as it comes.
-      const pending = put(bytes);
-      if (pending !== undefined) await pending;
-      carry = 0;
-    } else {
-      const lastNewline = bytes.lastIndexOf(NEWLINE);
-      if (lastNewline >= 0) {
-        const pending = put(bytes.subarray(0, lastNewline + 1));
-        if (pending !== undefined) await pending;
-        carry = end - lastNewline - 1;
-        if (carry > 0) bytes.copyWithin(0, lastNewline + 1, end);
-      } else if (end >= PARTIAL_LINE_LIMIT) {
+  }
+
+  /**
+   * Reads and writes until the stream ends (false) or, for a source that
+   * can say when it is readable, until it is drained with nothing held
+   * (true: park until it is readable again).
+   */
+  async #pump(): Promise<boolean> {
+    const source = this.#source;
+    const target = this.#target;
+    const route = this.#route;
+    const hooks = this.#hooks;
+    const put = (block: Uint8Array) => this.#put(block);
+    const parks = this.#parks;
+    let buffer = this.#buffer ?? new ArrayBuffer(MIN_BUFFER);
+    this.#buffer = null;
+    let carry = 0; // bytes of a partial line held at the front of buffer
+    let held: Uint8Array | null = null;
+    for (;;) {
+      // A cancelled BYOB read loses the buffer, so close() would lose the held
+      // partial line: keep a copy of it (usually a few dozen bytes) across the read.
+      held = carry > 0 ? new Uint8Array(buffer, 0, carry).slice() : null;
+      let result: ReadResult;
+      let flushed = false;
+      if (parks && held === null) {
+        // Nothing held: an empty pipe (a wake-up whose bytes an earlier read
+        // took, a drain's poke) parks the loop instead of waiting in a read.
+        const now = source.readNow!(new Uint8Array(buffer));
+        if (now === null) {
+          if (buffer.byteLength > MIN_BUFFER) this.#buffer = buffer;
+          return true;
+        }
+        result = now;
+      } else {
+        // A held partial line goes to the file once the stream has been quiet a while.
+        const quiet = held === null ? null : quietFlush(held, target.flushPartialAfterMs, put);
+        try {
+          result = await source.read(new Uint8Array(buffer, carry, buffer.byteLength - carry));
+        } finally {
+          quiet?.cancel();
+        }
+        flushed = quiet?.fired ?? false;
+        if (quiet?.writing !== undefined) await quiet.writing;
+      }
+      const { chunk, done } = result;
+      if (chunk === null) {
+        if (flushed) held = null;
+        break; // cancelled: `held` has the partial line unless it was flushed
+      }
+      buffer = chunk.buffer as ArrayBuffer; // a BYOB read transfers the buffer
+      const n = chunk.length;
+      if (n > 0) hooks.publish(route.key, chunk);
+      if (flushed && carry > 0) {
+        // The held partial line is in the file already: only the new bytes remain.
+        new Uint8Array(buffer).copyWithin(0, carry, carry + n);
+        carry = 0;
+      }
+      if (done) {
+        held = carry > 0 ? new Uint8Array(buffer, 0, carry) : null;
+        break;
+      }
+      const file = route.file;
+      const room = buffer.byteLength - carry;
+      const end = carry + n;
+      const bytes = new Uint8Array(buffer, 0, end);
+      if (file === null) {
+        // Discard: read and drop, nothing is held.
+      } else if (target.flushPartialAfterMs <= 0 || !hooks.sharesFile(file.path)) {
+        // Nothing to interleave with: every byte goes to the file as it comes.
         const pending = put(bytes);
         if (pending !== undefined) await pending;
         carry = 0;
       } else {
-        carry = end;
+        const lastNewline = bytes.lastIndexOf(NEWLINE);
+        if (lastNewline >= 0) {
+          const pending = put(bytes.subarray(0, lastNewline + 1));
+          if (pending !== undefined) await pending;
+          carry = end - lastNewline - 1;
+          if (carry > 0) bytes.copyWithin(0, lastNewline + 1, end);
+        } else if (end >= PARTIAL_LINE_LIMIT) {
+          const pending = put(bytes);
+          if (pending !== undefined) await pending;
+          carry = 0;
+        } else {
+          carry = end;
+        }
+      }
+      // Size the buffer to the stream: grow when a read filled it, give it back when quiet.
+      if (parks && n < room && carry === 0 && buffer.byteLength === MIN_BUFFER) {
+        return true; // drained: wait without a buffer
+      } else if (n === room && buffer.byteLength < MAX_BUFFER) {
+        buffer = resize(buffer, carry, Math.min(MAX_BUFFER, buffer.byteLength * 8));
+        this.#smallReads = 0;
+      } else if (buffer.byteLength > MIN_BUFFER && n < SMALL_READ && carry < MIN_BUFFER / 2) {
+        if (++this.#smallReads >= SHRINK_AFTER) {
+          buffer = resize(buffer, carry, MIN_BUFFER);
+          this.#smallReads = 0;
+        }
+      } else {
+        this.#smallReads = 0;
       }
     }
-    // Size the buffer to the stream: grow when a read filled it, give it back when quiet.
-    if (whenReadable && n < room && carry === 0 && buffer.byteLength === MIN_BUFFER) {
-      buffer = null; // drained: wait without it
-    } else if (n === room && buffer.byteLength < MAX_BUFFER) {
-      buffer = resize(buffer, carry, Math.min(MAX_BUFFER, buffer.byteLength * 8));
-      smallReads = 0;
-    } else if (buffer.byteLength > MIN_BUFFER && n < SMALL_READ && carry < MIN_BUFFER / 2) {
-      if (++smallReads >= SHRINK_AFTER) {
-        buffer = resize(buffer, carry, MIN_BUFFER);
-        smallReads = 0;
-      }
-    } else {
-      smallReads = 0;
+    if (held !== null) {
+      // The last line had no newline: it is written as is (byte-exact capture).
+      const pending = put(held);
+      if (pending !== undefined) await pending;
     }
-  }
-  if (held !== null) {
-    // The last line had no newline: it is written as is (byte-exact capture).
-    const pending = put(held);
-    if (pending !== undefined) await pending;
+    return false;
   }
 }
 

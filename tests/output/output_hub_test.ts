@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { OutputHub } from "../../src/output/output_hub.ts";
+import type { ByteSource } from "../../src/output/byte_source.ts";
 import type { OutputTarget } from "../../src/output/relay.ts";
 import {
   exists,
@@ -412,4 +413,74 @@ Deno.test("OutputHub.relay() accepts a non-byte stream (copying reader)", async 
   await hub.relay("x", ReadableStream.from(chunks), plain(out));
   await hub.close();
   assert.equal(await Deno.readTextFile(out), "abc\nde\nf");
+});
+
+/** A source fed by the test: `push` hands it bytes, `end` is its EOF. */
+function pushedSource() {
+  const queue: (Uint8Array | null)[] = [];
+  let wake: (() => void) | null = null;
+  const source: ByteSource = {
+    async read(view) {
+      while (queue.length === 0) await new Promise<void>((resolve) => wake = resolve);
+      const next = queue.shift()!;
+      if (next === null) return { chunk: view.subarray(0, 0), done: true };
+      view.set(next);
+      return { chunk: view.subarray(0, next.length), done: false };
+    },
+    cancel: () => {
+      queue.push(null);
+      wake?.();
+      return Promise.resolve();
+    },
+    release() {},
+  };
+  const feed = (item: Uint8Array | null) => {
+    queue.push(item);
+    wake?.();
+    wake = null;
+  };
+  return {
+    source,
+    push: (text: string) => feed(new TextEncoder().encode(text)),
+    end: () => feed(null),
+  };
+}
+
+Deno.test("OutputHub.retarget(): a moved relay, once ended, lets go of the file it ended on, not the one it started on", async () => {
+  await using dir = await tempDir();
+  const [a, b] = [`${dir.path}/a.log`, `${dir.path}/b.log`];
+  const errors: string[] = [];
+  const hub = new OutputHub({ onError: (message) => errors.push(message) });
+  const size = (path: string) => exists(path).then((yes) => yes ? Deno.statSync(path).size : 0);
+  const moved = pushedSource();
+  const movedRelay = hub.relay("web:stdout", moved.source, plain(a));
+  moved.push("x1\n");
+  await waitFor(async () => await size(a) === 3 || null, { what: "x1 in a" });
+  await hub.retarget("web:stdout", "web:0:stdout", plain(b));
+  moved.push("x2\n");
+  await waitFor(async () => await size(b) === 3 || null, { what: "x2 in b" });
+  // Another program writes to a, the moved relay ends: a must stay open for it.
+  const other = pushedSource();
+  const otherRelay = hub.relay("other:stdout", other.source, plain(a));
+  other.push("y1\n");
+  await waitFor(async () => await size(a) === 6 || null, { what: "y1 in a" });
+  moved.end();
+  await movedRelay;
+  other.push("y2\n");
+  other.end();
+  await otherRelay;
+  // b has no writer left: a new relay of its own there writes a partial line at once.
+  const alone = pushedSource();
+  const aloneRelay = hub.relay("alone:stdout", alone.source, plain(b));
+  alone.push("partial");
+  await waitFor(async () => await size(b) === 10 || null, {
+    what: "the partial line in b, not held back as if b were shared",
+  });
+  alone.end();
+  await aloneRelay;
+  await hub.close();
+  assert.equal(await Deno.readTextFile(a), "x1\ny1\ny2\n");
+  assert.equal(await Deno.readTextFile(b), "x2\npartial");
+  assert.equal(hub.droppedBytes(a), 0);
+  assert.deepEqual(errors, []);
 });

@@ -14,22 +14,23 @@ function scriptedSource(script: readonly (number | "full")[]) {
   const produced: number[] = [];
   let step = 0;
   let byte = 0;
+  const readNow = (view: Uint8Array): ReadResult => {
+    offered.push(view.length);
+    const next = script[step++];
+    if (next === undefined) return { chunk: view.subarray(0, 0), done: true };
+    const n = next === "full" ? view.length : next;
+    for (let i = 0; i < n; i++) {
+      view[i] = byte & 0xff;
+      produced.push(byte++ & 0xff);
+    }
+    return { chunk: view.subarray(0, n), done: false };
+  };
   const source: ByteSource = {
-    read(view): Promise<ReadResult> {
-      offered.push(view.length);
-      const next = script[step++];
-      if (next === undefined) return Promise.resolve({ chunk: view.subarray(0, 0), done: true });
-      const n = next === "full" ? view.length : next;
-      for (let i = 0; i < n; i++) {
-        view[i] = byte & 0xff;
-        produced.push(byte++ & 0xff);
-      }
-      return Promise.resolve({ chunk: view.subarray(0, n), done: false });
-    },
+    read: (view) => Promise.resolve(readNow(view)),
     cancel: () => Promise.resolve(),
     release: () => {},
   };
-  return { source, offered, produced };
+  return { source, readNow, offered, produced };
 }
 
 async function relayAll(source: ByteSource): Promise<number[]> {
@@ -40,7 +41,7 @@ async function relayAll(source: ByteSource): Promise<number[]> {
     { key: "p:stdout", path: null, file: null },
     {
       publish: (_key, chunk) => chunk.forEach((b) => published.push(b)),
-      holdsPartialLines: () => false,
+      sharesFile: () => false,
     },
   );
   return published;
@@ -74,14 +75,15 @@ Deno.test("relay buffer: reads of 1 KiB or more keep a grown buffer (a steady st
 });
 
 Deno.test("relay buffer: a quiet stream whose source says when it is readable holds no buffer while it waits", async () => {
-  const { source: scripted, offered, produced } = scriptedSource([10, "full", 300, 20]);
+  const { source: scripted, readNow, offered, produced } = scriptedSource([10, "full", 300, 20]);
   let waiting = 0;
   let release: () => void = () => {};
   const source: ByteSource = {
     ...scripted,
-    whenReadable() {
+    readNow,
+    onReadable(callback) {
       waiting++;
-      return new Promise<void>((resolve) => release = resolve);
+      release = callback;
     },
   };
   const relayed = relayAll(source);
@@ -96,4 +98,18 @@ Deno.test("relay buffer: a quiet stream whose source says when it is readable ho
   const published = await relayed;
   assert.deepEqual([waiting, offered], [2, [1024, 1024, 8192, 8192, 8192]]);
   assert.deepEqual(published, produced, "every byte passed on");
+});
+
+Deno.test("relay: an error when the relay goes back to waiting is reported as the relay's failure, not lost", async () => {
+  const { source: scripted, readNow } = scriptedSource([10]);
+  let calls = 0;
+  const source: ByteSource = {
+    ...scripted,
+    readNow,
+    onReadable(callback) {
+      if (++calls > 1) throw new Error("cannot wait");
+      queueMicrotask(callback);
+    },
+  };
+  await assert.rejects(relayAll(source), /cannot wait/);
 });

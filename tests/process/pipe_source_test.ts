@@ -198,7 +198,7 @@ function spawnRelayed(script: string) {
       { key: "test", path: null, file: null },
       {
         publish: (_key, chunk) => relayed.text += decoder.decode(chunk),
-        holdsPartialLines: () => false,
+        sharesFile: () => false,
       },
     )
   );
@@ -230,5 +230,55 @@ Deno.test("the last writer's bytes and hang-up in one edge: the relay still reac
     assert.equal(relayed.text, "last line\n");
     await status;
     release();
+  }
+});
+
+Deno.test("a quiet relay woken with nothing to read (a drain's poke) waits again holding no read", async () => {
+  const result = new DenoSpawner({ baseEnv: {} }).spawn(
+    spec({ argv: ["/bin/sleep", "30"], directOutput: true }),
+  );
+  assert.ok(result.ok);
+  const { output, pid } = result.child;
+  assert.ok(output !== undefined && output.stderr !== null);
+  const source = output.stdout;
+  const seen = { pending: 0, parks: 0 };
+  // The relay's view of the pipe, counting reads still waiting and returns to waiting.
+  const watched: ByteSource = {
+    async read(view) {
+      seen.pending++;
+      try {
+        return await source.read(view);
+      } finally {
+        seen.pending--;
+      }
+    },
+    readNow: (view) => source.readNow!(view),
+    onReadable(callback) {
+      seen.parks++;
+      source.onReadable!(callback);
+    },
+    cancel: () => source.cancel(),
+    release: () => source.release(),
+  };
+  const relay = copyStream(
+    watched,
+    { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+    { key: "test", path: null, file: null },
+    { publish: () => {}, sharesFile: () => false },
+  );
+  try {
+    await waitFor(() => seen.parks === 1 || null, { what: "the relay waiting" });
+    await source.drain!();
+    await waitFor(() => seen.parks === 2 || null, {
+      timeout: 5000,
+      what: "the relay waiting again",
+    });
+    assert.equal(seen.pending, 0, "no read left waiting on the empty pipe");
+  } finally {
+    Deno.kill(pid, "SIGKILL");
+    await result.child.status;
+    await relay;
+    output.stdout.release();
+    output.stderr.release();
   }
 });
