@@ -45,7 +45,8 @@ export class ProcessRunner {
   #effects: EffectExecutor;
   #queue: ProcessEvent[] = [];
   #busy = false;
-  #waiters = new Set<() => void>();
+  /** Made by the first waitFor(): most instances are never waited for. */
+  #waiters: Set<() => void> | null = null;
   #readiness = new Readiness();
   #processListeners = new Set<() => void>();
   /** Kept, not built per read: a status of thousands of instances reads it several times each. */
@@ -180,7 +181,7 @@ export class ProcessRunner {
       at: this.#deps.clock.now(),
     });
     if (!RUNNING_OR_STOPPING.has(this.#snap.state)) this.#effects.leftovers.release();
-    for (const wake of [...this.#waiters]) wake();
+    this.#wakeWaiters();
   }
 
   /** How this instance's processes are spawned; `argv` for a probe run the same way. */
@@ -220,14 +221,14 @@ export class ProcessRunner {
     if (done(this.#snap) || signal?.aborted) return Promise.resolve(this.#snap);
     return new Promise((resolve) => {
       const finish = () => {
-        this.#waiters.delete(wake);
+        this.#waiters?.delete(wake);
         signal?.removeEventListener("abort", finish);
         resolve(this.#snap);
       };
       const wake = () => {
         if (done(this.#snap)) finish();
       };
-      this.#waiters.add(wake);
+      (this.#waiters ??= new Set()).add(wake);
       // Aborted: resolves with the snapshot as it is then.
       signal?.addEventListener("abort", finish);
     });
@@ -265,6 +266,11 @@ export class ProcessRunner {
   /** Cancels timers (used when the instance is forgotten). */
   dispose(): void {
     this.#effects.dispose();
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
+    if (this.#waiters === null) return;
     for (const wake of [...this.#waiters]) wake();
   }
 
