@@ -196,7 +196,12 @@ eventlisteners:${
     }, { timeout: 60_000, what: "memmon to restart hog" });
     assert.match(log, /Checking programs hog=41943040, small=41943040/);
     assert.match(log, /RSS of hog:hog is \d{8,}/);
-    const now = await daemon.waitState("hog", "RUNNING", 30_000);
+    // memmon logs "Restarting" before its stopProcess call reaches us: the old
+    // hog may still be RUNNING when the line is read, so wait for a new one.
+    const now = await waitFor(async () => {
+      const hog = await daemon.info("hog");
+      return hog.state === "RUNNING" && hog.pid !== first.pid ? hog : null;
+    }, { timeout: 30_000, what: "hog RUNNING again as a new process" });
     assert.notEqual(now.pid, first.pid);
     const outbox = await readWhen(`${dir}/outbox`, /bytes RSS\)/, "memmon's mail");
     assert.match(outbox, /Subject: memmon \[prod\]: process hog:hog restarted/);
