@@ -38,7 +38,7 @@
 
 import { LogFile } from "./log_file.ts";
 import { type ByteSource, openByteSource } from "./byte_source.ts";
-import { type CopyHooks, copyStream, type OutputTarget, type Route } from "./relay.ts";
+import { type CopyEnd, type CopyHooks, type OutputTarget, type Route, startCopy } from "./relay.ts";
 import { type FollowOptions, FollowRing, followRing } from "./follow_ring.ts";
 
 /** The newest output a follower can fall behind by before it loses the oldest. */
@@ -100,14 +100,15 @@ export class OutputHub {
       source.cancel().finally(() => source.release());
       return Promise.resolve();
     }
-    const run = this.#run(key, source, target).catch((error) => {
-      this.#report(`Cannot relay output of "${key}": ${messageOf(error)}`);
-    });
-    const tracked = run.finally(() => {
+    let ended!: () => void;
+    const tracked = new Promise<void>((resolve) => ended = resolve);
+    this.#active.set(tracked, source);
+    this.#start(key, source, target, (end) => {
+      if (end !== null) this.#report(`Cannot relay output of "${key}": ${messageOf(end.error)}`);
       this.#active.delete(tracked);
       source.release();
+      ended();
     });
-    this.#active.set(tracked, source);
     return tracked;
   }
 
@@ -227,28 +228,32 @@ export class OutputHub {
   // --- internals ---------------------------------------------------------
 
   /**
-   * No suspended async function per relay: the copy loop parks between
-   * reads (relay.ts), and this returns its promise chain without awaiting
-   * it; a synchronous throw becomes a rejection, reported like any other.
+   * No suspended async function or promise chain per relay: the copy loop
+   * parks between reads (relay.ts) and ends through callbacks; `end` is
+   * called once, after the file is let go of.
    */
-  #run(key: string, source: ByteSource, target: OutputTarget): Promise<void> {
-    try {
-      const path = target.path;
-      if (path === null) return this.#copy({ key, path, file: null }, source, target);
-      return this.#acquire(path, target).then((file) =>
-        this.#copy({ key, path, file }, source, target)
-      );
-    } catch (error) {
-      return Promise.reject(error);
+  #start(key: string, source: ByteSource, target: OutputTarget, end: (end: CopyEnd) => void) {
+    const path = target.path;
+    if (path === null) {
+      this.#copy({ key, path, file: null }, source, target, end);
+      return;
     }
+    this.#acquire(path, target).then(
+      (file) => this.#copy({ key, path, file }, source, target, end),
+      (error) => end({ error }),
+    );
   }
 
-  #copy(route: Route, source: ByteSource, target: OutputTarget): Promise<void> {
+  #copy(route: Route, source: ByteSource, target: OutputTarget, end: (end: CopyEnd) => void) {
     this.#routes.set(route.key, route);
-    return copyStream(source, target, route, this.#hooks).finally(() => {
+    startCopy(source, target, route, this.#hooks, (copied) => {
       if (this.#routes.get(route.key) === route) this.#routes.delete(route.key);
       // The file it ends on: retarget() may have moved it since it started.
-      if (route.path !== null) return this.#release(route.path);
+      if (route.path === null) {
+        end(copied);
+        return;
+      }
+      this.#release(route.path).then(() => end(copied), (error) => end({ error }));
     });
   }
 

@@ -66,28 +66,45 @@ export interface CopyHooks {
   readonly sharesFile: (path: string) => boolean;
 }
 
+/** How a copy ended: null when it reached EOF or was cancelled, else what failed. */
+export type CopyEnd = { readonly error: unknown } | null;
+
 /**
  * Copies `source` to `route`'s file (its current one at each write) until
- * EOF or cancellation; the last partial line is written as is.
+ * EOF or cancellation; the last partial line is written as is. `onEnd` is
+ * called once, after the last write. A callback rather than a promise: a
+ * daemon holds one per stream for as long as it runs (issue 17).
  */
+export function startCopy(
+  source: ByteSource,
+  target: OutputTarget,
+  route: Route,
+  hooks: CopyHooks,
+  onEnd: (end: CopyEnd) => void,
+): void {
+  new CopyLoop(source, target, route, hooks, onEnd).start();
+}
+
+/** {@link startCopy} as a promise, for a caller that awaits one copy. */
 export function copyStream(
   source: ByteSource,
   target: OutputTarget,
   route: Route,
   hooks: CopyHooks,
 ): Promise<void> {
-  return new CopyLoop(source, target, route, hooks).done;
+  return new Promise((resolve, reject) =>
+    startCopy(source, target, route, hooks, (end) => end === null ? resolve() : reject(end.error))
+  );
 }
 
 /**
- * The loop of {@link copyStream}. A source that can say when it is readable
+ * The loop of {@link startCopy}. A source that can say when it is readable
  * (a pipe read directly) is waited for with a callback, between two runs of
  * the loop, not inside one: a quiet stream then costs this object and one
  * entry in the poller's map, with no buffer, promise chain or suspended
  * async function held while it waits (issue 17).
  */
 class CopyLoop {
-  readonly done: Promise<void>;
   readonly #source: ByteSource;
   readonly #target: OutputTarget;
   readonly #route: Route;
@@ -98,31 +115,47 @@ class CopyLoop {
   #smallReads = 0;
   /** A grown buffer kept while parked: a busy stream that caught up keeps its size. */
   #buffer: ArrayBuffer | null = null;
-  #resolve!: () => void;
-  #reject!: (error: unknown) => void;
+  #onEnd: ((end: CopyEnd) => void) | null;
   /** Bound once: it is what the poller holds while the stream is quiet. */
   readonly #resume = () => this.#run();
 
-  constructor(source: ByteSource, target: OutputTarget, route: Route, hooks: CopyHooks) {
+  constructor(
+    source: ByteSource,
+    target: OutputTarget,
+    route: Route,
+    hooks: CopyHooks,
+    onEnd: (end: CopyEnd) => void,
+  ) {
     this.#source = source;
     this.#target = target;
     this.#route = route;
     this.#hooks = hooks;
     this.#stamper = target.timestamps ? new LineStamper() : null;
     this.#parks = source.onReadable !== undefined && source.readNow !== undefined;
-    this.done = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    if (this.#parks) source.onReadable!(this.#resume);
-    else this.#run();
+    this.#onEnd = onEnd;
+  }
+
+  start(): void {
+    try {
+      if (this.#parks) this.#source.onReadable!(this.#resume);
+      else this.#run();
+    } catch (error) {
+      // Never before the caller has its callback in place.
+      queueMicrotask(() => this.#end({ error }));
+    }
   }
 
   #run(): void {
     this.#pump().then((parked) => {
       if (parked) this.#source.onReadable!(this.#resume);
-      else this.#resolve();
-    }).catch(this.#reject);
+      else this.#end(null);
+    }).catch((error) => this.#end({ error }));
+  }
+
+  #end(end: CopyEnd): void {
+    const onEnd = this.#onEnd;
+    this.#onEnd = null;
+    onEnd?.(end);
   }
 
   #put(block: Uint8Array): Promise<void> | undefined {

@@ -209,7 +209,9 @@ function spawnRelayed(script: string) {
 
 Deno.test("a taken child's status settles only once its relay has taken every byte its pipe held", async () => {
   for (let round = 0; round < 5; round++) {
-    const { status, relayed, release } = spawnRelayed("head -c 300000 /dev/zero");
+    // The pause: a child gone before its pipes are looked up in /proc keeps
+    // Deno's streams (pipe_fds.ts), and this test is about taken pipes.
+    const { status, relayed, release } = spawnRelayed("sleep 0.05; head -c 300000 /dev/zero");
     await status;
     // At once, before any other wake-up could bring the rest.
     assert.equal(relayed.text.length, 300_000, `round ${round}: relayed when the exit is reported`);
