@@ -104,10 +104,16 @@ export class OutputHub {
     const tracked = new Promise<void>((resolve) => ended = resolve);
     this.#active.set(tracked, source);
     this.#start(key, source, target, (end) => {
-      if (end !== null) this.#report(`Cannot relay output of "${key}": ${messageOf(end.error)}`);
-      this.#active.delete(tracked);
-      source.release();
-      ended();
+      // Settled whatever happens here: shutdown and callers await it.
+      try {
+        if (end !== null) this.#report(`Cannot relay output of "${key}": ${messageOf(end.error)}`);
+        this.#active.delete(tracked);
+        source.release();
+      } catch (error) {
+        this.#report(`Cannot release the output of "${key}": ${messageOf(error)}`);
+      } finally {
+        ended();
+      }
     });
     return tracked;
   }
@@ -239,7 +245,14 @@ export class OutputHub {
       return;
     }
     this.#acquire(path, target).then(
-      (file) => this.#copy({ key, path, file }, source, target, end),
+      (file) => {
+        try {
+          this.#copy({ key, path, file }, source, target, end);
+        } catch (error) {
+          const fail = () => end({ error });
+          this.#release(path).then(fail, fail);
+        }
+      },
       (error) => end({ error }),
     );
   }

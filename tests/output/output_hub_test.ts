@@ -484,3 +484,23 @@ Deno.test("OutputHub.retarget(): a moved relay, once ended, lets go of the file 
   assert.equal(hub.droppedBytes(a), 0);
   assert.deepEqual(errors, []);
 });
+
+Deno.test("OutputHub.relay(): a source that fails to let go still ends its relay, and the failure is reported", async () => {
+  await using dir = await tempDir();
+  const errors: string[] = [];
+  const hub = new OutputHub({ onError: (message) => errors.push(message) });
+  const fed = pushedSource();
+  const source: ByteSource = {
+    ...fed.source,
+    release() {
+      throw new Error("cannot release");
+    },
+  };
+  const relay = hub.relay("web:stdout", source, plain(`${dir.path}/web.log`));
+  fed.push("line\n");
+  fed.end();
+  await relay;
+  await hub.close();
+  assert.equal(await Deno.readTextFile(`${dir.path}/web.log`), "line\n");
+  assert.deepEqual(errors, ['Cannot release the output of "web:stdout": cannot release']);
+});
