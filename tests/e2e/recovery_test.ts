@@ -585,6 +585,12 @@ programs:
     await first.ready();
     await first.running(1);
     const [old] = marked(marker);
+    // RUNNING comes before the state file lists it when a loaded machine made the
+    // last write slow (writes are then spaced out): this test is about the listed case.
+    await waitFor(
+      () => Deno.readTextFile(`${dir}/taskmaster.state`).then((t) => t.includes('"stubborn"')),
+      { what: "the state file to list stubborn" },
+    );
     await first.kill9();
     const second = new Run(dir);
     await second.ready();
