@@ -244,15 +244,9 @@ export class OutputHub {
       this.#copy({ key, path, file: null }, source, target, end);
       return;
     }
+    // #copy never throws (startCopy reports every failure through `end`).
     this.#acquire(path, target).then(
-      (file) => {
-        try {
-          this.#copy({ key, path, file }, source, target, end);
-        } catch (error) {
-          const fail = () => end({ error });
-          this.#release(path).then(fail, fail);
-        }
-      },
+      (file) => this.#copy({ key, path, file }, source, target, end),
       (error) => end({ error }),
     );
   }

@@ -72,7 +72,8 @@ export type CopyEnd = { readonly error: unknown } | null;
 /**
  * Copies `source` to `route`'s file (its current one at each write) until
  * EOF or cancellation; the last partial line is written as is. `onEnd` is
- * called once, after the last write. A callback rather than a promise: a
+ * called once, after the last write, and never synchronously: a failure,
+ * even at the start, comes through it, never as a throw. A callback rather than a promise: a
  * daemon holds one per stream for as long as it runs (issue 17).
  */
 export function startCopy(
@@ -83,18 +84,6 @@ export function startCopy(
   onEnd: (end: CopyEnd) => void,
 ): void {
   new CopyLoop(source, target, route, hooks, onEnd).start();
-}
-
-/** {@link startCopy} as a promise, for a caller that awaits one copy. */
-export function copyStream(
-  source: ByteSource,
-  target: OutputTarget,
-  route: Route,
-  hooks: CopyHooks,
-): Promise<void> {
-  return new Promise((resolve, reject) =>
-    startCopy(source, target, route, hooks, (end) => end === null ? resolve() : reject(end.error))
-  );
 }
 
 /**

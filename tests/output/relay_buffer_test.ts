@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { ByteSource, ReadResult } from "../../src/output/byte_source.ts";
-import { copyStream } from "../../src/output/relay.ts";
+import { relayToNowhere } from "../_helpers/relay.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 /** A source that answers each read with the next size of `script` ("full": as much as offered). */
@@ -35,15 +35,7 @@ function scriptedSource(script: readonly (number | "full")[]) {
 
 async function relayAll(source: ByteSource): Promise<number[]> {
   const published: number[] = [];
-  await copyStream(
-    source,
-    { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-    { key: "p:stdout", path: null, file: null },
-    {
-      publish: (_key, chunk) => chunk.forEach((b) => published.push(b)),
-      sharesFile: () => false,
-    },
-  );
+  await relayToNowhere(source, (chunk) => chunk.forEach((b) => published.push(b)));
   return published;
 }
 

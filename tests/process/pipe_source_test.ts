@@ -5,7 +5,7 @@ import { closeFd, duplicateOutputPipes, lowestFreeFd } from "../../src/process/p
 import { enlargeOutputPipes } from "../../src/process/pipes.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
-import { copyStream } from "../../src/output/relay.ts";
+import { relayToNowhere } from "../_helpers/relay.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
@@ -192,15 +192,7 @@ function spawnRelayed(script: string) {
   const decoder = new TextDecoder();
   const sources = [output.stdout, output.stderr];
   const relays = sources.map((source) =>
-    copyStream(
-      source,
-      { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-      { key: "test", path: null, file: null },
-      {
-        publish: (_key, chunk) => relayed.text += decoder.decode(chunk),
-        sharesFile: () => false,
-      },
-    )
+    relayToNowhere(source, (chunk) => relayed.text += decoder.decode(chunk))
   );
   Promise.all(relays).then(() => relayed.ended = true);
   const release = () => sources.forEach((source) => source.release());
@@ -262,12 +254,7 @@ Deno.test("a quiet relay woken with nothing to read (a drain's poke) waits again
     cancel: () => source.cancel(),
     release: () => source.release(),
   };
-  const relay = copyStream(
-    watched,
-    { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-    { key: "test", path: null, file: null },
-    { publish: () => {}, sharesFile: () => false },
-  );
+  const relay = relayToNowhere(watched, () => {});
   try {
     await waitFor(() => seen.parks === 1 || null, { what: "the relay waiting" });
     await source.drain!();

@@ -205,20 +205,19 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     const after = xs.slice(warm);
     return { first: level(after.slice(0, third)), last: level(after.slice(-third)) };
   };
-  const growth = (xs: number[], level: (ys: number[]) => number) => {
-    const { first, last } = levels(xs, level);
-    return first === 0 ? 0 : (last - first) / first;
-  };
+  const growth = ({ first, last }: { first: number; last: number }) =>
+    first === 0 ? 0 : (last - first) / first;
   // Crash-looping programs open and close 3 fds each from second to second, so
   // the count is a sawtooth whose peaks depend on how many are alive at the
   // sample; a leak raises its floor, so fds compare the lowest sample of each third.
   const floorOf = (ys: number[]) => Math.min(...ys);
+  const fdFloors = levels(fds, floorOf);
   return {
     rssMb,
     fds,
-    rssGrowth: growth(rssMb, median),
-    fdGrowth: growth(fds, floorOf),
-    fdFloorRise: ((l) => l.last - l.first)(levels(fds, floorOf)),
+    rssGrowth: growth(levels(rssMb, median)),
+    fdGrowth: growth(fdFloors),
+    fdFloorRise: fdFloors.last - fdFloors.first,
     maxZombies,
     orphans,
     crashCycles,
