@@ -7,34 +7,26 @@
  *
  * Deno has no API for this (prctl, waitid), so it goes through libc by FFI.
  * Children that Deno spawned are never touched: their status belongs to Deno.
+ * Those spawned with posix_spawn are collected for their watchers.
  *
  * @module
  */
 
-import { type Libc, libc as openLibc } from "./libc.ts";
+import { type ChildExits, childExits } from "./child_exits.ts";
+import { libc as openLibc } from "./libc.ts";
 
 const PR_SET_CHILD_SUBREAPER = 36;
-const P_ALL = 0;
-const WNOHANG = 1;
-const WEXITED = 4;
-const WNOWAIT = 0x01000000;
-/** Offset of `si_pid` in Linux's siginfo_t (x86_64 and aarch64). */
-const SI_PID_OFFSET = 16;
-/** How soon to look again when a zombie of Deno's own is first in line. */
-const RETRY_MS = 5;
 
-/** Reaps orphaned descendants; `isManaged(pid)` names the children Deno itself waits for. */
+/**
+ * Reaps orphaned descendants; `isManaged(pid)` names the children Deno itself
+ * waits for. The collecting is child_exits.ts's, shared with the children
+ * spawned outside Deno.
+ */
 export class OrphanReaper {
-  #libc: Libc;
-  #isManaged: (pid: number) => boolean;
-  #info = new Uint8Array(128);
-  #status = new Uint8Array(4);
-  #retry: ReturnType<typeof setTimeout> | null = null;
-  #onSignal = () => this.sweep();
+  readonly #exits: ChildExits;
 
-  private constructor(libc: Libc, isManaged: (pid: number) => boolean) {
-    this.#libc = libc;
-    this.#isManaged = isManaged;
+  private constructor(exits: ChildExits) {
+    this.#exits = exits;
   }
 
   /**
@@ -44,38 +36,16 @@ export class OrphanReaper {
    */
   static start(isManaged: (pid: number) => boolean): OrphanReaper | null {
     const libc = openLibc();
-    if (libc === null) return null;
+    const exits = childExits();
+    if (libc === null || exits === null) return null;
     if (libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) !== 0) return null;
-    const reaper = new OrphanReaper(libc, isManaged);
-    Deno.addSignalListener("SIGCHLD", reaper.#onSignal);
-    return reaper;
+    exits.reapOrphans(isManaged);
+    return new OrphanReaper(exits);
   }
 
   /** Reaps every exited orphan now; returns how many. */
   sweep(): number {
-    let reaped = 0;
-    for (;;) {
-      this.#info.fill(0);
-      // WNOWAIT: look at the first exited child without collecting it.
-      const found = this.#libc.symbols.waitid(P_ALL, 0, this.#info, WEXITED | WNOHANG | WNOWAIT);
-      const pid = new DataView(this.#info.buffer).getInt32(SI_PID_OFFSET, true);
-      if (found !== 0 || pid === 0) return reaped;
-      if (this.#isManaged(pid)) {
-        // Deno collects its own children on its next turn; others may wait behind it.
-        this.#retryLater();
-        return reaped;
-      }
-      if (this.#libc.symbols.waitpid(pid, this.#status, WNOHANG) <= 0) return reaped;
-      reaped++;
-    }
-  }
-
-  #retryLater(): void {
-    if (this.#retry !== null) return;
-    this.#retry = setTimeout(() => {
-      this.#retry = null;
-      this.sweep();
-    }, RETRY_MS);
+    return this.#exits.sweep();
   }
 
   /**
@@ -89,19 +59,13 @@ export class OrphanReaper {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       this.sweep();
-      if (!this.#hasChildren() || Date.now() >= deadline) return;
+      if (!this.#exits.hasChildren() || Date.now() >= deadline) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
-  /** Whether taskmaster has any child left, exited or not (waitid fails with ECHILD when none). */
-  #hasChildren(): boolean {
-    return this.#libc.symbols.waitid(P_ALL, 0, this.#info, WEXITED | WNOHANG | WNOWAIT) === 0;
-  }
-
-  /** Stops listening. */
+  /** Stops reaping orphans. */
   close(): void {
-    Deno.removeSignalListener("SIGCHLD", this.#onSignal);
-    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#exits.stopReapingOrphans();
   }
 }

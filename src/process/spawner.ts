@@ -9,8 +9,16 @@
 
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
-import { enlargeOutputPipes } from "./pipes.ts";
-import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
+import { enlargeOutputPipes, PIPE_SIZE } from "./pipes.ts";
+import {
+  closeFd,
+  duplicateOutputPipes,
+  lowestFreeFd,
+  type PipeIdentity,
+  pipeIdentity,
+} from "./pipe_fds.ts";
+import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { childExits, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
 import { processStartTime } from "./kernel_files.ts";
@@ -149,9 +157,15 @@ export class DenoSpawner implements Spawner {
     // made (mode 0600): it keeps the daemon's end instead.
     const reopenStdin = this.#procStdin && spec.closableStdin !== true &&
       (spec.uid === null || account !== null);
+    const poller = spec.directOutput === true ? this.#poller : null;
+    // Without Deno.Command (posix_spawn.ts): a program whose pipes the daemon
+    // reads itself and whose stdin the shim reopens, with no uid for Deno to set.
+    const direct = poller !== null && reopenStdin && (spec.uid === null || account !== null) &&
+      posixSpawnAvailable(spec.cwd !== null);
     const shim = shimScript({
       umask: spec.umask !== null,
-      combineOutput: spec.combineOutput,
+      // posix_spawn points fd 2 at the stdout pipe itself.
+      combineOutput: spec.combineOutput && !direct,
       cgroup: cgroup !== null,
       parent: true,
       reopenStdin,
@@ -162,7 +176,7 @@ export class DenoSpawner implements Spawner {
       args = ["-c", shim, zero, parent, ...(cgroup === null ? [] : [cgroup]), command, ...args];
       command = "/bin/sh";
     }
-    const poller = spec.directOutput === true ? this.#poller : null;
+    if (direct) return spawnDirect(command, args, env, spec, poller);
     const firstFreeFd = poller === null ? null : lowestFreeFd();
     try {
       const child = new Deno.Command(command, {
@@ -231,6 +245,72 @@ export class DenoSpawner implements Spawner {
       return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
     }
   }
+}
+
+/**
+ * Starts `command` with posix_spawn: pipes and exit are the daemon's own
+ * (posix_spawn.ts, child_exits.ts), nothing of Deno's is held for the child.
+ */
+function spawnDirect(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  spec: SpawnSpec,
+  poller: FdPoller,
+): SpawnResult {
+  const exits = childExits()!;
+  const started = posixSpawn({
+    path: command,
+    argv: [command, ...args],
+    env,
+    cwd: spec.cwd,
+    combineOutput: spec.combineOutput,
+    pipeSize: PIPE_SIZE,
+  });
+  if (!started.ok) {
+    if (isOutOfFds(new Error(started.message))) {
+      return { ok: false, reason: `too many open files to spawn '${spec.name ?? spec.argv[0]}'` };
+    }
+    return { ok: false, reason: `couldn't exec ${spec.argv[0]}: ${started.message}` };
+  }
+  const { pid } = started.child;
+  const exited = new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve));
+  // The shim reopens fd 0 read-write, so the child is a writer of its own
+  // stdin and the daemon needs no end of it (stdin_writer.ts).
+  const stdinPipe = pipeIdentity(started.child.stdin);
+  closeFd(started.child.stdin);
+  const identity = stdinPipe === null ? null : `pipe:[${stdinPipe.ino}]`;
+  const output = {
+    stdout: pipeSource(started.child.stdout, poller),
+    stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
+  };
+  const startTime = processStartTime(pid);
+  const status = exited.then(async (s) => {
+    await drainOutput(output);
+    return s;
+  });
+  let stdin: WritableStream<Uint8Array> | null = null;
+  let stdout: ReadableStream<Uint8Array> | null = null;
+  let stderr: ReadableStream<Uint8Array> | null = null;
+  return {
+    ok: true,
+    child: {
+      pid,
+      startTime,
+      get stdin() {
+        return stdin ??= procStdin(pid, identity);
+      },
+      get stdout() {
+        return stdout ??= byteSourceStream(output.stdout);
+      },
+      get stderr() {
+        if (output.stderr === null) return null;
+        return stderr ??= byteSourceStream(output.stderr);
+      },
+      output,
+      status,
+    },
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { shimScript } from "../../src/process/shim.ts";
+import { decodeWaitStatus } from "../../src/process/child_exits.ts";
+import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
 
@@ -184,4 +186,93 @@ Deno.test("a health probe (closableStdin) reads EOF once its stdin is closed", a
   assert.equal(await new Response(child.stdout).text(), "eof\n");
   assert.deepEqual(await child.status, { code: 0, signal: null });
   child.stderr?.cancel().catch(() => {});
+});
+
+/** `Name:\tvalue` lines of /proc/PID/status. */
+function procStatus(pid: number): Map<string, string> {
+  const lines = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n");
+  return new Map(lines.map((line) => line.split(":\t") as [string, string]));
+}
+
+Deno.test("a program spawned without Deno.Command: own session, default signals, only fds 0-2, Deno keeps nothing of it", async () => {
+  // As the daemon does at start-up: what this test process inherited stays here.
+  assert.ok(keepDescriptorsFromChildren());
+  const spawner = new DenoSpawner();
+  const result = spawner.spawn(spec({
+    argv: ["/bin/sleep", "1013.2"],
+    directOutput: true,
+  }));
+  assert.ok(result.ok);
+  const { child } = result;
+  assert.ok(child.output !== undefined, "its pipes are the daemon's own descriptors");
+  assert.equal(spawner.isManaged(child.pid), false, "no Deno child: taskmaster collects its exit");
+  try {
+    await waitFor(() => {
+      try {
+        return Deno.readTextFileSync(`/proc/${child.pid}/comm`) === "sleep\n" || null;
+      } catch {
+        return null;
+      }
+    }, "the shim to exec sleep");
+    const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`);
+    const [, , pgrp, session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    assert.equal(Number(session), child.pid, "the leader of a session of its own");
+    assert.equal(Number(pgrp), child.pid, "and of its process group");
+    const status = procStatus(child.pid);
+    // Deno ignores SIGPIPE itself: a child must not inherit that. (glibc's
+    // posix_spawn leaves its two internal signals, 32 and 33, ignored, as
+    // every posix_spawn caller's children have them: no program sees those.)
+    const ignored = BigInt(`0x${status.get("SigIgn")}`) & ~0x180000000n;
+    assert.equal(ignored, 0n, "no signal ignored");
+    assert.equal(status.get("SigBlk"), "0000000000000000", "no signal blocked");
+    const fds = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].map((e) => Number(e.name));
+    assert.deepEqual(fds.sort((a, b) => a - b), [0, 1, 2], "none of the daemon's descriptors");
+    for (const fd of [0, 1, 2]) {
+      assert.match(Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`), /^pipe:/);
+    }
+  } finally {
+    Deno.kill(-child.pid, "SIGKILL");
+  }
+  assert.deepEqual(await child.status, { code: null, signal: "SIGKILL" });
+  child.output.stdout.release();
+  child.output.stderr?.release();
+});
+
+Deno.test("without Deno.Command: exit code, cwd, env, umask, combined output and stdin all as with it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tm_spawner_test_" });
+  try {
+    for (const directOutput of [false, true]) {
+      const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
+        argv: [
+          "/bin/sh",
+          "-c",
+          'pwd; umask; echo "$GREETING"; echo err >&2; read -r line; echo "got $line"; exit 7',
+        ],
+        env: { GREETING: "hello" },
+        cwd: dir,
+        umask: 0o027,
+        combineOutput: true,
+        directOutput,
+      }));
+      assert.ok(result.ok);
+      const { child } = result;
+      assert.equal(child.stderr, null);
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("a line\n"));
+      const text = await new Response(child.stdout).text();
+      assert.equal(text, `${dir}\n0027\nhello\nerr\ngot a line\n`, `directOutput: ${directOutput}`);
+      assert.deepEqual(await child.status, { code: 7, signal: null });
+      writer.releaseLock();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("decodeWaitStatus() reads a code or a signal as Deno reports them", () => {
+  assert.deepEqual(decodeWaitStatus(0), { code: 0, signal: null });
+  assert.deepEqual(decodeWaitStatus(7 << 8), { code: 7, signal: null });
+  assert.deepEqual(decodeWaitStatus(9), { code: null, signal: "SIGKILL" });
+  assert.deepEqual(decodeWaitStatus(15 | 0x80), { code: null, signal: "SIGTERM" }, "core dumped");
+  assert.deepEqual(decodeWaitStatus(34), { code: null, signal: "SIG34" });
 });
