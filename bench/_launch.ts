@@ -9,10 +9,19 @@ import { launchFloor } from "./_floor.ts";
 import { launchSupervisord } from "./_supervisord.ts";
 import { launchTaskmaster } from "./_taskmaster.ts";
 
+let taskmasterSettings: Readonly<Record<string, string>> = {};
+
+/** `taskmaster:` settings for every later launch of taskmaster (`--taskmaster-setting`). */
+export function useTaskmasterSettings(settings: Readonly<Record<string, string>>): void {
+  taskmasterSettings = settings;
+}
+
 /** Launches `kind` on `programs` (not waiting for it to be ready). */
 export function launch(kind: Kind, programs: readonly ProgramSpec[]): Promise<Daemon> {
   if (kind === "floor") return launchFloor(programs);
-  return kind === "taskmaster" ? launchTaskmaster(programs) : launchSupervisord(programs);
+  return kind === "taskmaster"
+    ? launchTaskmaster(programs, { settings: taskmasterSettings })
+    : launchSupervisord(programs);
 }
 
 /**

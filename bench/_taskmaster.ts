@@ -16,6 +16,8 @@ export interface RunOptions {
   /** Another checkout's main.ts, for a before and after. @default this checkout's */
   readonly main?: string;
   readonly denoFlags?: readonly string[];
+  /** `taskmaster:` settings added to the config, e.g. `{ cgroup: "false" }` (YAML values). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /** `deno run --quiet <flags> main.ts …args` */
@@ -32,13 +34,18 @@ export function taskmasterArgv(args: readonly string[], options: RunOptions = {}
 }
 
 /** YAML text of a taskmaster config with `programs`, every path in `dir`. */
-export function taskmasterYaml(dir: string, programs: readonly ProgramSpec[]): string {
+export function taskmasterYaml(
+  dir: string,
+  programs: readonly ProgramSpec[],
+  settings: Readonly<Record<string, string>> = {},
+): string {
   const lines = [
     "taskmaster:",
     `  socket: ${dir}/tm.sock`,
     `  logfile: ${dir}/tm.log`,
     `  logdir: ${dir}/logs`,
     `  pidfile: ${dir}/tm.pid`,
+    ...Object.entries(settings).map(([key, value]) => `  ${key}: ${value}`),
     "programs:",
   ];
   for (const p of programs) {
@@ -64,10 +71,18 @@ class TaskmasterDaemon extends DaemonProcess implements Daemon {
   readonly #socket: string;
   readonly #config: string;
   readonly #http: Deno.HttpClient;
+  readonly #settings: Readonly<Record<string, string>>;
 
-  constructor(dir: string, config: string, child: Deno.ChildProcess, launchedAt: number) {
+  constructor(
+    dir: string,
+    config: string,
+    child: Deno.ChildProcess,
+    launchedAt: number,
+    settings: Readonly<Record<string, string>> = {},
+  ) {
     super(dir, child, launchedAt);
     this.#config = config;
+    this.#settings = settings;
     this.#socket = `${dir}/tm.sock`;
     this.#http = unixClient(this.#socket);
   }
@@ -125,7 +140,7 @@ class TaskmasterDaemon extends DaemonProcess implements Daemon {
   }
 
   async writeConfig(programs: readonly ProgramSpec[]): Promise<void> {
-    await Deno.writeTextFile(this.#config, taskmasterYaml(this.dir, programs));
+    await Deno.writeTextFile(this.#config, taskmasterYaml(this.dir, programs, this.#settings));
   }
 
   clientArgv(words: readonly string[]): string[] {
@@ -141,7 +156,7 @@ export async function launchTaskmaster(
   const dir = await Deno.makeTempDir({ prefix: "tm_bench_" });
   await Deno.mkdir(`${dir}/logs`);
   const config = `${dir}/tm.yaml`;
-  await Deno.writeTextFile(config, taskmasterYaml(dir, programs));
+  await Deno.writeTextFile(config, taskmasterYaml(dir, programs, options.settings));
   const [cmd, ...args] = taskmasterArgv(["-c", config, "--no-shell"], options);
   const launchedAt = performance.now();
   const child = new Deno.Command(cmd!, {
@@ -151,6 +166,6 @@ export async function launchTaskmaster(
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const daemon = new TaskmasterDaemon(dir, config, child, launchedAt);
+  const daemon = new TaskmasterDaemon(dir, config, child, launchedAt, options.settings);
   return daemon;
 }

@@ -5,6 +5,7 @@
  * ```
  * deno run --allow-all bench/main.ts [--quick] [--only spawn,restart,stop,output,status,crash,scale,linear]
  *                                    [--reps N] [--sizes N,N,...] [--out FILE.jsonl]
+ *                                    [--taskmaster-setting key=value]...
  * ```
  *
  * `linear` (numprocs 100 … 2,000, or `--sizes`) runs only when named in
@@ -19,6 +20,7 @@
 import { closeAll, type Figure, print, progress, type ScenarioOptions } from "./_common.ts";
 import { ensureSupervisord, launchSupervisord } from "./_supervisord.ts";
 import { launchTaskmaster, taskmasterArgv } from "./_taskmaster.ts";
+import { useTaskmasterSettings } from "./_launch.ts";
 import { runSpawn } from "./spawn.ts";
 import { runRestart } from "./restart.ts";
 import { runStop } from "./stop.ts";
@@ -72,6 +74,8 @@ interface Args {
   out: string;
   reps: number | null;
   sizes: number[] | undefined;
+  /** `--taskmaster-setting key=value`: added to every taskmaster config of the run. */
+  settings: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -81,6 +85,7 @@ function parseArgs(argv: string[]): Args {
     out: new URL("./results.jsonl", import.meta.url).pathname,
     reps: null,
     sizes: undefined,
+    settings: {},
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -95,7 +100,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--out") args.out = value();
     else if (flag === "--reps") args.reps = Number(value());
     else if (flag === "--sizes") args.sizes = value().split(",").map(Number);
-    else throw new Error(`unknown option ${arg}`);
+    else if (flag === "--taskmaster-setting") {
+      const [key, setting] = value().split(/=(.*)/s, 2);
+      if (!key || setting === undefined) throw new Error(`${flag} needs key=value`);
+      args.settings[key] = setting;
+    } else throw new Error(`unknown option ${arg}`);
   }
   for (const name of args.only) {
     if (!(name in SCENARIOS)) {
@@ -178,6 +187,7 @@ async function main(): Promise<number> {
   const args = parseArgs(Deno.args);
   const reps = args.reps ?? (args.quick ? 1 : 3);
   const opts: ScenarioOptions = { quick: args.quick, reps, sizes: args.sizes };
+  useTaskmasterSettings(args.settings);
   const started = performance.now();
   const version = await ensureSupervisord();
   const machine = await machineInfo(version);

@@ -22,7 +22,9 @@
  */
 
 import { lastErrno, type Libc, libc } from "./libc.ts";
+import { pipeIdentity } from "./pipe_fds.ts";
 
+const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const F_GETFL = 3;
@@ -40,8 +42,8 @@ const SIGSET_SIZE = 128;
 /** The daemon's ends of a child's pipes (close-on-exec; the output ends non-blocking). */
 export interface PosixChild {
   readonly pid: number;
-  /** Write end of the child's stdin. */
-  readonly stdin: number;
+  /** The child's stdin pipe, `pipe:[inode]`; the daemon holds no end of it. */
+  readonly stdin: string;
   /** Read end of the child's stdout (and stderr, when combined). */
   readonly stdout: number;
   /** Read end of the child's stderr; null when combined into stdout. */
@@ -103,14 +105,23 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     made.push(ends[0]!, ends[1]!);
     return [ends[0]!, ends[1]!];
   };
-  const stdin = pipe();
-  const stdout = stdin === null ? null : pipe();
+  const stdinPipe = pipe();
+  // The child's fd 0 is its stdin pipe opened read-write: the child is then a
+  // writer of its own stdin and never reads EOF, with no end of it held by
+  // the daemon (stdin_writer.ts writes through /proc when asked).
+  const stdin = stdinPipe === null ? -1 : s.open(
+    cString(`/proc/self/fd/${stdinPipe[0]}`),
+    O_RDWR | O_CLOEXEC,
+  );
+  if (stdin >= 0) made.push(stdin);
+  const stdout = stdin < 0 ? null : pipe();
   const stderr = stdout === null || request.combineOutput ? null : pipe();
-  if (stdin === null || stdout === null || (stderr === null && !request.combineOutput)) {
+  if (stdout === null || (stderr === null && !request.combineOutput)) {
     const message = osError(c, lastErrno(c));
     closeAll();
     return { ok: false, message };
   }
+  const stdinName = `pipe:[${pipeIdentity(stdin)?.ino ?? 0n}]`;
   for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
     s.fcntl(end, F_SETPIPE_SZ, request.pipeSize);
     s.fcntl(end, F_SETFL, s.fcntl(end, F_GETFL, 0) | O_NONBLOCK);
@@ -119,7 +130,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   s.posix_spawn_file_actions_init!(actions);
   try {
     // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.
-    const childEnds = [stdin[0], stdout[1], (stderr ?? stdout)[1]].map((fd) =>
+    const childEnds = [stdin, stdout[1], (stderr ?? stdout)[1]].map((fd) =>
       aboveStdio(c, fd, made)
     );
     childEnds.forEach((fd, target) => s.posix_spawn_file_actions_adddup2!(actions, fd, target));
@@ -142,11 +153,11 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       return { ok: false, message: osError(c, error) };
     }
     for (const fd of made) {
-      if (fd !== stdin[1] && fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
+      if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
     return {
       ok: true,
-      child: { pid: pid[0]!, stdin: stdin[1], stdout: stdout[0], stderr: stderr?.[0] ?? null },
+      child: { pid: pid[0]!, stdin: stdinName, stdout: stdout[0], stderr: stderr?.[0] ?? null },
     };
   } finally {
     s.posix_spawn_file_actions_destroy!(actions);

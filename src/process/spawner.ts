@@ -10,13 +10,7 @@
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes, PIPE_SIZE } from "./pipes.ts";
-import {
-  closeFd,
-  duplicateOutputPipes,
-  lowestFreeFd,
-  type PipeIdentity,
-  pipeIdentity,
-} from "./pipe_fds.ts";
+import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { childExits, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
@@ -162,13 +156,16 @@ export class DenoSpawner implements Spawner {
     // reads itself and whose stdin the shim reopens, with no uid for Deno to set.
     const direct = poller !== null && reopenStdin && (spec.uid === null || account !== null) &&
       posixSpawnAvailable(spec.cwd !== null);
-    const shim = shimScript({
+    // posix_spawn sets up the stdin and a combined stderr itself, and returns
+    // only once the program is exec'ed: a shell (~3 ms of a restart) is left
+    // for what it cannot set, with its parent check for the cgroup's wait.
+    const needsShell = !direct || spec.umask !== null || cgroup !== null;
+    const shim = !needsShell ? null : shimScript({
       umask: spec.umask !== null,
-      // posix_spawn points fd 2 at the stdout pipe itself.
       combineOutput: spec.combineOutput && !direct,
       cgroup: cgroup !== null,
       parent: true,
-      reopenStdin,
+      reopenStdin: reopenStdin && !direct,
     });
     if (shim !== null) {
       const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
@@ -275,11 +272,7 @@ function spawnDirect(
   }
   const { pid } = started.child;
   const exited = new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve));
-  // The shim reopens fd 0 read-write, so the child is a writer of its own
-  // stdin and the daemon needs no end of it (stdin_writer.ts).
-  const stdinPipe = pipeIdentity(started.child.stdin);
-  closeFd(started.child.stdin);
-  const identity = stdinPipe === null ? null : `pipe:[${stdinPipe.ino}]`;
+  const identity = started.child.stdin;
   const output = {
     stdout: pipeSource(started.child.stdout, poller),
     stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
