@@ -38,6 +38,8 @@ const POSIX_SPAWN_SETSID = 0x80;
 const ATTR_SIZE = 1024;
 const FILE_ACTIONS_SIZE = 256;
 const SIGSET_SIZE = 128;
+/** execve's "not an executable format": a script without its `#!` line. */
+export const ENOEXEC = 8;
 
 /** The daemon's ends of a child's pipes (close-on-exec; the output ends non-blocking). */
 export interface PosixChild {
@@ -53,7 +55,7 @@ export interface PosixChild {
 /** What went wrong, in Rust's wording (`… (os error N)`), so EMFILE reads as it did. */
 export type PosixSpawnResult =
   | { readonly ok: true; readonly child: PosixChild }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; readonly errno?: number };
 
 /** What one spawn needs; `env` is the child's whole environment. */
 export interface PosixSpawnRequest {
@@ -150,7 +152,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     );
     if (error !== 0) {
       closeAll();
-      return { ok: false, message: osError(c, error) };
+      return { ok: false, message: osError(c, error), errno: error };
     }
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);

@@ -11,7 +11,7 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes, PIPE_SIZE } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { ENOEXEC, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { childExits, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
@@ -256,14 +256,20 @@ function spawnDirect(
   poller: FdPoller,
 ): SpawnResult {
   const exits = childExits()!;
-  const started = posixSpawn({
+  const request = {
     path: command,
     argv: [command, ...args],
     env,
     cwd: spec.cwd,
     combineOutput: spec.combineOutput,
     pipeSize: PIPE_SIZE,
-  });
+  };
+  let started = posixSpawn(request);
+  if (!started.ok && started.errno === ENOEXEC) {
+    // An executable without `#!` runs as a shell script, as execvp (and the
+    // shim's `exec`) would run it.
+    started = posixSpawn({ ...request, path: "/bin/sh", argv: ["/bin/sh", ...request.argv] });
+  }
   if (!started.ok) {
     if (isOutOfFds(new Error(started.message))) {
       return { ok: false, reason: `too many open files to spawn '${spec.name ?? spec.argv[0]}'` };

@@ -275,3 +275,25 @@ Deno.test("decodeWaitStatus() reads a code or a signal as Deno reports them", ()
   assert.deepEqual(decodeWaitStatus(15 | 0x80), { code: null, signal: "SIGTERM" }, "core dumped");
   assert.deepEqual(decodeWaitStatus(34), { code: null, signal: "SIG34" });
 });
+
+Deno.test("an executable script without #! runs under /bin/sh, with or without Deno.Command", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tm_spawner_test_" });
+  try {
+    const script = `${dir}/no-shebang`;
+    await Deno.writeTextFile(script, 'echo "ran with $1"\n');
+    await Deno.chmod(script, 0o755);
+    for (const directOutput of [false, true]) {
+      const result = new DenoSpawner({ baseEnv: {} }).spawn(
+        spec({ argv: [script, "an argument"], directOutput }),
+      );
+      assert.ok(result.ok, result.ok ? "" : result.reason);
+      const { child } = result;
+      const text = await new Response(child.stdout).text();
+      assert.equal(text, "ran with an argument\n", `directOutput: ${directOutput}`);
+      assert.deepEqual(await child.status, { code: 0, signal: null });
+      await child.stderr?.cancel();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
