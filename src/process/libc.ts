@@ -83,7 +83,6 @@ const SYMBOLS = {
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32", optional: true },
   sigfillset: { parameters: ["buffer"], result: "i32", optional: true },
   sigemptyset: { parameters: ["buffer"], result: "i32", optional: true },
-  strerror: { parameters: ["i32"], result: "pointer", optional: true },
 } as const;
 
 /** errno of the last failed call on this thread. */

@@ -52,10 +52,18 @@ export interface PosixChild {
   readonly stderr: number | null;
 }
 
-/** What went wrong, in Rust's wording (`… (os error N)`), so EMFILE reads as it did. */
+/** Why a spawn failed: the errno, and whether making the pipes or the exec failed. */
+export interface PosixSpawnFailure {
+  readonly ok: false;
+  readonly errno: number;
+  /** `args`: a NUL byte in an argument, the environment or the directory (errno EINVAL). */
+  readonly during: "pipes" | "exec" | "args";
+}
+
+/** A child, or why not. */
 export type PosixSpawnResult =
   | { readonly ok: true; readonly child: PosixChild }
-  | { readonly ok: false; readonly message: string; readonly errno?: number };
+  | PosixSpawnFailure;
 
 /** What one spawn needs; `env` is the child's whole environment. */
 export interface PosixSpawnRequest {
@@ -77,16 +85,16 @@ export function posixSpawnAvailable(withCwd: boolean): boolean {
   const s = c.symbols;
   return s.pipe2 !== null && s.posix_spawn !== null && s.posix_spawn_file_actions_init !== null &&
     s.posix_spawn_file_actions_destroy !== null && s.posix_spawn_file_actions_adddup2 !== null &&
-    s.posix_spawnattr_init !== null && s.posix_spawnattr_setflags !== null &&
-    s.posix_spawnattr_setsigdefault !== null && s.posix_spawnattr_setsigmask !== null &&
-    s.sigfillset !== null && s.sigemptyset !== null &&
-    (!withCwd || s.posix_spawn_file_actions_addchdir_np !== null);
+    (!withCwd || s.posix_spawn_file_actions_addchdir_np !== null) && spawnAttributes(c) !== null;
 }
+
+const EINVAL = 22;
 
 /** Starts `request.path` in a session of its own. Call only where {@link posixSpawnAvailable}. */
 export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   const c = libc()!;
   const s = c.symbols;
+  const attributes = spawnAttributes(c)!;
   const texts = [
     request.path,
     ...request.argv,
@@ -95,65 +103,67 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   ];
   // A C string ends at its first NUL: the rest would be dropped without a word.
   if (texts.some((text) => text.includes("\0"))) {
-    return { ok: false, message: "nul byte found in provided data" };
+    return { ok: false, errno: EINVAL, during: "args" };
   }
   const made: number[] = [];
-  const closeAll = () => {
-    for (const fd of made) s.close(fd);
-  };
-  const pipe = (): [number, number] | null => {
-    const ends = new Int32Array(2);
-    if (s.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
-    made.push(ends[0]!, ends[1]!);
-    return [ends[0]!, ends[1]!];
-  };
-  const stdinPipe = pipe();
-  // The child's fd 0 is its stdin pipe opened read-write: the child is then a
-  // writer of its own stdin and never reads EOF, with no end of it held by
-  // the daemon (stdin_writer.ts writes through /proc when asked).
-  const stdin = stdinPipe === null ? -1 : s.open(
-    cString(`/proc/self/fd/${stdinPipe[0]}`),
-    O_RDWR | O_CLOEXEC,
-  );
-  if (stdin >= 0) made.push(stdin);
-  const stdout = stdin < 0 ? null : pipe();
-  const stderr = stdout === null || request.combineOutput ? null : pipe();
-  if (stdout === null || (stderr === null && !request.combineOutput)) {
-    const message = osError(c, lastErrno(c));
-    closeAll();
-    return { ok: false, message };
-  }
-  const stdinName = `pipe:[${pipeIdentity(stdin)?.ino ?? 0n}]`;
-  for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
-    s.fcntl(end, F_SETPIPE_SZ, request.pipeSize);
-    s.fcntl(end, F_SETFL, s.fcntl(end, F_GETFL, 0) | O_NONBLOCK);
-  }
+  let spawned = false;
   const actions = new Uint8Array(FILE_ACTIONS_SIZE);
-  s.posix_spawn_file_actions_init!(actions);
+  let actionsMade = false;
   try {
-    // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.
-    const childEnds = [stdin, stdout[1], (stderr ?? stdout)[1]].map((fd) =>
-      aboveStdio(c, fd, made)
-    );
-    childEnds.forEach((fd, target) => s.posix_spawn_file_actions_adddup2!(actions, fd, target));
-    if (request.cwd !== null) {
-      s.posix_spawn_file_actions_addchdir_np!(actions, cString(request.cwd));
+    const pipe = (): [number, number] | null => {
+      const ends = new Int32Array(2);
+      if (s.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
+      made.push(ends[0]!, ends[1]!);
+      return [ends[0]!, ends[1]!];
+    };
+    const stdinPipe = pipe();
+    // The child's fd 0 is its stdin pipe opened read-write: the child is then a
+    // writer of its own stdin and never reads EOF, with no end of it held by
+    // the daemon (stdin_writer.ts writes through /proc when asked).
+    const stdin = stdinPipe === null
+      ? -1
+      : s.open(cString(`/proc/self/fd/${stdinPipe[0]}`), O_RDWR | O_CLOEXEC);
+    if (stdin >= 0) made.push(stdin);
+    const stdout = stdin < 0 ? null : pipe();
+    const stderr = stdout === null || request.combineOutput ? null : pipe();
+    if (stdout === null || (stderr === null && !request.combineOutput)) {
+      return { ok: false, errno: lastErrno(c), during: "pipes" };
     }
-    const argv = cStringArray(request.argv);
-    const envp = cStringArray(Object.entries(request.env).map(([k, v]) => `${k}=${v}`));
+    const stdinName = `pipe:[${pipeIdentity(stdin)?.ino ?? 0n}]`;
+    for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
+      s.fcntl(end, F_SETPIPE_SZ, request.pipeSize);
+      s.fcntl(end, F_SETFL, s.fcntl(end, F_GETFL, 0) | O_NONBLOCK);
+    }
+    // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.
+    const childEnds: number[] = [];
+    for (const fd of [stdin, stdout[1], (stderr ?? stdout)[1]]) {
+      const above = fd > 2 ? fd : s.fcntl(fd, F_DUPFD_CLOEXEC, 3);
+      if (above < 0) return { ok: false, errno: lastErrno(c), during: "pipes" };
+      if (above !== fd) made.push(above);
+      childEnds.push(above);
+    }
+    let error = s.posix_spawn_file_actions_init!(actions);
+    actionsMade = error === 0;
+    for (let target = 0; error === 0 && target < 3; target++) {
+      error = s.posix_spawn_file_actions_adddup2!(actions, childEnds[target]!, target);
+    }
+    if (error === 0 && request.cwd !== null) {
+      error = s.posix_spawn_file_actions_addchdir_np!(actions, cString(request.cwd));
+    }
+    if (error !== 0) return { ok: false, errno: error, during: "pipes" };
+    const argv = cStringVector(request.argv);
+    const envp = cStringVector(Object.entries(request.env).map(([k, v]) => `${k}=${v}`));
     const pid = new Int32Array(1);
-    const error = s.posix_spawn!(
+    error = s.posix_spawn!(
       new Uint8Array(pid.buffer),
       cString(request.path),
       actions,
-      spawnAttributes(c),
-      argv.pointers,
-      envp.pointers,
+      attributes,
+      argv,
+      envp,
     );
-    if (error !== 0) {
-      closeAll();
-      return { ok: false, message: osError(c, error), errno: error };
-    }
+    if (error !== 0) return { ok: false, errno: error, during: "exec" };
+    spawned = true;
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
@@ -162,38 +172,63 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       child: { pid: pid[0]!, stdin: stdinName, stdout: stdout[0], stderr: stderr?.[0] ?? null },
     };
   } finally {
-    s.posix_spawn_file_actions_destroy!(actions);
+    if (actionsMade) s.posix_spawn_file_actions_destroy!(actions);
+    if (!spawned) { for (const fd of made) s.close(fd); }
   }
 }
 
-/** `fd`, or a close-on-exec duplicate of it at 3 or above (noted in `made`, to be closed). */
-function aboveStdio(c: Libc, fd: number, made: number[]): number {
-  if (fd > 2) return fd;
-  const copy = c.symbols.fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (copy < 0) return fd;
-  made.push(copy);
-  return copy;
+/** Linux's names of the errnos a spawn meets, as supervisord words them (`couldn't exec X: ENOENT`). */
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: "EPERM",
+  2: "ENOENT",
+  5: "EIO",
+  7: "E2BIG",
+  8: "ENOEXEC",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
+  26: "ETXTBSY",
+  36: "ENAMETOOLONG",
+  40: "ELOOP",
+  80: "ELIBBAD",
+};
+
+/** `ENOENT` for 2; the number itself for one not listed. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? String(errno);
 }
 
-let attributes: Uint8Array<ArrayBuffer> | null = null;
+let attributes: Uint8Array<ArrayBuffer> | null | undefined;
 
-/** The same for every child: a new session, default signal actions, nothing blocked. */
-function spawnAttributes(c: Libc): Uint8Array<ArrayBuffer> {
-  if (attributes !== null) return attributes;
+/**
+ * The same for every child: a new session, default signal actions, nothing
+ * blocked; null if this libc refuses any of it (Deno.Command is used then).
+ */
+function spawnAttributes(c: Libc): Uint8Array<ArrayBuffer> | null {
+  if (attributes !== undefined) return attributes;
+  attributes = null;
   const s = c.symbols;
+  if (
+    s.posix_spawnattr_init === null || s.posix_spawnattr_setflags === null ||
+    s.posix_spawnattr_setsigdefault === null || s.posix_spawnattr_setsigmask === null ||
+    s.sigfillset === null || s.sigemptyset === null
+  ) return null;
   const attr = new Uint8Array(ATTR_SIZE);
   const all = new Uint8Array(SIGSET_SIZE);
   const none = new Uint8Array(SIGSET_SIZE);
-  s.posix_spawnattr_init!(attr);
-  s.sigfillset!(all);
-  s.sigemptyset!(none);
-  s.posix_spawnattr_setsigdefault!(attr, all);
-  s.posix_spawnattr_setsigmask!(attr, none);
-  s.posix_spawnattr_setflags!(
-    attr,
-    POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK,
-  );
-  return attributes = attr;
+  const failed = s.posix_spawnattr_init(attr) !== 0 || s.sigfillset(all) !== 0 ||
+    s.sigemptyset(none) !== 0 || s.posix_spawnattr_setsigdefault(attr, all) !== 0 ||
+    s.posix_spawnattr_setsigmask(attr, none) !== 0 ||
+    s.posix_spawnattr_setflags(
+        attr,
+        POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK,
+      ) !== 0;
+  return attributes = failed ? null : attr;
 }
 
 const encoder = new TextEncoder();
@@ -203,27 +238,22 @@ function cString(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * A NULL-terminated `char *[]` over one buffer of the strings. The strings'
- * buffer is returned with it: the pointers are only good while it lives.
+ * A NULL-terminated `char *[]` followed by its strings, in one buffer: the
+ * buffer passed to C is the one that keeps the strings alive.
  */
-function cStringArray(
-  list: readonly string[],
-): { pointers: Uint8Array<ArrayBuffer>; strings: Uint8Array<ArrayBuffer> } {
-  const strings = cString(list.join("\0"));
-  const pointers = new BigUint64Array(list.length + 1);
-  if (list.length > 0) {
-    const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(strings)));
-    let next = 0;
-    pointers[next++] = base;
-    for (let at = 0; next < list.length; at++) {
-      if (strings[at] === 0) pointers[next++] = base + BigInt(at + 1);
-    }
+function cStringVector(list: readonly string[]): Uint8Array<ArrayBuffer> {
+  const strings = encoder.encode(list.map((text) => `${text}\0`).join(""));
+  const table = 8 * (list.length + 1);
+  const vector = new Uint8Array(table + strings.length);
+  vector.set(strings, table);
+  const pointers = new BigUint64Array(vector.buffer, 0, list.length + 1);
+  const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(vector))) + BigInt(table);
+  let next = 0;
+  let start = 0;
+  for (let at = 0; at < strings.length; at++) {
+    if (strings[at] !== 0) continue;
+    pointers[next++] = base + BigInt(start);
+    start = at + 1;
   }
-  return { pointers: new Uint8Array(pointers.buffer), strings };
-}
-
-function osError(c: Libc, errno: number): string {
-  const at = c.symbols.strerror === null ? null : c.symbols.strerror(errno);
-  const text = at === null ? `errno ${errno}` : Deno.UnsafePointerView.getCString(at);
-  return `${text} (os error ${errno})`;
+  return vector;
 }

@@ -11,7 +11,7 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes, PIPE_SIZE } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { ENOEXEC, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { ENOEXEC, errnoName, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { childExits, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
@@ -265,16 +265,20 @@ function spawnDirect(
     pipeSize: PIPE_SIZE,
   };
   let started = posixSpawn(request);
-  if (!started.ok && started.errno === ENOEXEC) {
-    // An executable without `#!` runs as a shell script, as execvp (and the
-    // shim's `exec`) would run it.
+  if (!started.ok && started.errno === ENOEXEC && runsAsScript(command)) {
+    // An executable text without `#!` runs as a shell script, as execvp (and
+    // the shim's `exec`) would run it; a binary for another machine does not.
     started = posixSpawn({ ...request, path: "/bin/sh", argv: ["/bin/sh", ...request.argv] });
   }
   if (!started.ok) {
-    if (isOutOfFds(new Error(started.message))) {
+    if (started.during === "args") {
+      return { ok: false, reason: `couldn't exec ${command}: nul byte found in provided data` };
+    }
+    if (started.during === "pipes" && (started.errno === EMFILE || started.errno === ENFILE)) {
       return { ok: false, reason: `too many open files to spawn '${spec.name ?? spec.argv[0]}'` };
     }
-    return { ok: false, reason: `couldn't exec ${spec.argv[0]}: ${started.message}` };
+    // supervisord's wording for a failed execve, e.g. a #! naming a missing interpreter.
+    return { ok: false, reason: `couldn't exec ${command}: ${errnoName(started.errno)}` };
   }
   const { pid } = started.child;
   const exited = new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve));
@@ -331,6 +335,32 @@ function takeOutputPipes(
     stdout: pipeSource(stdout!, poller),
     stderr: stderr === undefined ? null : pipeSource(stderr, poller),
   };
+}
+
+const EMFILE = 24;
+const ENFILE = 23;
+
+/**
+ * Whether an executable that execve refused (ENOEXEC) is a text for the
+ * shell: not an ELF file (one built for another machine), and no NUL byte
+ * in its first line (bash's test for a binary file).
+ */
+function runsAsScript(path: string): boolean {
+  let file: Deno.FsFile | null = null;
+  try {
+    file = Deno.openSync(path);
+    const head = new Uint8Array(256);
+    const n = file.readSync(head) ?? 0;
+    const bytes = head.subarray(0, n);
+    const elf = n >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c &&
+      bytes[3] === 0x46;
+    const newline = bytes.indexOf(10);
+    return !elf && !bytes.subarray(0, newline < 0 ? n : newline).includes(0);
+  } catch {
+    return false;
+  } finally {
+    file?.close();
+  }
 }
 
 /** How long an exit waits at most for its output to be taken (a log on a FIFO nobody reads). */

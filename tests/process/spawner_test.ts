@@ -225,7 +225,14 @@ Deno.test("a program spawned without Deno.Command: own session, default signals,
     assert.equal(ignored, 0n, "no signal ignored");
     assert.equal(status.get("SigBlk"), "0000000000000000", "no signal blocked");
     const fds = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].map((e) => Number(e.name));
-    assert.deepEqual(fds.sort((a, b) => a - b), [0, 1, 2], "none of the daemon's descriptors");
+    const links = fds.sort((a, b) => a - b).map((fd) => {
+      try {
+        return `${fd} ${Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`)}`;
+      } catch {
+        return `${fd}`;
+      }
+    });
+    assert.deepEqual(fds, [0, 1, 2], `none of the daemon's descriptors: ${links.join(", ")}`);
     for (const fd of [0, 1, 2]) {
       assert.match(Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`), /^pipe:/);
     }
@@ -240,16 +247,18 @@ Deno.test("a program spawned without Deno.Command: own session, default signals,
 Deno.test("without Deno.Command: exit code, cwd, env, umask, combined output and stdin all as with it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tm_spawner_test_" });
   try {
-    for (const directOutput of [false, true]) {
+    // With a umask the direct path still starts through the shell; without one it does not.
+    for (const [directOutput, umask] of [[false, 0o027], [true, 0o027], [true, null]] as const) {
       const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
         argv: [
           "/bin/sh",
           "-c",
-          'pwd; umask; echo "$GREETING"; echo err >&2; read -r line; echo "got $line"; exit 7',
+          `pwd; ${umask === null ? "echo 0027" : "umask"}; echo "$GREETING"; echo err >&2; ` +
+          'read -r line; echo "got $line"; exit 7',
         ],
         env: { GREETING: "hello" },
         cwd: dir,
-        umask: 0o027,
+        umask,
         combineOutput: true,
         directOutput,
       }));
@@ -259,7 +268,11 @@ Deno.test("without Deno.Command: exit code, cwd, env, umask, combined output and
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode("a line\n"));
       const text = await new Response(child.stdout).text();
-      assert.equal(text, `${dir}\n0027\nhello\nerr\ngot a line\n`, `directOutput: ${directOutput}`);
+      assert.equal(
+        text,
+        `${dir}\n0027\nhello\nerr\ngot a line\n`,
+        `directOutput: ${directOutput}, umask: ${umask}`,
+      );
       assert.deepEqual(await child.status, { code: 7, signal: null });
       writer.releaseLock();
     }
@@ -292,6 +305,32 @@ Deno.test("an executable script without #! runs under /bin/sh, with or without D
       assert.equal(text, "ran with an argument\n", `directOutput: ${directOutput}`);
       assert.deepEqual(await child.status, { code: 0, signal: null });
       await child.stderr?.cancel();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without a shell, a failed exec is a spawn error in supervisord's words; a binary is never run by sh", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tm_spawner_test_" });
+  try {
+    // /bin/true built for another machine: its ELF header names aarch64 (or x86-64 on aarch64).
+    const foreign = `${dir}/foreign`;
+    const elf = await Deno.readFile("/bin/true");
+    new DataView(elf.buffer).setUint16(18, Deno.build.arch === "x86_64" ? 183 : 62, true);
+    await Deno.writeFile(foreign, elf, { mode: 0o755 });
+    const garbage = `${dir}/garbage`;
+    await Deno.writeFile(garbage, new Uint8Array([1, 2, 0, 3, 10, 4]), { mode: 0o755 });
+    const noInterpreter = `${dir}/no-interpreter`;
+    await Deno.writeTextFile(noInterpreter, "#!/nonexistent/interpreter\necho ran\n", {
+      mode: 0o755,
+    });
+    const cases = [[foreign, "ENOEXEC"], [garbage, "ENOEXEC"], [noInterpreter, "ENOENT"]];
+    for (const [path, errno] of cases) {
+      const result = new DenoSpawner({ baseEnv: {} }).spawn(
+        spec({ argv: [path!], directOutput: true }),
+      );
+      assert.deepEqual(result, { ok: false, reason: `couldn't exec ${path}: ${errno}` });
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

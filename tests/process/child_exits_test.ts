@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { childExits, type WaitStatus } from "../../src/process/child_exits.ts";
+import { libc } from "../../src/process/libc.ts";
+import { posixSpawn } from "../../src/process/posix_spawn.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+const request = (argv: string[]) => ({
+  path: argv[0]!,
+  argv,
+  env: {},
+  cwd: null,
+  combineOutput: true,
+  pipeSize: 65536,
+});
+
+/** `promise`, or a failure naming `what` after 20 s (a lost exit would hang the test). */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 20_000);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function state(pid: number): string | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+Deno.test("an exit nobody collects, first in line, does not hold back a watched child's status", async () => {
+  const c = libc()!;
+  const exits = childExits()!;
+  // Not watched and not an orphan: its zombie stays first in line, as one of
+  // Deno's own does until Deno collects it.
+  const first = posixSpawn(request(["/bin/true"]));
+  assert.ok(first.ok);
+  c.symbols.close(first.child.stdout);
+  await waitFor(() => state(first.child.pid) === "Z" || null, "the first child to be a zombie");
+  const second = posixSpawn(request(["/bin/sleep", "1013.3"]));
+  assert.ok(second.ok);
+  c.symbols.close(second.child.stdout);
+  const status = new Promise<WaitStatus>((resolve) => exits.watch(second.child.pid, resolve));
+  Deno.kill(second.child.pid, "SIGKILL");
+  assert.deepEqual(await within(status, "the watched child's status"), {
+    code: null,
+    signal: "SIGKILL",
+  });
+  assert.equal(exits.watches(second.child.pid), false);
+  assert.equal(state(first.child.pid), "Z", "what is not ours to collect is left alone");
+  c.symbols.waitpid(first.child.pid, new Uint8Array(4), 0);
+});
+
+Deno.test("many children exiting at once: every status arrives, each to its own watcher", async () => {
+  const c = libc()!;
+  const exits = childExits()!;
+  const children = [];
+  for (let i = 0; i < 40; i++) {
+    const started = posixSpawn(request(["/bin/sh", "-c", `exit ${i}`]));
+    assert.ok(started.ok);
+    c.symbols.close(started.child.stdout);
+    const pid = started.child.pid;
+    children.push(new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve)));
+  }
+  const statuses = await within(Promise.all(children), "all 40 statuses");
+  assert.deepEqual(statuses.map((s) => s.code), [...Array(40).keys()]);
+});
