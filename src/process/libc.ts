@@ -7,8 +7,8 @@
  * close-on-exec (descriptors.ts), and writing to children's stdin through
  * /proc (stdin_writer.ts), and giving back the pages only start-up used
  * (resident_pages.ts), and reading children's output pipes with one epoll
- * for all of them (pipe_fds.ts, fd_poller.ts), and starting children with
- * posix_spawn (posix_spawn.ts). `null` where unavailable (no FFI permission, not
+ * for all of them (pipe_fds.ts, fd_poller.ts). (posix_spawn.ts opens its own
+ * few on first use.) `null` where unavailable (no FFI permission, not
  * Linux/glibc): callers then do without.
  *
  * @module
@@ -52,37 +52,6 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
-  // Starting children without Deno.Command (posix_spawn.ts); optional: without
-  // any of them the daemon spawns through Deno as before.
-  pipe2: { parameters: ["buffer", "i32"], result: "i32", optional: true },
-  posix_spawn: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-    optional: true,
-  },
-  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32", optional: true },
-  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32", optional: true },
-  posix_spawn_file_actions_adddup2: {
-    parameters: ["buffer", "i32", "i32"],
-    result: "i32",
-    optional: true,
-  },
-  // glibc 2.29+.
-  posix_spawn_file_actions_addchdir_np: {
-    parameters: ["buffer", "buffer"],
-    result: "i32",
-    optional: true,
-  },
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32", optional: true },
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32", optional: true },
-  posix_spawnattr_setsigdefault: {
-    parameters: ["buffer", "buffer"],
-    result: "i32",
-    optional: true,
-  },
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32", optional: true },
-  sigfillset: { parameters: ["buffer"], result: "i32", optional: true },
-  sigemptyset: { parameters: ["buffer"], result: "i32", optional: true },
 } as const;
 
 /** errno of the last failed call on this thread. */

@@ -21,8 +21,62 @@
  * @module
  */
 
-import { lastErrno, type Libc, libc } from "./libc.ts";
+import { lastErrno, libc } from "./libc.ts";
 import { pipeIdentity } from "./pipe_fds.ts";
+
+/**
+ * The spawning functions, bound on the first spawn: a daemon with no
+ * program to start never binds them. Optional: without any of them the
+ * daemon spawns through Deno.Command.
+ */
+const SPAWN_SYMBOLS = {
+  pipe2: { parameters: ["buffer", "i32"], result: "i32", optional: true },
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32", optional: true },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32", optional: true },
+  posix_spawn_file_actions_adddup2: {
+    parameters: ["buffer", "i32", "i32"],
+    result: "i32",
+    optional: true,
+  },
+  // glibc 2.29+.
+  posix_spawn_file_actions_addchdir_np: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32", optional: true },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32", optional: true },
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32", optional: true },
+  sigfillset: { parameters: ["buffer"], result: "i32", optional: true },
+  sigemptyset: { parameters: ["buffer"], result: "i32", optional: true },
+} as const;
+
+type SpawnLibc = Deno.DynamicLibrary<typeof SPAWN_SYMBOLS>;
+
+let spawnLibc: SpawnLibc | null | undefined;
+
+/** The spawning functions, or null (no FFI, not Linux/glibc). */
+function spawnFunctions(): SpawnLibc | null {
+  if (spawnLibc !== undefined) return spawnLibc;
+  spawnLibc = null;
+  if (libc() === null) return null;
+  try {
+    spawnLibc = Deno.dlopen("libc.so.6", SPAWN_SYMBOLS);
+  } catch {
+    // A libc by another name: Deno.Command it is.
+  }
+  return spawnLibc;
+}
 
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
@@ -80,12 +134,12 @@ export interface PosixSpawnRequest {
 
 /** Whether this libc can spawn here; `cwd` needs glibc 2.29's addchdir. */
 export function posixSpawnAvailable(withCwd: boolean): boolean {
-  const c = libc();
-  if (c === null) return false;
-  const s = c.symbols;
+  const f = spawnFunctions();
+  if (f === null) return false;
+  const s = f.symbols;
   return s.pipe2 !== null && s.posix_spawn !== null && s.posix_spawn_file_actions_init !== null &&
     s.posix_spawn_file_actions_destroy !== null && s.posix_spawn_file_actions_adddup2 !== null &&
-    (!withCwd || s.posix_spawn_file_actions_addchdir_np !== null) && spawnAttributes(c) !== null;
+    (!withCwd || s.posix_spawn_file_actions_addchdir_np !== null) && spawnAttributes(f) !== null;
 }
 
 const EINVAL = 22;
@@ -93,8 +147,10 @@ const EINVAL = 22;
 /** Starts `request.path` in a session of its own. Call only where {@link posixSpawnAvailable}. */
 export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   const c = libc()!;
+  const f = spawnFunctions()!;
   const s = c.symbols;
-  const attributes = spawnAttributes(c)!;
+  const p = f.symbols;
+  const attributes = spawnAttributes(f)!;
   const texts = [
     request.path,
     ...request.argv,
@@ -112,7 +168,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   try {
     const pipe = (): [number, number] | null => {
       const ends = new Int32Array(2);
-      if (s.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
+      if (p.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
       made.push(ends[0]!, ends[1]!);
       return [ends[0]!, ends[1]!];
     };
@@ -142,19 +198,19 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       if (above !== fd) made.push(above);
       childEnds.push(above);
     }
-    let error = s.posix_spawn_file_actions_init!(actions);
+    let error = p.posix_spawn_file_actions_init!(actions);
     actionsMade = error === 0;
     for (let target = 0; error === 0 && target < 3; target++) {
-      error = s.posix_spawn_file_actions_adddup2!(actions, childEnds[target]!, target);
+      error = p.posix_spawn_file_actions_adddup2!(actions, childEnds[target]!, target);
     }
     if (error === 0 && request.cwd !== null) {
-      error = s.posix_spawn_file_actions_addchdir_np!(actions, cString(request.cwd));
+      error = p.posix_spawn_file_actions_addchdir_np!(actions, cString(request.cwd));
     }
     if (error !== 0) return { ok: false, errno: error, during: "pipes" };
     const argv = cStringVector(request.argv);
     const envp = cStringVector(Object.entries(request.env).map(([k, v]) => `${k}=${v}`));
     const pid = new Int32Array(1);
-    error = s.posix_spawn!(
+    error = p.posix_spawn!(
       new Uint8Array(pid.buffer),
       cString(request.path),
       actions,
@@ -172,7 +228,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       child: { pid: pid[0]!, stdin: stdinName, stdout: stdout[0], stderr: stderr?.[0] ?? null },
     };
   } finally {
-    if (actionsMade) s.posix_spawn_file_actions_destroy!(actions);
+    if (actionsMade) p.posix_spawn_file_actions_destroy!(actions);
     if (!spawned) { for (const fd of made) s.close(fd); }
   }
 }
@@ -209,10 +265,10 @@ let attributes: Uint8Array<ArrayBuffer> | null | undefined;
  * The same for every child: a new session, default signal actions, nothing
  * blocked; null if this libc refuses any of it (Deno.Command is used then).
  */
-function spawnAttributes(c: Libc): Uint8Array<ArrayBuffer> | null {
+function spawnAttributes(f: SpawnLibc): Uint8Array<ArrayBuffer> | null {
   if (attributes !== undefined) return attributes;
   attributes = null;
-  const s = c.symbols;
+  const s = f.symbols;
   if (
     s.posix_spawnattr_init === null || s.posix_spawnattr_setflags === null ||
     s.posix_spawnattr_setsigdefault === null || s.posix_spawnattr_setsigmask === null ||
