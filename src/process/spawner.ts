@@ -153,9 +153,8 @@ export class DenoSpawner implements Spawner {
       (spec.uid === null || account !== null);
     const poller = spec.directOutput === true ? this.#poller : null;
     // Without Deno.Command (posix_spawn.ts): a program whose pipes the daemon
-    // reads itself and whose stdin the shim reopens, with no uid for Deno to set.
-    const direct = poller !== null && reopenStdin && (spec.uid === null || account !== null) &&
-      posixSpawnAvailable(spec.cwd !== null);
+    // reads itself and whose stdin it leaves to the child (no uid for Deno to set).
+    const direct = poller !== null && reopenStdin && posixSpawnAvailable(spec.cwd !== null);
     // posix_spawn sets up the stdin and a combined stderr itself, and returns
     // only once the program is exec'ed: a shell (~3 ms of a restart) is left
     // for what it cannot set, with its parent check for the cgroup's wait.
