@@ -100,11 +100,18 @@ export function duplicateOutputPipes(
       return null;
     }
     // Shared with Deno's descriptor (tokio sets it), but never assumed.
-    const flags = c.symbols.fcntl(copy, F_GETFL, 0);
-    if ((flags & O_NONBLOCK) === 0) c.symbols.fcntl(copy, F_SETFL, flags | O_NONBLOCK);
+    makeNonBlocking(copy);
     copies.push(copy);
   }
   return copies;
+}
+
+/** Sets O_NONBLOCK on `fd` (ours) unless it is set already. */
+export function makeNonBlocking(fd: number): void {
+  const c = libc();
+  if (c === null) return;
+  const flags = c.symbols.fcntl(fd, F_GETFL, 0);
+  if (flags >= 0 && (flags & O_NONBLOCK) === 0) c.symbols.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
 /** Closes a descriptor of ours. */

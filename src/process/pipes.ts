@@ -40,9 +40,14 @@ export function enlargeOutputPipes(
     const own = c.symbols.open(encoder.encode(`/proc/${pid}/fd/${fd}\0`), O_WRONLY | O_CLOEXEC);
     if (own < 0) return null;
     // Fails harmlessly (EINVAL) if the child already pointed this fd elsewhere.
-    c.symbols.fcntl(own, F_SETPIPE_SZ, PIPE_SIZE);
+    enlargePipe(own);
     const identity = pipeIdentity(own);
     c.symbols.close(own);
     return identity;
   });
+}
+
+/** Gives the pipe behind `fd` (ours) {@link PIPE_SIZE}; above the system's limit it stays as it is. */
+export function enlargePipe(fd: number): void {
+  libc()?.symbols.fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
 }

@@ -22,7 +22,8 @@
  */
 
 import { lastErrno, libc } from "./libc.ts";
-import { pipeIdentity } from "./pipe_fds.ts";
+import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
+import { enlargePipe } from "./pipes.ts";
 
 /**
  * The spawning functions, bound on the first spawn: a daemon with no
@@ -80,11 +81,7 @@ function spawnFunctions(): SpawnLibc | null {
 
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const F_GETFL = 3;
-const F_SETFL = 4;
 const F_DUPFD_CLOEXEC = 1030;
-const F_SETPIPE_SZ = 1031;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -128,8 +125,6 @@ export interface PosixSpawnRequest {
   readonly cwd: string | null;
   /** stderr is the stdout pipe: one pipe, the program's order kept. */
   readonly combineOutput: boolean;
-  /** Capacity asked for the output pipes (fails harmlessly above the system's limit). */
-  readonly pipeSize: number;
 }
 
 /** Whether this libc can spawn here; `cwd` needs glibc 2.29's addchdir. */
@@ -151,13 +146,9 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   const s = c.symbols;
   const p = f.symbols;
   const attributes = spawnAttributes(f)!;
-  const texts = [
-    request.path,
-    ...request.argv,
-    request.cwd ?? "",
-    ...Object.entries(request.env).flat(),
-  ];
+  const environment = Object.entries(request.env).map(([k, v]) => `${k}=${v}`);
   // A C string ends at its first NUL: the rest would be dropped without a word.
+  const texts = [request.path, request.cwd ?? "", ...request.argv, ...environment];
   if (texts.some((text) => text.includes("\0"))) {
     return { ok: false, errno: EINVAL, during: "args" };
   }
@@ -187,8 +178,8 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     }
     const stdinName = `pipe:[${pipeIdentity(stdin)?.ino ?? 0n}]`;
     for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
-      s.fcntl(end, F_SETPIPE_SZ, request.pipeSize);
-      s.fcntl(end, F_SETFL, s.fcntl(end, F_GETFL, 0) | O_NONBLOCK);
+      enlargePipe(end);
+      makeNonBlocking(end);
     }
     // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.
     const childEnds: number[] = [];
@@ -208,7 +199,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     }
     if (error !== 0) return { ok: false, errno: error, during: "pipes" };
     const argv = cStringVector(request.argv);
-    const envp = cStringVector(Object.entries(request.env).map(([k, v]) => `${k}=${v}`));
+    const envp = cStringVector(environment);
     const pid = new Int32Array(1);
     error = p.posix_spawn!(
       new Uint8Array(pid.buffer),

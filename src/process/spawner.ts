@@ -9,7 +9,7 @@
 
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
-import { enlargeOutputPipes, PIPE_SIZE } from "./pipes.ts";
+import { enlargeOutputPipes } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { ENOEXEC, errnoName, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { childExits, type WaitStatus } from "./child_exits.ts";
@@ -193,14 +193,8 @@ export class DenoSpawner implements Spawner {
       const output = poller === null || firstFreeFd === null
         ? null
         : takeOutputPipes(child, pipes, firstFreeFd, poller);
-      let stdin: () => WritableStream<Uint8Array> = () => child.stdin;
-      if (reopenStdin) {
-        child.stdin.close().catch(() => {});
-        const identity = linkTarget(`/proc/${child.pid}/fd/0`);
-        // Made on first use: most children are never written to (~1 KB each otherwise).
-        let stream: WritableStream<Uint8Array> | null = null;
-        stdin = () => stream ??= procStdin(child.pid, identity);
-      }
+      const identity = reopenStdin ? linkTarget(`/proc/${child.pid}/fd/0`) : null;
+      if (reopenStdin) child.stdin.close().catch(() => {});
       const startTime = processStartTime(child.pid);
       const status = child.status.then(async (s) => {
         this.#live.delete(child.pid);
@@ -209,35 +203,23 @@ export class DenoSpawner implements Spawner {
         if (output !== null) await drainOutput(output);
         return { code: s.signal === null ? s.code : null, signal: s.signal };
       });
-      // Taken pipes: streams of them only for a reader that asks (the relay does not).
-      let stdout: ReadableStream<Uint8Array> | null = output === null ? child.stdout : null;
-      let stderr: ReadableStream<Uint8Array> | null = output !== null || spec.combineOutput
-        ? null
-        : child.stderr;
       return {
         ok: true,
-        child: {
+        child: spawnedChild({
           pid: child.pid,
           startTime,
-          get stdin() {
-            return stdin();
-          },
-          get stdout() {
-            return stdout ??= byteSourceStream(output!.stdout);
-          },
-          get stderr() {
-            if (output === null || output.stderr === null) return stderr;
-            return stderr ??= byteSourceStream(output.stderr);
-          },
-          ...(output === null ? {} : { output }),
+          stdin: reopenStdin ? procStdinOnFirstUse(child.pid, identity) : () => child.stdin,
+          output,
+          // Taken pipes: streams of them only for a reader that asks (the relay does not).
+          streams: output !== null
+            ? null
+            : { stdout: child.stdout, stderr: spec.combineOutput ? null : child.stderr },
           status,
-        },
+        }),
       };
     } catch (error) {
-      if (isOutOfFds(error)) {
-        // supervisord's wording; the pipes could not even be made.
-        return { ok: false, reason: `too many open files to spawn '${spec.name ?? program}'` };
-      }
+      // The pipes could not even be made.
+      if (isOutOfFds(error)) return tooManyOpenFiles(spec);
       return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
     }
   }
@@ -261,7 +243,6 @@ function spawnDirect(
     env,
     cwd: spec.cwd,
     combineOutput: spec.combineOutput,
-    pipeSize: PIPE_SIZE,
   };
   let started = posixSpawn(request);
   if (!started.ok && started.errno === ENOEXEC && runsAsScript(command)) {
@@ -274,45 +255,82 @@ function spawnDirect(
       return { ok: false, reason: `couldn't exec ${command}: nul byte found in provided data` };
     }
     if (started.during === "pipes" && (started.errno === EMFILE || started.errno === ENFILE)) {
-      return { ok: false, reason: `too many open files to spawn '${spec.name ?? spec.argv[0]}'` };
+      return tooManyOpenFiles(spec);
     }
     // supervisord's wording for a failed execve, e.g. a #! naming a missing interpreter.
     return { ok: false, reason: `couldn't exec ${command}: ${errnoName(started.errno)}` };
   }
   const { pid } = started.child;
   const exited = new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve));
-  const identity = started.child.stdin;
   const output = {
     stdout: pipeSource(started.child.stdout, poller),
     stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
   };
-  const startTime = processStartTime(pid);
-  const status = exited.then(async (s) => {
-    await drainOutput(output);
-    return s;
-  });
-  let stdin: WritableStream<Uint8Array> | null = null;
-  let stdout: ReadableStream<Uint8Array> | null = null;
-  let stderr: ReadableStream<Uint8Array> | null = null;
   return {
     ok: true,
-    child: {
+    child: spawnedChild({
       pid,
-      startTime,
-      get stdin() {
-        return stdin ??= procStdin(pid, identity);
-      },
-      get stdout() {
-        return stdout ??= byteSourceStream(output.stdout);
-      },
-      get stderr() {
-        if (output.stderr === null) return null;
-        return stderr ??= byteSourceStream(output.stderr);
-      },
+      startTime: processStartTime(pid),
+      stdin: procStdinOnFirstUse(pid, started.child.stdin),
       output,
-      status,
-    },
+      streams: null,
+      status: exited.then(async (s) => {
+        await drainOutput(output);
+        return s;
+      }),
+    }),
   };
+}
+
+/** What a spawn reads its child's output through: descriptors of its own. */
+type OwnOutput = NonNullable<SpawnedChild["output"]>;
+
+/**
+ * The record of a started child. With its output taken (`output`), streams
+ * of it are made only for a reader that asks (the relay does not); without,
+ * `streams` are Deno's.
+ */
+function spawnedChild(parts: {
+  pid: number;
+  startTime: string | null;
+  stdin: () => WritableStream<Uint8Array>;
+  output: OwnOutput | null;
+  streams: { stdout: ReadableStream<Uint8Array>; stderr: ReadableStream<Uint8Array> | null } | null;
+  status: Promise<ExitStatus>;
+}): SpawnedChild {
+  const { output } = parts;
+  let stdout = parts.streams?.stdout ?? null;
+  let stderr = parts.streams?.stderr ?? null;
+  return {
+    pid: parts.pid,
+    startTime: parts.startTime,
+    get stdin() {
+      return parts.stdin();
+    },
+    get stdout() {
+      return stdout ??= byteSourceStream(output!.stdout);
+    },
+    get stderr() {
+      if (output === null || output.stderr === null) return stderr;
+      return stderr ??= byteSourceStream(output.stderr);
+    },
+    ...(output === null ? {} : { output }),
+    status: parts.status,
+  };
+}
+
+/** A writer of `pid`'s stdin through /proc, made on first use: most children are never written to (~1 KB each otherwise). */
+function procStdinOnFirstUse(
+  pid: number,
+  identity: string | null,
+): () => WritableStream<Uint8Array> {
+  let stream: WritableStream<Uint8Array> | null = null;
+  return () => stream ??= procStdin(pid, identity);
+}
+
+/** supervisord's wording when no descriptor is left for the child's pipes. */
+function tooManyOpenFiles(spec: SpawnSpec): SpawnResult {
+  return { ok: false, reason: `too many open files to spawn '${spec.name ?? spec.argv[0]}'` };
 }
 
 /**

@@ -10,20 +10,13 @@ const request = (argv: string[]) => ({
   env: {},
   cwd: null,
   combineOutput: true,
-  pipeSize: 65536,
 });
 
-/** `promise`, or a failure naming `what` after 20 s (a lost exit would hang the test). */
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 20_000);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** The value `promise` settles to, polled with a deadline: a lost exit fails the test, not hangs it. */
+async function settled<T>(promise: Promise<T>, what: string): Promise<T> {
+  let value: { ok: T } | null = null;
+  promise.then((ok) => value = { ok });
+  return (await waitFor(() => value, { what, timeout: 20_000 })).ok;
 }
 
 /** A process that has exited and waits to be collected. */
@@ -43,7 +36,7 @@ Deno.test("an exit nobody collects, first in line, does not hold back a watched 
   c.symbols.close(second.child.stdout);
   const status = new Promise<WaitStatus>((resolve) => exits.watch(second.child.pid, resolve));
   Deno.kill(second.child.pid, "SIGKILL");
-  assert.deepEqual(await within(status, "the watched child's status"), {
+  assert.deepEqual(await settled(status, "the watched child's status"), {
     code: null,
     signal: "SIGKILL",
   });
@@ -63,6 +56,6 @@ Deno.test("many children exiting at once: every status arrives, each to its own 
     const pid = started.child.pid;
     children.push(new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve)));
   }
-  const statuses = await within(Promise.all(children), "all 40 statuses");
+  const statuses = await settled(Promise.all(children), "all 40 statuses");
   assert.deepEqual(statuses.map((s) => s.code), [...Array(40).keys()]);
 });

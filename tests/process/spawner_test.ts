@@ -253,7 +253,7 @@ Deno.test("without Deno.Command: exit code, cwd, env, umask, combined output and
         argv: [
           "/bin/sh",
           "-c",
-          `pwd; ${umask === null ? "echo 0027" : "umask"}; echo "$GREETING"; echo err >&2; ` +
+          `pwd; ${umask === null ? "" : "umask; "}echo "$GREETING"; echo err >&2; ` +
           'read -r line; echo "got $line"; exit 7',
         ],
         env: { GREETING: "hello" },
@@ -270,7 +270,7 @@ Deno.test("without Deno.Command: exit code, cwd, env, umask, combined output and
       const text = await new Response(child.stdout).text();
       assert.equal(
         text,
-        `${dir}\n0027\nhello\nerr\ngot a line\n`,
+        `${dir}\n${umask === null ? "" : "0027\n"}hello\nerr\ngot a line\n`,
         `directOutput: ${directOutput}, umask: ${umask}`,
       );
       assert.deepEqual(await child.status, { code: 7, signal: null });
