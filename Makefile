@@ -6,7 +6,7 @@ LOCAL_DENO := .tools/node_modules/.bin/deno
 DENO := $(shell command -v deno 2>/dev/null || echo $(LOCAL_DENO))
 CONFIG ?= configs/example.yaml
 
-.PHONY: run test check build dist bench deno clean
+.PHONY: run test check build dist bench deno clean native
 
 run:
 	./taskmaster -c $(CONFIG)
@@ -29,6 +29,10 @@ dist: $(DENO)
 
 bench: $(DENO)
 	$(DENO) task bench
+
+# After editing native/spawn_into_cgroup.c: regenerates src/process/native_spawn_code.ts (gcc).
+native:
+	sh native/build.sh
 
 $(LOCAL_DENO):
 	.ci/install-deno . $(DENO_VERSION)

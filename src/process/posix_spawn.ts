@@ -22,6 +22,7 @@
  */
 
 import { lastErrno, libc } from "./libc.ts";
+import { nativeSpawner } from "./native_spawn.ts";
 import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
 import { enlargePipe } from "./pipes.ts";
 
@@ -79,6 +80,7 @@ function spawnFunctions(): SpawnLibc | null {
   return spawnLibc;
 }
 
+const O_RDONLY = 0;
 const O_RDWR = 2;
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
@@ -107,8 +109,13 @@ export interface PosixChild {
 export interface PosixSpawnFailure {
   readonly ok: false;
   readonly errno: number;
-  /** `args`: a NUL byte in an argument, the environment or the directory (errno EINVAL). */
-  readonly during: "pipes" | "exec" | "args";
+  /**
+   * `args`: a NUL byte in an argument, the environment or the directory
+   * (errno EINVAL); `native`: the native code could not start it (the cgroup
+   * could not be opened, or clone3 refused: Linux before 5.7)
+   * (the shim, which also makes the cgroup again, can try).
+   */
+  readonly during: "pipes" | "exec" | "args" | "native";
 }
 
 /** A child, or why not. */
@@ -125,10 +132,20 @@ export interface PosixSpawnRequest {
   readonly cwd: string | null;
   /** stderr is the stdout pipe: one pipe, the program's order kept. */
   readonly combineOutput: boolean;
+  /** The cgroup directory the child starts in (native_spawn.ts); null: the daemon's. */
+  readonly cgroup?: string | null;
+  readonly umask?: number | null;
 }
 
-/** Whether this libc can spawn here; `cwd` needs glibc 2.29's addchdir. */
-export function posixSpawnAvailable(withCwd: boolean): boolean {
+/**
+ * Whether a child can start here without a shell: `cwd` needs glibc 2.29's
+ * addchdir, a cgroup or a umask the native code (native_spawn.ts).
+ */
+export function posixSpawnAvailable(
+  needs: { cwd: boolean; cgroup?: boolean; umask?: boolean },
+): boolean {
+  if ((needs.cgroup === true || needs.umask === true) && nativeSpawner() === null) return false;
+  const withCwd = needs.cwd;
   const f = spawnFunctions();
   if (f === null) return false;
   const s = f.symbols;
@@ -189,6 +206,25 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       if (above !== fd) made.push(above);
       childEnds.push(above);
     }
+    const cgroup = request.cgroup ?? null;
+    const umask = request.umask ?? null;
+    if (cgroup !== null || umask !== null) {
+      const started = spawnNatively(request, environment, childEnds, cgroup, umask);
+      if (!started.ok) return started;
+      spawned = true;
+      for (const fd of made) {
+        if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
+      }
+      return {
+        ok: true,
+        child: {
+          pid: started.pid,
+          stdin: stdinName,
+          stdout: stdout[0],
+          stderr: stderr?.[0] ?? null,
+        },
+      };
+    }
     let error = p.posix_spawn_file_actions_init!(actions);
     actionsMade = error === 0;
     for (let target = 0; error === 0 && target < 3; target++) {
@@ -221,6 +257,44 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   } finally {
     if (actionsMade) p.posix_spawn_file_actions_destroy!(actions);
     if (!spawned) { for (const fd of made) s.close(fd); }
+  }
+}
+
+const O_DIRECTORY = 0o200000;
+
+/** The native code's spawn (native_spawn.ts): into `cgroup`, with `umask`. */
+function spawnNatively(
+  request: PosixSpawnRequest,
+  environment: readonly string[],
+  childEnds: readonly number[],
+  cgroup: string | null,
+  umask: number | null,
+): { ok: true; pid: number } | PosixSpawnFailure {
+  const c = libc()!;
+  const cgroupFd = cgroup === null
+    ? null
+    : c.symbols.open(cString(cgroup), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cgroupFd !== null && cgroupFd < 0) {
+    return { ok: false, errno: lastErrno(c), during: "native" };
+  }
+  try {
+    const started = nativeSpawner()!.spawn({
+      path: cString(request.path),
+      argv: cStringVector(request.argv),
+      envp: cStringVector(environment),
+      cwd: request.cwd === null ? null : cString(request.cwd),
+      fds: [childEnds[0]!, childEnds[1]!, childEnds[2]!],
+      cgroupFd,
+      umask,
+    });
+    if (started.ok) return started;
+    return {
+      ok: false,
+      errno: started.errno,
+      during: started.during === "clone" ? "native" : "exec",
+    };
+  } finally {
+    if (cgroupFd !== null) c.symbols.close(cgroupFd);
   }
 }
 

@@ -154,25 +154,45 @@ export class DenoSpawner implements Spawner {
     const poller = spec.directOutput === true ? this.#poller : null;
     // Without Deno.Command (posix_spawn.ts): a program whose pipes the daemon
     // reads itself and whose stdin it leaves to the child (no uid for Deno to set).
-    const direct = poller !== null && reopenStdin && posixSpawnAvailable(spec.cwd !== null);
+    const direct = poller !== null && reopenStdin &&
+      posixSpawnAvailable({ cwd: spec.cwd !== null });
     // posix_spawn sets up the stdin and a combined stderr itself, and returns
-    // only once the program is exec'ed: a shell (~3 ms of a restart) is left
-    // for what it cannot set, with its parent check for the cgroup's wait.
-    const needsShell = !direct || spec.umask !== null || cgroup !== null;
-    const shim = !needsShell ? null : shimScript({
-      umask: spec.umask !== null,
-      combineOutput: spec.combineOutput && !direct,
-      cgroup: cgroup !== null,
-      parent: true,
-      reopenStdin: reopenStdin && !direct,
-    });
-    if (shim !== null) {
+    // only once the program is exec'ed; the native code (native_spawn.ts) also
+    // starts it in its cgroup and sets its umask. A shell (~3 ms of a restart,
+    // and the cgroup entry's RCU wait) is left for what neither can set.
+    const native = direct && (cgroup !== null || spec.umask !== null) &&
+      posixSpawnAvailable({
+        cwd: spec.cwd !== null,
+        cgroup: cgroup !== null,
+        umask: spec.umask !== null,
+      });
+    const shimmed = (): { command: string; args: string[] } => {
+      const needsShell = !direct || spec.umask !== null || cgroup !== null;
+      const shim = !needsShell ? null : shimScript({
+        umask: spec.umask !== null,
+        combineOutput: spec.combineOutput && !direct,
+        cgroup: cgroup !== null,
+        parent: true,
+        reopenStdin: reopenStdin && !direct,
+      });
+      if (shim === null) return { command, args };
       const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
       const parent = String(Deno.pid);
-      args = ["-c", shim, zero, parent, ...(cgroup === null ? [] : [cgroup]), command, ...args];
-      command = "/bin/sh";
+      return {
+        command: "/bin/sh",
+        args: ["-c", shim, zero, parent, ...(cgroup === null ? [] : [cgroup]), command, ...args],
+      };
+    };
+    if (native) {
+      const started = spawnDirect(command, args, env, spec, poller!, { cgroup, umask: spec.umask });
+      // The cgroup could not be opened (a removal won a race) or clone3 is refused: the shim can.
+      if (started !== "native") return started;
     }
-    if (direct) return spawnDirect(command, args, env, spec, poller);
+    if (direct) {
+      const viaShim = shimmed();
+      return spawnDirect(viaShim.command, viaShim.args, env, spec, poller!, null) as SpawnResult;
+    }
+    ({ command, args } = shimmed());
     const firstFreeFd = poller === null ? null : lowestFreeFd();
     try {
       const child = new Deno.Command(command, {
@@ -235,7 +255,8 @@ function spawnDirect(
   env: Readonly<Record<string, string>>,
   spec: SpawnSpec,
   poller: FdPoller,
-): SpawnResult {
+  natively: { cgroup: string | null; umask: number | null } | null,
+): SpawnResult | "native" {
   const exits = childExits()!;
   const request = {
     path: command,
@@ -243,6 +264,8 @@ function spawnDirect(
     env,
     cwd: spec.cwd,
     combineOutput: spec.combineOutput,
+    cgroup: natively?.cgroup ?? null,
+    umask: natively?.umask ?? null,
   };
   let started = posixSpawn(request);
   if (!started.ok && started.errno === ENOEXEC && runsAsScript(command)) {
@@ -251,6 +274,7 @@ function spawnDirect(
     started = posixSpawn({ ...request, path: "/bin/sh", argv: ["/bin/sh", ...request.argv] });
   }
   if (!started.ok) {
+    if (started.during === "native") return "native";
     if (started.during === "args") {
       return { ok: false, reason: `couldn't exec ${command}: nul byte found in provided data` };
     }

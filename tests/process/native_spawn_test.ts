@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { cgroup2Mount, members } from "../../src/process/cgroups.ts";
+import { DenoSpawner } from "../../src/process/spawner.ts";
+import { nativeSpawner } from "../../src/process/native_spawn.ts";
+import { SOURCE_SHA256 } from "../../src/process/native_spawn_code.ts";
+import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
+import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** A cgroup of this test's own under the v2 hierarchy, removed afterwards. */
+async function withCgroup(fn: (path: string, relative: string) => Promise<void>): Promise<void> {
+  const mount = cgroup2Mount();
+  assert.ok(mount !== null, "this machine has a writable cgroup v2 hierarchy (see DENO-NOTES)");
+  const outer = `${mount}/taskmaster-native-test-${Deno.pid}-${Date.now()}`;
+  const path = `${outer}/web:0`;
+  await Deno.mkdir(path, { recursive: true });
+  try {
+    await fn(path, path.slice(mount.length));
+  } finally {
+    await waitFor(() => members(path).length === 0, "the test's children gone from its cgroup");
+    await Deno.remove(path).catch(() => {});
+    await Deno.remove(outer).catch(() => {});
+  }
+}
+
+/** `Name:\tvalue` lines of /proc/PID/status. */
+function procStatus(pid: number): Map<string, string> {
+  const lines = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n");
+  return new Map(lines.map((line) => line.split(":\t") as [string, string]));
+}
+
+Deno.test("the native spawn code loads here (x86_64 Linux): programs with a cgroup or a umask start without a shell", () => {
+  assert.equal(Deno.build.arch, "x86_64", "the machines taskmaster is tested on");
+  assert.ok(nativeSpawner() !== null, "the shared object loads from a memfd");
+});
+
+Deno.test("a program with a cgroup and a umask is born in its cgroup and exec'ed without a shell: own session, default signals, only fds 0-2", async () => {
+  assert.ok(keepDescriptorsFromChildren());
+  await withCgroup(async (cgroup, relative) => {
+    const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
+      argv: ["/bin/sleep", "1013.7"],
+      cgroup,
+      umask: 0o027,
+      directOutput: true,
+    }));
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    const { child } = result;
+    try {
+      // No shell that enters the cgroup first: the program runs there when spawn() returns.
+      assert.equal(Deno.readTextFileSync(`/proc/${child.pid}/comm`), "sleep\n");
+      const line = Deno.readTextFileSync(`/proc/${child.pid}/cgroup`).split("\n")
+        .find((l) => l.startsWith("0::"));
+      assert.equal(line, `0::${relative}`, "in its cgroup");
+      assert.deepEqual(members(cgroup), [child.pid]);
+      const status = procStatus(child.pid);
+      assert.equal(status.get("Umask"), "0027");
+      assert.equal(
+        status.get("SigIgn"),
+        "0000000000000000",
+        "no signal ignored (Deno ignores SIGPIPE)",
+      );
+      assert.equal(status.get("SigBlk"), "0000000000000000", "no signal blocked");
+      const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`);
+      const [, , pgrp, session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      assert.equal(Number(session), child.pid, "the leader of a session of its own");
+      assert.equal(Number(pgrp), child.pid, "and of its process group");
+      const fds = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].map((e) => Number(e.name));
+      assert.deepEqual(fds.sort((a, b) => a - b), [0, 1, 2], "none of the daemon's descriptors");
+      for (const fd of [0, 1, 2]) {
+        assert.match(Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`), /^pipe:/);
+      }
+    } finally {
+      Deno.kill(-child.pid, "SIGKILL");
+    }
+    assert.deepEqual(await child.status, { code: null, signal: "SIGKILL" });
+    child.output?.stdout.release();
+    child.output?.stderr?.release();
+  });
+});
+
+Deno.test("in a cgroup without a shell: cwd, env, umask, combined output, stdin and exit code as with one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tm_native_spawn_test_" });
+  try {
+    await withCgroup(async (cgroup, relative) => {
+      const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
+        argv: [
+          "/bin/sh",
+          "-c",
+          'pwd; umask; echo "$GREETING"; grep "^0::" /proc/self/cgroup; echo err >&2; ' +
+          'read -r line; echo "got $line"; exit 7',
+        ],
+        env: { GREETING: "hello" },
+        cwd: dir,
+        umask: 0o077,
+        cgroup,
+        combineOutput: true,
+        directOutput: true,
+      }));
+      assert.ok(result.ok, result.ok ? "" : result.reason);
+      const { child } = result;
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("a line\n"));
+      const text = await new Response(child.stdout).text();
+      assert.equal(text, `${dir}\n0077\nhello\n0::${relative}\nerr\ngot a line\n`);
+      assert.deepEqual(await child.status, { code: 7, signal: null });
+      writer.releaseLock();
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("in a cgroup without a shell: a failed exec is a spawn error in supervisord's words; a script without #! runs under sh, in the cgroup", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tm_native_spawn_test_" });
+  try {
+    await withCgroup(async (cgroup, relative) => {
+      const noInterpreter = `${dir}/no-interpreter`;
+      await Deno.writeTextFile(noInterpreter, "#!/nonexistent/interpreter\necho ran\n", {
+        mode: 0o755,
+      });
+      const failed = new DenoSpawner({ baseEnv: {} }).spawn(
+        spec({ argv: [noInterpreter], cgroup, directOutput: true }),
+      );
+      assert.deepEqual(failed, { ok: false, reason: `couldn't exec ${noInterpreter}: ENOENT` });
+      const script = `${dir}/no-shebang`;
+      await Deno.writeTextFile(script, 'echo "ran with $1"; grep "^0::" /proc/self/cgroup\n', {
+        mode: 0o755,
+      });
+      const result = new DenoSpawner({ baseEnv: {} }).spawn(
+        spec({ argv: [script, "an argument"], cgroup, directOutput: true }),
+      );
+      assert.ok(result.ok, result.ok ? "" : result.reason);
+      const text = await new Response(result.child.stdout).text();
+      assert.equal(text, `ran with an argument\n0::${relative}\n`);
+      assert.deepEqual(await result.child.status, { code: 0, signal: null });
+      await result.child.stderr?.cancel();
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a cgroup removed before the spawn: the shim makes it again and the program runs in it", async () => {
+  await withCgroup(async (cgroup, relative) => {
+    await Deno.remove(cgroup);
+    const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
+      argv: ["/bin/sh", "-c", 'grep "^0::" /proc/self/cgroup'],
+      cgroup,
+      directOutput: true,
+    }));
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    const text = await new Response(result.child.stdout).text();
+    assert.equal(text, `0::${relative}\n`);
+    assert.deepEqual(await result.child.status, { code: 0, signal: null });
+    await result.child.stderr?.cancel();
+  });
+});
+
+Deno.test("the native code committed is native/spawn_into_cgroup.c as native/build.sh compiles it", async () => {
+  const source = await Deno.readFile(`${ROOT}/native/spawn_into_cgroup.c`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
+  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  assert.equal(SOURCE_SHA256, hex, "the C source changed: run `make native`");
+  // Rebuilt into a copy of the tree: the same bytes (gcc is on every machine of this kind).
+  const copy = await Deno.makeTempDir({ prefix: "tm_native_build_" });
+  try {
+    await Deno.mkdir(`${copy}/native`);
+    await Deno.mkdir(`${copy}/src/process`, { recursive: true });
+    for (const file of ["native/build.sh", "native/spawn_into_cgroup.c"]) {
+      await Deno.copyFile(`${ROOT}/${file}`, `${copy}/${file}`);
+    }
+    const built = await new Deno.Command("sh", { args: [`${copy}/native/build.sh`] }).output();
+    assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+    assert.equal(
+      await Deno.readTextFile(`${copy}/src/process/native_spawn_code.ts`),
+      await Deno.readTextFile(`${ROOT}/src/process/native_spawn_code.ts`),
+      "native_spawn_code.ts is not what build.sh makes: run `make native`",
+    );
+  } finally {
+    await Deno.remove(copy, { recursive: true });
+  }
+});
