@@ -1,7 +1,7 @@
 #!/bin/sh
 # Compiles native/spawn_into_cgroup.c (x86_64 Linux, no libc) into a small
 # shared object and writes it, base64, into src/process/native_spawn_code.ts
-# with the source's sha256 (tests/native_spawn_code_test.ts checks that the
+# with the source's sha256 (tests/process/native_spawn_test.ts checks that the
 # two still match). Run by `make native` after editing the C source.
 set -eu
 cd "$(dirname "$0")/.."

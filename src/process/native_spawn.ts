@@ -22,7 +22,14 @@
 import { libc } from "./libc.ts";
 import { SHARED_OBJECT_X86_64 } from "./native_spawn_code.ts";
 
-const SYMBOLS = { tm_spawn: { parameters: ["buffer"], result: "i64" } } as const;
+/**
+ * `tm_spawn(request)`. The four buffers whose addresses the request holds
+ * are passed too (and ignored by C: extra register arguments): that keeps
+ * them alive, to V8, until the call returns.
+ */
+const SYMBOLS = {
+  tm_spawn: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i64" },
+} as const;
 const MEMFD_SYMBOLS = {
   memfd_create: { parameters: ["buffer", "u32"], result: "i32", optional: true },
 } as const;
@@ -55,9 +62,16 @@ export type NativeSpawnResult =
 /** The loaded code. */
 export interface NativeSpawner {
   spawn(request: NativeSpawnRequest): NativeSpawnResult;
+  /** Children it started (tests tell its spawns from the shim's by it). */
+  readonly spawned: number;
 }
 
 let loaded: NativeSpawner | null | undefined;
+
+/** For the rest of the run: clone3 is refused here (ENOSYS, a seccomp filter's EPERM). */
+export function refuseNativeSpawns(): void {
+  loaded = null;
+}
 
 /** The native spawner, loaded on first use; null where it cannot run. */
 export function nativeSpawner(): NativeSpawner | null {
@@ -95,6 +109,11 @@ class LoadedSpawner implements NativeSpawner {
   /** The child's stack, used by one spawn at a time (spawns are synchronous). */
   readonly #stack = new Uint8Array(STACK_SIZE);
   readonly #request = new DataView(new ArrayBuffer(REQUEST_SIZE));
+  #spawned = 0;
+
+  get spawned(): number {
+    return this.#spawned;
+  }
 
   constructor(library: Deno.DynamicLibrary<typeof SYMBOLS>) {
     this.#library = library;
@@ -114,8 +133,19 @@ class LoadedSpawner implements NativeSpawner {
     r.setInt32(60, request.cgroupFd ?? -1, true);
     r.setInt32(64, request.umask ?? -1, true);
     r.setInt32(68, 0, true);
-    const result = Number(this.#library.symbols.tm_spawn(new Uint8Array(r.buffer)));
-    if (result > 0) return { ok: true, pid: result };
+    const result = Number(
+      this.#library.symbols.tm_spawn(
+        new Uint8Array(r.buffer),
+        request.path,
+        request.argv,
+        request.envp,
+        request.cwd,
+      ),
+    );
+    if (result > 0) {
+      this.#spawned++;
+      return { ok: true, pid: result };
+    }
     if (result === 0) return { ok: false, errno: r.getInt32(68, true), during: "exec" };
     return { ok: false, errno: -result, during: "clone" };
   }

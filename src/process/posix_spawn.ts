@@ -22,7 +22,8 @@
  */
 
 import { lastErrno, libc } from "./libc.ts";
-import { nativeSpawner } from "./native_spawn.ts";
+import { readKernelFile } from "./kernel_files.ts";
+import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
 import { enlargePipe } from "./pipes.ts";
 
@@ -113,9 +114,10 @@ export interface PosixSpawnFailure {
    * `args`: a NUL byte in an argument, the environment or the directory
    * (errno EINVAL); `native`: the native code could not start it (the cgroup
    * could not be opened, or clone3 refused: Linux before 5.7)
-   * (the shim, which also makes the cgroup again, can try).
+   * (the shim, which also makes the cgroup again, can try); `fork`: the
+   * kernel could not make a process (EAGAIN: a pids or process limit).
    */
-  readonly during: "pipes" | "exec" | "args" | "native";
+  readonly during: "pipes" | "exec" | "args" | "native" | "fork";
 }
 
 /** A child, or why not. */
@@ -261,6 +263,10 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
 }
 
 const O_DIRECTORY = 0o200000;
+const EPERM = 1;
+const EAGAIN = 11;
+const ENOMEM = 12;
+const ENOSYS = 38;
 
 /** The native code's spawn (native_spawn.ts): into `cgroup`, with `umask`. */
 function spawnNatively(
@@ -271,6 +277,11 @@ function spawnNatively(
   umask: number | null,
 ): { ok: true; pid: number } | PosixSpawnFailure {
   const c = libc()!;
+  // The daemon's thread waits for the exec: a child born frozen would hold it
+  // (and the whole event loop) until someone thaws the cgroup. The shim waits instead.
+  if (cgroup !== null && /^frozen 1$/m.test(readKernelFile(`${cgroup}/cgroup.events`) ?? "")) {
+    return { ok: false, errno: 0, during: "native" };
+  }
   const cgroupFd = cgroup === null
     ? null
     : c.symbols.open(cString(cgroup), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -288,11 +299,12 @@ function spawnNatively(
       umask,
     });
     if (started.ok) return started;
-    return {
-      ok: false,
-      errno: started.errno,
-      during: started.during === "clone" ? "native" : "exec",
-    };
+    if (started.during === "exec") return { ok: false, errno: started.errno, during: "exec" };
+    if (started.errno === ENOSYS || started.errno === EPERM) refuseNativeSpawns();
+    // A limit reached (EAGAIN, ENOMEM) is the spawn's error: the shim would meet it too,
+    // or slip past the cgroup's pids.max by entering it afterwards.
+    const limit = started.errno === EAGAIN || started.errno === ENOMEM;
+    return { ok: false, errno: started.errno, during: limit ? "fork" : "native" };
   } finally {
     if (cgroupFd !== null) c.symbols.close(cgroupFd);
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { cgroup2Mount, members } from "../../src/process/cgroups.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { nativeSpawner } from "../../src/process/native_spawn.ts";
+import { libc } from "../../src/process/libc.ts";
 import { SOURCE_SHA256 } from "../../src/process/native_spawn_code.ts";
 import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
@@ -25,6 +26,11 @@ async function withCgroup(fn: (path: string, relative: string) => Promise<void>)
   }
 }
 
+/** Children the native code started so far: tells its spawns from the shim's. */
+function nativeSpawns(): number {
+  return nativeSpawner()?.spawned ?? -1;
+}
+
 /** `Name:\tvalue` lines of /proc/PID/status. */
 function procStatus(pid: number): Map<string, string> {
   const lines = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n");
@@ -39,6 +45,7 @@ Deno.test("the native spawn code loads here (x86_64 Linux): programs with a cgro
 Deno.test("a program with a cgroup and a umask is born in its cgroup and exec'ed without a shell: own session, default signals, only fds 0-2", async () => {
   assert.ok(keepDescriptorsFromChildren());
   await withCgroup(async (cgroup, relative) => {
+    const before = nativeSpawns();
     const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
       argv: ["/bin/sleep", "1013.7"],
       cgroup,
@@ -47,6 +54,7 @@ Deno.test("a program with a cgroup and a umask is born in its cgroup and exec'ed
     }));
     assert.ok(result.ok, result.ok ? "" : result.reason);
     const { child } = result;
+    assert.equal(nativeSpawns(), before + 1, "started by the native code");
     try {
       // No shell that enters the cgroup first: the program runs there when spawn() returns.
       assert.equal(Deno.readTextFileSync(`/proc/${child.pid}/comm`), "sleep\n");
@@ -84,6 +92,7 @@ Deno.test("in a cgroup without a shell: cwd, env, umask, combined output, stdin 
   const dir = await Deno.makeTempDir({ prefix: "tm_native_spawn_test_" });
   try {
     await withCgroup(async (cgroup, relative) => {
+      const before = nativeSpawns();
       const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
         argv: [
           "/bin/sh",
@@ -99,6 +108,7 @@ Deno.test("in a cgroup without a shell: cwd, env, umask, combined output, stdin 
         directOutput: true,
       }));
       assert.ok(result.ok, result.ok ? "" : result.reason);
+      assert.equal(nativeSpawns(), before + 1, "started by the native code");
       const { child } = result;
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode("a line\n"));
@@ -128,10 +138,12 @@ Deno.test("in a cgroup without a shell: a failed exec is a spawn error in superv
       await Deno.writeTextFile(script, 'echo "ran with $1"; grep "^0::" /proc/self/cgroup\n', {
         mode: 0o755,
       });
+      const before = nativeSpawns();
       const result = new DenoSpawner({ baseEnv: {} }).spawn(
         spec({ argv: [script, "an argument"], cgroup, directOutput: true }),
       );
       assert.ok(result.ok, result.ok ? "" : result.reason);
+      assert.equal(nativeSpawns(), before + 1, "its retry under sh started by the native code");
       const text = await new Response(result.child.stdout).text();
       assert.equal(text, `ran with an argument\n0::${relative}\n`);
       assert.deepEqual(await result.child.status, { code: 0, signal: null });
@@ -158,6 +170,57 @@ Deno.test("a cgroup removed before the spawn: the shim makes it again and the pr
   });
 });
 
+Deno.test("a frozen cgroup: the spawn returns at once through the shim, and the program runs once thawed", async () => {
+  await withCgroup(async (cgroup, relative) => {
+    await Deno.writeTextFile(`${cgroup}/cgroup.freeze`, "1");
+    await waitFor(
+      () => /^frozen 1$/m.test(Deno.readTextFileSync(`${cgroup}/cgroup.events`)),
+      "the cgroup frozen",
+    );
+    const before = nativeSpawns();
+    // Born frozen in a vfork-style clone, the child would hold this thread until thawed.
+    const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
+      argv: ["/bin/sh", "-c", 'grep "^0::" /proc/self/cgroup'],
+      cgroup,
+      directOutput: true,
+    }));
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    assert.equal(nativeSpawns(), before, "not by the native code");
+    await Deno.writeTextFile(`${cgroup}/cgroup.freeze`, "0");
+    assert.equal(await new Response(result.child.stdout).text(), `0::${relative}\n`);
+    assert.deepEqual(await result.child.status, { code: 0, signal: null });
+    await result.child.stderr?.cancel();
+  });
+});
+
+Deno.test("clone3 into a cgroup removed after it was opened fails before any child, as `clone`", async () => {
+  await withCgroup(async (cgroup) => {
+    const c = libc()!;
+    const fd = c.symbols.open(new TextEncoder().encode(`${cgroup}\0`), 0o200000 | 0o2000000);
+    assert.ok(fd >= 0);
+    try {
+      await Deno.remove(cgroup);
+      const zero = new TextEncoder().encode("/bin/true\0");
+      const vector = new Uint8Array(8);
+      const result = nativeSpawner()!.spawn({
+        path: zero,
+        argv: vector,
+        envp: vector,
+        cwd: null,
+        fds: [0, 1, 2],
+        cgroupFd: fd,
+        umask: null,
+      });
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.during, "clone");
+      assert.equal(!result.ok && result.errno > 0, true);
+    } finally {
+      c.symbols.close(fd);
+      await Deno.mkdir(cgroup).catch(() => {});
+    }
+  });
+});
+
 Deno.test("the native code committed is native/spawn_into_cgroup.c as native/build.sh compiles it", async () => {
   const source = await Deno.readFile(`${ROOT}/native/spawn_into_cgroup.c`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
@@ -173,6 +236,11 @@ Deno.test("the native code committed is native/spawn_into_cgroup.c as native/bui
     }
     const built = await new Deno.Command("sh", { args: [`${copy}/native/build.sh`] }).output();
     assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+    // Another gcc makes other bytes: then only that the source builds, freestanding, is checked.
+    const committed = await Deno.readTextFile(`${ROOT}/src/process/native_spawn_code.ts`);
+    const gcc = await new Deno.Command("gcc", { args: ["-dumpfullversion"] }).output();
+    const version = new TextDecoder().decode(gcc.stdout).trim();
+    if (!committed.includes(`// gcc: ${version},`)) return;
     assert.equal(
       await Deno.readTextFile(`${copy}/src/process/native_spawn_code.ts`),
       await Deno.readTextFile(`${ROOT}/src/process/native_spawn_code.ts`),
