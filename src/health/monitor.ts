@@ -56,12 +56,15 @@ export class HealthMonitor {
   #logPattern: RegExp | null = null;
   #partial = "";
   #untap: (() => void)[] = [];
-  #decoder = new TextDecoder();
+  #decoder: TextDecoder | null = null;
+  readonly #unsubscribe: () => void;
 
   constructor(runner: ProcessRunner, deps: HealthDeps) {
     this.#runner = runner;
     this.#deps = deps;
-    runner.onProcessChange(() => this.sync());
+    this.#unsubscribe = runner.onProcessChange(() => this.sync());
+    // A monitor made (or remade on a reload) for a process already running probes it now.
+    this.sync();
   }
 
   /** Starts probing a newly spawned process, stops when it is gone. */
@@ -83,8 +86,9 @@ export class HealthMonitor {
     this.sync();
   }
 
-  /** Stops every check (the instance is forgotten). */
+  /** Stops every check (the instance is forgotten, or has nothing left to check). */
   dispose(): void {
+    this.#unsubscribe();
     this.#stop();
   }
 
@@ -122,7 +126,8 @@ export class HealthMonitor {
 
   #onOutput(chunk: Uint8Array): void {
     if (this.#logSeen || this.#logPattern === null) return;
-    const text = this.#partial + this.#decoder.decode(chunk, { stream: true });
+    const text = this.#partial +
+      (this.#decoder ??= new TextDecoder()).decode(chunk, { stream: true });
     const lines = text.split("\n");
     this.#partial = lines.pop() ?? "";
     if (this.#partial.length > MAX_LINE_BYTES) this.#partial = "";

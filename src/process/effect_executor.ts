@@ -30,6 +30,8 @@ export interface EffectHost {
   spawnSpec(): SpawnSpec;
 }
 
+const TIMER_NAMES: readonly TimerName[] = ["started", "retry", "kill", "restart"];
+
 /** Executes one instance's effects. */
 export class EffectExecutor {
   readonly child: InstanceChild;
@@ -38,7 +40,13 @@ export class EffectExecutor {
   readonly #deps: RunnerDeps;
   readonly #enqueue: (event: ProcessEvent) => void;
   readonly #signaller: GroupSignaller;
-  #timers = new Map<TimerName, () => void>();
+  /** Each timer's cancel; an object of four fields, not a Map (~150 B per instance). */
+  #timers: Record<TimerName, (() => void) | null> = {
+    started: null,
+    retry: null,
+    kill: null,
+    restart: null,
+  };
   /** Cancels the poll of a stopping group whose leader died; null when none runs. */
   #groupWatch: (() => void) | null = null;
   /**
@@ -70,22 +78,22 @@ export class EffectExecutor {
           host.config.stopsignal,
         );
       case "schedule": {
-        this.#timers.get(effect.timer)?.();
+        this.#timers[effect.timer]?.();
         // A timer of an earlier run is ignored by the transition.
         const generation = host.snapshot.generation;
         const cancel = this.#deps.clock.schedule(effect.at, () => {
-          this.#timers.delete(effect.timer);
+          this.#timers[effect.timer] = null;
           const fire = () => this.#enqueue({ kind: "timer", timer: effect.timer, generation });
           // Only the timers that spawn wait for the pacer: starttime's and stoptime's act at once.
           if (effect.timer === "retry" || effect.timer === "restart") this.#pacer.run(fire);
           else fire();
         });
-        this.#timers.set(effect.timer, cancel);
+        this.#timers[effect.timer] = cancel;
         return;
       }
       case "cancel":
-        this.#timers.get(effect.timer)?.();
-        this.#timers.delete(effect.timer);
+        this.#timers[effect.timer]?.();
+        this.#timers[effect.timer] = null;
         return;
       case "watchGroup":
         return this.#watchGroup();
@@ -153,8 +161,10 @@ export class EffectExecutor {
 
   /** Cancels every timer and the group watch (the instance is forgotten). */
   dispose(): void {
-    for (const cancel of this.#timers.values()) cancel();
-    this.#timers.clear();
+    for (const name of TIMER_NAMES) {
+      this.#timers[name]?.();
+      this.#timers[name] = null;
+    }
     this.#groupWatch?.();
     this.#groupWatch = null;
   }

@@ -9,7 +9,8 @@
 /** One instance's readiness flag and its listeners. */
 export class Readiness {
   #value: boolean | null = null;
-  #listeners = new Set<() => void>();
+  /** Mostly one (the dependency gate): a Set (~150 B per instance) only for more. */
+  #listeners: (() => void) | Set<() => void> | null = null;
 
   get value(): boolean | null {
     return this.#value;
@@ -18,12 +19,21 @@ export class Readiness {
   set(ready: boolean | null): void {
     if (this.#value === ready) return;
     this.#value = ready;
-    for (const listener of [...this.#listeners]) listener();
+    const listeners = this.#listeners;
+    if (typeof listeners === "function") listeners();
+    else if (listeners !== null) { for (const listener of [...listeners]) listener(); }
   }
 
   /** Subscribes to changes; returns the unsubscribe function. */
   onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    const listeners = this.#listeners;
+    if (listeners === null) this.#listeners = listener;
+    else if (typeof listeners === "function") this.#listeners = new Set([listeners, listener]);
+    else listeners.add(listener);
+    return () => {
+      const now = this.#listeners;
+      if (now === listener) this.#listeners = null;
+      else if (now instanceof Set) now.delete(listener);
+    };
   }
 }

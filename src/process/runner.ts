@@ -48,7 +48,8 @@ export class ProcessRunner {
   /** Made by the first waitFor(): most instances are never waited for. */
   #waiters: Set<() => void> | null = null;
   #readiness = new Readiness();
-  #processListeners = new Set<() => void>();
+  /** Made by the first onProcessChange(): only instances with health checks have one. */
+  #processListeners: Set<() => void> | null = null;
   /** Kept, not built per read: a status of thousands of instances reads it several times each. */
   #name: string;
 
@@ -106,8 +107,9 @@ export class ProcessRunner {
    * state; returns the unsubscribe function. The health monitor uses it.
    */
   onProcessChange(listener: () => void): () => void {
-    this.#processListeners.add(listener);
-    return () => this.#processListeners.delete(listener);
+    const listeners = this.#processListeners ??= new Set();
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Subscribes to readiness changes; returns the unsubscribe function. */
@@ -145,8 +147,11 @@ export class ProcessRunner {
     } finally {
       this.#busy = false;
     }
-    if (before.pid !== result.next.pid || before.state !== result.next.state) {
-      for (const listener of [...this.#processListeners]) listener();
+    const listeners = this.#processListeners;
+    if (
+      listeners !== null && (before.pid !== result.next.pid || before.state !== result.next.state)
+    ) {
+      for (const listener of [...listeners]) listener();
     }
     this.#drain();
   }

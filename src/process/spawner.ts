@@ -225,10 +225,10 @@ export class DenoSpawner implements Spawner {
       });
       return {
         ok: true,
-        child: spawnedChild({
+        child: new SpawnedChildRecord({
           pid: child.pid,
           startTime,
-          stdin: reopenStdin ? procStdinOnFirstUse(child.pid, identity) : () => child.stdin,
+          stdin: reopenStdin ? { identity } : child.stdin,
           output,
           // Taken pipes: streams of them only for a reader that asks (the relay does not).
           streams: output !== null
@@ -275,6 +275,16 @@ function spawnDirect(
   }
   if (!started.ok) {
     if (started.during === "native") return "native";
+    if (started.during === "fork") {
+      // supervisord's words for a failed fork.
+      const name = spec.name ?? spec.argv[0];
+      return {
+        ok: false,
+        reason: started.errno === EAGAIN
+          ? `Too many processes in process table to spawn '${name}'`
+          : `unknown error during fork for '${name}': ${errnoName(started.errno)}`,
+      };
+    }
     if (started.during === "args") {
       return { ok: false, reason: `couldn't exec ${command}: nul byte found in provided data` };
     }
@@ -292,10 +302,10 @@ function spawnDirect(
   };
   return {
     ok: true,
-    child: spawnedChild({
+    child: new SpawnedChildRecord({
       pid,
       startTime: processStartTime(pid),
-      stdin: procStdinOnFirstUse(pid, started.child.stdin),
+      stdin: { identity: started.child.stdin },
       output,
       streams: null,
       status: exited.then(async (s) => {
@@ -312,44 +322,56 @@ type OwnOutput = NonNullable<SpawnedChild["output"]>;
 /**
  * The record of a started child. With its output taken (`output`), streams
  * of it are made only for a reader that asks (the relay does not); without,
- * `streams` are Deno's.
+ * `streams` are Deno's. A class, not an object literal with getters: one
+ * is kept per instance (issue 17), and a literal with accessors and a
+ * spread cost ~0.8 KB more (slow properties, a closure per getter).
  */
-function spawnedChild(parts: {
-  pid: number;
-  startTime: string | null;
-  stdin: () => WritableStream<Uint8Array>;
-  output: OwnOutput | null;
-  streams: { stdout: ReadableStream<Uint8Array>; stderr: ReadableStream<Uint8Array> | null } | null;
-  status: Promise<ExitStatus>;
-}): SpawnedChild {
-  const { output } = parts;
-  let stdout = parts.streams?.stdout ?? null;
-  let stderr = parts.streams?.stderr ?? null;
-  return {
-    pid: parts.pid,
-    startTime: parts.startTime,
-    get stdin() {
-      return parts.stdin();
-    },
-    get stdout() {
-      return stdout ??= byteSourceStream(output!.stdout);
-    },
-    get stderr() {
-      if (output === null || output.stderr === null) return stderr;
-      return stderr ??= byteSourceStream(output.stderr);
-    },
-    ...(output === null ? {} : { output }),
-    status: parts.status,
-  };
-}
+class SpawnedChildRecord implements SpawnedChild {
+  readonly pid: number;
+  readonly startTime: string | null;
+  readonly output: OwnOutput | undefined;
+  readonly status: Promise<ExitStatus>;
+  /** Deno's stdin stream, or the /proc identity of the pipe a writer is made of on first use. */
+  #stdinSource: WritableStream<Uint8Array> | { identity: string | null };
+  #stdin: WritableStream<Uint8Array> | null = null;
+  #stdout: ReadableStream<Uint8Array> | null;
+  #stderr: ReadableStream<Uint8Array> | null;
 
-/** A writer of `pid`'s stdin through /proc, made on first use: most children are never written to (~1 KB each otherwise). */
-function procStdinOnFirstUse(
-  pid: number,
-  identity: string | null,
-): () => WritableStream<Uint8Array> {
-  let stream: WritableStream<Uint8Array> | null = null;
-  return () => stream ??= procStdin(pid, identity);
+  constructor(parts: {
+    pid: number;
+    startTime: string | null;
+    stdin: WritableStream<Uint8Array> | { identity: string | null };
+    output: OwnOutput | null;
+    streams: {
+      stdout: ReadableStream<Uint8Array>;
+      stderr: ReadableStream<Uint8Array> | null;
+    } | null;
+    status: Promise<ExitStatus>;
+  }) {
+    this.pid = parts.pid;
+    this.startTime = parts.startTime;
+    this.output = parts.output ?? undefined;
+    this.status = parts.status;
+    this.#stdinSource = parts.stdin;
+    this.#stdout = parts.streams?.stdout ?? null;
+    this.#stderr = parts.streams?.stderr ?? null;
+  }
+
+  /** Most children are never written to: a /proc writer is ~1 KB, made when first asked for. */
+  get stdin(): WritableStream<Uint8Array> {
+    const source = this.#stdinSource;
+    if (source instanceof WritableStream) return source;
+    return this.#stdin ??= procStdin(this.pid, source.identity);
+  }
+
+  get stdout(): ReadableStream<Uint8Array> {
+    return this.#stdout ??= byteSourceStream(this.output!.stdout);
+  }
+
+  get stderr(): ReadableStream<Uint8Array> | null {
+    if (this.output === undefined || this.output.stderr === null) return this.#stderr;
+    return this.#stderr ??= byteSourceStream(this.output.stderr);
+  }
 }
 
 /** supervisord's wording when no descriptor is left for the child's pipes. */
@@ -378,6 +400,7 @@ function takeOutputPipes(
   };
 }
 
+const EAGAIN = 11;
 const EMFILE = 24;
 const ENFILE = 23;
 

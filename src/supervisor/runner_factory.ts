@@ -49,13 +49,17 @@ export class RunnerFactory {
     this.#changed = changed;
   }
 
+  /** To the event log, and to the instance's history (`why`). */
+  #log(runner: ProcessRunner, level: "info" | "warning" | "error", message: string): void {
+    this.#deps.log(level, message);
+    this.history.record(runner.name, { at: this.#deps.clock.now(), level, message });
+  }
+
   create(config: ProgramConfig, index: number): ProcessRunner {
     const deps = this.#deps;
     const listeners = this.listeners;
-    const log = (level: "info" | "warning" | "error", message: string) => {
-      deps.log(level, message);
-      this.history.record(runner.name, { at: deps.clock.now(), level, message });
-    };
+    const log = (level: "info" | "warning" | "error", message: string) =>
+      this.#log(runner, level, message);
     const runner: ProcessRunner = new ProcessRunner(config, index, {
       ...deps,
       log,
@@ -65,13 +69,37 @@ export class RunnerFactory {
         this.#changed();
       },
     });
-    runner.onReadyChange(() => this.#changed());
+    runner.onReadyChange(this.#changed);
+    this.#watchHealth(runner);
+    return runner;
+  }
+
+  /**
+   * A monitor only for an instance with something to check: one without
+   * probes or `max_memory` would hold ~0.6 KB and do nothing (issue 17).
+   */
+  #watchHealth(runner: ProcessRunner): void {
+    const config = runner.config;
+    const checked = config.readiness !== null || config.liveness !== null ||
+      config.maxMemory !== null;
+    const monitor = this.#health.get(runner);
+    if (!checked) {
+      monitor?.dispose();
+      this.#health.delete(runner);
+      return;
+    }
+    if (monitor !== undefined) {
+      monitor.reconfigure();
+      return;
+    }
+    const deps = this.#deps;
+    const listeners = this.listeners;
     this.#health.set(
       runner,
       new HealthMonitor(runner, {
         spawner: deps.spawner,
         clock: deps.clock,
-        log,
+        log: (level, message) => this.#log(runner, level, message),
         ...(deps.tap === undefined ? {} : { tap: deps.tap }),
         groupRss: deps.groupRss ?? (() => null),
         onEvent: (event) => {
@@ -79,7 +107,6 @@ export class RunnerFactory {
         },
       }),
     );
-    return runner;
   }
 
   /** Applies new monitoring options to a runner (and its probes, when they changed). */
@@ -88,7 +115,7 @@ export class RunnerFactory {
     runner.updateConfig(config);
     const probesChanged = JSON.stringify([before.readiness, before.liveness, before.maxMemory]) !==
       JSON.stringify([config.readiness, config.liveness, config.maxMemory]);
-    if (probesChanged) this.#health.get(runner)?.reconfigure();
+    if (probesChanged) this.#watchHealth(runner);
   }
 
   dispose(runner: ProcessRunner): void {
