@@ -38,7 +38,14 @@
 
 import { LogFile } from "./log_file.ts";
 import { type ByteSource, openByteSource } from "./byte_source.ts";
-import { type CopyEnd, type CopyHooks, type OutputTarget, type Route, startCopy } from "./relay.ts";
+import {
+  type CopyEnd,
+  type CopyEndListener,
+  type CopyHooks,
+  type OutputTarget,
+  type Route,
+  startCopy,
+} from "./relay.ts";
 import { type FollowOptions, FollowRing, followRing } from "./follow_ring.ts";
 
 /** The newest output a follower can fall behind by before it loses the oldest. */
@@ -67,8 +74,8 @@ export class OutputHub {
   readonly #listeners = new Map<string, Set<(chunk: Uint8Array) => void>>();
   /** The followed streams' newest bytes, with how many follow each. */
   readonly #rings = new Map<string, { ring: FollowRing; followers: number }>();
-  /** Running relays, with their source so close() can cancel a stream that never ends. */
-  readonly #active = new Map<Promise<void>, ByteSource>();
+  /** Running relays (each with its source, so close() can cancel a stream that never ends). */
+  readonly #active = new Set<Relay>();
   /** Where each running relay publishes and writes; {@link retarget} moves it. */
   readonly #routes = new Map<string, Route>();
   #closed = false;
@@ -83,7 +90,19 @@ export class OutputHub {
       }
     };
     this.#closeGraceMs = options.closeGraceMs ?? 2000;
+    const report = this.#report;
+    this.#port = {
+      report,
+      hooks: this.#hooks,
+      routes: this.#routes,
+      active: this.#active,
+      acquire: (path, target) => this.#acquire(path, target),
+      release: (path) => this.#release(path),
+    };
   }
+
+  /** What every relay of this hub reaches it through (one object for all). */
+  readonly #port: HubPort;
 
   /**
    * Copies `stream` (a Deno stream, or a pipe read directly) to `target` until EOF. Resolves once every byte read has
@@ -94,28 +113,16 @@ export class OutputHub {
     key: string,
     stream: ReadableStream<Uint8Array> | ByteSource,
     target: OutputTarget,
-  ): Promise<void> {
+  ): PromiseLike<void> {
     const source = stream instanceof ReadableStream ? openByteSource(stream) : stream;
     if (this.#closed) {
       source.cancel().finally(() => source.release());
       return Promise.resolve();
     }
-    let ended!: () => void;
-    const tracked = new Promise<void>((resolve) => ended = resolve);
-    this.#active.set(tracked, source);
-    this.#start(key, source, target, (end) => {
-      // Settled whatever happens here: shutdown and callers await it.
-      try {
-        if (end !== null) this.#report(`Cannot relay output of "${key}": ${messageOf(end.error)}`);
-        this.#active.delete(tracked);
-        source.release();
-      } catch (error) {
-        this.#report(`Cannot release the output of "${key}": ${messageOf(error)}`);
-      } finally {
-        ended();
-      }
-    });
-    return tracked;
+    const relay = new Relay(this.#port, key, source);
+    this.#active.add(relay);
+    relay.start(target);
+    return relay;
   }
 
   /**
@@ -221,10 +228,10 @@ export class OutputHub {
       const grace = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.#closeGraceMs);
       });
-      await Promise.race([Promise.all(this.#active.keys()), grace]);
+      await Promise.race([Promise.all(this.#active), grace]);
       clearTimeout(timer);
-      for (const source of this.#active.values()) await source.cancel();
-      await Promise.all(this.#active.keys());
+      for (const relay of this.#active) await relay.source.cancel();
+      await Promise.all(this.#active);
     }
     const files = await Promise.all([...this.#files.values()].map((entry) => entry.file));
     this.#files.clear();
@@ -232,37 +239,6 @@ export class OutputHub {
   }
 
   // --- internals ---------------------------------------------------------
-
-  /**
-   * No suspended async function or promise chain per relay: the copy loop
-   * parks between reads (relay.ts) and ends through callbacks; `end` is
-   * called once, after the file is let go of.
-   */
-  #start(key: string, source: ByteSource, target: OutputTarget, end: (end: CopyEnd) => void) {
-    const path = target.path;
-    if (path === null) {
-      this.#copy({ key, path, file: null }, source, target, end);
-      return;
-    }
-    // #copy never throws (startCopy reports every failure through `end`).
-    this.#acquire(path, target).then(
-      (file) => this.#copy({ key, path, file }, source, target, end),
-      (error) => end({ error }),
-    );
-  }
-
-  #copy(route: Route, source: ByteSource, target: OutputTarget, end: (end: CopyEnd) => void) {
-    this.#routes.set(route.key, route);
-    startCopy(source, target, route, this.#hooks, (copied) => {
-      if (this.#routes.get(route.key) === route) this.#routes.delete(route.key);
-      // The file it ends on: retarget() may have moved it since it started.
-      if (route.path === null) {
-        end(copied);
-        return;
-      }
-      this.#release(route.path).then(() => end(copied), (error) => end({ error }));
-    });
-  }
 
   /** One for every relay: publish and sharesFile take the stream's key and path. */
   readonly #hooks: CopyHooks = {
@@ -301,6 +277,101 @@ export class OutputHub {
       } catch (error) {
         this.#report(`Output listener failed: ${messageOf(error)}`);
       }
+    }
+  }
+}
+
+/** The parts of a hub its relays use. */
+interface HubPort {
+  readonly report: (message: string) => void;
+  readonly hooks: CopyHooks;
+  /** Where each running relay publishes and writes, by key. */
+  readonly routes: Map<string, Route>;
+  readonly active: Set<Relay>;
+  acquire(path: string, target: OutputTarget): Promise<LogFile>;
+  release(path: string): Promise<void>;
+}
+
+/**
+ * One relayed stream from its start to its end: it opens (shares) the
+ * file, runs the copy loop and lets the file go. One object per stream,
+ * where a promise, its resolver and three closures with their scopes were
+ * (~1 KB per instance, issue 17); no suspended async function or promise
+ * chain while it runs. Awaitable: settled once every byte read was
+ * written (or discarded); never rejects.
+ */
+class Relay implements PromiseLike<void>, CopyEndListener {
+  readonly #hub: HubPort;
+  readonly #key: string;
+  readonly source: ByteSource;
+  #route: Route | null = null;
+  #ended = false;
+  /** Made only for a caller that waits (the relays of programs are not waited for). */
+  #done: PromiseWithResolvers<void> | null = null;
+
+  constructor(hub: HubPort, key: string, source: ByteSource) {
+    this.#hub = hub;
+    this.#key = key;
+    this.source = source;
+  }
+
+  start(target: OutputTarget): void {
+    const path = target.path;
+    if (path === null) {
+      this.#copy({ key: this.#key, path, file: null }, target);
+      return;
+    }
+    // #copy never throws (startCopy reports every failure through copyEnded).
+    this.#hub.acquire(path, target).then(
+      (file) => this.#copy({ key: this.#key, path, file }, target),
+      (error) => this.#finish({ error }),
+    );
+  }
+
+  then<A = void, B = never>(
+    onFulfilled?: ((value: void) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    if (this.#ended) return Promise.resolve().then(onFulfilled, onRejected);
+    this.#done ??= Promise.withResolvers<void>();
+    return this.#done.promise.then(onFulfilled, onRejected);
+  }
+
+  copyEnded(copied: CopyEnd): void {
+    const route = this.#route!;
+    const routes = this.#hub.routes;
+    if (routes.get(route.key) === route) routes.delete(route.key);
+    // The file it ends on: retarget() may have moved it since it started.
+    if (route.path === null) {
+      this.#finish(copied);
+      return;
+    }
+    this.#hub.release(route.path).then(
+      () => this.#finish(copied),
+      (error) => this.#finish({ error }),
+    );
+  }
+
+  #copy(route: Route, target: OutputTarget): void {
+    this.#route = route;
+    this.#hub.routes.set(route.key, route);
+    startCopy(this.source, target, route, this.#hub.hooks, this);
+  }
+
+  /** Settled whatever happens here: shutdown and callers await it. */
+  #finish(end: CopyEnd): void {
+    const hub = this.#hub;
+    try {
+      if (end !== null) {
+        hub.report(`Cannot relay output of "${this.#key}": ${messageOf(end.error)}`);
+      }
+      hub.active.delete(this);
+      this.source.release();
+    } catch (error) {
+      hub.report(`Cannot release the output of "${this.#key}": ${messageOf(error)}`);
+    } finally {
+      this.#ended = true;
+      this.#done?.resolve();
     }
   }
 }

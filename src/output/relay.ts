@@ -69,11 +69,16 @@ export interface CopyHooks {
 /** How a copy ended: null when it reached EOF or was cancelled, else what failed. */
 export type CopyEnd = { readonly error: unknown } | null;
 
+/** Told once how a copy ended: an object (the hub's relay), not a closure per stream. */
+export interface CopyEndListener {
+  copyEnded(end: CopyEnd): void;
+}
+
 /**
  * Copies `source` to `route`'s file (its current one at each write) until
  * EOF or cancellation; the last partial line is written as is. `onEnd` is
- * called once, after the last write, and never synchronously: a failure,
- * even at the start, comes through it, never as a throw. A callback rather than a promise: a
+ * told once, after the last write, and never synchronously: a failure,
+ * even at the start, comes through it, never as a throw. A listener rather than a promise: a
  * daemon holds one per stream for as long as it runs (issue 17).
  */
 export function startCopy(
@@ -81,7 +86,7 @@ export function startCopy(
   target: OutputTarget,
   route: Route,
   hooks: CopyHooks,
-  onEnd: (end: CopyEnd) => void,
+  onEnd: CopyEndListener,
 ): void {
   new CopyLoop(source, target, route, hooks, onEnd).start();
 }
@@ -104,7 +109,7 @@ class CopyLoop {
   #smallReads = 0;
   /** A grown buffer kept while parked: a busy stream that caught up keeps its size. */
   #buffer: ArrayBuffer | null = null;
-  #onEnd: ((end: CopyEnd) => void) | null;
+  #onEnd: CopyEndListener | null;
   /** Bound once: it is what the poller holds while the stream is quiet. */
   readonly #resume = () => this.#run();
 
@@ -113,7 +118,7 @@ class CopyLoop {
     target: OutputTarget,
     route: Route,
     hooks: CopyHooks,
-    onEnd: (end: CopyEnd) => void,
+    onEnd: CopyEndListener,
   ) {
     this.#source = source;
     this.#target = target;
@@ -144,7 +149,7 @@ class CopyLoop {
   #end(end: CopyEnd): void {
     const onEnd = this.#onEnd;
     this.#onEnd = null;
-    onEnd?.(end);
+    onEnd?.copyEnded(end);
   }
 
   #put(block: Uint8Array): Promise<void> | undefined {

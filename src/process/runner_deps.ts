@@ -33,7 +33,7 @@ export interface OutputRelay {
     key: string,
     stream: ReadableStream<Uint8Array> | ByteSource,
     target: StreamTarget,
-  ): Promise<void>;
+  ): PromiseLike<void>;
   /** Moves a running relay to a new key and file (an instance renamed by numprocs). */
   retarget?(key: string, newKey: string, target: StreamTarget): Promise<void>;
 }

@@ -16,7 +16,7 @@ export function relayToNowhere(
       { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
       { key: "test:stdout", path: null, file: null },
       { publish: (_key, chunk) => publish(chunk), sharesFile: () => false },
-      (end) => end === null ? resolve() : reject(end.error),
+      { copyEnded: (end) => end === null ? resolve() : reject(end.error) },
     )
   );
 }
