@@ -277,24 +277,34 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
     },
   });
 
+  let launched = Promise.resolve();
   if (shutdownPromise === null) {
     listeners.start();
-    supervisor.launch().catch((e) => log.write("error", `launch failed: ${e}`));
+    launched = supervisor.launch()
+      .catch((e) => log.write("error", `launch failed: ${e}`));
   }
+  const dropStartupPages = () => {
+    if (shutdownPromise !== null) return;
+    const released = releaseStartupPages();
+    if (released === null) return;
+    const mb = (released.bytes / 1048576).toFixed(1);
+    log.write(
+      "debug",
+      `dropped ${mb} MiB of resident start-up code (${released.mappings} mappings)`,
+    );
+  };
   // The last step of start-up: the code that ran only to get here can leave
-  // the resident set (programs still starting fault back what they use).
+  // the resident set. A launch still under way then (hundreds of programs)
+  // faults back code only launching runs: dropped again once it is over,
+  // so the daemon settles at the same size however its programs came up.
   warmBodyParsing()
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
     .then(() => sleep(systemClock, STARTUP_SETTLE_MS))
-    .then(() => {
-      if (shutdownPromise !== null) return;
-      const released = releaseStartupPages();
-      if (released === null) return;
-      const mb = (released.bytes / 1048576).toFixed(1);
-      log.write(
-        "debug",
-        `dropped ${mb} MiB of resident start-up code (${released.mappings} mappings)`,
-      );
+    .then(async () => {
+      dropStartupPages();
+      await launched;
+      await sleep(systemClock, 2 * STARTUP_SETTLE_MS);
+      dropStartupPages();
     })
     .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));
   if (options.detached && !await readyForParent(supervisor, options.wait === true, stopping)) {
