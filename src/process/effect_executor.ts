@@ -30,8 +30,6 @@ export interface EffectHost {
   spawnSpec(): SpawnSpec;
 }
 
-const TIMER_NAMES: readonly TimerName[] = ["started", "retry", "kill", "restart"];
-
 /** Executes one instance's effects. */
 export class EffectExecutor {
   readonly child: InstanceChild;
@@ -161,7 +159,7 @@ export class EffectExecutor {
 
   /** Cancels every timer and the group watch (the instance is forgotten). */
   dispose(): void {
-    for (const name of TIMER_NAMES) {
+    for (const name of Object.keys(this.#timers) as TimerName[]) {
       this.#timers[name]?.();
       this.#timers[name] = null;
     }
