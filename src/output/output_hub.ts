@@ -90,9 +90,8 @@ export class OutputHub {
       }
     };
     this.#closeGraceMs = options.closeGraceMs ?? 2000;
-    const report = this.#report;
     this.#port = {
-      report,
+      report: this.#report,
       hooks: this.#hooks,
       routes: this.#routes,
       active: this.#active,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Libc, libc } from "./libc.ts";
+import { cString, type Libc, libc } from "./libc.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -21,10 +21,6 @@ const D_NAME_OFFSET = 19;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const buffer = new Uint8Array(64 * 1024);
-
-function cString(text: string): Uint8Array {
-  return encoder.encode(`${text}\0`);
-}
 
 /** `read` applied to `path` open read-only; null when it cannot be opened (or no FFI). */
 function withFileOpen<T>(path: string, read: (c: Libc, fd: number) => T | null): T | null {

@@ -54,6 +54,13 @@ const SYMBOLS = {
   malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
 } as const;
 
+const encoder = new TextEncoder();
+
+/** `text` as a NUL-terminated C string. */
+export function cString(text: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`${text}\0`) as Uint8Array<ArrayBuffer>;
+}
+
 /** errno of the last failed call on this thread. */
 export function lastErrno(c: Libc): number {
   const at = c.symbols.__errno_location();

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { libc } from "./libc.ts";
+import { cString, libc } from "./libc.ts";
 import { SHARED_OBJECT_X86_64 } from "./native_spawn_code.ts";
 
 /**
@@ -149,8 +149,4 @@ class LoadedSpawner implements NativeSpawner {
     if (result === 0) return { ok: false, errno: r.getInt32(68, true), during: "exec" };
     return { ok: false, errno: -result, during: "clone" };
   }
-}
-
-function cString(text: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(`${text}\0`) as Uint8Array<ArrayBuffer>;
 }

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { lastErrno, libc } from "./libc.ts";
+import { cString, lastErrno, libc } from "./libc.ts";
 import { readKernelFile } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
@@ -92,8 +92,6 @@ const POSIX_SPAWN_SETSID = 0x80;
 const ATTR_SIZE = 1024;
 const FILE_ACTIONS_SIZE = 256;
 const SIGSET_SIZE = 128;
-/** execve's "not an executable format": a script without its `#!` line. */
-export const ENOEXEC = 8;
 
 /** The daemon's ends of a child's pipes (close-on-exec; the output ends non-blocking). */
 export interface PosixChild {
@@ -112,10 +110,10 @@ export interface PosixSpawnFailure {
   readonly errno: number;
   /**
    * `args`: a NUL byte in an argument, the environment or the directory
-   * (errno EINVAL); `native`: the native code could not start it (the cgroup
-   * could not be opened, or clone3 refused: Linux before 5.7)
-   * (the shim, which also makes the cgroup again, can try); `fork`: the
-   * kernel could not make a process (EAGAIN: a pids or process limit).
+   * (errno EINVAL). `native`: the native code could not start it (a frozen
+   * cgroup, one that could not be opened, clone3 refused before Linux 5.7);
+   * the shim, which also makes the cgroup again, can. `fork`: the kernel
+   * could not make a process (EAGAIN: a pids or process limit).
    */
   readonly during: "pipes" | "exec" | "args" | "native" | "fork";
 }
@@ -141,44 +139,35 @@ export interface PosixSpawnRequest {
 
 /**
  * Whether a child can start here without a shell: `cwd` needs glibc 2.29's
- * addchdir, a cgroup or a umask the native code (native_spawn.ts).
+ * addchdir; `native` (a cgroup or a umask to set) the native code (native_spawn.ts).
  */
-export function posixSpawnAvailable(
-  needs: { cwd: boolean; cgroup?: boolean; umask?: boolean },
-): boolean {
-  if ((needs.cgroup === true || needs.umask === true) && nativeSpawner() === null) return false;
-  const withCwd = needs.cwd;
+export function posixSpawnAvailable(needs: { cwd: boolean; native?: boolean }): boolean {
+  if (needs.native === true && nativeSpawner() === null) return false;
   const f = spawnFunctions();
   if (f === null) return false;
   const s = f.symbols;
   return s.pipe2 !== null && s.posix_spawn !== null && s.posix_spawn_file_actions_init !== null &&
     s.posix_spawn_file_actions_destroy !== null && s.posix_spawn_file_actions_adddup2 !== null &&
-    (!withCwd || s.posix_spawn_file_actions_addchdir_np !== null) && spawnAttributes(f) !== null;
+    (!needs.cwd || s.posix_spawn_file_actions_addchdir_np !== null) && spawnAttributes(f) !== null;
 }
-
-const EINVAL = 22;
 
 /** Starts `request.path` in a session of its own. Call only where {@link posixSpawnAvailable}. */
 export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   const c = libc()!;
-  const f = spawnFunctions()!;
   const s = c.symbols;
-  const p = f.symbols;
-  const attributes = spawnAttributes(f)!;
+  const pipe2 = spawnFunctions()!.symbols.pipe2!;
   const environment = Object.entries(request.env).map(([k, v]) => `${k}=${v}`);
   // A C string ends at its first NUL: the rest would be dropped without a word.
   const texts = [request.path, request.cwd ?? "", ...request.argv, ...environment];
   if (texts.some((text) => text.includes("\0"))) {
-    return { ok: false, errno: EINVAL, during: "args" };
+    return { ok: false, errno: ERRNO.EINVAL, during: "args" };
   }
   const made: number[] = [];
   let spawned = false;
-  const actions = new Uint8Array(FILE_ACTIONS_SIZE);
-  let actionsMade = false;
   try {
     const pipe = (): [number, number] | null => {
       const ends = new Int32Array(2);
-      if (p.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
+      if (pipe2(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
       made.push(ends[0]!, ends[1]!);
       return [ends[0]!, ends[1]!];
     };
@@ -210,25 +199,35 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     }
     const cgroup = request.cgroup ?? null;
     const umask = request.umask ?? null;
-    if (cgroup !== null || umask !== null) {
-      const started = spawnNatively(request, environment, childEnds, cgroup, umask);
-      if (!started.ok) return started;
-      spawned = true;
-      for (const fd of made) {
-        if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
-      }
-      return {
-        ok: true,
-        child: {
-          pid: started.pid,
-          stdin: stdinName,
-          stdout: stdout[0],
-          stderr: stderr?.[0] ?? null,
-        },
-      };
+    const started = cgroup !== null || umask !== null
+      ? spawnNatively(request, environment, childEnds, cgroup, umask)
+      : spawnWithGlibc(request, environment, childEnds);
+    if (!started.ok) return started;
+    spawned = true;
+    for (const fd of made) {
+      if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
-    let error = p.posix_spawn_file_actions_init!(actions);
-    actionsMade = error === 0;
+    return {
+      ok: true,
+      child: { pid: started.pid, stdin: stdinName, stdout: stdout[0], stderr: stderr?.[0] ?? null },
+    };
+  } finally {
+    if (!spawned) { for (const fd of made) s.close(fd); }
+  }
+}
+
+/** glibc's posix_spawn, with `childEnds` dup2'ed onto the child's fds 0–2. */
+function spawnWithGlibc(
+  request: PosixSpawnRequest,
+  environment: readonly string[],
+  childEnds: readonly number[],
+): { ok: true; pid: number } | PosixSpawnFailure {
+  const f = spawnFunctions()!;
+  const p = f.symbols;
+  const actions = new Uint8Array(FILE_ACTIONS_SIZE);
+  let error = p.posix_spawn_file_actions_init!(actions);
+  if (error !== 0) return { ok: false, errno: error, during: "pipes" };
+  try {
     for (let target = 0; error === 0 && target < 3; target++) {
       error = p.posix_spawn_file_actions_adddup2!(actions, childEnds[target]!, target);
     }
@@ -236,37 +235,23 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       error = p.posix_spawn_file_actions_addchdir_np!(actions, cString(request.cwd));
     }
     if (error !== 0) return { ok: false, errno: error, during: "pipes" };
-    const argv = cStringVector(request.argv);
-    const envp = cStringVector(environment);
     const pid = new Int32Array(1);
     error = p.posix_spawn!(
       new Uint8Array(pid.buffer),
       cString(request.path),
       actions,
-      attributes,
-      argv,
-      envp,
+      spawnAttributes(f)!,
+      cStringVector(request.argv),
+      cStringVector(environment),
     );
     if (error !== 0) return { ok: false, errno: error, during: "exec" };
-    spawned = true;
-    for (const fd of made) {
-      if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
-    }
-    return {
-      ok: true,
-      child: { pid: pid[0]!, stdin: stdinName, stdout: stdout[0], stderr: stderr?.[0] ?? null },
-    };
+    return { ok: true, pid: pid[0]! };
   } finally {
-    if (actionsMade) p.posix_spawn_file_actions_destroy!(actions);
-    if (!spawned) { for (const fd of made) s.close(fd); }
+    p.posix_spawn_file_actions_destroy!(actions);
   }
 }
 
 const O_DIRECTORY = 0o200000;
-const EPERM = 1;
-const EAGAIN = 11;
-const ENOMEM = 12;
-const ENOSYS = 38;
 
 /** The native code's spawn (native_spawn.ts): into `cgroup`, with `umask`. */
 function spawnNatively(
@@ -300,40 +285,46 @@ function spawnNatively(
     });
     if (started.ok) return started;
     if (started.during === "exec") return { ok: false, errno: started.errno, during: "exec" };
-    if (started.errno === ENOSYS || started.errno === EPERM) refuseNativeSpawns();
+    if (started.errno === ERRNO.ENOSYS || started.errno === ERRNO.EPERM) refuseNativeSpawns();
     // A limit reached (EAGAIN, ENOMEM) is the spawn's error: the shim would meet it too,
     // or slip past the cgroup's pids.max by entering it afterwards.
-    const limit = started.errno === EAGAIN || started.errno === ENOMEM;
+    const limit = started.errno === ERRNO.EAGAIN || started.errno === ERRNO.ENOMEM;
     return { ok: false, errno: started.errno, during: limit ? "fork" : "native" };
   } finally {
     if (cgroupFd !== null) c.symbols.close(cgroupFd);
   }
 }
 
-/** Linux's names of the errnos a spawn meets, as supervisord words them (`couldn't exec X: ENOENT`). */
-const ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: "EPERM",
-  2: "ENOENT",
-  5: "EIO",
-  7: "E2BIG",
-  8: "ENOEXEC",
-  11: "EAGAIN",
-  12: "ENOMEM",
-  13: "EACCES",
-  20: "ENOTDIR",
-  21: "EISDIR",
-  22: "EINVAL",
-  23: "ENFILE",
-  24: "EMFILE",
-  26: "ETXTBSY",
-  36: "ENAMETOOLONG",
-  40: "ELOOP",
-  80: "ELIBBAD",
-};
+/** The errnos a spawn meets, by Linux's numbers. */
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  EIO: 5,
+  E2BIG: 7,
+  /** execve's "not an executable format": a script without its `#!` line. */
+  ENOEXEC: 8,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ETXTBSY: 26,
+  ENAMETOOLONG: 36,
+  ENOSYS: 38,
+  ELOOP: 40,
+  ELIBBAD: 80,
+} as const;
 
-/** `ENOENT` for 2; the number itself for one not listed. */
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(ERRNO).map(([name, errno]) => [errno, name]),
+);
+
+/** `ENOENT` for 2, as supervisord words it (`couldn't exec X: ENOENT`); the number itself for one not listed. */
 export function errnoName(errno: number): string {
-  return ERRNO_NAMES[errno] ?? String(errno);
+  return ERRNO_NAMES.get(errno) ?? String(errno);
 }
 
 let attributes: Uint8Array<ArrayBuffer> | null | undefined;
@@ -365,10 +356,6 @@ function spawnAttributes(f: SpawnLibc): Uint8Array<ArrayBuffer> | null {
 }
 
 const encoder = new TextEncoder();
-
-function cString(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(`${text}\0`) as Uint8Array<ArrayBuffer>;
-}
 
 /**
  * A NULL-terminated `char *[]` followed by its strings, in one buffer: the

@@ -11,7 +11,7 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { ENOEXEC, errnoName, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { ERRNO, errnoName, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { childExits, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
@@ -161,11 +161,7 @@ export class DenoSpawner implements Spawner {
     // starts it in its cgroup and sets its umask. A shell (~3 ms of a restart,
     // and the cgroup entry's RCU wait) is left for what neither can set.
     const native = direct && (cgroup !== null || spec.umask !== null) &&
-      posixSpawnAvailable({
-        cwd: spec.cwd !== null,
-        cgroup: cgroup !== null,
-        umask: spec.umask !== null,
-      });
+      posixSpawnAvailable({ cwd: spec.cwd !== null, native: true });
     const shimmed = (): { command: string; args: string[] } => {
       const needsShell = !direct || spec.umask !== null || cgroup !== null;
       const shim = !needsShell ? null : shimScript({
@@ -268,7 +264,7 @@ function spawnDirect(
     umask: natively?.umask ?? null,
   };
   let started = posixSpawn(request);
-  if (!started.ok && started.errno === ENOEXEC && runsAsScript(command)) {
+  if (!started.ok && started.errno === ERRNO.ENOEXEC && runsAsScript(command)) {
     // An executable text without `#!` runs as a shell script, as execvp (and
     // the shim's `exec`) would run it; a binary for another machine does not.
     started = posixSpawn({ ...request, path: "/bin/sh", argv: ["/bin/sh", ...request.argv] });
@@ -280,7 +276,7 @@ function spawnDirect(
       const name = spec.name ?? spec.argv[0];
       return {
         ok: false,
-        reason: started.errno === EAGAIN
+        reason: started.errno === ERRNO.EAGAIN
           ? `Too many processes in process table to spawn '${name}'`
           : `unknown error during fork for '${name}': ${errnoName(started.errno)}`,
       };
@@ -288,7 +284,8 @@ function spawnDirect(
     if (started.during === "args") {
       return { ok: false, reason: `couldn't exec ${command}: nul byte found in provided data` };
     }
-    if (started.during === "pipes" && (started.errno === EMFILE || started.errno === ENFILE)) {
+    const outOfFds = started.errno === ERRNO.EMFILE || started.errno === ERRNO.ENFILE;
+    if (started.during === "pipes" && outOfFds) {
       return tooManyOpenFiles(spec);
     }
     // supervisord's wording for a failed execve, e.g. a #! naming a missing interpreter.
@@ -399,10 +396,6 @@ function takeOutputPipes(
     stderr: stderr === undefined ? null : pipeSource(stderr, poller),
   };
 }
-
-const EAGAIN = 11;
-const EMFILE = 24;
-const ENFILE = 23;
 
 /**
  * Whether an executable that execve refused (ENOEXEC) is a text for the

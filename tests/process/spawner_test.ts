@@ -4,6 +4,7 @@ import { shimScript } from "../../src/process/shim.ts";
 import { decodeWaitStatus } from "../../src/process/child_exits.ts";
 import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
+import { assertStartedAlone } from "../_helpers/started_alone.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test('shimScript(): no shell unless needed; the user\'s command is always "$@"', () => {
@@ -192,12 +193,6 @@ Deno.test("a health probe (closableStdin) reads EOF once its stdin is closed", a
   child.stderr?.cancel().catch(() => {});
 });
 
-/** `Name:\tvalue` lines of /proc/PID/status. */
-function procStatus(pid: number): Map<string, string> {
-  const lines = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n");
-  return new Map(lines.map((line) => line.split(":\t") as [string, string]));
-}
-
 Deno.test("a program spawned without Deno.Command: own session, default signals, only fds 0-2, Deno keeps nothing of it", async () => {
   // As the daemon does at start-up: what this test process inherited stays here.
   assert.ok(keepDescriptorsFromChildren());
@@ -213,29 +208,9 @@ Deno.test("a program spawned without Deno.Command: own session, default signals,
   try {
     // posix_spawn returns once the program is exec'ed, and no shell came first.
     assert.equal(Deno.readTextFileSync(`/proc/${child.pid}/comm`), "sleep\n");
-    const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`);
-    const [, , pgrp, session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    assert.equal(Number(session), child.pid, "the leader of a session of its own");
-    assert.equal(Number(pgrp), child.pid, "and of its process group");
-    const status = procStatus(child.pid);
-    // Deno ignores SIGPIPE itself: a child must not inherit that. (glibc's
-    // posix_spawn leaves its two internal signals, 32 and 33, ignored, as
-    // every posix_spawn caller's children have them: no program sees those.)
-    const ignored = BigInt(`0x${status.get("SigIgn")}`) & ~0x180000000n;
-    assert.equal(ignored, 0n, "no signal ignored");
-    assert.equal(status.get("SigBlk"), "0000000000000000", "no signal blocked");
-    const fds = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].map((e) => Number(e.name));
-    const links = fds.sort((a, b) => a - b).map((fd) => {
-      try {
-        return `${fd} ${Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`)}`;
-      } catch {
-        return `${fd}`;
-      }
-    });
-    assert.deepEqual(fds, [0, 1, 2], `none of the daemon's descriptors: ${links.join(", ")}`);
-    for (const fd of [0, 1, 2]) {
-      assert.match(Deno.readLinkSync(`/proc/${child.pid}/fd/${fd}`), /^pipe:/);
-    }
+    // glibc's posix_spawn leaves its two internal signals, 32 and 33, ignored,
+    // as every posix_spawn caller's children have them.
+    assertStartedAlone(child.pid, 0x180000000n);
   } finally {
     Deno.kill(-child.pid, "SIGKILL");
   }
@@ -247,7 +222,7 @@ Deno.test("a program spawned without Deno.Command: own session, default signals,
 Deno.test("without Deno.Command: exit code, cwd, env, umask, combined output and stdin all as with it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tm_spawner_test_" });
   try {
-    // With a umask the direct path still starts through the shell; without one it does not.
+    // With a umask the direct path starts through the native code; without one, through glibc.
     for (const [directOutput, umask] of [[false, 0o027], [true, 0o027], [true, null]] as const) {
       const result = new DenoSpawner({ baseEnv: {} }).spawn(spec({
         argv: [

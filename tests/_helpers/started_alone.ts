@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+
+/** `Name:\tvalue` lines of /proc/PID/status. */
+export function procStatus(pid: number): Map<string, string> {
+  const lines = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n");
+  return new Map(lines.map((line) => line.split(":\t") as [string, string]));
+}
+
+/**
+ * Asserts what every program must start with, whichever way it was
+ * spawned: the leader of a session and process group of its own, no signal
+ * ignored or blocked (Deno ignores SIGPIPE itself: a child must not inherit
+ * that), and only fds 0–2, each a pipe. `ignoredAllowed`: signals its libc
+ * leaves ignored and no program sees (glibc's posix_spawn: 32 and 33).
+ */
+export function assertStartedAlone(pid: number, ignoredAllowed = 0n): void {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const [, , pgrp, session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  assert.equal(Number(session), pid, "the leader of a session of its own");
+  assert.equal(Number(pgrp), pid, "and of its process group");
+  const status = procStatus(pid);
+  const ignored = BigInt(`0x${status.get("SigIgn")}`) & ~ignoredAllowed;
+  assert.equal(ignored, 0n, "no signal ignored");
+  assert.equal(status.get("SigBlk"), "0000000000000000", "no signal blocked");
+  const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].map((e) => Number(e.name));
+  const links = fds.sort((a, b) => a - b).map((fd) => {
+    try {
+      return `${fd} ${Deno.readLinkSync(`/proc/${pid}/fd/${fd}`)}`;
+    } catch {
+      return `${fd}`;
+    }
+  });
+  assert.deepEqual(fds, [0, 1, 2], `none of the daemon's descriptors: ${links.join(", ")}`);
+  for (const fd of [0, 1, 2]) assert.match(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`), /^pipe:/);
+}
