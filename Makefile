@@ -30,7 +30,7 @@ dist: $(DENO)
 bench: $(DENO)
 	$(DENO) task bench
 
-# After editing native/spawn_into_cgroup.c: regenerates src/process/native_spawn_code.ts (gcc).
+# After editing a C source in native/: regenerates src/*/native_*_code.ts (gcc).
 native:
 	sh native/build.sh
 

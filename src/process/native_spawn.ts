@@ -12,14 +12,13 @@
  * could set.
  *
  * The shared object (1.9 KB, no libc, nothing for the loader to bind) is
- * written into a memfd and opened from there, on the first spawn that needs
- * it. x86_64 only; elsewhere, or when the memfd or the load is refused,
+ * opened (shared_object.ts) on the first spawn that needs it. x86_64 only; elsewhere, or when the memfd or the load is refused,
  * {@link nativeSpawner} is null and the shim stays.
  *
  * @module
  */
 
-import { cString, libc } from "./libc.ts";
+import { openSharedObject } from "./shared_object.ts";
 import { SHARED_OBJECT_X86_64 } from "./native_spawn_code.ts";
 
 /**
@@ -30,12 +29,6 @@ import { SHARED_OBJECT_X86_64 } from "./native_spawn_code.ts";
 const SYMBOLS = {
   tm_spawn: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i64" },
 } as const;
-const MEMFD_SYMBOLS = {
-  memfd_create: { parameters: ["buffer", "u32"], result: "i32", optional: true },
-} as const;
-const MFD_CLOEXEC = 1;
-/** Linux 6.3+: executable whatever `vm.memfd_noexec` says (1: not by default). */
-const MFD_EXEC = 0x10;
 /** Enough for the child's few frames before exec (it uses under 1 KB). */
 const STACK_SIZE = 32 * 1024;
 /** `struct request` of the C source. */
@@ -76,31 +69,9 @@ export function refuseNativeSpawns(): void {
 /** The native spawner, loaded on first use; null where it cannot run. */
 export function nativeSpawner(): NativeSpawner | null {
   if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return null;
-  const c = libc();
-  if (c === null) return null;
-  let memfd: Deno.DynamicLibrary<typeof MEMFD_SYMBOLS> | null = null;
-  let fd = -1;
-  try {
-    memfd = Deno.dlopen("libc.so.6", MEMFD_SYMBOLS);
-    const create = memfd.symbols.memfd_create;
-    if (create === null) return null;
-    const name = cString("taskmaster-spawn");
-    // Before 6.3 the flag is unknown (EINVAL): every memfd is executable there.
-    fd = create(name, MFD_CLOEXEC | MFD_EXEC);
-    if (fd < 0) fd = create(name, MFD_CLOEXEC);
-    if (fd < 0) return null;
-    const code = Uint8Array.from(atob(SHARED_OBJECT_X86_64), (ch) => ch.charCodeAt(0));
-    if (Number(c.symbols.write(fd, code, BigInt(code.length))) !== code.length) return null;
-    const library = Deno.dlopen(`/proc/self/fd/${fd}`, SYMBOLS);
-    loaded = new LoadedSpawner(library);
-  } catch {
-    // No memfd (before Linux 3.17), a sysctl forbidding executable memfds: the shim stays.
-  } finally {
-    if (fd >= 0) c.symbols.close(fd);
-    memfd?.close();
-  }
+  const library = openSharedObject("taskmaster-spawn", SHARED_OBJECT_X86_64, SYMBOLS);
+  // Elsewhere, or where the load is refused: the shim stays.
+  loaded = library === null ? null : new LoadedSpawner(library);
   return loaded;
 }
 

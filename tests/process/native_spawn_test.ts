@@ -3,7 +3,6 @@ import { cgroup2Mount, members } from "../../src/process/cgroups.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { nativeSpawner } from "../../src/process/native_spawn.ts";
 import { cString, libc } from "../../src/process/libc.ts";
-import { SOURCE_SHA256 } from "../../src/process/native_spawn_code.ts";
 import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { assertStartedAlone, procStatus } from "../_helpers/started_alone.ts";
@@ -11,7 +10,6 @@ import { waitFor } from "../_helpers/wait_for.ts";
 
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
-const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** A cgroup of this test's own under the v2 hierarchy, removed afterwards. */
 async function withCgroup(fn: (path: string, relative: string) => Promise<void>): Promise<void> {
@@ -202,34 +200,4 @@ Deno.test("clone3 into a cgroup removed after it was opened fails before any chi
       await Deno.mkdir(cgroup).catch(() => {});
     }
   });
-});
-
-Deno.test("the native code committed is native/spawn_into_cgroup.c as native/build.sh compiles it", async () => {
-  const source = await Deno.readFile(`${ROOT}/native/spawn_into_cgroup.c`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
-  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  assert.equal(SOURCE_SHA256, hex, "the C source changed: run `make native`");
-  // Rebuilt into a copy of the tree: the same bytes (gcc is on every machine of this kind).
-  const copy = await Deno.makeTempDir({ prefix: "tm_native_build_" });
-  try {
-    await Deno.mkdir(`${copy}/native`);
-    await Deno.mkdir(`${copy}/src/process`, { recursive: true });
-    for (const file of ["native/build.sh", "native/spawn_into_cgroup.c"]) {
-      await Deno.copyFile(`${ROOT}/${file}`, `${copy}/${file}`);
-    }
-    const built = await new Deno.Command("sh", { args: [`${copy}/native/build.sh`] }).output();
-    assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
-    // Another gcc makes other bytes: then only that the source builds, freestanding, is checked.
-    const committed = await Deno.readTextFile(`${ROOT}/src/process/native_spawn_code.ts`);
-    const gcc = await new Deno.Command("gcc", { args: ["-dumpfullversion"] }).output();
-    const version = new TextDecoder().decode(gcc.stdout).trim();
-    if (!committed.includes(`// gcc: ${version},`)) return;
-    assert.equal(
-      await Deno.readTextFile(`${copy}/src/process/native_spawn_code.ts`),
-      await Deno.readTextFile(`${ROOT}/src/process/native_spawn_code.ts`),
-      "native_spawn_code.ts is not what build.sh makes: run `make native`",
-    );
-  } finally {
-    await Deno.remove(copy, { recursive: true });
-  }
 });

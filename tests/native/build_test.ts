@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import * as spawnCode from "../../src/process/native_spawn_code.ts";
+import * as stampCode from "../../src/output/native_stamp_code.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+/** Each C source and the module native/build.sh makes of it. */
+const OBJECTS = [
+  ["native/spawn_into_cgroup.c", "src/process/native_spawn_code.ts", spawnCode.SOURCE_SHA256],
+  ["native/line_stamp.c", "src/output/native_stamp_code.ts", stampCode.SOURCE_SHA256],
+] as const;
+
+async function sha256(path: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", await Deno.readFile(path)),
+  );
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+Deno.test("the native code committed is what native/build.sh compiles from the C sources", async () => {
+  for (const [source, _, sum] of OBJECTS) {
+    assert.equal(sum, await sha256(`${ROOT}/${source}`), `${source} changed: run \`make native\``);
+  }
+  // Rebuilt into a copy of the tree: the same bytes (gcc is on every machine of this kind).
+  const copy = await Deno.makeTempDir({ prefix: "tm_native_build_" });
+  try {
+    await Deno.mkdir(`${copy}/native`);
+    await Deno.mkdir(`${copy}/src/process`, { recursive: true });
+    await Deno.mkdir(`${copy}/src/output`, { recursive: true });
+    for (const file of ["native/build.sh", ...OBJECTS.map(([source]) => source)]) {
+      await Deno.copyFile(`${ROOT}/${file}`, `${copy}/${file}`);
+    }
+    const built = await new Deno.Command("sh", { args: [`${copy}/native/build.sh`] }).output();
+    assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
+    const gcc = await new Deno.Command("gcc", { args: ["-dumpfullversion"] }).output();
+    const version = new TextDecoder().decode(gcc.stdout).trim();
+    for (const [_, module] of OBJECTS) {
+      const committed = await Deno.readTextFile(`${ROOT}/${module}`);
+      // Another gcc makes other bytes: then only that the sources build is checked.
+      if (!committed.includes(`// gcc: ${version},`)) continue;
+      assert.equal(
+        await Deno.readTextFile(`${copy}/${module}`),
+        committed,
+        `${module} is not what build.sh makes: run \`make native\``,
+      );
+    }
+  } finally {
+    await Deno.remove(copy, { recursive: true });
+  }
+});
