@@ -37,6 +37,11 @@ export class Leftovers {
   #cgroupsLeft: Set<string> | null = null;
   /** Process groups of earlier runs that outlived their leader. */
   #groupsLeft: Set<number> | null = null;
+  /**
+   * The current cgroup, when {@link populated} found it empty in this
+   * synchronous run: the exit of a stopped child asks, then releases at once.
+   */
+  #emptyThisTurn: string | null = null;
 
   constructor(cgroups: CgroupPort | null | undefined, os: ProcessOs) {
     this.#cgroups = cgroups ?? null;
@@ -55,6 +60,7 @@ export class Leftovers {
   adopt(cgroup: string): void {
     this.#cgroupsLeft?.delete(cgroup);
     this.#current = cgroup;
+    this.#emptyThisTurn = null;
   }
 
   /**
@@ -65,13 +71,23 @@ export class Leftovers {
     const cgroup = this.#current;
     if (cgroup === null || this.#cgroups === null) return;
     this.#current = null;
-    if (this.#cgroups.populated(cgroup)) (this.#cgroupsLeft ??= new Set()).add(cgroup);
+    const empty = this.#emptyThisTurn === cgroup;
+    this.#emptyThisTurn = null;
+    if (!empty && this.#cgroups.populated(cgroup)) (this.#cgroupsLeft ??= new Set()).add(cgroup);
     else this.#cgroups.release(cgroup);
   }
 
   /** Whether the current cgroup still has processes. */
   populated(): boolean {
-    return this.#current !== null && (this.#cgroups?.populated(this.#current) ?? false);
+    const cgroup = this.#current;
+    if (cgroup === null || this.#cgroups === null) return false;
+    if (this.#cgroups.populated(cgroup)) return true;
+    // An empty cgroup stays empty until a spawn (adopt) puts a child in it.
+    this.#emptyThisTurn = cgroup;
+    queueMicrotask(() => {
+      if (this.#emptyThisTurn === cgroup) this.#emptyThisTurn = null;
+    });
+    return false;
   }
 
   /** A child exited outside a stop: its process group is remembered if it lives on. */

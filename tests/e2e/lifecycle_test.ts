@@ -197,6 +197,36 @@ programs:
   await Deno.remove(d.dir, { recursive: true });
 });
 
+Deno.test("stop all sends a member that left the group (setsid) its stopsignal once, with its group", async () => {
+  // The stopsignals go out ahead of the stop events (group_signaller.ts): each
+  // escaped member must still get exactly one (a second within its trap's
+  // 0.3 s would show as a second line).
+  await using d = await TestDaemon.start(`
+programs:
+  escapers:
+    cmd: /bin/sh -c "setsid /bin/sh -c 'trap \\"echo got >> escaped.$SUPERVISOR_PROCESS_NAME; sleep 0.3; exit 0\\" USR1; echo > up.$SUPERVISOR_PROCESS_NAME; while true; do sleep 0.1; done' & trap 'exit 0' USR1; while true; do sleep 0.1; done"
+    numprocs: 3
+    starttime: 0.2
+    stopsignal: USR1
+    stoptime: 5
+    exitcodes: [0]
+`);
+  for (let i = 0; i < 3; i++) {
+    await d.waitState(`escapers:${i}`, "RUNNING");
+    await waitFor(() => Deno.stat(`${d.dir}/up.${i}`).then(() => true, () => false), {
+      what: `escapers:${i}'s setsid'd shell`,
+    });
+  }
+  const results = await d.port.stop(["all"]);
+  assert.deepEqual(results.map((r) => r.ok), [true, true, true]);
+  for (let i = 0; i < 3; i++) {
+    const info = await d.info(`escapers:${i}`);
+    assert.equal(info.state, "STOPPED");
+    assert.equal(info.processes ?? 0, 0, `escapers:${i}: its cgroup is empty`);
+    assert.equal(await Deno.readTextFile(`${d.dir}/escaped.${i}`), "got\n", `escapers:${i}`);
+  }
+});
+
 Deno.test("shutdown stops what an exited program left behind, and leaves no zombie", async () => {
   const d = await TestDaemon.start(`
 programs:
