@@ -26,9 +26,12 @@ export const PERMISSION_FLAGS: readonly string[] = [
  *   but long-lived state; this keeps ~14 MB of RSS off;
  * - no memory reducer: after a burst (launching 500 programs) V8 would run a
  *   heap-shrinking GC some 30 s later, taskmaster's only CPU use while idle
- *   (0.05 s); without it an idle daemon uses exactly none.
+ *   (0.05 s); without it an idle daemon uses exactly none;
+ * - `gc` exposed: the daemon collects the launch's garbage itself, once,
+ *   when the launch is over (launch_garbage.ts), which the memory reducer
+ *   would otherwise have done.
  */
-export const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--no-memory-reducer";
+export const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--no-memory-reducer,--expose-gc";
 
 /** Everything `deno run` needs to run main.ts as the binary would. */
 export const RUN_FLAGS: readonly string[] = [...PERMISSION_FLAGS, V8_FLAGS];

@@ -8,6 +8,7 @@
 
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { warmBodyParsing } from "../api/_http.ts";
+import { collectLaunchGarbage } from "./launch_garbage.ts";
 import { releaseStartupPages } from "../process/resident_pages.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import { OutputHub } from "../output/output_hub.ts";
@@ -288,6 +289,16 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       .catch((e) => log.write("error", `launch failed: ${e}`))
       .finally(() => launchEnded = true);
   }
+  const collectGarbage = () => {
+    if (shutdownPromise !== null) return;
+    const collected = collectLaunchGarbage();
+    if (collected === null) return;
+    const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+    log.write(
+      "debug",
+      `collected the launch's garbage: heap ${mb(collected.before)} -> ${mb(collected.after)} MiB`,
+    );
+  };
   const dropStartupPages = () => {
     if (shutdownPromise !== null) return;
     const released = releaseStartupPages();
@@ -306,12 +317,14 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
     .then(() => sleep(systemClock, STARTUP_SETTLE_MS))
     .then(async () => {
-      dropStartupPages();
-      if (launchEnded) return;
-      await launched;
-      // Soon after: an idle daemon does no work at all (the bench's idle CPU
-      // window opens 1 s after the last program is up).
-      await sleep(systemClock, LAUNCH_SETTLE_MS);
+      if (!launchEnded) {
+        dropStartupPages();
+        await launched;
+        // Soon after: an idle daemon does no work at all (the bench's idle CPU
+        // window opens 1 s after the last program is up).
+        await sleep(systemClock, LAUNCH_SETTLE_MS);
+      }
+      collectGarbage();
       dropStartupPages();
     })
     .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));
