@@ -110,6 +110,22 @@ export function rssBytes(pid: number): number | null {
   return match?.[1] === undefined ? null : Number(match[1]) * 1024;
 }
 
+/**
+ * Anonymous resident bytes of `pid` (RssAnon of /proc/PID/status), or null
+ * if gone: RSS without the executable's file pages, which come and go with
+ * what code last ran (±3 MB between two runs of the same daemon here).
+ */
+export function rssAnonBytes(pid: number): number | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch {
+    return null;
+  }
+  const match = /^RssAnon:\s+(\d+) kB$/m.exec(text);
+  return match?.[1] === undefined ? null : Number(match[1]) * 1024;
+}
+
 /** utime + stime of `pid` (all its threads) in seconds, or null if gone. */
 export function cpuSeconds(pid: number): number | null {
   const stat = readStat(pid);

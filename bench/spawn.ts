@@ -10,7 +10,7 @@
 
 import { fig, type Figure, type Kind, progress, Samples, type ScenarioOptions } from "./_common.ts";
 import { launch, order } from "./_launch.ts";
-import { childrenOf, cpuSeconds, pollUntil, rssBytes, sleep } from "./_proc.ts";
+import { childrenOf, cpuSeconds, pollUntil, rssAnonBytes, rssBytes, sleep } from "./_proc.ts";
 
 const MB = 1024 * 1024;
 
@@ -62,6 +62,7 @@ export async function runSpawn(opts: ScenarioOptions): Promise<Figure[]> {
           // them back ~0.5 s after start, and 100 programs are now up before that).
           await sleep(settleMs);
           const rss = rssBytes(daemon.pid) ?? NaN;
+          samples.add(kind, `anon${n}`, (rssAnonBytes(daemon.pid) ?? NaN) / MB);
           const firstMs = first.at - daemon.launchedAt;
           samples.add(kind, `total${n}`, total);
           samples.add(kind, `first${n}`, firstMs);
@@ -140,6 +141,15 @@ export async function runSpawn(opts: ScenarioOptions): Promise<Figure[]> {
       across("rss", (a, b) => (b - a) * 1024 / (mid - lo), lo, mid),
       mid,
       reps,
+    ),
+    fig(
+      "memory",
+      `per instance, anonymous pages only (RssAnon at ${mid} − at ${lo}) / ${mid - lo}`,
+      "KB",
+      across("anon", (a, b) => (b - a) * 1024 / (mid - lo), lo, mid),
+      mid,
+      reps,
+      "the RSS figure without the executable's file pages, which vary ±3 MB from run to run",
     ),
     fig(
       "spawn",
