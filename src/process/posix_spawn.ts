@@ -21,7 +21,7 @@
  * @module
  */
 
-import { cString, lastErrno, libc } from "./libc.ts";
+import { cString, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFile } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
@@ -102,6 +102,11 @@ export interface PosixChild {
   readonly stdout: number;
   /** Read end of the child's stderr; null when combined into stdout. */
   readonly stderr: number | null;
+  /**
+   * Its start time as /proc/PID/stat's field 22 gives it, when the boot clock
+   * says so without a read of /proc (see {@link bootTick}); null otherwise.
+   */
+  readonly startTime: string | null;
 }
 
 /** Why a spawn failed: the errno, and whether making the pipes or the exec failed. */
@@ -199,21 +204,52 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     }
     const cgroup = request.cgroup ?? null;
     const umask = request.umask ?? null;
+    const tickBefore = bootTick(c);
     const started = cgroup !== null || umask !== null
       ? spawnNatively(request, environment, childEnds, cgroup, umask)
       : spawnWithGlibc(request, environment, childEnds);
     if (!started.ok) return started;
+    const tickAfter = bootTick(c);
     spawned = true;
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
     return {
       ok: true,
-      child: { pid: started.pid, stdin: stdinName, stdout: stdout[0], stderr: stderr?.[0] ?? null },
+      child: {
+        pid: started.pid,
+        stdin: stdinName,
+        stdout: stdout[0],
+        stderr: stderr?.[0] ?? null,
+        startTime: tickBefore !== null && tickBefore === tickAfter ? String(tickBefore) : null,
+      },
     };
   } finally {
     if (!spawned) { for (const fd of made) s.close(fd); }
   }
+}
+
+/** CLOCK_BOOTTIME of clock_gettime(2). */
+const CLOCK_BOOTTIME = 7;
+/** USER_HZ: the clock ticks of /proc/PID/stat, 100 a second on x86_64 and arm64. */
+const TICKS_PER_SECOND = 100;
+const bootClock = new BigInt64Array(2);
+
+/**
+ * The boot clock in /proc/PID/stat's ticks. The kernel stamps a child's start
+ * time with this clock when it clones it (`start_boottime`, shown as
+ * nanoseconds / 10^7, in the reader's time namespace as clock_gettime is):
+ * when the ticks before and after a spawn are equal, that is the child's
+ * start time, and no read of /proc is needed. That read waited for the child
+ * just exec'ed: 0.02 ms a spawn with 500 programs, 0.27 ms with 5,000, 1.4 s
+ * of a launch of 5,000 (issue 17). Null where USER_HZ may differ.
+ */
+function bootTick(c: Libc): number | null {
+  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
+  if (c.symbols.clock_gettime(CLOCK_BOOTTIME, new Uint8Array(bootClock.buffer)) !== 0) return null;
+  const [seconds, nanoseconds] = bootClock;
+  return Number(seconds) * TICKS_PER_SECOND +
+    Math.floor(Number(nanoseconds) / (1e9 / TICKS_PER_SECOND));
 }
 
 /** glibc's posix_spawn, with `childEnds` dup2'ed onto the child's fds 0–2. */

@@ -301,7 +301,7 @@ function spawnDirect(
     ok: true,
     child: new SpawnedChildRecord({
       pid,
-      startTime: processStartTime(pid),
+      startTime: started.child.startTime ?? processStartTime(pid),
       stdin: { identity: started.child.stdin },
       output,
       streams: null,

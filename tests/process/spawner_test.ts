@@ -6,6 +6,9 @@ import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { assertStartedAlone } from "../_helpers/started_alone.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
+import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
+import { processStartTime } from "../../src/process/kernel_files.ts";
+import { libc } from "../../src/process/libc.ts";
 
 Deno.test('shimScript(): no shell unless needed; the user\'s command is always "$@"', () => {
   assert.equal(shimScript({ umask: false, combineOutput: false }), null);
@@ -309,5 +312,38 @@ Deno.test("without a shell, a failed exec is a spawn error in supervisord's word
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a child's start time comes from the boot clock when its spawn stayed within one tick: the same as /proc's", () => {
+  const c = libc()!;
+  const spawned: PosixChild[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      // Half through glibc, half through the native code (a umask).
+      const result = posixSpawn({
+        path: "/bin/sleep",
+        argv: ["sleep", "30"],
+        env: {},
+        cwd: null,
+        combineOutput: false,
+        umask: i % 2 === 0 ? null : 0o022,
+      });
+      assert.ok(result.ok, `spawn ${i}`);
+      spawned.push(result.child);
+    }
+    const fromClock = spawned.filter((child) => child.startTime !== null);
+    // A spawn takes ~1 ms and a tick is 10: most never cross one.
+    assert.ok(fromClock.length > 0, "no start time came from the boot clock");
+    for (const child of fromClock) {
+      assert.equal(child.startTime, processStartTime(child.pid), `pid ${child.pid}`);
+    }
+  } finally {
+    for (const child of spawned) {
+      Deno.kill(child.pid, "SIGKILL");
+      c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
+      c.symbols.close(child.stdout);
+      if (child.stderr !== null) c.symbols.close(child.stderr);
+    }
   }
 });
