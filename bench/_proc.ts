@@ -98,16 +98,21 @@ export function liveChildren(ppid: number): ProcStat[] {
   return live;
 }
 
-/** Resident set size of `pid` in bytes (VmRSS of /proc/PID/status), or null if gone. */
-export function rssBytes(pid: number): number | null {
+/** A `kB` field of /proc/PID/status in bytes, or null if gone. */
+function statusBytes(pid: number, field: string): number | null {
   let text: string;
   try {
     text = Deno.readTextFileSync(`/proc/${pid}/status`);
   } catch {
     return null;
   }
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(text);
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(text);
   return match?.[1] === undefined ? null : Number(match[1]) * 1024;
+}
+
+/** Resident set size of `pid` in bytes (VmRSS of /proc/PID/status), or null if gone. */
+export function rssBytes(pid: number): number | null {
+  return statusBytes(pid, "VmRSS");
 }
 
 /**
@@ -116,14 +121,7 @@ export function rssBytes(pid: number): number | null {
  * what code last ran (±3 MB between two runs of the same daemon here).
  */
 export function rssAnonBytes(pid: number): number | null {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`/proc/${pid}/status`);
-  } catch {
-    return null;
-  }
-  const match = /^RssAnon:\s+(\d+) kB$/m.exec(text);
-  return match?.[1] === undefined ? null : Number(match[1]) * 1024;
+  return statusBytes(pid, "RssAnon");
 }
 
 /** utime + stime of `pid` (all its threads) in seconds, or null if gone. */
