@@ -56,6 +56,10 @@ export class LineStamper {
     if (length === 0) return block;
     const native = this.#native;
     if (native !== null) {
+      // Never an empty buffer (a null pointer to C), and one call for a first block of 100-byte lines.
+      if (this.#scratch.length === 0) {
+        this.#scratch = new Uint8Array(Math.max(4096, length + (length >> 2) + prefix.length));
+      }
       let written = native(block, this.#scratch, prefix, this.atLineStart);
       if (written < 0 && written !== TOO_LARGE) {
         this.#scratch = new Uint8Array(Math.max(-written, this.#scratch.length * 2, 4096));

@@ -81,7 +81,10 @@ export class Leftovers {
   populated(): boolean {
     const cgroup = this.#current;
     if (cgroup === null || this.#cgroups === null) return false;
-    if (this.#cgroups.populated(cgroup)) return true;
+    if (this.#cgroups.populated(cgroup)) {
+      this.#emptyThisTurn = null;
+      return true;
+    }
     // An empty cgroup stays empty until a spawn (adopt) puts a child in it.
     this.#emptyThisTurn = cgroup;
     queueMicrotask(() => {

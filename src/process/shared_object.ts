@@ -42,7 +42,12 @@ export function openSharedObject<S extends Deno.ForeignLibraryInterface>(
     if (fd < 0) return null;
     const code = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
     if (Number(c.symbols.write(fd, code, BigInt(code.length))) !== code.length) return null;
-    return Deno.dlopen(`/proc/self/fd/${fd}`, symbols);
+    const library = Deno.dlopen(`/proc/self/fd/${fd}`, symbols);
+    // The memfd stays open (close-on-exec) for the life of the daemon: dlopen
+    // takes a path it has loaded before for the same library, and a closed
+    // memfd's number goes to the next one, which would then get this object.
+    fd = -1;
+    return library;
   } catch {
     return null;
   } finally {

@@ -31,12 +31,19 @@ Deno.test("the native code committed is what native/build.sh compiles from the C
     }
     const built = await new Deno.Command("sh", { args: [`${copy}/native/build.sh`] }).output();
     assert.equal(built.code, 0, new TextDecoder().decode(built.stderr));
-    const gcc = await new Deno.Command("gcc", { args: ["-dumpfullversion"] }).output();
-    const version = new TextDecoder().decode(gcc.stdout).trim();
+    const firstLine = async (command: string, args: string[]) =>
+      new TextDecoder().decode((await new Deno.Command(command, { args }).output()).stdout)
+        .split("\n")[0]!.trim();
+    // The tools whose versions build.sh writes into each module's header.
+    const tools = [
+      `// gcc: ${await firstLine("gcc", ["-dumpfullversion"])},`,
+      `// ld: ${await firstLine("ld", ["--version"])}`,
+      `// libc: ${await firstLine("ldd", ["--version"])}`,
+    ];
     for (const [_, module] of OBJECTS) {
       const committed = await Deno.readTextFile(`${ROOT}/${module}`);
-      // Another gcc makes other bytes: then only that the sources build is checked.
-      if (!committed.includes(`// gcc: ${version},`)) continue;
+      // Another gcc, linker or libc makes other bytes: then only that the sources build is checked.
+      if (!tools.every((line) => committed.includes(line))) continue;
       assert.equal(
         await Deno.readTextFile(`${copy}/${module}`),
         committed,

@@ -44,3 +44,13 @@ Deno.test("deno.json's build task passes every compile include", async () => {
   const given = [...build.matchAll(/--include (\S+)/g)].map((m) => m[1]);
   assert.deepEqual(given.sort(), [...COMPILE_INCLUDES].sort());
 });
+
+Deno.test("deno.json's taskmaster and build tasks run with exactly the flags of src/permissions.ts", async () => {
+  const { RUN_FLAGS } = await import("../../src/permissions.ts");
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  for (const task of ["taskmaster", "build"]) {
+    const words = String(config.tasks[task]).split(/\s+/);
+    const flags = words.filter((w) => w.startsWith("--allow-") || w.startsWith("--v8-flags="));
+    assert.deepEqual(flags.sort(), [...RUN_FLAGS].sort(), `deno.json task ${task}`);
+  }
+});
