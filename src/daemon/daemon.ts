@@ -8,7 +8,7 @@
 
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { warmBodyParsing } from "../api/_http.ts";
-import { collectLaunchGarbage } from "./launch_garbage.ts";
+import { collectLaunchGarbage, SpawnBurstCollector } from "./launch_garbage.ts";
 import { releaseStartupPages } from "../process/resident_pages.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import { OutputHub } from "../output/output_hub.ts";
@@ -113,13 +113,19 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
     os: systemProcessOs,
     serverUrl,
   };
+  // Counts the spawns after the launch (the launch has its own collection).
+  let burst: SpawnBurstCollector | null = null;
   const supervisor = new Supervisor(config, {
     ...runnerPorts,
     output,
     tap: (key, listener) => output.subscribe(key, listener),
     groupRss: sharedGroupRss(RSS_SCAN_MAX_AGE_MS),
     cgroups,
-    liveChanged: (change) => change === "spawned" ? state.changed() : state.changedSoon(),
+    liveChanged: (change) => {
+      if (change !== "spawned") return state.changedSoon();
+      burst?.spawned();
+      state.changed();
+    },
   });
   const listeners = new EventListeners(config.eventlisteners ?? new Map(), {
     ...runnerPorts,
@@ -161,6 +167,7 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
+      burst?.dispose();
       stoppingBegan();
       log.write("info", "shutdown requested: stopping every program");
       listeners.emit(supervisorStateEvent("STOPPING"));
@@ -289,14 +296,14 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       .catch((e) => log.write("error", `launch failed: ${e}`))
       .finally(() => launchEnded = true);
   }
-  const collectGarbage = () => {
+  const collectGarbage = (what: string) => {
     if (shutdownPromise !== null) return;
     const collected = collectLaunchGarbage();
     if (collected === null) return;
     const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
     log.write(
       "debug",
-      `collected the launch's garbage: heap ${mb(collected.before)} -> ${mb(collected.after)} MiB`,
+      `collected ${what}: heap ${mb(collected.before)} -> ${mb(collected.after)} MiB`,
     );
   };
   const dropStartupPages = () => {
@@ -324,8 +331,15 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
         // window opens 1 s after the last program is up).
         await sleep(systemClock, LAUNCH_SETTLE_MS);
       }
-      collectGarbage();
+      collectGarbage("the launch's garbage");
       dropStartupPages();
+      // From now on, a burst of spawns (`restart all`) is collected the same way once it is over.
+      if (shutdownPromise === null) {
+        burst = new SpawnBurstCollector(systemClock, (spawns) => {
+          collectGarbage(`the garbage of ${spawns} spawns`);
+          dropStartupPages();
+        });
+      }
     })
     .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));
   if (options.detached && !await readyForParent(supervisor, options.wait === true, stopping)) {

@@ -27,3 +27,26 @@ programs:
     "collected before the launch was over",
   );
 });
+
+Deno.test("a later burst of spawns (restart all) gets the same one collection once it is over", async () => {
+  await using d = await TestDaemon.start(`
+taskmaster:
+  loglevel: debug
+programs:
+  sleepers:
+    cmd: /bin/sleep 1000
+    numprocs: 60
+    starttime: 0
+`);
+  await waitFor(async () => (await d.eventLog()).includes("collected the launch's garbage"), {
+    what: "the launch's collection",
+  });
+  const results = await d.port.restart(["all"]);
+  assert.equal(results.filter((r) => r.ok).length, 60);
+  const line = await waitFor(async () => {
+    const log = await d.eventLog();
+    return /collected the garbage of (\d+) spawns: heap ([\d.]+) -> ([\d.]+) MiB/.exec(log);
+  }, { what: "the burst's collection in the event log" });
+  assert.equal(Number(line[1]), 60);
+  assert.ok(Number(line[3]) <= Number(line[2]), line[0]);
+});

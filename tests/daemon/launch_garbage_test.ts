@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { SpawnBurstCollector } from "../../src/daemon/launch_garbage.ts";
+import { FakeClock } from "../_helpers/fake_process.ts";
+
+const RULES = { spawns: 50, quietMs: 500 };
+
+function collector() {
+  const clock = new FakeClock();
+  const collected: { at: number; spawns: number }[] = [];
+  const burst = new SpawnBurstCollector(
+    clock,
+    (spawns) => collected.push({ at: clock.now(), spawns }),
+    RULES,
+  );
+  const spawn = (count: number, everyMs: number) => {
+    for (let i = 0; i < count; i++) {
+      burst.spawned();
+      clock.advance(everyMs);
+    }
+  };
+  return { clock, collected, burst, spawn };
+}
+
+Deno.test("a burst of spawns is collected once, quietMs after its last spawn", () => {
+  const { clock, collected, spawn } = collector();
+  const start = clock.now();
+  spawn(120, 10); // 1.2 s of spawns, longer than quietMs: the one timer moves on
+  assert.equal(collected.length, 0);
+  clock.advance(10_000);
+  // The last spawn was at start + 1190 ms.
+  assert.deepEqual(collected, [{ at: start + 1190 + RULES.quietMs, spawns: 120 }]);
+});
+
+Deno.test("fewer spawns than a burst arm nothing; the count starts again after a collection", () => {
+  const { clock, collected, spawn, burst } = collector();
+  spawn(49, 1);
+  clock.advance(60_000);
+  assert.equal(collected.length, 0, "49 spawns are not a burst");
+  spawn(1, 1);
+  clock.advance(1_000);
+  assert.equal(collected.length, 1);
+  assert.equal(collected[0]!.spawns, 50);
+  spawn(10, 1);
+  clock.advance(60_000);
+  assert.equal(collected.length, 1, "10 more after a collection are not a burst");
+  spawn(50, 1);
+  burst.dispose(); // shutdown: nothing more is collected
+  clock.advance(60_000);
+  assert.equal(collected.length, 1);
+});
