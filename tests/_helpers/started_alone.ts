@@ -33,3 +33,22 @@ export function assertStartedAlone(pid: number, ignoredAllowed = 0n): void {
   assert.deepEqual(fds, [0, 1, 2], `none of the daemon's descriptors: ${links.join(", ")}`);
   for (const fd of [0, 1, 2]) assert.match(Deno.readLinkSync(`/proc/${pid}/fd/${fd}`), /^pipe:/);
 }
+
+/**
+ * The names process `pid` had until it was named `program`. A vfork-style
+ * spawn returns as the child's exec lets go of the parent's memory, a moment
+ * before the kernel closes the close-on-exec descriptors and names the
+ * child after the program: until then it has the spawning thread's name
+ * (`deno`, a worker's), never a shell's unless a shell ran first.
+ */
+export async function namesUntil(pid: number, program: string): Promise<string[]> {
+  const names: string[] = [];
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const name = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+    if (names.at(-1) !== name) names.push(name);
+    if (name === program) return names;
+    if (Date.now() > deadline) throw new Error(`${pid} is still ${names.join(" -> ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
