@@ -8,7 +8,7 @@
 
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { warmBodyParsing } from "../api/_http.ts";
-import { collectLaunchGarbage, SpawnBurstCollector } from "./launch_garbage.ts";
+import { collectAllGarbage, SpawnBurstCollector } from "./launch_garbage.ts";
 import { releaseStartupPages } from "../process/resident_pages.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import { OutputHub } from "../output/output_hub.ts";
@@ -296,25 +296,28 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       .catch((e) => log.write("error", `launch failed: ${e}`))
       .finally(() => launchEnded = true);
   }
-  const collectGarbage = (what: string) => {
-    if (shutdownPromise !== null) return;
-    const collected = collectLaunchGarbage();
-    if (collected === null) return;
-    const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
-    log.write(
-      "debug",
-      `collected ${what}: heap ${mb(collected.before)} -> ${mb(collected.after)} MiB`,
-    );
-  };
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
   const dropStartupPages = () => {
     if (shutdownPromise !== null) return;
     const released = releaseStartupPages();
     if (released === null) return;
-    const mb = (released.bytes / 1048576).toFixed(1);
+    const { bytes, mappings } = released;
     log.write(
       "debug",
-      `dropped ${mb} MiB of resident start-up code (${released.mappings} mappings)`,
+      `dropped ${mib(bytes)} MiB of resident start-up code (${mappings} mappings)`,
     );
+  };
+  // After the launch, and after a later burst of spawns: its garbage, then the code it faulted back.
+  const settle = (what: string) => {
+    if (shutdownPromise !== null) return;
+    const collected = collectAllGarbage();
+    if (collected !== null) {
+      log.write(
+        "debug",
+        `collected ${what}: heap ${mib(collected.before)} -> ${mib(collected.after)} MiB`,
+      );
+    }
+    dropStartupPages();
   };
   // The last step of start-up: the code that ran only to get here can leave
   // the resident set. A launch still under way then (hundreds of programs)
@@ -331,14 +334,13 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
         // window opens 1 s after the last program is up).
         await sleep(systemClock, LAUNCH_SETTLE_MS);
       }
-      collectGarbage("the launch's garbage");
-      dropStartupPages();
+      settle("the launch's garbage");
       // From now on, a burst of spawns (`restart all`) is collected the same way once it is over.
       if (shutdownPromise === null) {
-        burst = new SpawnBurstCollector(systemClock, (spawns) => {
-          collectGarbage(`the garbage of ${spawns} spawns`);
-          dropStartupPages();
-        });
+        burst = new SpawnBurstCollector(
+          systemClock,
+          (spawns) => settle(`the garbage of ${spawns} spawns`),
+        );
       }
     })
     .catch((e) => log.write("error", `dropping start-up pages failed: ${e}`));

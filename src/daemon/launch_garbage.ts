@@ -20,7 +20,7 @@ export interface Collected {
 }
 
 /** One full, synchronous garbage collection. */
-export function collectLaunchGarbage(): Collected | null {
+export function collectAllGarbage(): Collected | null {
   const gc = (globalThis as { gc?: (options?: object) => void }).gc;
   if (typeof gc !== "function") return null;
   const before = Deno.memoryUsage().heapTotal;
@@ -37,7 +37,7 @@ export interface BurstRules {
 }
 
 /** A `start all` or `restart all` of hundreds, a large reload. */
-export const BURST_RULES: BurstRules = { spawns: 50, quietMs: 200 };
+const BURST_RULES: BurstRules = { spawns: 50, quietMs: 200 };
 
 /**
  * The same one collection after a burst of spawns later on (a `restart all`
@@ -71,7 +71,6 @@ export class SpawnBurstCollector {
   dispose(): void {
     this.#cancel?.();
     this.#cancel = null;
-    this.#spawns = 0;
   }
 
   #wait(ms: number): void {

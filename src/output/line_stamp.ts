@@ -36,8 +36,8 @@ export function timestampPrefix(epochMs: number): Uint8Array {
 export class LineStamper {
   readonly #native: NativeStamp | null;
   #scratch = new Uint8Array(0);
-  /** Offsets just after each inner newline of the current block. */
-  #starts = new Int32Array(1024);
+  /** Offsets just after each inner newline of the current block (JavaScript only). */
+  #starts: Int32Array | null = null;
   /** The next byte starts a line (true at the start of a stream). */
   atLineStart = true;
 
@@ -71,15 +71,16 @@ export class LineStamper {
       }
     }
     // Pass 1: where lines start inside the block (after a newline that is not the last byte).
+    let starts = this.#starts ??= new Int32Array(1024);
     let count = 0;
     let at = block.indexOf(NEWLINE);
     while (at !== -1 && at < length - 1) {
-      if (count === this.#starts.length) {
+      if (count === starts.length) {
         const grown = new Int32Array(count * 2);
-        grown.set(this.#starts);
-        this.#starts = grown;
+        grown.set(starts);
+        this.#starts = starts = grown;
       }
-      this.#starts[count++] = at + 1;
+      starts[count++] = at + 1;
       at = block.indexOf(NEWLINE, at + 1);
     }
     const size = length + (count + (this.atLineStart ? 1 : 0)) * prefix.length;
@@ -98,7 +99,7 @@ export class LineStamper {
       w = prefix.length;
     }
     for (let i = 0; i <= count; i++) {
-      const end = i < count ? this.#starts[i] ?? length : length;
+      const end = i < count ? starts[i] ?? length : length;
       out.copyWithin(w, offset + r, offset + end);
       w += end - r;
       r = end;

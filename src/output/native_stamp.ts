@@ -1,8 +1,8 @@
 /**
  * Line timestamps in native code (native/line_stamp.c): one memchr and two
  * memcpy per line, where JavaScript's three typed-array calls per line held
- * a stamped capture to a third of a plain one (issue 17). Opened on the first
- * stamped block; null where it cannot run (another architecture, no FFI),
+ * a stamped capture to a third of a plain one (issue 17). Opened for the
+ * first stream with timestamps; null where it cannot run (another architecture, no FFI),
  * and line_stamp.ts then stamps in JavaScript.
  *
  * @module
@@ -11,7 +11,8 @@
 import { openSharedObject } from "../process/shared_object.ts";
 import { SHARED_OBJECT_X86_64 } from "./native_stamp_code.ts";
 
-const SYMBOLS = {
+/** What native/line_stamp.c exports. */
+export const STAMP_SYMBOLS = {
   tm_stamp: {
     parameters: ["buffer", "u32", "buffer", "u32", "buffer", "u32", "i32"],
     result: "i32",
@@ -35,7 +36,7 @@ let loaded: NativeStamp | null | undefined;
 /** The native stamper, opened on first use; null where it cannot run. */
 export function nativeStamp(): NativeStamp | null {
   if (loaded !== undefined) return loaded;
-  const library = openSharedObject("taskmaster-stamp", SHARED_OBJECT_X86_64, SYMBOLS);
+  const library = openSharedObject("taskmaster-stamp", SHARED_OBJECT_X86_64, STAMP_SYMBOLS);
   if (library === null) return loaded = null;
   const stamp = library.symbols.tm_stamp;
   loaded = (block, out, prefix, atLineStart) =>

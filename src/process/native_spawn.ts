@@ -26,7 +26,7 @@ import { SHARED_OBJECT_X86_64 } from "./native_spawn_code.ts";
  * are passed too (and ignored by C: extra register arguments): that keeps
  * them alive, to V8, until the call returns.
  */
-const SYMBOLS = {
+export const SPAWN_SYMBOLS = {
   tm_spawn: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i64" },
 } as const;
 /** Enough for the child's few frames before exec (it uses under 1 KB). */
@@ -69,14 +69,14 @@ export function refuseNativeSpawns(): void {
 /** The native spawner, loaded on first use; null where it cannot run. */
 export function nativeSpawner(): NativeSpawner | null {
   if (loaded !== undefined) return loaded;
-  const library = openSharedObject("taskmaster-spawn", SHARED_OBJECT_X86_64, SYMBOLS);
+  const library = openSharedObject("taskmaster-spawn", SHARED_OBJECT_X86_64, SPAWN_SYMBOLS);
   // Elsewhere, or where the load is refused: the shim stays.
   loaded = library === null ? null : new LoadedSpawner(library);
   return loaded;
 }
 
 class LoadedSpawner implements NativeSpawner {
-  readonly #library: Deno.DynamicLibrary<typeof SYMBOLS>;
+  readonly #library: Deno.DynamicLibrary<typeof SPAWN_SYMBOLS>;
   /** The child's stack, used by one spawn at a time (spawns are synchronous). */
   readonly #stack = new Uint8Array(STACK_SIZE);
   readonly #request = new DataView(new ArrayBuffer(REQUEST_SIZE));
@@ -86,7 +86,7 @@ class LoadedSpawner implements NativeSpawner {
     return this.#spawned;
   }
 
-  constructor(library: Deno.DynamicLibrary<typeof SYMBOLS>) {
+  constructor(library: Deno.DynamicLibrary<typeof SPAWN_SYMBOLS>) {
     this.#library = library;
   }
 

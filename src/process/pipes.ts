@@ -14,7 +14,7 @@
  * @module
  */
 
-import { libc } from "./libc.ts";
+import { cString, libc } from "./libc.ts";
 import { type PipeIdentity, pipeIdentity } from "./pipe_fds.ts";
 
 const F_SETPIPE_SZ = 1031;
@@ -22,8 +22,6 @@ const O_WRONLY = 1;
 const O_CLOEXEC = 0o2000000;
 /** Bytes of pipe capacity asked for. */
 export const PIPE_SIZE = 1024 * 1024;
-
-const encoder = new TextEncoder();
 
 /**
  * Enlarges the pipes behind `pid`'s `fds` (stdout and stderr) and returns
@@ -37,7 +35,7 @@ export function enlargeOutputPipes(
   const c = libc();
   if (c === null) return fds.map(() => null);
   return fds.map((fd) => {
-    const own = c.symbols.open(encoder.encode(`/proc/${pid}/fd/${fd}\0`), O_WRONLY | O_CLOEXEC);
+    const own = c.symbols.open(cString(`/proc/${pid}/fd/${fd}`), O_WRONLY | O_CLOEXEC);
     if (own < 0) return null;
     // Fails harmlessly (EINVAL) if the child already pointed this fd elsewhere.
     enlargePipe(own);

@@ -234,6 +234,8 @@ const CLOCK_BOOTTIME = 7;
 /** USER_HZ: the clock ticks of /proc/PID/stat, 100 a second on x86_64 and arm64. */
 const TICKS_PER_SECOND = 100;
 const bootClock = new BigInt64Array(2);
+const bootClockBytes = new Uint8Array(bootClock.buffer);
+const hundredTicksASecond = Deno.build.arch === "x86_64" || Deno.build.arch === "aarch64";
 
 /**
  * The boot clock in /proc/PID/stat's ticks. The kernel stamps a child's start
@@ -245,8 +247,9 @@ const bootClock = new BigInt64Array(2);
  * of a launch of 5,000 (issue 17). Null where USER_HZ may differ.
  */
 function bootTick(c: Libc): number | null {
-  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") return null;
-  if (c.symbols.clock_gettime(CLOCK_BOOTTIME, new Uint8Array(bootClock.buffer)) !== 0) return null;
+  if (!hundredTicksASecond || c.symbols.clock_gettime(CLOCK_BOOTTIME, bootClockBytes) !== 0) {
+    return null;
+  }
   const [seconds, nanoseconds] = bootClock;
   return Number(seconds) * TICKS_PER_SECOND +
     Math.floor(Number(nanoseconds) / (1e9 / TICKS_PER_SECOND));

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { type Libc, libc } from "./libc.ts";
+import { cString, type Libc, libc } from "./libc.ts";
 
 const O_WRONLY = 1;
 const O_NONBLOCK = 0o4000;
@@ -29,7 +29,6 @@ const O_CLOEXEC = 0o2000000;
 const RETRY_FIRST_MS = 5;
 const RETRY_MAX_MS = 200;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The target of a /proc link (`pipe:[123]`), or null when it cannot be read. */
@@ -41,7 +40,7 @@ export function linkTarget(path: string): string | null {
 
 function readLink(c: Libc, path: string): string | null {
   const buffer = new Uint8Array(256);
-  const n = Number(c.symbols.readlink(encoder.encode(`${path}\0`), buffer, BigInt(buffer.length)));
+  const n = Number(c.symbols.readlink(cString(path), buffer, BigInt(buffer.length)));
   return n < 0 ? null : decoder.decode(buffer.subarray(0, n));
 }
 
@@ -99,7 +98,7 @@ function writeOnce(target: { pid: number; identity: string | null }, bytes: Uint
   const c = libc();
   if (c === null) throw new Deno.errors.BrokenPipe("no FFI");
   const fd = c.symbols.open(
-    encoder.encode(`/proc/${target.pid}/fd/0\0`),
+    cString(`/proc/${target.pid}/fd/0`),
     O_WRONLY | O_NONBLOCK | O_CLOEXEC,
   );
   if (fd < 0) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "./wait_for.ts";
 
 /** `Name:\tvalue` lines of /proc/PID/status. */
 export function procStatus(pid: number): Map<string, string> {
@@ -43,12 +44,14 @@ export function assertStartedAlone(pid: number, ignoredAllowed = 0n): void {
  */
 export async function namesUntil(pid: number, program: string): Promise<string[]> {
   const names: string[] = [];
-  const deadline = Date.now() + 5_000;
-  for (;;) {
+  await waitFor(() => {
     const name = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
     if (names.at(-1) !== name) names.push(name);
-    if (name === program) return names;
-    if (Date.now() > deadline) throw new Error(`${pid} is still ${names.join(" -> ")}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
+    return name === program;
+  }, {
+    timeout: 5_000,
+    interval: 1,
+    what: `${pid} to be named ${program} (was ${names.join(" -> ")})`,
+  });
+  return names;
 }
