@@ -33,12 +33,11 @@ import { isSupervisordPath, lazySupervisordCompat } from "../xmlrpc/lazy.ts";
 import { EventListeners } from "../events/listener_pools.ts";
 import { remoteEvent, supervisorStateEvent } from "../events/payloads.ts";
 import { describeFdLimit, raiseFdLimit } from "./fd_limit.ts";
-import { type DaemonOptions, loadWithOverrides, streamTargets } from "./daemon_config.ts";
+import { type DaemonOptions, loadWithOverrides, sharedStreamTargets } from "./daemon_config.ts";
 import { configReloader } from "./config_reload.ts";
 import { describeTracking, openCgroups, stateKeeper, watchResources } from "./instance_tracking.ts";
 import { readyForParent, tell } from "./own_stdio.ts";
 import { runLocalShell } from "./local_shell.ts";
-import type { ProgramConfig } from "../config/types.ts";
 import { startAlerts } from "./alert_wiring.ts";
 import type { DaemonSignals } from "./signals.ts";
 import { catchStrayErrors } from "./stray_errors.ts";
@@ -107,8 +106,7 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
     spawner,
     clock: systemClock,
     log: (level: EventLevel, message: string) => log.write(level, message),
-    targets: (program: ProgramConfig, name: string) =>
-      streamTargets(program, name, settings.logdir),
+    targets: sharedStreamTargets(settings.logdir),
     groupAlive: reaper === null ? groupAlive : reapingGroupProbe(() => reaper.sweep()),
     os: systemProcessOs,
     serverUrl,

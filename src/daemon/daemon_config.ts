@@ -66,6 +66,27 @@ export function streamTargets(
   return { stdout: target(program.stdout, "out"), stderr: target(program.stderr, "err") };
 }
 
+/**
+ * {@link streamTargets} for one daemon's `logdir`. A program whose streams
+ * name no instance (no `auto` log) gets one pair of targets, made once per
+ * config and held by each of its instances' relays (~130 B per instance:
+ * issue 17); a reload's new config gets its own.
+ */
+export function sharedStreamTargets(
+  logdir: string,
+): (program: ProgramConfig, name: string) => { stdout: StreamTarget; stderr: StreamTarget } {
+  const shared = new WeakMap<ProgramConfig, { stdout: StreamTarget; stderr: StreamTarget }>();
+  return (program, name) => {
+    const known = shared.get(program);
+    if (known !== undefined) return known;
+    const targets = streamTargets(program, name, logdir);
+    const perInstance = program.stdout.target.kind === "auto" ||
+      program.stderr.target.kind === "auto";
+    if (!perInstance) shared.set(program, targets);
+    return targets;
+  };
+}
+
 /** Warns of every daemon setting that changed: it takes effect at the next start only. */
 export function warnAboutDaemonSettings(
   prev: TaskmasterConfig,
