@@ -16,14 +16,15 @@ import type { EventListenerConfig, ProgramConfig } from "../config/types.ts";
 import type { OutputHub } from "../output/output_hub.ts";
 import { byteSourceStream } from "../output/byte_source.ts";
 import { ProcessRunner } from "../process/runner.ts";
-import type { OutputRelay, RunnerDeps } from "../process/runner_deps.ts";
+import type { EventLogger, OutputRelay, RunnerPorts } from "../process/runner_deps.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import { ListenerPool } from "./listener_pool.ts";
 import { logEvent, stateEvents, type SupervisorEvent, supervisorStateEvent } from "./payloads.ts";
 import { PeriodicEvents } from "./periodic_events.ts";
 
 /** What the pools need from the daemon: a runner's ports, minus those they provide. */
-export type ListenerDeps = Omit<RunnerDeps, "onChange" | "output"> & {
+export type ListenerDeps = Omit<RunnerPorts, "output"> & {
+  readonly log: EventLogger;
   readonly supervisor: Supervisor;
   readonly output: OutputHub;
 };

@@ -8,6 +8,14 @@
  */
 
 /** What {@link ByteSource.read} returns. */
+/**
+ * Told that a source is readable. An object, the reader itself: a closure
+ * and its scope per stream cost ~100 B each while it waits (issue 17).
+ */
+export interface ReadableListener {
+  readable(): void;
+}
+
 export interface ReadResult {
   readonly chunk: Uint8Array | null;
   readonly done: boolean;
@@ -23,12 +31,12 @@ export interface ByteSource {
    */
   read(view: Uint8Array<ArrayBuffer>): Promise<ReadResult>;
   /**
-   * Where the source can say so (a pipe read directly): calls `callback`
+   * Where the source can say so (a pipe read directly): tells `listener`
    * once a read would not wait (bytes, EOF, or a cancel), so a quiet
    * stream's reader need hold neither a buffer nor a suspended read while
-   * it waits. One callback at a time.
+   * it waits. One listener at a time.
    */
-  onReadable?(callback: () => void): void;
+  onReadable?(listener: ReadableListener): void;
   /**
    * With {@link onReadable}: a read that never waits, null when nothing is
    * there yet (a woken reader found the bytes already taken), so the reader

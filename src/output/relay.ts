@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { ByteSource, ReadResult } from "./byte_source.ts";
+import type { ByteSource, ReadableListener, ReadResult } from "./byte_source.ts";
 import { LineStamper, timestampPrefix } from "./line_stamp.ts";
 import type { LogFile } from "./log_file.ts";
 
@@ -98,7 +98,7 @@ export function startCopy(
  * entry in the poller's map, with no buffer, promise chain or suspended
  * async function held while it waits (issue 17).
  */
-class CopyLoop {
+class CopyLoop implements ReadableListener {
   readonly #source: ByteSource;
   readonly #target: OutputTarget;
   readonly #route: Route;
@@ -110,8 +110,6 @@ class CopyLoop {
   /** A grown buffer kept while parked: a busy stream that caught up keeps its size. */
   #buffer: ArrayBuffer | null = null;
   #onEnd: CopyEndListener | null;
-  /** Bound once: it is what the poller holds while the stream is quiet. */
-  readonly #resume = () => this.#run();
 
   constructor(
     source: ByteSource,
@@ -131,7 +129,7 @@ class CopyLoop {
 
   start(): void {
     try {
-      if (this.#parks) this.#source.onReadable!(this.#resume);
+      if (this.#parks) this.#source.onReadable!(this);
       else this.#run();
     } catch (error) {
       // Never before the caller has its callback in place.
@@ -139,9 +137,14 @@ class CopyLoop {
     }
   }
 
+  /** The source is readable again: what the poller holds while the stream is quiet is this. */
+  readable(): void {
+    this.#run();
+  }
+
   #run(): void {
     this.#pump().then((parked) => {
-      if (parked) this.#source.onReadable!(this.#resume);
+      if (parked) this.#source.onReadable!(this);
       else this.#end(null);
     }).catch((error) => this.#end({ error }));
   }

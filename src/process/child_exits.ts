@@ -33,10 +33,18 @@ export interface WaitStatus {
   readonly signal: string | null;
 }
 
+/**
+ * Told how a watched child ended: an object (the child's record), not a
+ * promise and its resolver per child (issue 17).
+ */
+export interface ExitWatcher {
+  exited(status: WaitStatus): void;
+}
+
 /** The process's one collector of exits Deno does not own; see the module doc. */
 export class ChildExits {
   readonly #c: Libc;
-  readonly #watched = new Map<number, (status: WaitStatus) => void>();
+  readonly #watched = new Map<number, ExitWatcher>();
   /** Set while taskmaster reaps orphans: names the children Deno waits for itself. */
   #denoOwns: ((pid: number) => boolean) | null = null;
   #listening = false;
@@ -56,9 +64,9 @@ export class ChildExits {
     this.#c = c;
   }
 
-  /** Hands `pid`'s exit to `onExit` once it is collected. Call right after the spawn. */
-  watch(pid: number, onExit: (status: WaitStatus) => void): void {
-    this.#watched.set(pid, onExit);
+  /** Hands `pid`'s exit to `watcher` once it is collected. Call right after the spawn. */
+  watch(pid: number, watcher: ExitWatcher): void {
+    this.#watched.set(pid, watcher);
     this.#keepAlive ??= setInterval(() => {}, KEEP_ALIVE_MS);
     this.#listen();
   }
@@ -117,9 +125,9 @@ export class ChildExits {
   /** Collects watched `pid` if it exited; false if it has not. */
   #collect(pid: number): boolean {
     if (this.#c.symbols.waitpid(pid, this.#statusBytes, WNOHANG) !== pid) return false;
-    const onExit = this.#watched.get(pid);
+    const watcher = this.#watched.get(pid);
     this.#watched.delete(pid);
-    onExit?.(decodeWaitStatus(this.#status[0]!));
+    watcher?.exited(decodeWaitStatus(this.#status[0]!));
     return true;
   }
 

@@ -14,9 +14,9 @@
 import type { ProgramConfig } from "../config/types.ts";
 import { GroupSignaller } from "./group_signaller.ts";
 import { watchGroup } from "./group_watch.ts";
-import { InstanceChild } from "./instance_child.ts";
+import { type ChildExit, type ChildHooks, InstanceChild } from "./instance_child.ts";
 import { Leftovers } from "./leftovers.ts";
-import type { RunnerDeps } from "./runner_deps.ts";
+import type { RunnerPorts } from "./runner_deps.ts";
 import type { ProcessEffect, ProcessEvent, ProcessSnapshot, TimerName } from "./snapshot.ts";
 import type { SpawnSpec } from "./spawner.ts";
 import type { Pacer } from "../util/turn_pacer.ts";
@@ -28,15 +28,21 @@ export interface EffectHost {
   readonly config: ProgramConfig;
   readonly snapshot: ProcessSnapshot;
   spawnSpec(): SpawnSpec;
+  /** Takes the event an effect's outcome makes, after the one being handled. */
+  enqueue(event: ProcessEvent): void;
+  /** Logs a line about this instance. */
+  log(level: "info" | "warning" | "error", message: string): void;
 }
 
-/** Executes one instance's effects. */
-export class EffectExecutor {
+/**
+ * Executes one instance's effects. It is also its child's hooks: an object
+ * already there, not two closures and their scope per spawn.
+ */
+export class EffectExecutor implements ChildHooks {
   readonly child: InstanceChild;
   readonly leftovers: Leftovers;
   readonly #host: EffectHost;
-  readonly #deps: RunnerDeps;
-  readonly #enqueue: (event: ProcessEvent) => void;
+  readonly #deps: RunnerPorts;
   readonly #signaller: GroupSignaller;
   /** Each timer's cancel; an object of four fields, not a Map (~150 B per instance). */
   #timers: Record<TimerName, (() => void) | null> = {
@@ -54,13 +60,12 @@ export class EffectExecutor {
   #reapedAlone: number | null = null;
   readonly #pacer: Pacer;
 
-  constructor(host: EffectHost, deps: RunnerDeps, enqueue: (event: ProcessEvent) => void) {
+  constructor(host: EffectHost, deps: RunnerPorts) {
     this.#host = host;
     this.#deps = deps;
-    this.#enqueue = enqueue;
     this.leftovers = new Leftovers(deps.cgroups, deps.os);
-    this.child = new InstanceChild(deps, this.leftovers);
-    this.#signaller = new GroupSignaller(deps.os, deps.cgroups, deps.log);
+    this.child = new InstanceChild(deps, this.leftovers, this);
+    this.#signaller = new GroupSignaller(deps.os, deps.cgroups);
     this.#pacer = deps.pacer ?? { run: (job) => job() };
   }
 
@@ -69,19 +74,22 @@ export class EffectExecutor {
     switch (effect.kind) {
       case "spawn":
         return this.#spawn();
-      case "signalGroup":
-        return this.#signaller.send(
+      case "signalGroup": {
+        const failure = this.#signaller.send(
           { name: host.name, pgid: this.#livePgid(), cgroup: this.leftovers.cgroup },
           effect.signal,
           host.config.stopsignal,
         );
+        if (failure !== null) host.log("error", failure);
+        return;
+      }
       case "schedule": {
         this.#timers[effect.timer]?.();
         // A timer of an earlier run is ignored by the transition.
         const generation = host.snapshot.generation;
         const cancel = this.#deps.clock.schedule(effect.at, () => {
           this.#timers[effect.timer] = null;
-          const fire = () => this.#enqueue({ kind: "timer", timer: effect.timer, generation });
+          const fire = () => host.enqueue({ kind: "timer", timer: effect.timer, generation });
           // Only the timers that spawn wait for the pacer: starttime's and stoptime's act at once.
           if (effect.timer === "retry" || effect.timer === "restart") this.#pacer.run(fire);
           else fire();
@@ -96,30 +104,37 @@ export class EffectExecutor {
       case "watchGroup":
         return this.#watchGroup();
       case "log":
-        return this.#deps.log(effect.level, effect.message);
+        return host.log(effect.level, effect.message);
     }
   }
 
   #spawn(): void {
     const host = this.#host;
-    const generation = host.snapshot.generation;
     this.#reapedAlone = null;
-    const result = this.child.spawn(host.config, host, host.spawnSpec(), {
-      stopping: () => host.snapshot.state === "STOPPING",
-      exited: (exit) => {
-        const handle = () => this.#enqueue({ kind: "exited", generation, ...exit });
-        // The end of a stop spawns nothing, and a client is waiting for it.
-        if (host.snapshot.state === "STOPPING") return handle();
-        // instance_child noted whether the group outlived its leader (no second probe).
-        if (result.ok && !this.leftovers.outlived(result.pid)) this.#reapedAlone = result.pid;
-        this.#pacer.run(handle);
-      },
-    });
-    this.#enqueue(
+    const result = this.child.spawn(host.config, host, host.spawnSpec(), host.snapshot.generation);
+    host.enqueue(
       result.ok
         ? { kind: "spawned", pid: result.pid }
         : { kind: "spawnFailed", reason: result.reason },
     );
+  }
+
+  log(level: "info" | "warning" | "error", message: string): void {
+    this.#host.log(level, message);
+  }
+
+  childStopping(): boolean {
+    return this.#host.snapshot.state === "STOPPING";
+  }
+
+  childExited(exit: ChildExit, pid: number, generation: number): void {
+    const host = this.#host;
+    const handle = () => host.enqueue({ kind: "exited", generation, ...exit });
+    // The end of a stop spawns nothing, and a client is waiting for it.
+    if (host.snapshot.state === "STOPPING") return handle();
+    // instance_child noted whether the group outlived its leader (no second probe).
+    if (!this.leftovers.outlived(pid)) this.#reapedAlone = pid;
+    this.#pacer.run(handle);
   }
 
   /**
@@ -152,7 +167,7 @@ export class EffectExecutor {
       wanted: () => host.snapshot.state === "STOPPING" && host.snapshot.generation === generation,
       ended: (gone) => {
         this.#groupWatch = null;
-        if (gone) this.#enqueue({ kind: "groupGone", generation });
+        if (gone) host.enqueue({ kind: "groupGone", generation });
       },
     });
   }

@@ -19,6 +19,7 @@
  * @module
  */
 
+import type { ReadableListener } from "../output/byte_source.ts";
 import { type Libc, libc } from "./libc.ts";
 
 const EPOLL_CLOEXEC = 0o2000000;
@@ -53,10 +54,10 @@ const ONE = new Uint8Array(new BigUint64Array([1n]).buffer);
 /** One pipe's registration with the poller. */
 export interface PipeWatch {
   /**
-   * Calls `callback` once the pipe is readable, hung up, or the watch is
-   * closed: at once (in a microtask) if it already is. One callback at a time.
+   * Tells `listener` once the pipe is readable, hung up, or the watch is
+   * closed: at once (in a microtask) if it already is. One listener at a time.
    */
-  onReadable(callback: () => void): void;
+  onReadable(listener: ReadableListener): void;
   /** Takes the pipe out of the epoll (before its descriptor is closed) and wakes a waiter. */
   close(): void;
   /** Treats the pipe as readable now: wakes its waiter, or the next wait returns at once. */
@@ -71,7 +72,7 @@ export class FdPoller {
   readonly #events = new Uint8Array(EVENT_SIZE * EVENTS_PER_WAIT);
   /** Where the eventfd's count is read to reset it. */
   readonly #wakeCount = new Uint8Array(8);
-  readonly #waiters = new Map<number, () => void>();
+  readonly #waiters = new Map<number, ReadableListener>();
   /** Pipes that became readable while their reader was busy: its next wait returns at once. */
   readonly #early = new Set<number>();
   /**
@@ -136,17 +137,17 @@ export class FdPoller {
       this.#added = added;
     }
 
-    onReadable(callback: () => void): void {
+    onReadable(listener: ReadableListener): void {
       const poller = this.#poller;
       const token = this.#token;
       if (this.#closed || poller.#early.delete(token) || poller.#hungUp.has(token)) {
-        queueMicrotask(callback);
+        queueMicrotask(() => listener.readable());
       } else if (!this.#added) {
         // No epoll for it (ENOSPC past max_user_watches, ENOMEM): poll
         // instead, rather than read again at once and starve the event loop.
-        setTimeout(callback, POLL_WITHOUT_EPOLL_MS);
+        setTimeout(() => listener.readable(), POLL_WITHOUT_EPOLL_MS);
       } else {
-        poller.#waiters.set(token, callback);
+        poller.#waiters.set(token, listener);
         poller.#ensureLoop();
       }
     }
@@ -172,11 +173,11 @@ export class FdPoller {
 
   /** Wakes the waiter of `token`; false when nobody waits on it. */
   #wake(token: number): boolean {
-    const callback = this.#waiters.get(token);
-    if (callback === undefined) return false;
+    const listener = this.#waiters.get(token);
+    if (listener === undefined) return false;
     this.#waiters.delete(token);
     // Later, as a promise's resolution was: the waker (the loop, a close) is not re-entered.
-    queueMicrotask(callback);
+    queueMicrotask(() => listener.readable());
     return true;
   }
 

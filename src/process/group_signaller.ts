@@ -10,7 +10,6 @@
 
 import type { CgroupPort } from "./cgroups.ts";
 import type { ProcessOs } from "./process_os.ts";
-import type { EventLogger } from "./runner_deps.ts";
 
 /** What one signalling is about. */
 export interface GroupTarget {
@@ -24,14 +23,12 @@ export interface GroupTarget {
 export class GroupSignaller {
   readonly #os: ProcessOs;
   readonly #cgroups: CgroupPort | null;
-  readonly #log: EventLogger;
   /** The process group already sent its stopsignal by {@link ahead}. */
   #signalledAhead: number | null = null;
 
-  constructor(os: ProcessOs, cgroups: CgroupPort | null | undefined, log: EventLogger) {
+  constructor(os: ProcessOs, cgroups: CgroupPort | null | undefined) {
     this.#os = os;
     this.#cgroups = cgroups ?? null;
-    this.#log = log;
   }
 
   /**
@@ -51,24 +48,25 @@ export class GroupSignaller {
     queueMicrotask(() => this.#signalledAhead = null);
   }
 
-  /** Sends `signal` to the group and cgroup, unless {@link ahead} just sent this stopsignal. */
-  send(target: GroupTarget, signal: Deno.Signal, stopsignal: Deno.Signal): void {
+  /**
+   * Sends `signal` to the group and cgroup, unless {@link ahead} just sent
+   * this stopsignal. Returns why the group could not be signalled, else null.
+   */
+  send(target: GroupTarget, signal: Deno.Signal, stopsignal: Deno.Signal): string | null {
     const { pgid, cgroup } = target;
     const ahead = this.#signalledAhead;
     this.#signalledAhead = null;
     // Members that left the process group (setsid) are still in the cgroup.
     if (cgroup !== null) this.#cgroups?.signal(cgroup, signal, pgid);
-    if (pgid === null) return;
-    if (ahead === pgid && signal === stopsignal) return;
+    if (pgid === null) return null;
+    if (ahead === pgid && signal === stopsignal) return null;
     try {
       this.#os.signalGroup(pgid, signal);
+      return null;
     } catch (error) {
-      this.#log(
-        "error",
-        `couldn't signal '${target.name}' (group ${pgid}) with ${signal}: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-      );
+      return `couldn't signal '${target.name}' (group ${pgid}) with ${signal}: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
     }
   }
 }

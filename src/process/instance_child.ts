@@ -14,9 +14,9 @@
 
 import type { ProgramConfig } from "../config/types.ts";
 import type { Leftovers } from "./leftovers.ts";
-import { isCombined, type LiveChild, type RunnerDeps } from "./runner_deps.ts";
+import { isCombined, type LiveChild, type RunnerPorts } from "./runner_deps.ts";
 import { accountEnv, supervisorEnv } from "./spawn_spec.ts";
-import type { SpawnedChild, SpawnSpec } from "./spawner.ts";
+import type { ChildEndListener, ExitStatus, SpawnedChild, SpawnSpec } from "./spawner.ts";
 
 /** How a child ended; `groupAlive`: members of its group or cgroup outlived it during a stop. */
 export interface ChildExit {
@@ -25,38 +25,51 @@ export interface ChildExit {
   readonly groupAlive: boolean;
 }
 
-/** What the runner is told about the child it asked for. */
+/** What the instance is told about the children it asked for. */
 export interface ChildHooks {
   /** Whether the instance is STOPPING when the child exits (only a stop waits for its group). */
-  readonly stopping: () => boolean;
-  readonly exited: (exit: ChildExit) => void;
+  childStopping(): boolean;
+  /** Child `pid`, spawned in the instance's run `generation`, exited. */
+  childExited(exit: ChildExit, pid: number, generation: number): void;
+  /** Logs a line about the instance. */
+  log(level: "info" | "warning" | "error", message: string): void;
 }
 
-/** An instance's live child, and its history in counts. */
-export class InstanceChild {
-  readonly #deps: RunnerDeps;
+/**
+ * An instance's live child, and its history in counts. It is told of its
+ * child's end as a listener: a new child is spawned only once the last one's
+ * end was reported, so the spawn's config and run are kept here, not in a
+ * closure per child.
+ */
+export class InstanceChild implements ChildEndListener {
+  readonly #deps: RunnerPorts;
   readonly #leftovers: Leftovers;
+  readonly #hooks: ChildHooks;
   #child: SpawnedChild | null = null;
   #stdin: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #live: LiveChild | null = null;
+  /** The config and run the live (or last) child was spawned with. */
+  #spawnedWith: ProgramConfig | null = null;
+  #generation = 0;
   #spawns = 0;
   #exits = { expected: 0, unexpected: 0 };
 
-  constructor(deps: RunnerDeps, leftovers: Leftovers) {
+  constructor(deps: RunnerPorts, leftovers: Leftovers, hooks: ChildHooks) {
     this.#deps = deps;
     this.#leftovers = leftovers;
+    this.#hooks = hooks;
   }
 
   /**
-   * Spawns instance `name` (number `index`) of `cfg` from `spec`. Returns
-   * its pid, or why it could not be spawned; `hooks.exited` follows, once,
-   * after the pid is returned.
+   * Spawns instance `name` (number `index`) of `cfg` from `spec`, for the
+   * instance's run `generation`. Returns its pid, or why it could not be
+   * spawned; `childExited` follows, once, after the pid is returned.
    */
   spawn(
     cfg: ProgramConfig,
     instance: { name: string; index: number },
     spec: SpawnSpec,
-    hooks: ChildHooks,
+    generation: number,
   ): { ok: true; pid: number } | { ok: false; reason: string } {
     const { name, index } = instance;
     const deps = this.#deps;
@@ -65,7 +78,7 @@ export class InstanceChild {
     const cgroups = deps.cgroups ?? null;
     const cgroup = cgroups?.prepare(cfg.name, name) ?? null;
     if (cgroups !== null && cgroup === null) {
-      deps.log("warning", `couldn't create a cgroup for '${name}': process group only`);
+      this.#hooks.log("warning", `couldn't create a cgroup for '${name}': process group only`);
     }
     const result = deps.spawner.spawn({
       ...spec,
@@ -84,6 +97,8 @@ export class InstanceChild {
     }
     const child = result.child;
     this.#child = child;
+    this.#spawnedWith = cfg;
+    this.#generation = generation;
     if (cgroup !== null) this.#leftovers.adopt(cgroup);
     this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
     deps.liveChanged?.("spawned");
@@ -92,27 +107,36 @@ export class InstanceChild {
     const { stdout, stderr } = child.output ?? child;
     deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
     if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
-    child.status.then(async (status) => {
-      const expected = status.code !== null && status.signal === null &&
-        cfg.exitcodes.includes(status.code);
-      this.#exits[expected ? "expected" : "unexpected"]++;
-      if (this.#child === child) {
-        this.#child = null;
-        // A pipe never written is the spawner's to close (spawner.ts).
-        this.#stdin?.close().catch(() => {});
-        this.#stdin = null;
-      }
-      if (this.#live?.pid === child.pid) this.#live = null;
-      deps.liveChanged?.("exited");
-      // Only a stop waits for the rest of the group (and cgroup); other exits
-      // move on at once, remembering a group that outlived its leader for shutdown.
-      const stopping = hooks.stopping();
-      if (!stopping) this.#leftovers.noteExit(child.pid);
-      const rest = stopping &&
-        (await deps.groupAlive(child.pid) || this.#leftovers.populated());
-      hooks.exited({ code: status.code, signal: status.signal, groupAlive: rest });
-    });
+    child.onEnd(this);
     return { ok: true, pid: child.pid };
+  }
+
+  async childEnded(child: SpawnedChild, status: ExitStatus): Promise<void> {
+    const cfg = this.#spawnedWith!;
+    const generation = this.#generation;
+    const expected = status.code !== null && status.signal === null &&
+      cfg.exitcodes.includes(status.code);
+    this.#exits[expected ? "expected" : "unexpected"]++;
+    if (this.#child === child) {
+      this.#child = null;
+      // A pipe never written is the spawner's to close (spawner.ts).
+      this.#stdin?.close().catch(() => {});
+      this.#stdin = null;
+    }
+    if (this.#live?.pid === child.pid) this.#live = null;
+    const deps = this.#deps;
+    deps.liveChanged?.("exited");
+    // Only a stop waits for the rest of the group (and cgroup); other exits
+    // move on at once, remembering a group that outlived its leader for shutdown.
+    const stopping = this.#hooks.childStopping();
+    if (!stopping) this.#leftovers.noteExit(child.pid);
+    const rest = stopping &&
+      (await deps.groupAlive(child.pid) || this.#leftovers.populated());
+    this.#hooks.childExited(
+      { code: status.code, signal: status.signal, groupAlive: rest },
+      child.pid,
+      generation,
+    );
   }
 
   /**
@@ -123,7 +147,7 @@ export class InstanceChild {
     const targets = this.#deps.targets(cfg, after);
     for (const stream of ["stdout", "stderr"] as const) {
       this.#deps.output.retarget?.(`${before}:${stream}`, `${after}:${stream}`, targets[stream])
-        .catch((e) => this.#deps.log("error", `cannot move ${before}'s ${stream}: ${e}`));
+        .catch((e) => this.#hooks.log("error", `cannot move ${before}'s ${stream}: ${e}`));
     }
   }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ByteSource, ReadResult } from "../output/byte_source.ts";
+import type { ByteSource, ReadableListener, ReadResult } from "../output/byte_source.ts";
 import type { FdPoller, PipeWatch } from "./fd_poller.ts";
 import { lastErrno, type Libc, libc } from "./libc.ts";
 
@@ -50,7 +50,7 @@ class PipeSource implements ByteSource {
     for (;;) {
       const result = this.readNow(view);
       if (result !== null) return result;
-      await new Promise<void>((resolve) => this.#watch.onReadable(resolve));
+      await new Promise<void>((resolve) => this.#watch.onReadable({ readable: resolve }));
     }
   }
 
@@ -87,10 +87,10 @@ class PipeSource implements ByteSource {
     }
   }
 
-  onReadable(callback: () => void): void {
+  onReadable(listener: ReadableListener): void {
     if (this.#emptied) this.#drained();
-    if (this.#cancelled || this.#closed) queueMicrotask(callback);
-    else this.#watch.onReadable(callback);
+    if (this.#cancelled || this.#closed) queueMicrotask(() => listener.readable());
+    else this.#watch.onReadable(listener);
   }
 
   drain(): Promise<void> {

@@ -40,7 +40,7 @@ export class ProcessRunner {
   readonly program: string;
   readonly index: number;
   #config: ProgramConfig;
-  #deps: RunnerDeps;
+  #deps: RunnerDeps<ProcessRunner>;
   #snap: ProcessSnapshot = INITIAL_SNAPSHOT;
   #effects: EffectExecutor;
   #queue: ProcessEvent[] = [];
@@ -53,13 +53,13 @@ export class ProcessRunner {
   /** Kept, not built per read: a status of thousands of instances reads it several times each. */
   #name: string;
 
-  constructor(config: ProgramConfig, index: number, deps: RunnerDeps) {
+  constructor(config: ProgramConfig, index: number, deps: RunnerDeps<ProcessRunner>) {
     this.program = config.name;
     this.index = index;
     this.#config = config;
     this.#name = instanceName(config.name, index, config.numprocs);
     this.#deps = deps;
-    this.#effects = new EffectExecutor(this, deps, (event) => this.#enqueue(event));
+    this.#effects = new EffectExecutor(this, deps);
   }
 
   /** Follows numprocs: `web` alone, `web:0` once there are several. */
@@ -156,9 +156,15 @@ export class ProcessRunner {
     this.#drain();
   }
 
-  #enqueue(event: ProcessEvent): void {
+  /** Takes an event an effect's outcome made: fed after the one being handled. */
+  enqueue(event: ProcessEvent): void {
     this.#queue.push(event);
     if (!this.#busy) this.#drain();
+  }
+
+  /** Logs a line about this instance. */
+  log(level: "info" | "warning" | "error", message: string): void {
+    this.#deps.log(level, message, this);
   }
 
   // Effects can produce events (spawn → spawned): they run after the current one.
@@ -184,7 +190,7 @@ export class ProcessRunner {
       to,
       pid,
       at: this.#deps.clock.now(),
-    });
+    }, this);
     if (!RUNNING_OR_STOPPING.has(this.#snap.state)) this.#effects.leftovers.release();
     this.#wakeWaiters();
   }

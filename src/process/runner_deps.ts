@@ -49,18 +49,16 @@ export function isCombined(targets: { stdout: StreamTarget; stderr: StreamTarget
 /** A log sink for events. */
 export type EventLogger = (level: "info" | "warning" | "error", message: string) => void;
 
-/** The runner's ports to the world. */
-export interface RunnerDeps {
+/** The ports of the world a runner's parts reach (the runner's own callbacks apart). */
+export interface RunnerPorts {
   readonly spawner: Spawner;
   readonly clock: Clock;
-  readonly log: EventLogger;
   readonly output: OutputRelay;
   /** Destinations of this instance's stdout and stderr. */
   readonly targets: (config: ProgramConfig, name: string) => {
     stdout: StreamTarget;
     stderr: StreamTarget;
   };
-  readonly onChange: (change: StateChange) => void;
   /** Whether a process group still has live members (after its leader exited). */
   readonly groupAlive: GroupProbe;
   /** Signals, group existence and stat: the runner's only other kernel calls. */
@@ -79,6 +77,18 @@ export interface RunnerDeps {
    * of the event loop, shared by every instance; absent: handled at once.
    */
   readonly pacer?: Pacer;
+}
+
+/**
+ * What a runner is given: its ports, and where its log lines and state
+ * changes go. One object serves every runner of a supervisor: the two
+ * callbacks are told which `Runner` speaks, so that no runner holds a copy
+ * of them (issue 17: ~270 B per instance).
+ */
+export interface RunnerDeps<Runner = unknown> extends RunnerPorts {
+  /** An event about `runner` (the supervisor keeps it in its history too). */
+  readonly log: (level: "info" | "warning" | "error", message: string, runner: Runner) => void;
+  readonly onChange: (change: StateChange, runner: Runner) => void;
 }
 
 /** A live child as the state file records it. */

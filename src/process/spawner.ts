@@ -12,7 +12,7 @@ import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { ERRNO, errnoName, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
-import { childExits, type WaitStatus } from "./child_exits.ts";
+import { childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
 import { processStartTime } from "./kernel_files.ts";
@@ -59,6 +59,14 @@ export interface ExitStatus {
   readonly signal: string | null;
 }
 
+/**
+ * Told once a child has ended (as its `status` settles): an object already
+ * there (the instance's), not a promise chain held per child (issue 17).
+ */
+export interface ChildEndListener {
+  childEnded(child: SpawnedChild, status: ExitStatus): void;
+}
+
 /** A running child, leader of its own session and process group. */
 export interface SpawnedChild {
   readonly pid: number;
@@ -79,6 +87,11 @@ export interface SpawnedChild {
    * readers took what its pipes held (so its last lines are written first).
    */
   readonly status: Promise<ExitStatus>;
+  /**
+   * Tells `listener` when `status` settles (in a later microtask or task,
+   * never during this call), holding no promise meanwhile. One listener.
+   */
+  onEnd(listener: ChildEndListener): void;
 }
 
 /** Either a child, or why it could not be started. */
@@ -212,27 +225,23 @@ export class DenoSpawner implements Spawner {
       const identity = reopenStdin ? linkTarget(`/proc/${child.pid}/fd/0`) : null;
       if (reopenStdin) child.stdin.close().catch(() => {});
       const startTime = processStartTime(child.pid);
-      const status = child.status.then(async (s) => {
+      const record = new SpawnedChildRecord({
+        pid: child.pid,
+        startTime,
+        stdin: reopenStdin ? { identity } : child.stdin,
+        output,
+        // Taken pipes: streams of them only for a reader that asks (the relay does not).
+        streams: output !== null
+          ? null
+          : { stdout: child.stdout, stderr: spec.combineOutput ? null : child.stderr },
+      });
+      child.status.then((s) => {
         this.#live.delete(child.pid);
         // A pipe the daemon kept (no /proc reopen) and nobody took a writer of.
         if (!reopenStdin && !child.stdin.locked) child.stdin.close().catch(() => {});
-        if (output !== null) await drainOutput(output);
-        return { code: s.signal === null ? s.code : null, signal: s.signal };
+        record.exited({ code: s.signal === null ? s.code : null, signal: s.signal });
       });
-      return {
-        ok: true,
-        child: new SpawnedChildRecord({
-          pid: child.pid,
-          startTime,
-          stdin: reopenStdin ? { identity } : child.stdin,
-          output,
-          // Taken pipes: streams of them only for a reader that asks (the relay does not).
-          streams: output !== null
-            ? null
-            : { stdout: child.stdout, stderr: spec.combineOutput ? null : child.stderr },
-          status,
-        }),
-      };
+      return { ok: true, child: record };
     } catch (error) {
       // The pipes could not even be made.
       if (isOutOfFds(error)) return tooManyOpenFiles(spec);
@@ -292,25 +301,18 @@ function spawnDirect(
     return { ok: false, reason: `couldn't exec ${command}: ${errnoName(started.errno)}` };
   }
   const { pid } = started.child;
-  const exited = new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve));
-  const output = {
-    stdout: pipeSource(started.child.stdout, poller),
-    stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
-  };
-  return {
-    ok: true,
-    child: new SpawnedChildRecord({
-      pid,
-      startTime: started.child.startTime ?? processStartTime(pid),
-      stdin: { identity: started.child.stdin },
-      output,
-      streams: null,
-      status: exited.then(async (s) => {
-        await drainOutput(output);
-        return s;
-      }),
-    }),
-  };
+  const record = new SpawnedChildRecord({
+    pid,
+    startTime: started.child.startTime ?? processStartTime(pid),
+    stdin: { identity: started.child.stdin },
+    output: {
+      stdout: pipeSource(started.child.stdout, poller),
+      stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
+    },
+    streams: null,
+  });
+  exits.watch(pid, record);
+  return { ok: true, child: record };
 }
 
 /** What a spawn reads its child's output through: descriptors of its own. */
@@ -323,16 +325,21 @@ type OwnOutput = NonNullable<SpawnedChild["output"]>;
  * is kept per instance (issue 17), and a literal with accessors and a
  * spread cost ~0.8 KB more (slow properties, a closure per getter).
  */
-class SpawnedChildRecord implements SpawnedChild {
+class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
   readonly pid: number;
   readonly startTime: string | null;
   readonly output: OwnOutput | undefined;
-  readonly status: Promise<ExitStatus>;
   /** Deno's stdin stream, or the /proc identity of the pipe a writer is made of on first use. */
   #stdinSource: WritableStream<Uint8Array> | { identity: string | null };
   #stdin: WritableStream<Uint8Array> | null = null;
   #stdout: ReadableStream<Uint8Array> | null;
   #stderr: ReadableStream<Uint8Array> | null;
+  /** How it ended, once it has (and its pipes were drained). */
+  #ended: ExitStatus | null = null;
+  #listener: ChildEndListener | null = null;
+  /** Made for a caller that asks: the instance's own relays listen instead. */
+  #status: Promise<ExitStatus> | null = null;
+  #settle: ((status: ExitStatus) => void) | null = null;
 
   constructor(parts: {
     pid: number;
@@ -343,15 +350,46 @@ class SpawnedChildRecord implements SpawnedChild {
       stdout: ReadableStream<Uint8Array>;
       stderr: ReadableStream<Uint8Array> | null;
     } | null;
-    status: Promise<ExitStatus>;
   }) {
     this.pid = parts.pid;
     this.startTime = parts.startTime;
     this.output = parts.output ?? undefined;
-    this.status = parts.status;
     this.#stdinSource = parts.stdin;
     this.#stdout = parts.streams?.stdout ?? null;
     this.#stderr = parts.streams?.stderr ?? null;
+  }
+
+  /** The child was reaped: it has ended once its readers took what its pipes held. */
+  exited(status: WaitStatus): void {
+    const end = () => this.#end(status);
+    // Never during the call: the collector (or Deno's status) is not re-entered.
+    if (this.output === undefined) queueMicrotask(end);
+    else drainOutput(this.output).then(end, end);
+  }
+
+  #end(status: ExitStatus): void {
+    this.#ended = status;
+    this.#settle?.(status);
+    this.#settle = null;
+    const listener = this.#listener;
+    this.#listener = null;
+    listener?.childEnded(this, status);
+  }
+
+  get status(): Promise<ExitStatus> {
+    if (this.#status === null) {
+      const ended = this.#ended;
+      this.#status = ended !== null
+        ? Promise.resolve(ended)
+        : new Promise((resolve) => this.#settle = resolve);
+    }
+    return this.#status;
+  }
+
+  onEnd(listener: ChildEndListener): void {
+    const ended = this.#ended;
+    if (ended === null) this.#listener = listener;
+    else queueMicrotask(() => listener.childEnded(this, ended));
   }
 
   /** Most children are never written to: a /proc writer is ~1 KB, made when first asked for. */

@@ -12,11 +12,16 @@ import type { StateChange } from "../api/protocol.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import { type HealthDeps, type HealthEvent, HealthMonitor } from "../health/monitor.ts";
 import { ProcessRunner } from "../process/runner.ts";
-import type { RunnerDeps } from "../process/runner_deps.ts";
+import type { EventLogger, RunnerDeps, RunnerPorts } from "../process/runner_deps.ts";
 import { InstanceHistory } from "./history.ts";
 
-/** Ports of the supervisor: everything a runner needs, minus `onChange` (the supervisor fans it out). */
-export type SupervisorDeps = Omit<RunnerDeps, "onChange"> & {
+/**
+ * Ports of the supervisor: everything a runner needs, minus `onChange` (the
+ * supervisor fans it out), with a plain event log (the factory keeps each
+ * instance's history).
+ */
+export type SupervisorDeps = RunnerPorts & {
+  readonly log: EventLogger;
   /** Live output of an instance stream (`web:stdout`), for `log_line` probes. */
   readonly tap?: HealthDeps["tap"];
   /** Resident bytes of a process group, for `max_memory`. @default none: never exceeded */
@@ -40,6 +45,8 @@ export class RunnerFactory {
   };
   readonly history = new InstanceHistory();
   readonly #deps: SupervisorDeps;
+  /** What every runner is given: one object for all of them. */
+  readonly #runnerDeps: RunnerDeps<ProcessRunner>;
   /** After any state or readiness change (the dependency gate). */
   readonly #changed: () => void;
   #health = new Map<ProcessRunner, HealthMonitor>();
@@ -47,6 +54,16 @@ export class RunnerFactory {
   constructor(deps: SupervisorDeps, changed: () => void) {
     this.#deps = deps;
     this.#changed = changed;
+    const listeners = this.listeners;
+    this.#runnerDeps = {
+      ...deps,
+      log: (level, message, runner) => this.#log(runner, level, message),
+      onChange: (change, runner) => {
+        for (const listener of listeners.transitions) listener(change, runner);
+        for (const listener of listeners.changes) listener(change);
+        changed();
+      },
+    };
   }
 
   /** To the event log, and to the instance's history (`why`). */
@@ -56,19 +73,7 @@ export class RunnerFactory {
   }
 
   create(config: ProgramConfig, index: number): ProcessRunner {
-    const deps = this.#deps;
-    const listeners = this.listeners;
-    const log = (level: "info" | "warning" | "error", message: string) =>
-      this.#log(runner, level, message);
-    const runner: ProcessRunner = new ProcessRunner(config, index, {
-      ...deps,
-      log,
-      onChange: (change) => {
-        for (const listener of listeners.transitions) listener(change, runner);
-        for (const listener of listeners.changes) listener(change);
-        this.#changed();
-      },
-    });
+    const runner = new ProcessRunner(config, index, this.#runnerDeps);
     runner.onReadyChange(this.#changed);
     this.#watchHealth(runner);
     return runner;

@@ -3,7 +3,12 @@
  * clock that moves only when told, and a spawner whose children exit when
  * the test says so, and an OS that records the signals a real one would send.
  */
-import type { ExitStatus, SpawnResult, SpawnSpec } from "../../src/process/spawner.ts";
+import type {
+  ExitStatus,
+  SpawnedChild,
+  SpawnResult,
+  SpawnSpec,
+} from "../../src/process/spawner.ts";
 import type { Clock } from "../../src/util/clock.ts";
 import type { ProcessOs } from "../../src/process/process_os.ts";
 
@@ -49,16 +54,15 @@ export class FakeSpawner {
     const pid = this.#nextPid++;
     this.#exitsByPid.set(pid, exit);
     const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-    return {
-      ok: true,
-      child: {
-        pid,
-        stdin: new WritableStream(),
-        stdout: empty(),
-        stderr: empty(),
-        status,
-      },
+    const child: SpawnedChild = {
+      pid,
+      stdin: new WritableStream(),
+      stdout: empty(),
+      stderr: empty(),
+      status,
+      onEnd: (listener) => void status.then((s) => listener.childEnded(child, s)),
     };
+    return { ok: true, child };
   }
 
   /** Makes the latest child exit. */

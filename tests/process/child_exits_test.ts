@@ -34,7 +34,9 @@ Deno.test("an exit nobody collects, first in line, does not hold back a watched 
   const second = posixSpawn(request(["/bin/sleep", "1013.3"]));
   assert.ok(second.ok);
   c.symbols.close(second.child.stdout);
-  const status = new Promise<WaitStatus>((resolve) => exits.watch(second.child.pid, resolve));
+  const status = new Promise<WaitStatus>((resolve) =>
+    exits.watch(second.child.pid, { exited: resolve })
+  );
   Deno.kill(second.child.pid, "SIGKILL");
   assert.deepEqual(await settled(status, "the watched child's status"), {
     code: null,
@@ -54,7 +56,7 @@ Deno.test("many children exiting at once: every status arrives, each to its own 
     assert.ok(started.ok);
     c.symbols.close(started.child.stdout);
     const pid = started.child.pid;
-    children.push(new Promise<WaitStatus>((resolve) => exits.watch(pid, resolve)));
+    children.push(new Promise<WaitStatus>((resolve) => exits.watch(pid, { exited: resolve })));
   }
   const statuses = await settled(Promise.all(children), "all 40 statuses");
   assert.deepEqual(statuses.map((s) => s.code), [...Array(40).keys()]);

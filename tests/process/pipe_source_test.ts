@@ -247,9 +247,9 @@ Deno.test("a quiet relay woken with nothing to read (a drain's poke) waits again
       }
     },
     readNow: (view) => source.readNow!(view),
-    onReadable(callback) {
+    onReadable(listener) {
       seen.parks++;
-      source.onReadable!(callback);
+      source.onReadable!(listener);
     },
     cancel: () => source.cancel(),
     release: () => source.release(),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DenoSpawner } from "../../src/process/spawner.ts";
+import { DenoSpawner, type ExitStatus } from "../../src/process/spawner.ts";
 import { shimScript } from "../../src/process/shim.ts";
 import { decodeWaitStatus } from "../../src/process/child_exits.ts";
 import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
@@ -351,3 +351,41 @@ Deno.test("a child's start time comes from the boot clock when its spawn stayed 
     }
   }
 });
+
+for (const directOutput of [false, true]) {
+  Deno.test(`a child's end is told to its listener after its last bytes were read, once; status agrees (directOutput: ${directOutput})`, async () => {
+    const spawner = new DenoSpawner();
+    const result = spawner.spawn(spec({
+      argv: ["/bin/sh", "-c", "printf 'the last words'; exit 3"],
+      directOutput,
+    }));
+    assert.ok(result.ok);
+    const { child } = result;
+    let read = "";
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stdout) read += decoder.decode(chunk, { stream: true });
+    })();
+    const ends: { status: ExitStatus; readThen: string }[] = [];
+    let told!: () => void;
+    const toldOnce = new Promise<void>((resolve) => told = resolve);
+    child.onEnd({
+      childEnded(ended, status) {
+        assert.equal(ended, child);
+        ends.push({ status, readThen: read });
+        told();
+      },
+    });
+    await toldOnce;
+    assert.deepEqual(ends, [{ status: { code: 3, signal: null }, readThen: "the last words" }]);
+    // Asked for after the end: the same status; a listener added late is told too.
+    assert.deepEqual(await child.status, { code: 3, signal: null });
+    const late = await new Promise<ExitStatus>((resolve) =>
+      child.onEnd({ childEnded: (_, status) => resolve(status) })
+    );
+    assert.deepEqual(late, { code: 3, signal: null });
+    await reading;
+    assert.equal(ends.length, 1, "the first listener was told once");
+    await child.stderr?.cancel();
+  });
+}
