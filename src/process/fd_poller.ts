@@ -1,6 +1,6 @@
 /**
  * One epoll for every output pipe the daemon reads itself (pipe_fds.ts):
- * a reader that found its pipe empty asks {@link PipeWatch.onReadable} to
+ * a reader that found its pipe empty asks {@link FdPoller.onReadable} to
  * be called back when bytes (or the writers' hang-up) arrive. A callback,
  * not a promise: a quiet stream then waits as one entry in a map, with no
  * promise chain or suspended async function behind it (issue 17). Pipes are
@@ -51,17 +51,11 @@ const WAKE = 0;
 /** An eventfd increment of 1 (native byte order: little-endian on Deno's Linux targets). */
 const ONE = new Uint8Array(new BigUint64Array([1n]).buffer);
 
-/** One pipe's registration with the poller. */
+/** One pipe's registration with the poller: its token, and whether the epoll took it. */
 export interface PipeWatch {
-  /**
-   * Tells `listener` once the pipe is readable, hung up, or the watch is
-   * closed: at once (in a microtask) if it already is. One listener at a time.
-   */
-  onReadable(listener: ReadableListener): void;
-  /** Takes the pipe out of the epoll (before its descriptor is closed) and wakes a waiter. */
-  close(): void;
-  /** Treats the pipe as readable now: wakes its waiter, or the next wait returns at once. */
-  poke(): void;
+  readonly token: number;
+  /** False when the epoll refused it (ENOSPC past max_user_watches, ENOMEM): it is polled. */
+  readonly inEpoll: boolean;
 }
 
 /** The daemon's epoll over output pipes. */
@@ -114,62 +108,45 @@ export class FdPoller {
    * Registers `fd`, a pipe read end of ours, edge-triggered: a wait must
    * follow a read that found the pipe empty (EAGAIN, or a read shorter than
    * asked), and an edge that comes while nobody waits is kept for the next
-   * wait. One epoll_ctl per pipe, not one per wait.
+   * wait. One epoll_ctl per pipe, not one per wait. The reader keeps the
+   * token and `inEpoll` (no object of the poller's per pipe: issue 17).
    */
   watch(fd: number): PipeWatch {
     const token = this.#nextToken++;
-    const added = control(this.#c, this.#epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, token);
-    return new FdPoller.#Watch(this, fd, token, added);
+    const inEpoll = control(this.#c, this.#epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, token);
+    return { token, inEpoll };
   }
 
-  /** A class, not a closure object: ~0.5 KB less per instance (two watches). */
-  static readonly #Watch = class implements PipeWatch {
-    readonly #poller: FdPoller;
-    readonly #fd: number;
-    readonly #token: number;
-    readonly #added: boolean;
-    #closed = false;
-
-    constructor(poller: FdPoller, fd: number, token: number, added: boolean) {
-      this.#poller = poller;
-      this.#fd = fd;
-      this.#token = token;
-      this.#added = added;
+  /**
+   * Tells `listener` once the watched pipe is readable or hung up: at once
+   * (in a microtask) if it already is. One listener per pipe at a time.
+   */
+  onReadable(token: number, inEpoll: boolean, listener: ReadableListener): void {
+    if (this.#early.delete(token) || this.#hungUp.has(token)) {
+      queueMicrotask(() => listener.readable());
+    } else if (!inEpoll) {
+      // Not in the epoll: poll instead, rather than read again at once and starve the event loop.
+      setTimeout(() => listener.readable(), POLL_WITHOUT_EPOLL_MS);
+    } else {
+      this.#waiters.set(token, listener);
+      this.#ensureLoop();
     }
+  }
 
-    onReadable(listener: ReadableListener): void {
-      const poller = this.#poller;
-      const token = this.#token;
-      if (this.#closed || poller.#early.delete(token) || poller.#hungUp.has(token)) {
-        queueMicrotask(() => listener.readable());
-      } else if (!this.#added) {
-        // No epoll for it (ENOSPC past max_user_watches, ENOMEM): poll
-        // instead, rather than read again at once and starve the event loop.
-        setTimeout(() => listener.readable(), POLL_WITHOUT_EPOLL_MS);
-      } else {
-        poller.#waiters.set(token, listener);
-        poller.#ensureLoop();
-      }
-    }
+  /** Treats the pipe as readable now: wakes its listener, or its next wait returns at once. */
+  poke(token: number): void {
+    if (!this.#wake(token)) this.#early.add(token);
+    this.#stopIfIdle();
+  }
 
-    poke(): void {
-      const poller = this.#poller;
-      if (!this.#closed && !poller.#wake(this.#token)) poller.#early.add(this.#token);
-      poller.#stopIfIdle();
-    }
-
-    close(): void {
-      if (this.#closed) return;
-      this.#closed = true;
-      const poller = this.#poller;
-      const token = this.#token;
-      if (this.#added) control(poller.#c, poller.#epfd, EPOLL_CTL_DEL, this.#fd, 0, token);
-      poller.#early.delete(token);
-      poller.#hungUp.delete(token);
-      poller.#wake(token);
-      poller.#stopIfIdle();
-    }
-  };
+  /** Takes `fd` out of the epoll (before it is closed) and wakes its listener. Once per watch. */
+  unwatch(fd: number, token: number, inEpoll: boolean): void {
+    if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_DEL, fd, 0, token);
+    this.#early.delete(token);
+    this.#hungUp.delete(token);
+    this.#wake(token);
+    this.#stopIfIdle();
+  }
 
   /** Wakes the waiter of `token`; false when nobody waits on it. */
   #wake(token: number): boolean {

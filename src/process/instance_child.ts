@@ -52,7 +52,8 @@ export class InstanceChild implements ChildEndListener {
   #spawnedWith: ProgramConfig | null = null;
   #generation = 0;
   #spawns = 0;
-  #exits = { expected: 0, unexpected: 0 };
+  #expectedExits = 0;
+  #unexpectedExits = 0;
 
   constructor(deps: RunnerPorts, leftovers: Leftovers, hooks: ChildHooks) {
     this.#deps = deps;
@@ -116,7 +117,8 @@ export class InstanceChild implements ChildEndListener {
     const generation = this.#generation;
     const expected = status.code !== null && status.signal === null &&
       cfg.exitcodes.includes(status.code);
-    this.#exits[expected ? "expected" : "unexpected"]++;
+    if (expected) this.#expectedExits++;
+    else this.#unexpectedExits++;
     if (this.#child === child) {
       this.#child = null;
       // A pipe never written is the spawner's to close (spawner.ts).
@@ -172,6 +174,9 @@ export class InstanceChild implements ChildEndListener {
 
   /** Restarts (spawns after the first) and exits since taskmaster started. */
   get counters(): { restarts: number; exits: { expected: number; unexpected: number } } {
-    return { restarts: Math.max(0, this.#spawns - 1), exits: { ...this.#exits } };
+    return {
+      restarts: Math.max(0, this.#spawns - 1),
+      exits: { expected: this.#expectedExits, unexpected: this.#unexpectedExits },
+    };
   }
 }

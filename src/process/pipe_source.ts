@@ -9,7 +9,7 @@
  */
 
 import type { ByteSource, ReadableListener, ReadResult } from "../output/byte_source.ts";
-import type { FdPoller, PipeWatch } from "./fd_poller.ts";
+import type { FdPoller } from "./fd_poller.ts";
 import { lastErrno, type Libc, libc } from "./libc.ts";
 
 const EINTR = 4;
@@ -20,14 +20,18 @@ const EFAULT = 14;
 export function pipeSource(fd: number, poller: FdPoller): ByteSource {
   const c = libc();
   if (c === null) throw new Error("pipeSource needs FFI");
-  return new PipeSource(c, fd, poller.watch(fd));
+  const { token, inEpoll } = poller.watch(fd);
+  return new PipeSource(c, fd, poller, token, inEpoll);
 }
 
 /** A class, not a closure object: its methods are shared, ~1 KB less per instance. */
 class PipeSource implements ByteSource {
   readonly #c: Libc;
   readonly #fd: number;
-  readonly #watch: PipeWatch;
+  readonly #poller: FdPoller;
+  /** The pipe's registration with the poller (fields here, not an object of its own). */
+  readonly #token: number;
+  readonly #inEpoll: boolean;
   #cancelled = false;
   #closed = false;
   /** EOF or a failed read: nothing more to take. */
@@ -35,22 +39,25 @@ class PipeSource implements ByteSource {
   /**
    * Callers of drain(), told once a read begun after their call found the
    * pipe empty and the reader is back for more (so it has handled those
-   * bytes), or the stream ended.
+   * bytes), or the stream ended. Made by the first drain: a stream that
+   * is never drained holds none.
    */
-  #drainWaiters: (() => void)[] = [];
+  #drainWaiters: (() => void)[] | null = null;
   #emptied = false;
 
-  constructor(c: Libc, fd: number, watch: PipeWatch) {
+  constructor(c: Libc, fd: number, poller: FdPoller, token: number, inEpoll: boolean) {
     this.#c = c;
     this.#fd = fd;
-    this.#watch = watch;
+    this.#poller = poller;
+    this.#token = token;
+    this.#inEpoll = inEpoll;
   }
 
   async read(view: Uint8Array<ArrayBuffer>): Promise<ReadResult> {
     for (;;) {
       const result = this.readNow(view);
       if (result !== null) return result;
-      await new Promise<void>((resolve) => this.#watch.onReadable({ readable: resolve }));
+      await new Promise<void>((resolve) => this.onReadable({ readable: resolve }));
     }
   }
 
@@ -90,36 +97,42 @@ class PipeSource implements ByteSource {
   onReadable(listener: ReadableListener): void {
     if (this.#emptied) this.#drained();
     if (this.#cancelled || this.#closed) queueMicrotask(() => listener.readable());
-    else this.#watch.onReadable(listener);
+    else this.#poller.onReadable(this.#token, this.#inEpoll, listener);
   }
 
   drain(): Promise<void> {
     if (this.#cancelled || this.#closed || this.#ended) return Promise.resolve();
-    const done = new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    const done = new Promise<void>((resolve) => (this.#drainWaiters ??= []).push(resolve));
     this.#emptied = false;
-    this.#watch.poke();
+    this.#poller.poke(this.#token);
     return done;
   }
 
   cancel(): Promise<void> {
+    this.#unwatch();
     this.#cancelled = true;
-    this.#watch.close();
     this.#drained();
     return Promise.resolve();
   }
 
   release(): void {
     if (this.#closed) return;
+    this.#unwatch();
     this.#closed = true;
-    this.#watch.close();
     this.#drained();
     this.#c.symbols.close(this.#fd);
   }
 
+  /** Out of the epoll, its waiter woken: once, before the descriptor is closed. */
+  #unwatch(): void {
+    if (this.#cancelled || this.#closed) return;
+    this.#poller.unwatch(this.#fd, this.#token, this.#inEpoll);
+  }
+
   #drained(): void {
-    if (this.#drainWaiters.length === 0) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === null) return;
+    this.#drainWaiters = null;
     for (const resolve of waiters) resolve();
   }
 }

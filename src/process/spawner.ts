@@ -329,8 +329,11 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
   readonly pid: number;
   readonly startTime: string | null;
   readonly output: OwnOutput | undefined;
-  /** Deno's stdin stream, or the /proc identity of the pipe a writer is made of on first use. */
-  #stdinSource: WritableStream<Uint8Array> | { identity: string | null };
+  /**
+   * Deno's stdin stream, or the /proc identity of the pipe a writer is made
+   * of on first use (null: not known).
+   */
+  #stdinSource: WritableStream<Uint8Array> | string | null;
   #stdin: WritableStream<Uint8Array> | null = null;
   #stdout: ReadableStream<Uint8Array> | null;
   #stderr: ReadableStream<Uint8Array> | null;
@@ -354,7 +357,7 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
     this.pid = parts.pid;
     this.startTime = parts.startTime;
     this.output = parts.output ?? undefined;
-    this.#stdinSource = parts.stdin;
+    this.#stdinSource = parts.stdin instanceof WritableStream ? parts.stdin : parts.stdin.identity;
     this.#stdout = parts.streams?.stdout ?? null;
     this.#stderr = parts.streams?.stderr ?? null;
   }
@@ -396,7 +399,7 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
   get stdin(): WritableStream<Uint8Array> {
     const source = this.#stdinSource;
     if (source instanceof WritableStream) return source;
-    return this.#stdin ??= procStdin(this.pid, source.identity);
+    return this.#stdin ??= procStdin(this.pid, source);
   }
 
   get stdout(): ReadableStream<Uint8Array> {
