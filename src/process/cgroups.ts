@@ -18,6 +18,7 @@ import {
   subdirectories,
   writeKernelFile,
 } from "./kernel_files.ts";
+import { sendSignal } from "./signals.ts";
 
 /** The mount point of the cgroup v2 hierarchy (`/sys/fs/cgroup`, or `…/unified` on a hybrid layout), or null. */
 export function cgroup2Mount(mountinfo = readKernelFile("/proc/self/mountinfo")): string | null {
@@ -278,12 +279,8 @@ export function signalMembers(
   for (const pid of members(path)) {
     // The group's leader (pid = pgid) needs no look at /proc.
     if (exceptGroup !== null && (pid === exceptGroup || groupOf(pid) === exceptGroup)) continue;
-    try {
-      Deno.kill(pid, signal);
-      sent++;
-    } catch {
-      // Exited since the list was read.
-    }
+    // A failure: it exited since the list was read.
+    if (sendSignal(pid, signal) === 0) sent++;
   }
   return sent;
 }

@@ -7,6 +7,7 @@
 
 import type { Clock } from "../util/clock.ts";
 import { readProcTable } from "./proc_table.ts";
+import { ESRCH, sendSignal, signalError } from "./signals.ts";
 import { stopTargets } from "./stop_policy.ts";
 
 /** Answers whether a process group still has live members. */
@@ -25,12 +26,7 @@ export function reapingGroupProbe(sweep: () => void): GroupProbe {
 
 /** Whether any process (zombies included) is in group `pgid`. */
 export function groupExists(pgid: number): boolean {
-  try {
-    Deno.kill(-pgid, 0 as unknown as Deno.Signal);
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotFound);
-  }
+  return sendSignal(-pgid, 0) !== ESRCH;
 }
 
 /**
@@ -93,13 +89,10 @@ async function processTable(): Promise<ProcessRow[] | null> {
  * exists; other failures (EPERM) are thrown for the caller to report.
  */
 export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
-  try {
-    Deno.kill(-pgid, signal);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+  const errno = sendSignal(-pgid, signal);
+  if (errno === ESRCH) return false;
+  if (errno !== 0) throw signalError(errno);
+  return true;
 }
 
 /** A group left behind by a leader that exited on its own, to clean up at shutdown. */

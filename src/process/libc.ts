@@ -7,7 +7,8 @@
  * close-on-exec (descriptors.ts), and writing to children's stdin through
  * /proc (stdin_writer.ts), and giving back the pages only start-up used
  * (resident_pages.ts), and reading children's output pipes with one epoll
- * for all of them (pipe_fds.ts, fd_poller.ts). (posix_spawn.ts opens its own
+ * for all of them (pipe_fds.ts, fd_poller.ts), and signalling process
+ * groups (signals.ts). (posix_spawn.ts opens its own
  * few on first use.) `null` where unavailable (no FFI permission, not
  * Linux/glibc): callers then do without.
  *
@@ -52,6 +53,7 @@ const SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
 } as const;
 

@@ -7,6 +7,7 @@
  */
 
 import { groupExists, signalGroup } from "./group.ts";
+import { sendSignal, signalError } from "./signals.ts";
 
 /** Signals, group probes and the one file fact a runner needs. */
 export interface ProcessOs {
@@ -22,7 +23,10 @@ export interface ProcessOs {
 
 /** The real calls. */
 export const systemProcessOs: ProcessOs = {
-  kill: (pid, signal) => Deno.kill(pid, signal),
+  kill(pid, signal) {
+    const errno = sendSignal(pid, signal);
+    if (errno !== 0) throw signalError(errno);
+  },
   signalGroup,
   groupExists,
   isDirectory(path) {

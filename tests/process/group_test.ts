@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { groupAlive, groupExists, signalGroup } from "../../src/process/group.ts";
+import { EPERM, ESRCH, signalError } from "../../src/process/signals.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test("groupAlive() sees a live group, then not once its members are gone", async () => {
@@ -16,4 +17,28 @@ Deno.test("groupAlive() sees a live group, then not once its members are gone", 
   }
   // The orphaned `sleep` is killed too; reaped or a zombie, it no longer counts.
   await waitFor(async () => !(await groupAlive(child.pid)), { what: "the group to be gone" });
+});
+
+Deno.test("signalGroup() reaches every member with the signal asked; a gone group is false, not an error", async () => {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", "trap '' TERM; sleep 30 & wait"],
+    detached: true,
+  }).spawn();
+  try {
+    await waitFor(() => groupExists(child.pid), { what: "the group" });
+    // SIGUSR1 ends sh and sleep both (the trap is for TERM only).
+    assert.equal(signalGroup(child.pid, "SIGUSR1"), true);
+    assert.equal((await child.status).signal, "SIGUSR1");
+    await waitFor(() => !groupExists(child.pid) || null, { what: "the group to be gone" });
+    assert.equal(signalGroup(child.pid, "SIGTERM"), false);
+  } finally {
+    try {
+      Deno.kill(-child.pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+});
+
+Deno.test("signalError() words kill(2)'s errno as Deno's errors did", () => {
+  assert.equal(signalError(EPERM).message, "Operation not permitted (os error 1)");
+  assert.equal(signalError(ESRCH).message, "No such process (os error 3)");
 });
