@@ -65,7 +65,7 @@ Deno.test("a child's output read through the daemon's own descriptors: every byt
   assert.deepEqual(descriptorsNaming(pipes), [], "no descriptor of a pipe left open");
 });
 
-Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancelled read returns at once", async () => {
+Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancelled read returns at once, each time", async () => {
   const poller = outputPoller();
   assert.ok(poller !== null);
   const result = new DenoSpawner({ baseEnv: {} }).spawn(
@@ -80,6 +80,12 @@ Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancel
     await output.stdout.cancel();
     assert.deepEqual(await pending, { chunk: null, done: true });
     await waitFor(() => !poller.waiting || null, { what: "the wait loop to end" });
+    // Again: a loop started after one was ended can be ended too.
+    const next = output.stderr.read(new Uint8Array(1024));
+    assert.equal(poller.waiting, true, "the other pipe is waited for");
+    await output.stderr.cancel();
+    assert.deepEqual(await next, { chunk: null, done: true });
+    await waitFor(() => !poller.waiting || null, { what: "the second wait loop to end" });
   } finally {
     output.stdout.release();
     output.stderr.release();
