@@ -296,33 +296,39 @@ interface HubPort {
  * file, runs the copy loop and lets the file go. One object per stream,
  * where a promise, its resolver and three closures with their scopes were
  * (~1 KB per instance, issue 17); no suspended async function or promise
- * chain while it runs. Awaitable: settled once every byte read was
- * written (or discarded); never rejects.
+ * chain while it runs. It is its own route (the key and file it writes
+ * under, which retarget() changes). Awaitable: settled once every byte
+ * read was written (or discarded); never rejects.
  */
-class Relay implements PromiseLike<void>, CopyEndListener {
+class Relay implements PromiseLike<void>, CopyEndListener, Route {
   readonly #hub: HubPort;
-  readonly #key: string;
+  key: string;
+  path: string | null = null;
+  file: LogFile | null = null;
   readonly source: ByteSource;
-  #route: Route | null = null;
   #ended = false;
   /** Made only for a caller that waits (the relays of programs are not waited for). */
   #done: PromiseWithResolvers<void> | null = null;
 
   constructor(hub: HubPort, key: string, source: ByteSource) {
     this.#hub = hub;
-    this.#key = key;
+    this.key = key;
     this.source = source;
   }
 
   start(target: OutputTarget): void {
     const path = target.path;
     if (path === null) {
-      this.#copy({ key: this.#key, path, file: null }, target);
+      this.#copy(target);
       return;
     }
     // #copy never throws (startCopy reports every failure through copyEnded).
     this.#hub.acquire(path, target).then(
-      (file) => this.#copy({ key: this.#key, path, file }, target),
+      (file) => {
+        this.path = path;
+        this.file = file;
+        this.#copy(target);
+      },
       (error) => this.#finish({ error }),
     );
   }
@@ -337,24 +343,22 @@ class Relay implements PromiseLike<void>, CopyEndListener {
   }
 
   copyEnded(copied: CopyEnd): void {
-    const route = this.#route!;
     const routes = this.#hub.routes;
-    if (routes.get(route.key) === route) routes.delete(route.key);
+    if (routes.get(this.key) === this) routes.delete(this.key);
     // The file it ends on: retarget() may have moved it since it started.
-    if (route.path === null) {
+    if (this.path === null) {
       this.#finish(copied);
       return;
     }
-    this.#hub.release(route.path).then(
+    this.#hub.release(this.path).then(
       () => this.#finish(copied),
       (error) => this.#finish({ error }),
     );
   }
 
-  #copy(route: Route, target: OutputTarget): void {
-    this.#route = route;
-    this.#hub.routes.set(route.key, route);
-    startCopy(this.source, target, route, this.#hub.hooks, this);
+  #copy(target: OutputTarget): void {
+    this.#hub.routes.set(this.key, this);
+    startCopy(this.source, target, this, this.#hub.hooks, this);
   }
 
   /** Settled whatever happens here: shutdown and callers await it. */
@@ -362,12 +366,12 @@ class Relay implements PromiseLike<void>, CopyEndListener {
     const hub = this.#hub;
     try {
       if (end !== null) {
-        hub.report(`Cannot relay output of "${this.#key}": ${messageOf(end.error)}`);
+        hub.report(`Cannot relay output of "${this.key}": ${messageOf(end.error)}`);
       }
       hub.active.delete(this);
       this.source.release();
     } catch (error) {
-      hub.report(`Cannot release the output of "${this.#key}": ${messageOf(error)}`);
+      hub.report(`Cannot release the output of "${this.key}": ${messageOf(error)}`);
     } finally {
       this.#ended = true;
       this.#done?.resolve();
