@@ -28,7 +28,7 @@ export class InstanceHistory {
   record(name: string, entry: HistoryEntry): void {
     const list = this.#entries.get(name) ?? [];
     const kept = list.length < HISTORY_LENGTH * FIELDS ? list : list.slice(FIELDS);
-    this.#entries.set(name, kept.concat([entry.at, entry.level, entry.message]));
+    this.#entries.set(name, kept.concat([entry.at, entry.level, flatCopy(entry.message)]));
   }
 
   /** Oldest first. */
@@ -53,3 +53,14 @@ export class InstanceHistory {
 
 /** Values per event in a list: at, level, message. */
 const FIELDS = 3;
+
+/**
+ * `text` as one flat string. A message made by a template literal is a
+ * tree of V8 "cons" strings, 32 B a node: `spawned: 'web:3' with pid 812`
+ * and the `success:` line take ~310 B together, flat ~180 B, and every
+ * instance keeps both. The JSON round trip keeps every code unit (a
+ * lone surrogate too), unlike a UTF-8 one or normalize().
+ */
+function flatCopy(text: string): string {
+  return JSON.parse(JSON.stringify(text));
+}

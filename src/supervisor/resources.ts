@@ -62,10 +62,12 @@ interface Track {
   /** …and the group's CPU seconds then. */
   cpuBase: number;
   usage: Usage;
-  history: UsagePoint[];
+  /** Made by the first point: most instances are never watched. */
+  history: UsagePoint[] | null;
 }
 
 const ZERO: Usage = { cpuPercent: 0, rssBytes: 0, cpuSeconds: 0 };
+const NO_POINTS: readonly UsagePoint[] = [];
 /** A track's pgid while no process of it has been measured (never, or stopped since). */
 const NO_PROCESS = -1;
 
@@ -159,7 +161,7 @@ export class ResourceMonitor {
     // time was garbage the size of the fleet.
     let track = this.#tracks.get(instance.name);
     if (track === undefined) {
-      track = { pgid: NO_PROCESS, at: 0, cpuBase: 0, usage: ZERO, history: [] };
+      track = { pgid: NO_PROCESS, at: 0, cpuBase: 0, usage: ZERO, history: null };
       this.#tracks.set(instance.name, track);
     }
     // A first sample of a process compares against its start: the average so far.
@@ -183,9 +185,10 @@ export class ResourceMonitor {
     // call or a metrics scrape would otherwise pile up to historyLength points for
     // every instance (~13 KB each: ~73 bytes a point) with nobody looking.
     if (this.#watchers > 0) {
-      track.history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
+      const history = track.history ??= [];
+      history.push({ at: now, cpuPercent, rssBytes: measured.rssBytes });
       const limit = this.#options.historyLength ?? 180;
-      if (track.history.length > limit) track.history.splice(0, track.history.length - limit);
+      if (history.length > limit) history.splice(0, history.length - limit);
     }
   }
 
@@ -196,7 +199,7 @@ export class ResourceMonitor {
 
   /** Recent points of an instance, oldest first: the samples taken while watched. */
   history(name: string): readonly UsagePoint[] {
-    return this.#tracks.get(name)?.history ?? [];
+    return this.#tracks.get(name)?.history ?? NO_POINTS;
   }
 
   /** Drops instances that no longer exist (after a reload removed them). */
