@@ -179,6 +179,12 @@ export class OutputHub {
     this.#routes.set(newKey, route);
     if (target.path === route.path) return;
     const next = target.path === null ? null : await this.#acquire(target.path, target);
+    if (this.#routes.get(newKey) !== route) {
+      // The relay ended while the new file opened, and let its old file go
+      // itself: the new one is given back, and the old one is not released twice.
+      if (target.path !== null) await this.#release(target.path);
+      return;
+    }
     const previous = route.path;
     route.file = next;
     route.path = target.path;

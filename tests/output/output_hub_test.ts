@@ -485,6 +485,35 @@ Deno.test("OutputHub.retarget(): a moved relay, once ended, lets go of the file 
   assert.deepEqual(errors, []);
 });
 
+Deno.test("OutputHub.retarget(): a relay that ends while its new file opens leaves the shared old file open for the others", async () => {
+  await using dir = await tempDir();
+  const [shared, next] = [`${dir.path}/shared.log`, `${dir.path}/next.log`];
+  const errors: string[] = [];
+  const hub = new OutputHub({ onError: (message) => errors.push(message) });
+  const moved = pushedSource();
+  const other = pushedSource();
+  const movedRelay = hub.relay("web:stdout", moved.source, plain(shared));
+  const otherRelay = hub.relay("other:stdout", other.source, plain(shared));
+  other.push("first\n");
+  await waitFor(async () => (await exists(shared) && Deno.statSync(shared).size === 6) || null, {
+    what: "the shared file open",
+  });
+  const retargeted = hub.retarget("web:stdout", "web:0:stdout", plain(next));
+  moved.end(); // while the new file is being opened
+  await Promise.all([retargeted, movedRelay]);
+  other.push("second\n");
+  other.end();
+  await otherRelay;
+  await hub.close();
+  assert.equal(
+    await Deno.readTextFile(shared),
+    "first\nsecond\n",
+    "no line of the other relay lost",
+  );
+  assert.equal(hub.droppedBytes(shared), 0);
+  assert.deepEqual(errors, []);
+});
+
 Deno.test("OutputHub.relay(): a source that fails to let go still ends its relay, and the failure is reported", async () => {
   await using dir = await tempDir();
   const errors: string[] = [];
