@@ -7,7 +7,6 @@
  * @module
  */
 
-/** What {@link ByteSource.read} returns. */
 /**
  * Told that a source is readable. An object, the reader itself: a closure
  * and its scope per stream cost ~100 B each while it waits (issue 17).
@@ -16,6 +15,7 @@ export interface ReadableListener {
   readable(): void;
 }
 
+/** What {@link ByteSource.read} returns. */
 export interface ReadResult {
   readonly chunk: Uint8Array | null;
   readonly done: boolean;

@@ -83,6 +83,12 @@ export class FdPoller {
    * wrote it again.
    */
   #wakeSent = false;
+  /**
+   * Pipes unwatched while a wait was out: events the wait brings back for
+   * them are dropped, else they would stay in #early or #hungUp for good
+   * (tokens are never reused).
+   */
+  readonly #unwatchedMeanwhile = new Set<number>();
 
   private constructor(c: Libc, epfd: number, wakeFd: number) {
     this.#c = c;
@@ -148,6 +154,7 @@ export class FdPoller {
   /** Takes `fd` out of the epoll (before it is closed) and wakes its listener. Once per watch. */
   unwatch(fd: number, token: number, inEpoll: boolean): void {
     if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_DEL, fd, 0, token);
+    if (this.#running) this.#unwatchedMeanwhile.add(token);
     this.#early.delete(token);
     this.#hungUp.delete(token);
     this.#wake(token);
@@ -199,6 +206,7 @@ export class FdPoller {
         }
         for (let i = 0; i < n; i++) {
           const token = view.getUint32(i * EVENT_SIZE + DATA_OFFSET, true);
+          if (this.#unwatchedMeanwhile.has(token)) continue;
           if ((view.getUint32(i * EVENT_SIZE, true) & (EPOLLHUP | EPOLLERR)) !== 0) {
             this.#hungUp.add(token);
           }
@@ -207,10 +215,12 @@ export class FdPoller {
             this.#wakeSent = false;
           } else if (!this.#wake(token)) this.#early.add(token);
         }
+        this.#unwatchedMeanwhile.clear();
       }
     } finally {
       this.#running = false;
       this.#wakeSent = false;
+      this.#unwatchedMeanwhile.clear();
     }
   }
 

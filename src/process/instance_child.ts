@@ -48,7 +48,7 @@ export class InstanceChild implements ChildEndListener {
   #child: SpawnedChild | null = null;
   #stdin: WritableStreamDefaultWriter<Uint8Array> | null = null;
   #live: LiveChild | null = null;
-  /** The config and run the live (or last) child was spawned with. */
+  /** The config and run the live child was spawned with. */
   #spawnedWith: ProgramConfig | null = null;
   #generation = 0;
   #spawns = 0;
@@ -112,9 +112,17 @@ export class InstanceChild implements ChildEndListener {
     return { ok: true, pid: child.pid };
   }
 
-  async childEnded(child: SpawnedChild, status: ExitStatus): Promise<void> {
+  childEnded(child: SpawnedChild, status: ExitStatus): void {
+    this.#reportEnd(child, status).catch((error) =>
+      this.#hooks.log("error", `the end of pid ${child.pid} was not handled: ${error}`)
+    );
+  }
+
+  async #reportEnd(child: SpawnedChild, status: ExitStatus): Promise<void> {
     const cfg = this.#spawnedWith!;
     const generation = this.#generation;
+    // Not kept past its child: a reload's old config can go.
+    this.#spawnedWith = null;
     const expected = status.code !== null && status.signal === null &&
       cfg.exitcodes.includes(status.code);
     if (expected) this.#expectedExits++;

@@ -42,14 +42,10 @@ function killThroughDeno(target: number, signal: Deno.Signal | 0): number {
   }
 }
 
-/** What kill(2)'s `errno` says, in the words Deno's errors used. */
+/** What kill(2)'s `errno` says, as Deno.kill's error said it (class and words). */
 export function signalError(errno: number): Error {
-  const text = errno === EPERM
-    ? "Operation not permitted"
-    : errno === ESRCH
-    ? "No such process"
-    : errno === EINVAL
-    ? "Invalid argument"
-    : "kill failed";
-  return new Error(`${text} (os error ${errno})`);
+  if (errno === EPERM) return new Deno.errors.PermissionDenied("EPERM: Operation not permitted");
+  if (errno === ESRCH) return new Deno.errors.NotFound("ESRCH: No such process");
+  if (errno === EINVAL) return new Error("EINVAL: Invalid argument");
+  return new Error(`kill failed (errno ${errno})`);
 }

@@ -38,7 +38,21 @@ Deno.test("signalGroup() reaches every member with the signal asked; a gone grou
   }
 });
 
-Deno.test("signalError() words kill(2)'s errno as Deno's errors did", () => {
-  assert.equal(signalError(EPERM).message, "Operation not permitted (os error 1)");
-  assert.equal(signalError(ESRCH).message, "No such process (os error 3)");
+Deno.test("signalError() gives what Deno.kill threw: its class and words", async () => {
+  const child = new Deno.Command("/bin/true").spawn();
+  await child.status;
+  // Reaped: its pid names nothing now (signal 0 sends nothing, whatever it names).
+  let thrown: unknown = null;
+  try {
+    Deno.kill(child.pid, 0 as unknown as Deno.Signal);
+  } catch (error) {
+    thrown = error;
+  }
+  assert.ok(thrown instanceof Deno.errors.NotFound, `Deno.kill threw ${thrown}`);
+  const ours = signalError(ESRCH);
+  assert.ok(ours instanceof Deno.errors.NotFound);
+  assert.equal(ours.message, thrown.message);
+  const denied = signalError(EPERM);
+  assert.ok(denied instanceof Deno.errors.PermissionDenied);
+  assert.equal(denied.message, "EPERM: Operation not permitted");
 });
