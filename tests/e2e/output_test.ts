@@ -61,6 +61,9 @@ programs:
     stdout: flood.log
     stdout_maxbytes: 0
 `);
+  // A first status call compiles its path (up to ~50 ms here, as long as the
+  // whole flood): made before the flood, so the calls counted are the flood's.
+  await d.status();
   // Started by the test, so that the flood cannot be over before the first status call.
   await d.port.start(["flood"]);
   let answers = 0;
@@ -69,7 +72,7 @@ programs:
     answers++;
     return (await size(`${d.dir}/flood.log`)) === 50_000_000;
   }, { interval: 5, timeout: 60_000, what: "50 MB in the file" });
-  assert.ok(answers > 1);
+  assert.ok(answers > 1, `${answers} status answer(s) while 50 MB were captured`);
 });
 
 Deno.test("rotation keeps name.1 … name.N whole and loses no line", async () => {
