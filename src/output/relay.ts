@@ -50,6 +50,13 @@ const MIN_BUFFER = 1024;
 const SMALL_READ = 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
 const SHRINK_AFTER = 64;
+/**
+ * How long a loop copies without giving the event loop a turn. A pipe read
+ * directly never waits while a flood keeps it full, and the file is written
+ * synchronously: without a turn, a status request (or another stream) waited
+ * for the whole flood (50 MB: one status answer in ~50 ms, in CI).
+ */
+const PUMP_SLICE_MS = 5;
 
 /** A running relay's name and destination; the hub's retarget changes them mid-stream. */
 export interface Route {
@@ -184,6 +191,7 @@ class CopyLoop implements ReadableListener {
     this.#buffer = null;
     let carry = 0; // bytes of a partial line held at the front of buffer
     let held: Uint8Array | null = null;
+    let sliceStart = performance.now();
     for (;;) {
       // A cancelled BYOB read loses the buffer, so close() would lose the held
       // partial line: keep a copy of it (usually a few dozen bytes) across the read.
@@ -267,6 +275,10 @@ class CopyLoop implements ReadableListener {
       } else {
         this.#smallReads = 0;
       }
+      if (performance.now() - sliceStart >= PUMP_SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
     }
     if (held !== null) {
       // The last line had no newline: it is written as is (byte-exact capture).
@@ -308,4 +320,9 @@ function resize(buffer: ArrayBuffer, keep: number, size: number): ArrayBuffer {
   const next = new ArrayBuffer(size);
   if (keep > 0) new Uint8Array(next).set(new Uint8Array(buffer, 0, keep));
   return next;
+}
+
+/** Resolves in a later turn of the event loop, after what is pending (I/O, other timers). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -105,3 +105,31 @@ Deno.test("relay: an error when the relay goes back to waiting is reported as th
   };
   await assert.rejects(relayAll(source), /cannot wait/);
 });
+
+Deno.test("relay: a stream that never runs dry still lets the event loop take turns (a flood does not hold up requests)", async () => {
+  // Always full, and each read takes 1 ms: 100 reads keep the loop busy ~100 ms.
+  const reads = 100;
+  let served = 0;
+  const readNow = (view: Uint8Array): ReadResult => {
+    if (served++ === reads) return { chunk: view.subarray(0, 0), done: true };
+    const until = performance.now() + 1;
+    while (performance.now() < until) { /* a busy pipe */ }
+    view.fill(65);
+    return { chunk: view, done: false };
+  };
+  const source: ByteSource = {
+    read: (view) => Promise.resolve(readNow(view)),
+    readNow,
+    onReadable: (listener) => queueMicrotask(() => listener.readable()),
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  // A timer due at once stands for a request waiting for its turn.
+  let readsBeforeTheTimer = -1;
+  setTimeout(() => readsBeforeTheTimer = served, 0);
+  await relayAll(source);
+  assert.ok(
+    readsBeforeTheTimer >= 0 && readsBeforeTheTimer < reads,
+    `the timer ran after ${readsBeforeTheTimer} of ${reads} reads`,
+  );
+});
