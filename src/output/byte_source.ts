@@ -49,6 +49,12 @@ export interface ByteSource {
    * exited: its last lines are in the file before its exit is reported.
    */
   drain?(): Promise<void>;
+  /**
+   * With {@link readNow}: resolves after one turn of the event loop in which
+   * pending I/O (requests, other pipes) is handled, cheaply. A reader whose
+   * source never runs dry calls it now and then.
+   */
+  nextTurn?(): Promise<void>;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */

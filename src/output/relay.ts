@@ -56,7 +56,7 @@ const SHRINK_AFTER = 64;
  * synchronously: without a turn, a status request (or another stream) waited
  * for the whole flood (50 MB: one status answer in ~50 ms, in CI).
  */
-const PUMP_SLICE_MS = 20;
+const PUMP_SLICE_MS = 5;
 
 /** A running relay's name and destination; the hub's retarget changes them mid-stream. */
 export interface Route {
@@ -276,7 +276,7 @@ class CopyLoop implements ReadableListener {
         this.#smallReads = 0;
       }
       if (performance.now() - sliceStart >= PUMP_SLICE_MS) {
-        await nextTurn();
+        await (source.nextTurn?.() ?? nextTurn());
         sliceStart = performance.now();
       }
     }
@@ -323,10 +323,10 @@ function resize(buffer: ArrayBuffer, keep: number, size: number): ArrayBuffer {
 }
 
 /**
- * Resolves in a later turn of the event loop, after the I/O pending now.
- * A zero-delay timer: setImmediate is quicker (~12 µs against 1–4 ms, the
- * nesting clamp) but ran before the socket's I/O (a probe still saw a flood
- * with one status answer); hence the long slice, which bounds its cost.
+ * Resolves in a later turn of the event loop, after the I/O pending now,
+ * for a source without a cheaper way. A zero-delay timer: 1–4 ms inside a
+ * flood (the nesting clamp); setImmediate (~12 µs) runs before the
+ * socket's I/O, so a status request still waited for the whole flood.
  */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

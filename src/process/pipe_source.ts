@@ -94,6 +94,11 @@ class PipeSource implements ByteSource {
     }
   }
 
+  /** A call to a worker thread and back: its completion comes with the event loop's I/O. */
+  async nextTurn(): Promise<void> {
+    await this.#c.symbols.usleep(0);
+  }
+
   onReadable(listener: ReadableListener): void {
     if (this.#emptied) this.#drained();
     if (this.#cancelled || this.#closed) queueMicrotask(() => listener.readable());
