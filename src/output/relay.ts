@@ -275,7 +275,8 @@ class CopyLoop implements ReadableListener {
       } else {
         this.#smallReads = 0;
       }
-      if (performance.now() - sliceStart >= PUMP_SLICE_MS) {
+      // Only a source read without waiting can hold the loop: a stream's reads are I/O already.
+      if (parks && performance.now() - sliceStart >= PUMP_SLICE_MS) {
         await (source.nextTurn?.() ?? nextTurn());
         sliceStart = performance.now();
       }
