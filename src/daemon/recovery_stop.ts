@@ -11,6 +11,7 @@
 import { killMembers, populated, signalMembers } from "../process/cgroups.ts";
 import { processRunning } from "../process/kernel_files.ts";
 import { readProcTable } from "../process/proc_table.ts";
+import { sendSignal } from "../process/signals.ts";
 import { sleep, systemClock } from "../util/clock.ts";
 
 /** How often recovery looks whether what it signalled is gone. */
@@ -46,20 +47,9 @@ export async function stopTargets(targets: readonly RecoveryTarget[]): Promise<v
 }
 
 function signalTarget(t: RecoveryTarget, signal: Deno.Signal): void {
-  for (const pid of t.pids) {
-    try {
-      Deno.kill(pid, signal);
-    } catch {
-      // Gone already.
-    }
-  }
-  if (t.pgid !== null) {
-    try {
-      Deno.kill(-t.pgid, signal);
-    } catch {
-      // Gone already.
-    }
-  }
+  // A failure means it is gone already.
+  for (const pid of t.pids) sendSignal(pid, signal);
+  if (t.pgid !== null) sendSignal(-t.pgid, signal);
   if (t.cgroup !== null) {
     if (signal === "SIGKILL") killMembers(t.cgroup);
     else signalMembers(t.cgroup, signal, t.pgid);
@@ -84,10 +74,5 @@ export function groupHasLiveMember(
   groups: ReadonlySet<number> | null = livePgids(),
 ): boolean {
   if (groups !== null) return groups.has(pgid);
-  try {
-    Deno.kill(-pgid, 0 as unknown as Deno.Signal);
-    return true;
-  } catch {
-    return false;
-  }
+  return sendSignal(-pgid, 0) === 0;
 }

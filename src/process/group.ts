@@ -7,7 +7,8 @@
 
 import type { Clock } from "../util/clock.ts";
 import { readProcTable } from "./proc_table.ts";
-import { ESRCH, sendSignal, signalError } from "./signals.ts";
+import { ERRNO } from "./libc.ts";
+import { sendSignal, signalError } from "./signals.ts";
 import { stopTargets } from "./stop_policy.ts";
 
 /** Answers whether a process group still has live members. */
@@ -26,7 +27,7 @@ export function reapingGroupProbe(sweep: () => void): GroupProbe {
 
 /** Whether any process (zombies included) is in group `pgid`. */
 export function groupExists(pgid: number): boolean {
-  return sendSignal(-pgid, 0) !== ESRCH;
+  return sendSignal(-pgid, 0) !== ERRNO.ESRCH;
 }
 
 /**
@@ -90,7 +91,7 @@ async function processTable(): Promise<ProcessRow[] | null> {
  */
 export function signalGroup(pgid: number, signal: Deno.Signal): boolean {
   const errno = sendSignal(-pgid, signal);
-  if (errno === ESRCH) return false;
+  if (errno === ERRNO.ESRCH) return false;
   if (errno !== 0) throw signalError(errno);
   return true;
 }

@@ -70,6 +70,42 @@ export function lastErrno(c: Libc): number {
   return at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
 }
 
+/** The errnos the daemon's libc calls meet (a spawn, a kill, a pipe read), by Linux's numbers. */
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  E2BIG: 7,
+  /** execve's "not an executable format": a script without its `#!` line. */
+  ENOEXEC: 8,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ETXTBSY: 26,
+  ENAMETOOLONG: 36,
+  ENOSYS: 38,
+  ELOOP: 40,
+  ELIBBAD: 80,
+} as const;
+
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(ERRNO).map(([name, errno]) => [errno, name]),
+);
+
+/** `ENOENT` for 2, as supervisord words it (`couldn't exec X: ENOENT`); the number itself for one not listed. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? String(errno);
+}
+
 /** The opened library. */
 export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
 

@@ -10,11 +10,9 @@
 
 import type { ByteSource, ReadableListener, ReadResult } from "../output/byte_source.ts";
 import type { FdPoller } from "./fd_poller.ts";
-import { lastErrno, type Libc, libc } from "./libc.ts";
+import { ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 
-const EINTR = 4;
-const EBADF = 9;
-const EFAULT = 14;
+const { EINTR, EBADF, EFAULT } = ERRNO;
 
 /** Reads `fd` (ours, non-blocking; closed by `release`) as a {@link ByteSource}. */
 export function pipeSource(fd: number, poller: FdPoller): ByteSource {

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { cString, lastErrno, type Libc, libc } from "./libc.ts";
+import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFile } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
@@ -334,38 +334,6 @@ function spawnNatively(
   } finally {
     if (cgroupFd !== null) c.symbols.close(cgroupFd);
   }
-}
-
-/** The errnos a spawn meets, by Linux's numbers. */
-export const ERRNO = {
-  EPERM: 1,
-  ENOENT: 2,
-  EIO: 5,
-  E2BIG: 7,
-  /** execve's "not an executable format": a script without its `#!` line. */
-  ENOEXEC: 8,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EINVAL: 22,
-  ENFILE: 23,
-  EMFILE: 24,
-  ETXTBSY: 26,
-  ENAMETOOLONG: 36,
-  ENOSYS: 38,
-  ELOOP: 40,
-  ELIBBAD: 80,
-} as const;
-
-const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(ERRNO).map(([name, errno]) => [errno, name]),
-);
-
-/** `ENOENT` for 2, as supervisord words it (`couldn't exec X: ENOENT`); the number itself for one not listed. */
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? String(errno);
 }
 
 let attributes: Uint8Array<ArrayBuffer> | null | undefined;

@@ -8,23 +8,17 @@
  * @module
  */
 
-import { SIGNAL_NAMES } from "../util/signal_numbers.ts";
-import { lastErrno, libc } from "./libc.ts";
+import { signalNumberOf } from "../util/signal_numbers.ts";
+import { ERRNO, lastErrno, libc } from "./libc.ts";
 
-export const EPERM = 1;
-export const ESRCH = 3;
-const EINVAL = 22;
-
-const NUMBERS = new Map<string, number>(
-  Object.entries(SIGNAL_NAMES).map(([number, name]) => [name, Number(number)]),
-);
+const { EPERM, ESRCH, EINVAL } = ERRNO;
 
 /**
  * Sends `signal` to `target` (a pid, or minus a process group's id); 0
  * sends nothing and only checks. Returns 0 once sent, else kill(2)'s errno.
  */
 export function sendSignal(target: number, signal: Deno.Signal | 0): number {
-  const number = signal === 0 ? 0 : NUMBERS.get(signal);
+  const number = signal === 0 ? 0 : signalNumberOf(signal);
   if (number === undefined) return EINVAL;
   const c = libc();
   if (c === null) return killThroughDeno(target, signal);

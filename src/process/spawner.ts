@@ -11,7 +11,8 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { ERRNO, errnoName, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { ERRNO, errnoName } from "./libc.ts";
 import { childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
@@ -228,7 +229,7 @@ export class DenoSpawner implements Spawner {
       const record = new SpawnedChildRecord({
         pid: child.pid,
         startTime,
-        stdin: reopenStdin ? { identity } : child.stdin,
+        stdin: reopenStdin ? identity : child.stdin,
         output,
         // Taken pipes: streams of them only for a reader that asks (the relay does not).
         streams: output !== null
@@ -304,7 +305,7 @@ function spawnDirect(
   const record = new SpawnedChildRecord({
     pid,
     startTime: started.child.startTime ?? processStartTime(pid),
-    stdin: { identity: started.child.stdin },
+    stdin: started.child.stdin,
     output: {
       stdout: pipeSource(started.child.stdout, poller),
       stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
@@ -347,7 +348,8 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
   constructor(parts: {
     pid: number;
     startTime: string | null;
-    stdin: WritableStream<Uint8Array> | { identity: string | null };
+    /** Deno's stream, or the /proc identity of the child's stdin pipe (null: not known). */
+    stdin: WritableStream<Uint8Array> | string | null;
     output: OwnOutput | null;
     streams: {
       stdout: ReadableStream<Uint8Array>;
@@ -357,7 +359,7 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
     this.pid = parts.pid;
     this.startTime = parts.startTime;
     this.output = parts.output ?? undefined;
-    this.#stdinSource = parts.stdin instanceof WritableStream ? parts.stdin : parts.stdin.identity;
+    this.#stdinSource = parts.stdin;
     this.#stdout = parts.streams?.stdout ?? null;
     this.#stderr = parts.streams?.stderr ?? null;
   }

@@ -45,10 +45,6 @@ export class InstanceHistory {
     }
     return entries;
   }
-
-  forget(name: string): void {
-    this.#entries.delete(name);
-  }
 }
 
 /** Values per event in a list: at, level, message. */

@@ -39,6 +39,15 @@ export const SIGNAL_NAMES: Readonly<Record<number, Deno.Signal>> = {
   31: "SIGSYS",
 };
 
+const NUMBERS: ReadonlyMap<string, number> = new Map(
+  Object.entries(SIGNAL_NAMES).map(([number, name]) => [name, Number(number)]),
+);
+
+/** The number of signal `name`; undefined for one not listed here. */
+export function signalNumberOf(name: string): number | undefined {
+  return NUMBERS.get(name);
+}
+
 /** The name of signal `n` (`SIG<n>` for one without a name here, a real-time signal). */
 export function signalName(n: number): string {
   return SIGNAL_NAMES[n] ?? `SIG${n}`;

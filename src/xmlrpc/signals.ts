@@ -6,7 +6,7 @@
  * @module
  */
 
-import { SIGNAL_NAMES } from "../util/signal_numbers.ts";
+import { SIGNAL_NAMES, signalNumberOf } from "../util/signal_numbers.ts";
 
 /** supervisor's `signal_number`: a number or a name with or without SIG. */
 export function supervisordSignal(value: string): Deno.Signal | undefined {
@@ -22,6 +22,5 @@ export function supervisordSignal(value: string): Deno.Signal | undefined {
 
 /** The number of a signal; SIGTERM's for one we do not list (supervisord's default). */
 export function signalNumber(signal: Deno.Signal): number {
-  const found = Object.entries(SIGNAL_NAMES).find(([, s]) => s === signal);
-  return found === undefined ? 15 : Number(found[0]);
+  return signalNumberOf(signal) ?? 15;
 }

@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { groupAlive, groupExists, signalGroup } from "../../src/process/group.ts";
-import { EPERM, ESRCH, signalError } from "../../src/process/signals.ts";
+import { signalError } from "../../src/process/signals.ts";
+import { ERRNO } from "../../src/process/libc.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
+/** `sh -c script` leading a process group of its own, once that group exists. */
+async function groupLeader(script: string): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("/bin/sh", { args: ["-c", script], detached: true }).spawn();
+  await waitFor(() => groupExists(child.pid), { what: "the group" });
+  return child;
+}
+
 Deno.test("groupAlive() sees a live group, then not once its members are gone", async () => {
-  const child = new Deno.Command("/bin/sh", {
-    args: ["-c", "sleep 30 & sleep 30"],
-    detached: true,
-  }).spawn();
+  const child = await groupLeader("sleep 30 & sleep 30");
   try {
-    await waitFor(() => groupExists(child.pid), { what: "the group" });
     assert.equal(await groupAlive(child.pid), true);
   } finally {
     signalGroup(child.pid, "SIGKILL");
@@ -20,21 +24,15 @@ Deno.test("groupAlive() sees a live group, then not once its members are gone", 
 });
 
 Deno.test("signalGroup() reaches every member with the signal asked; a gone group is false, not an error", async () => {
-  const child = new Deno.Command("/bin/sh", {
-    args: ["-c", "trap '' TERM; sleep 30 & wait"],
-    detached: true,
-  }).spawn();
+  const child = await groupLeader("trap '' TERM; sleep 30 & wait");
   try {
-    await waitFor(() => groupExists(child.pid), { what: "the group" });
     // SIGUSR1 ends sh and sleep both (the trap is for TERM only).
     assert.equal(signalGroup(child.pid, "SIGUSR1"), true);
     assert.equal((await child.status).signal, "SIGUSR1");
-    await waitFor(() => !groupExists(child.pid) || null, { what: "the group to be gone" });
+    await waitFor(() => !groupExists(child.pid), { what: "the group to be gone" });
     assert.equal(signalGroup(child.pid, "SIGTERM"), false);
   } finally {
-    try {
-      Deno.kill(-child.pid, "SIGKILL");
-    } catch { /* gone */ }
+    signalGroup(child.pid, "SIGKILL"); // false once gone
   }
 });
 
@@ -49,10 +47,10 @@ Deno.test("signalError() gives what Deno.kill threw: its class and words", async
     thrown = error;
   }
   assert.ok(thrown instanceof Deno.errors.NotFound, `Deno.kill threw ${thrown}`);
-  const ours = signalError(ESRCH);
+  const ours = signalError(ERRNO.ESRCH);
   assert.ok(ours instanceof Deno.errors.NotFound);
   assert.equal(ours.message, thrown.message);
-  const denied = signalError(EPERM);
+  const denied = signalError(ERRNO.EPERM);
   assert.ok(denied instanceof Deno.errors.PermissionDenied);
   assert.equal(denied.message, "EPERM: Operation not permitted");
 });
