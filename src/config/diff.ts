@@ -9,6 +9,7 @@
  * @module
  */
 
+import { discardedStreams } from "./discarded_streams.ts";
 import type {
   Account,
   Dependency,
@@ -146,7 +147,14 @@ function differs<K extends keyof ProgramConfig>(
 
 /** The spawn-affecting fields that differ between `a` and `b` (for logs: "web: argv, env"). */
 export function spawnAffectingFields(a: ProgramConfig, b: ProgramConfig): SpawnField[] {
-  return differs(SPAWN_FIELDS, a, b);
+  const fields = differs(SPAWN_FIELDS, a, b);
+  // A stream that gains or loses its pipe (events, a log_line probe) needs a new child.
+  const before = discardedStreams(a);
+  const after = discardedStreams(b);
+  for (const stream of ["stdout", "stderr"] as const) {
+    if (before[stream] !== after[stream] && !fields.includes(stream)) fields.push(stream);
+  }
+  return fields;
 }
 
 /** The monitoring-only fields that differ between `a` and `b`. */

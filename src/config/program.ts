@@ -203,7 +203,8 @@ function nullable<T>(node: YNode, coerce: (node: YNode) => T | undefined): T | n
 
 /**
  * `stdout:`/`stderr:` value: a path (appended), or null, /dev/null or `none`
- * (any case: supervisord's `NONE`) to discard.
+ * (any case: supervisord's `NONE`) to discard; /dev/null is the program's
+ * own fd, as in supervisord, where it is a file like any other.
  */
 function streamTarget(
   node: YNode,
@@ -216,7 +217,7 @@ function streamTarget(
   }
   const path = v.path(node, report, ctx.baseDir);
   if (path === undefined) return undefined;
-  if (path === "/dev/null") return { kind: "discard" };
+  if (path === "/dev/null") return { kind: "discard", devNull: true };
   // A typo in a directory must not create a tree somewhere (`logdir` may be created).
   const dir = dirname(path);
   if (ctx.dirExists !== undefined && !ctx.dirExists(dir)) {

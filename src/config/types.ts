@@ -32,8 +32,13 @@ export const STOP_SIGNALS = [
 export type StreamTarget =
   /** Appended to this absolute path (rotated by size). */
   | { readonly kind: "file"; readonly path: string }
-  /** Thrown away (`null`, `/dev/null` or `none` in YAML). */
-  | { readonly kind: "discard" }
+  /**
+   * Thrown away (`null`, `/dev/null` or `none` in YAML). `devNull`: written
+   * as `/dev/null`, the program's fd is /dev/null itself, as under a shell's
+   * `>/dev/null` (discarded_streams.ts); otherwise it is still piped, so the
+   * live output can be followed.
+   */
+  | { readonly kind: "discard"; readonly devNull?: true }
   /** `<logdir>/<instance>.out.log` / `.err.log`: the default. */
   | { readonly kind: "auto" };
 

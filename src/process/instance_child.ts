@@ -12,6 +12,7 @@
  * @module
  */
 
+import { discardedStreams } from "../config/discarded_streams.ts";
 import type { ProgramConfig } from "../config/types.ts";
 import type { Leftovers } from "./leftovers.ts";
 import { isCombined, type LiveChild, type RunnerPorts } from "./runner_deps.ts";
@@ -88,6 +89,7 @@ export class InstanceChild implements ChildEndListener {
       env: { ...supervisorEnv(deps.serverUrl, cfg.name, index, cfg.numprocs), ...accountEnv(cfg) },
       name,
       combineOutput: isCombined(targets),
+      discard: discardedStreams(cfg),
     });
     if (!result.ok) {
       // prepare() made it; nothing entered it (unless survivors of an earlier run, kept).
@@ -105,8 +107,9 @@ export class InstanceChild implements ChildEndListener {
     deps.liveChanged?.("spawned");
     // Relays never reject; the output hub drains them at shutdown. Combined
     // output is one stream, relayed (and followed) under the stdout key.
+    // A stream the child writes to /dev/null itself has no source.
     const { stdout, stderr } = child.output ?? child;
-    deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
+    if (stdout !== null) deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
     if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
     child.onEnd(this);
     return { ok: true, pid: child.pid };

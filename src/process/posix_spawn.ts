@@ -83,6 +83,7 @@ function spawnFunctions(): SpawnLibc | null {
 
 const O_RDONLY = 0;
 const O_RDWR = 2;
+const O_WRONLY = 1;
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -98,9 +99,9 @@ export interface PosixChild {
   readonly pid: number;
   /** The child's stdin pipe, `pipe:[inode]`; the daemon holds no end of it. */
   readonly stdin: string;
-  /** Read end of the child's stdout (and stderr, when combined). */
-  readonly stdout: number;
-  /** Read end of the child's stderr; null when combined into stdout. */
+  /** Read end of the child's stdout (and stderr, when combined); null when discarded. */
+  readonly stdout: number | null;
+  /** Read end of the child's stderr; null when combined into stdout or discarded. */
   readonly stderr: number | null;
   /**
    * Its start time as /proc/PID/stat's field 22 gives it, when the boot clock
@@ -137,6 +138,11 @@ export interface PosixSpawnRequest {
   readonly cwd: string | null;
   /** stderr is the stdout pipe: one pipe, the program's order kept. */
   readonly combineOutput: boolean;
+  /**
+   * Streams nobody reads (discarded_streams.ts): the child writes them to
+   * /dev/null itself, with no pipe for the daemon to read and drop.
+   */
+  readonly discard?: { readonly stdout: boolean; readonly stderr: boolean };
   /** The cgroup directory the child starts in (native_spawn.ts); null: the daemon's. */
   readonly cgroup?: string | null;
   readonly umask?: number | null;
@@ -184,8 +190,20 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       ? -1
       : s.open(cString(`/proc/self/fd/${stdinPipe[0]}`), O_RDWR | O_CLOEXEC);
     if (stdin >= 0) made.push(stdin);
-    const stdout = stdin < 0 ? null : pipe();
-    const stderr = stdout === null || request.combineOutput ? null : pipe();
+    const discard = request.discard ?? { stdout: false, stderr: false };
+    // /dev/null opened as a "pipe" whose read end is never read (and closed at once).
+    const devNull = (): [number, number] | null => {
+      const fd = s.open(cString("/dev/null"), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) return null;
+      made.push(fd);
+      return [-1, fd];
+    };
+    const stdout = stdin < 0 ? null : discard.stdout ? devNull() : pipe();
+    const stderr = stdout === null || request.combineOutput
+      ? null
+      : discard.stderr
+      ? devNull()
+      : pipe();
     if (stdout === null || (stderr === null && !request.combineOutput)) {
       return { ok: false, errno: lastErrno(c), during: "pipes" };
     }
@@ -193,6 +211,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     // three (88 B), and every running instance keeps it.
     const stdinName = ["pipe:[", pipeIdentity(stdin)?.ino ?? 0n, "]"].join("");
     for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
+      if (end < 0) continue; // discarded
       enlargePipe(end);
       makeNonBlocking(end);
     }
@@ -221,8 +240,8 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       child: {
         pid: started.pid,
         stdin: stdinName,
-        stdout: stdout[0],
-        stderr: stderr?.[0] ?? null,
+        stdout: stdout[0] < 0 ? null : stdout[0],
+        stderr: stderr === null || stderr[0] < 0 ? null : stderr[0],
         startTime: tickBefore !== null && tickBefore === tickAfter ? String(tickBefore) : null,
       },
     };

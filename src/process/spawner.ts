@@ -52,6 +52,12 @@ export interface SpawnSpec {
    * them, when they could be taken.
    */
   readonly directOutput?: boolean;
+  /**
+   * Streams nobody reads (discarded_streams.ts). Where the daemon starts the
+   * child itself (`directOutput`), they go to /dev/null with no pipe; where
+   * Deno does, they are piped and dropped as before.
+   */
+  readonly discard?: { readonly stdout: boolean; readonly stderr: boolean };
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -82,7 +88,7 @@ export interface SpawnedChild {
    * taken; then `stdout` and `stderr` are made from these on first use.
    * The reader must `release()` each (it closes the descriptor).
    */
-  readonly output?: { readonly stdout: ByteSource; readonly stderr: ByteSource | null };
+  readonly output?: { readonly stdout: ByteSource | null; readonly stderr: ByteSource | null };
   /**
    * Settles when the child has been reaped and, with `output`, once its
    * readers took what its pipes held (so its last lines are written first).
@@ -270,6 +276,7 @@ function spawnDirect(
     env,
     cwd: spec.cwd,
     combineOutput: spec.combineOutput,
+    ...(spec.discard === undefined ? {} : { discard: spec.discard }),
     cgroup: natively?.cgroup ?? null,
     umask: natively?.umask ?? null,
   };
@@ -307,7 +314,7 @@ function spawnDirect(
     startTime: started.child.startTime ?? processStartTime(pid),
     stdin: started.child.stdin,
     output: {
-      stdout: pipeSource(started.child.stdout, poller),
+      stdout: started.child.stdout === null ? null : pipeSource(started.child.stdout, poller),
       stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller),
     },
     streams: null,
@@ -405,13 +412,23 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
   }
 
   get stdout(): ReadableStream<Uint8Array> {
-    return this.#stdout ??= byteSourceStream(this.output!.stdout);
+    if (this.#stdout === null) {
+      // Without Deno's streams, the output was taken (a discarded stdout has no source).
+      const source = this.output!.stdout;
+      this.#stdout = source === null ? emptyStream() : byteSourceStream(source);
+    }
+    return this.#stdout;
   }
 
   get stderr(): ReadableStream<Uint8Array> | null {
     if (this.output === undefined || this.output.stderr === null) return this.#stderr;
     return this.#stderr ??= byteSourceStream(this.output.stderr);
   }
+}
+
+/** A discarded stream's: it ends at once. */
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.close() });
 }
 
 /** supervisord's wording when no descriptor is left for the child's pipes. */
@@ -471,8 +488,9 @@ const DRAIN_LIMIT_MS = 100;
  * through the poller's thread, which the exit (Deno's reactor) would
  * otherwise overtake.
  */
-async function drainOutput(output: { stdout: ByteSource; stderr: ByteSource | null }) {
-  const sources = output.stderr === null ? [output.stdout] : [output.stdout, output.stderr];
+async function drainOutput(output: OwnOutput) {
+  const sources = [output.stdout, output.stderr].filter((source) => source !== null);
+  if (sources.length === 0) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_LIMIT_MS));
   await Promise.race([Promise.all(sources.map((source) => source.drain?.())), limit]);

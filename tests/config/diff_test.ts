@@ -123,3 +123,28 @@ Deno.test("spawnAffectingFields() names exactly the fields that differ", () => {
     ["env", "umask"],
   );
 });
+
+Deno.test("a stream that gains or loses its pipe is spawn-affecting; one that keeps it is not", () => {
+  const quiet = webProgram("stdout: /dev/null", "stderr: /dev/null");
+  const both = (...lines: string[]) =>
+    webProgram("stdout: /dev/null", "stderr: /dev/null", ...lines);
+  // Events on a /dev/null stream need a pipe the running child does not have.
+  assert.deepEqual(spawnAffectingFields(quiet, both("stdout_events_enabled: true")), ["stdout"]);
+  assert.deepEqual(spawnAffectingFields(quiet, both("stderr_events_enabled: true")), ["stderr"]);
+  // A log_line probe reads both streams.
+  assert.deepEqual(
+    spawnAffectingFields(quiet, both('readiness: {log_line: "up"}')),
+    ["stdout", "stderr"],
+  );
+  // /dev/null and null both discard, but only null is piped.
+  assert.deepEqual(spawnAffectingFields(quiet, webProgram("stdout: null", "stderr: /dev/null")), [
+    "stdout",
+  ]);
+  // A stream with a pipe either way: applied live, as before.
+  assert.equal(kindOf(base, webProgram("stdout_events_enabled: true")), "updated");
+  assert.equal(kindOf(base, webProgram('liveness: {log_line: "up"}')), "updated");
+  assert.equal(
+    kindOf(webProgram("stdout: null"), webProgram("stdout: null", "stdout_events_enabled: true")),
+    "updated",
+  );
+});

@@ -84,7 +84,7 @@ const OPTION_CASES: [string, (p: ProgramConfig) => unknown, unknown][] = [
   ["stdout: logs/web.out", (p) => p.stdout.target, { kind: "file", path: "/cfg/logs/web.out" }],
   ["stdout: null", (p) => p.stdout.target, { kind: "discard" }],
   ["stdout:", (p) => p.stdout.target, { kind: "discard" }],
-  ["stdout: /dev/null", (p) => p.stdout.target, { kind: "discard" }],
+  ["stdout: /dev/null", (p) => p.stdout.target, { kind: "discard", devNull: true }],
   ["stdout: none", (p) => p.stdout.target, { kind: "discard" }],
   ["stderr: NONE", (p) => p.stderr.target, { kind: "discard" }],
   ["stdout: ./none", (p) => p.stdout.target, { kind: "file", path: "/cfg/none" }],

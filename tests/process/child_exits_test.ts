@@ -29,11 +29,11 @@ Deno.test("an exit nobody collects, first in line, does not hold back a watched 
   // Deno's own does until Deno collects it.
   const first = posixSpawn(request(["/bin/true"]));
   assert.ok(first.ok);
-  c.symbols.close(first.child.stdout);
+  c.symbols.close(first.child.stdout!);
   await waitFor(() => zombie(first.child.pid) || null, "the first child to be a zombie");
   const second = posixSpawn(request(["/bin/sleep", "1013.3"]));
   assert.ok(second.ok);
-  c.symbols.close(second.child.stdout);
+  c.symbols.close(second.child.stdout!);
   const status = new Promise<WaitStatus>((resolve) =>
     exits.watch(second.child.pid, { exited: resolve })
   );
@@ -54,7 +54,7 @@ Deno.test("many children exiting at once: every status arrives, each to its own 
   for (let i = 0; i < 40; i++) {
     const started = posixSpawn(request(["/bin/sh", "-c", `exit ${i}`]));
     assert.ok(started.ok);
-    c.symbols.close(started.child.stdout);
+    c.symbols.close(started.child.stdout!);
     const pid = started.child.pid;
     children.push(new Promise<WaitStatus>((resolve) => exits.watch(pid, { exited: resolve })));
   }

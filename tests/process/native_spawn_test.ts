@@ -65,7 +65,7 @@ Deno.test("a program with a cgroup and a umask is born in its cgroup and exec'ed
       Deno.kill(-child.pid, "SIGKILL");
     }
     assert.deepEqual(await child.status, { code: null, signal: "SIGKILL" });
-    child.output?.stdout.release();
+    child.output?.stdout?.release();
     child.output?.stderr?.release();
   });
 });

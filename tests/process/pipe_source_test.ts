@@ -51,7 +51,7 @@ Deno.test("a child's output read through the daemon's own descriptors: every byt
   const pipes = [1, 2].map((fd) => Deno.readLinkSync(`/proc/${result.child.pid}/fd/${fd}`));
   const output = result.child.output;
   assert.ok(output !== undefined, "the pipes were taken as descriptors of ours");
-  assert.ok(output.stderr !== null);
+  assert.ok(output.stdout !== null && output.stderr !== null);
   const [stdout, stderr] = await Promise.all([readAll(output.stdout), readAll(output.stderr)]);
   assert.equal(new TextDecoder().decode(stdout), "done\n");
   // stderr: the 3 MB, then sha256sum's line for exactly those bytes.
@@ -73,7 +73,7 @@ Deno.test("a quiet pipe: the poller waits only while a reader does, and a cancel
   );
   assert.ok(result.ok);
   const { output, pid } = result.child;
-  assert.ok(output !== undefined && output.stderr !== null);
+  assert.ok(output !== undefined && output.stdout !== null && output.stderr !== null);
   try {
     const pending = output.stdout.read(new Uint8Array(1024));
     assert.equal(poller.waiting, true, "an empty pipe is waited for");
@@ -193,7 +193,10 @@ function spawnRelayed(script: string) {
   );
   assert.ok(result.ok);
   const output = result.child.output;
-  assert.ok(output !== undefined && output.stderr !== null, "the pipes were taken");
+  assert.ok(
+    output !== undefined && output.stdout !== null && output.stderr !== null,
+    "the pipes were taken",
+  );
   const relayed = { text: "", ended: false };
   const decoder = new TextDecoder();
   const sources = [output.stdout, output.stderr];
@@ -239,7 +242,7 @@ Deno.test("a quiet relay woken with nothing to read (a drain's poke) waits again
   );
   assert.ok(result.ok);
   const { output, pid } = result.child;
-  assert.ok(output !== undefined && output.stderr !== null);
+  assert.ok(output !== undefined && output.stdout !== null && output.stderr !== null);
   const source = output.stdout;
   const seen = { pending: 0, parks: 0 };
   // The relay's view of the pipe, counting reads still waiting and returns to waiting.

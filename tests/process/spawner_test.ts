@@ -220,7 +220,7 @@ Deno.test("a program spawned without Deno.Command: own session, default signals,
     Deno.kill(-child.pid, "SIGKILL");
   }
   assert.deepEqual(await child.status, { code: null, signal: "SIGKILL" });
-  child.output.stdout.release();
+  child.output.stdout?.release();
   child.output.stderr?.release();
 });
 
@@ -346,7 +346,7 @@ Deno.test("a child's start time comes from the boot clock when its spawn stayed 
     for (const child of spawned) {
       Deno.kill(child.pid, "SIGKILL");
       c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
-      c.symbols.close(child.stdout);
+      c.symbols.close(child.stdout!);
       if (child.stderr !== null) c.symbols.close(child.stderr);
     }
   }
