@@ -45,7 +45,9 @@ Deno.test("pathKey() is stable and tells paths apart", () => {
 Deno.test("CgroupTree + the spawner's shim: a prepared cgroup exists before the spawn; the child enters it (or makes a missing one), which counts, kills and is removed", async () => {
   const mount = cgroup2Mount();
   assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
-  const root = `${mount}/taskmaster/test-${Deno.pid}-${Date.now()}`;
+  // Under a directory of its own, removed at the end: never the hierarchy's shared `taskmaster`.
+  const outer = `${mount}/taskmaster-test-${Deno.pid}-${Date.now()}`;
+  const root = `${outer}/taskmaster`;
   const tree = CgroupTree.open(root);
   assert.ok(tree !== null);
   try {
@@ -82,6 +84,7 @@ Deno.test("CgroupTree + the spawner's shim: a prepared cgroup exists before the 
   }
   assert.equal(CgroupTree.open(root) !== null, true, "it can be made again");
   await CgroupTree.open(root)!.removeEmpty();
+  await Deno.remove(outer);
   assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
 });
 
