@@ -129,7 +129,8 @@ export const MONITOR_FIELDS: Fields<MonitorField> = {
   readiness: sameProbe,
   liveness: sameProbe,
   maxMemory: same,
-  // Read by the event listeners at each chunk.
+  // Read by the event listeners at each chunk. On a /dev/null stream, events and
+  // log_line probes need a pipe: spawnAffectingFields() then asks for a restart.
   stdoutEvents: same,
   stderrEvents: same,
   // Read by `export` only: nothing running depends on it.

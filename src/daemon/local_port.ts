@@ -16,6 +16,7 @@
  * @module
  */
 
+import { discardedStreams } from "../config/discarded_streams.ts";
 import {
   type ActionOptions,
   type ActionResult,
@@ -252,6 +253,13 @@ export class LocalPort implements SupervisorPort {
       const info = runner.info();
       // Combined output is one stream (one pipe), relayed under the stdout key.
       const combined = info.stdout !== null && info.stdout === info.stderr;
+      // No pipe: the program writes that stream to /dev/null itself.
+      if (discardedStreams(runner.config)[stream]) {
+        throw new TaskmasterError(
+          "NO_FILE",
+          `${info.name}'s ${stream} is /dev/null in the program: nothing to follow`,
+        );
+      }
       const key = `${runner.name}:${combined ? "stdout" : stream}`;
       return this.#output.follow(key, signal, { opened: LIVE, missed: missedNotice });
     });

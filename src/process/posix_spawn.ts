@@ -191,10 +191,11 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       : s.open(cString(`/proc/self/fd/${stdinPipe[0]}`), O_RDWR | O_CLOEXEC);
     if (stdin >= 0) made.push(stdin);
     const discard = request.discard ?? { stdout: false, stderr: false };
-    // /dev/null opened as a "pipe" whose read end is never read (and closed at once).
+    // The child's end only (no read end: -1), closed here after the spawn like
+    // the pipes' child ends. Without a /dev/null (a bare chroot), a pipe as before.
     const devNull = (): [number, number] | null => {
       const fd = s.open(cString("/dev/null"), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) return null;
+      if (fd < 0) return pipe();
       made.push(fd);
       return [-1, fd];
     };

@@ -80,8 +80,12 @@ export interface SpawnedChild {
   /** Field 22 of /proc/PID/stat, when known: with the pid it names this process for good. */
   readonly startTime?: string | null;
   readonly stdin: WritableStream<Uint8Array>;
+  /** Ends at once, empty, when stdout went to /dev/null (`discard`). */
   readonly stdout: ReadableStream<Uint8Array>;
-  /** Null when the output is combined: stderr then arrives on `stdout`. */
+  /**
+   * Null when the output is combined (stderr then arrives on `stdout`) or
+   * when stderr went to /dev/null (`discard`).
+   */
   readonly stderr: ReadableStream<Uint8Array> | null;
   /**
    * The same pipes read directly, when the spec asked and they could be

@@ -13,17 +13,19 @@ import { waitFor } from "../_helpers/wait_for.ts";
 function reporter(name: string, extra = "", stdout = "/dev/null"): string {
   return `
   ${name}:
-    cmd: /bin/sh -c 'echo "fd1=$(readlink /proc/$$/fd/1)" >&2; echo ready; exec /bin/sleep 1017'
+    cmd: /bin/sh -c 'echo "fd1=$(readlink /proc/$$/fd/1) pid=$$" >&2; echo ready; exec /bin/sleep 1017'
     starttime: 0
     stdout: ${stdout}
     stderr: logs/${name}.err${extra}`;
 }
 
-async function fd1Of(d: TestDaemon, name: string): Promise<string> {
+/** What fd 1 was in `name`'s program (the one with `pid`, when given), from its stderr file. */
+async function fd1Of(d: TestDaemon, name: string, pid?: number): Promise<string> {
   const path = `${d.dir}/logs/${name}.err`;
   return await waitFor(async () => {
     const text = await Deno.readTextFile(path).catch(() => "");
-    return /^fd1=.*\n/m.exec(text)?.[0].trim() ?? null;
+    const lines = [...text.matchAll(/^(fd1=\S*) pid=(\d+)$/gm)];
+    return lines.find((m) => pid === undefined || Number(m[2]) === pid)?.[1] ?? null;
   }, { what: `${name}'s stderr line` });
 }
 
@@ -32,6 +34,12 @@ Deno.test("stdout: /dev/null is /dev/null in the child; null, events or a log_li
 programs:${reporter("quiet")}${reporter("evented", "\n    stdout_events_enabled: true")}${
     reporter("probed", '\n    readiness: {log_line: "^ready"}')
   }${reporter("followable", "", "null")}
+  bare:
+    cmd: /bin/sleep 1019
+    starttime: 0
+    umask: "022"
+    stdout: /dev/null
+    stderr: /dev/null
 `);
   assert.equal(await fd1Of(d, "quiet"), "fd1=/dev/null");
   assert.match(await fd1Of(d, "evented"), /^fd1=pipe:\[\d+\]$/);
@@ -39,11 +47,20 @@ programs:${reporter("quiet")}${reporter("evented", "\n    stdout_events_enabled:
   assert.match(await fd1Of(d, "followable"), /^fd1=pipe:\[\d+\]$/);
   // The probe still reads the stream: the instance becomes ready.
   await waitFor(async () => (await d.info("probed")).ready === true, { what: "probed ready" });
+  // Both streams, started natively (umask): no pipe at all.
+  const { pid } = await d.waitState("bare", "RUNNING");
+  assert.equal(Deno.readLinkSync(`/proc/${pid}/fd/1`), "/dev/null");
+  assert.equal(Deno.readLinkSync(`/proc/${pid}/fd/2`), "/dev/null");
+  // Nothing to follow: said at once, not a stream that stays empty.
+  await assert.rejects(
+    d.port.follow("quiet", "stdout", AbortSignal.timeout(30_000)),
+    (e: Error & { code?: string }) => e.code === "NO_FILE",
+  );
   // Stopping an instance without pipes ends as any other.
-  const stopped = await d.port.stop(["quiet"]);
+  const stopped = await d.port.stop(["bare"]);
   assert.ok(stopped.every((r) => r.ok), JSON.stringify(stopped));
-  assert.equal((await d.info("quiet")).state, "STOPPED");
-  assert.match(await d.eventLog(), /stopped: quiet \(terminated by SIGTERM\)/);
+  assert.equal((await d.info("bare")).state, "STOPPED");
+  assert.match(await d.eventLog(), /stopped: bare \(terminated by SIGTERM\)/);
 });
 
 Deno.test("a reload that gives a /dev/null stream a reader restarts the program; one with a pipe does not", async () => {
@@ -64,7 +81,6 @@ programs:${reporter("quiet", `\n    stdout_events_enabled: ${events}`)}
     }, { what: `${name} RUNNING` });
   const quietPid = await running("quiet");
   const filedPid = await running("filed");
-  await Deno.remove(`${d.dir}/logs/quiet.err`);
   await d.writeConfig(config(true));
   await d.port.reload();
   const restarted = await waitFor(async () => {
@@ -72,6 +88,6 @@ programs:${reporter("quiet", `\n    stdout_events_enabled: ${events}`)}
     return pid !== quietPid ? pid : null;
   }, { what: "quiet restarted" });
   assert.notEqual(restarted, quietPid);
-  assert.match(await fd1Of(d, "quiet"), /^fd1=pipe:\[\d+\]$/);
+  assert.match(await fd1Of(d, "quiet", restarted), /^fd1=pipe:\[\d+\]$/);
   assert.equal(await running("filed"), filedPid, "a stream with a file kept its pipe: no restart");
 });
