@@ -21,6 +21,7 @@
  * @module
  */
 
+import type { DiscardedStreams } from "../config/discarded_streams.ts";
 import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFile } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
@@ -142,7 +143,7 @@ export interface PosixSpawnRequest {
    * Streams nobody reads (discarded_streams.ts): the child writes them to
    * /dev/null itself, with no pipe for the daemon to read and drop.
    */
-  readonly discard?: { readonly stdout: boolean; readonly stderr: boolean };
+  readonly discard?: DiscardedStreams;
   /** The cgroup directory the child starts in (native_spawn.ts); null: the daemon's. */
   readonly cgroup?: string | null;
   readonly umask?: number | null;
@@ -190,21 +191,19 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       ? -1
       : s.open(cString(`/proc/self/fd/${stdinPipe[0]}`), O_RDWR | O_CLOEXEC);
     if (stdin >= 0) made.push(stdin);
-    const discard = request.discard ?? { stdout: false, stderr: false };
-    // The child's end only (no read end: -1), closed here after the spawn like
-    // the pipes' child ends. Without a /dev/null (a bare chroot), a pipe as before.
-    const devNull = (): [number, number] | null => {
-      const fd = s.open(cString("/dev/null"), O_WRONLY | O_CLOEXEC);
+    // A discarded stream's is /dev/null: the child's end only (no read end, -1),
+    // closed here after the spawn like the pipes' child ends. Without a
+    // /dev/null (a bare chroot), a pipe as before.
+    const output = (discarded = false): [number, number] | null => {
+      const fd = discarded ? s.open(cString("/dev/null"), O_WRONLY | O_CLOEXEC) : -1;
       if (fd < 0) return pipe();
       made.push(fd);
       return [-1, fd];
     };
-    const stdout = stdin < 0 ? null : discard.stdout ? devNull() : pipe();
+    const stdout = stdin < 0 ? null : output(request.discard?.stdout);
     const stderr = stdout === null || request.combineOutput
       ? null
-      : discard.stderr
-      ? devNull()
-      : pipe();
+      : output(request.discard?.stderr);
     if (stdout === null || (stderr === null && !request.combineOutput)) {
       return { ok: false, errno: lastErrno(c), during: "pipes" };
     }
@@ -241,14 +240,19 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
       child: {
         pid: started.pid,
         stdin: stdinName,
-        stdout: stdout[0] < 0 ? null : stdout[0],
-        stderr: stderr === null || stderr[0] < 0 ? null : stderr[0],
+        stdout: readEnd(stdout),
+        stderr: stderr === null ? null : readEnd(stderr),
         startTime: tickBefore !== null && tickBefore === tickAfter ? String(tickBefore) : null,
       },
     };
   } finally {
     if (!spawned) { for (const fd of made) s.close(fd); }
   }
+}
+
+/** The daemon's end of a child's output: none for a stream sent to /dev/null. */
+function readEnd(ends: [number, number]): number | null {
+  return ends[0] < 0 ? null : ends[0];
 }
 
 /** CLOCK_BOOTTIME of clock_gettime(2). */

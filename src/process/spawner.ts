@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { DiscardedStreams } from "../config/discarded_streams.ts";
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { enlargeOutputPipes } from "./pipes.ts";
@@ -57,7 +58,7 @@ export interface SpawnSpec {
    * child itself (`directOutput`), they go to /dev/null with no pipe; where
    * Deno does, they are piped and dropped as before.
    */
-  readonly discard?: { readonly stdout: boolean; readonly stderr: boolean };
+  readonly discard?: DiscardedStreams;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -280,7 +281,7 @@ function spawnDirect(
     env,
     cwd: spec.cwd,
     combineOutput: spec.combineOutput,
-    ...(spec.discard === undefined ? {} : { discard: spec.discard }),
+    discard: spec.discard,
     cgroup: natively?.cgroup ?? null,
     umask: natively?.umask ?? null,
   };
