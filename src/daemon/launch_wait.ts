@@ -15,6 +15,9 @@ import type { ProcessState } from "../process/state.ts";
  */
 const SETTLING: ReadonlySet<ProcessState> = new Set(["STARTING", "BACKOFF", "STOPPING", "WAITING"]);
 
+/** How often the whole status is read again while the launch lasts. */
+const RECOUNT_MS = 1000;
+
 /** What the wait needs of the supervisor. */
 export interface LaunchView {
   status(): ProcessInfo[];
@@ -33,23 +36,58 @@ export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Pr
     // One that was RUNNING and has exited since (a one-shot job) did start.
     const reached = new Set<string>();
     const mine = () => view.status().filter((p) => view.autostart(p));
+    /**
+     * Whether each autostart instance is still on its way, kept from the
+     * changes: a full status per change made a launch of thousands
+     * quadratic. Only when none is left is the whole status read.
+     */
+    const settling = new Map<string, boolean>();
+    /** Instances that changed state since the wait began. */
+    const touched = new Set<string>();
+    /** Instances that do not start at launch: their changes do not count. */
+    const manual = new Set<string>();
+    let left = 0;
     const finish = (list: ProcessInfo[]): void => {
       stop();
+      clearInterval(recount);
       const failed = list.filter((p) => p.state !== "RUNNING" && !reached.has(p.name));
       resolve(failed.map((p) => `${p.name} (${p.state})`));
     };
     const check = (): void => {
-      const list = mine();
-      // STOPPED before its first spawn means the start is still queued.
-      const settling = list.some((p) =>
-        SETTLING.has(p.state) || (p.state === "STOPPED" && p.startedAt === null)
-      );
-      if (!settling) finish(list);
+      const list: ProcessInfo[] = [];
+      settling.clear();
+      manual.clear();
+      left = 0;
+      for (const p of view.status()) {
+        if (!view.autostart(p)) {
+          manual.add(p.name);
+          continue;
+        }
+        list.push(p);
+        // STOPPED before its first spawn means the start is still queued, unless
+        // it got there by a change (stopped while it waited for its dependencies).
+        const on = SETTLING.has(p.state) ||
+          (p.state === "STOPPED" && p.startedAt === null && !touched.has(p.name));
+        settling.set(p.name, on);
+        if (on) left++;
+      }
+      if (left === 0) finish(list);
     };
     const stop = view.onChange((change) => {
       if (change.to === "RUNNING") reached.add(change.name);
-      check();
+      touched.add(change.name);
+      if (manual.has(change.name)) return;
+      const was = settling.get(change.name);
+      // Not one we know (a reload renamed or added it): read everything again.
+      if (was === undefined) return check();
+      const now = SETTLING.has(change.to);
+      settling.set(change.name, now);
+      left += Number(now) - Number(was);
+      if (left === 0) check();
     });
+    // What no change tells (an instance a reload removed before it started) is
+    // caught by reading everything again now and then.
+    const recount = setInterval(check, RECOUNT_MS);
     check();
     cutShort?.then(() => finish(mine()));
   });

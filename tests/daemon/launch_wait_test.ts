@@ -68,3 +68,38 @@ Deno.test("a shutdown that began before the wait ends it at once", async () => {
   const v = view([proc("db", "STOPPED", { startedAt: null })]);
   assert.deepEqual(await waitForLaunch(v.view, Promise.resolve()), ["db (STOPPED)"]);
 });
+
+Deno.test("a launch of thousands reads the whole status a few times, not once per change", async () => {
+  const n = 3000;
+  const rows = Array.from({ length: n }, (_, i) => proc(`web:${i}`, "STARTING", { startedAt: 1 }));
+  const v = view(rows);
+  let reads = 0;
+  const counted = { ...v.view, status: () => (reads++, v.view.status()) };
+  const wait = waitForLaunch(counted);
+  for (let i = 0; i < n; i++) v.set(i, { state: "RUNNING" });
+  assert.deepEqual(await wait, []);
+  assert.ok(reads <= 3, `the status was read ${reads} times for ${n} changes`);
+});
+
+Deno.test("an instance stopped before it ever started no longer holds the launch", async () => {
+  const v = view([
+    proc("db", "WAITING", { startedAt: null }),
+    proc("web", "STARTING", { startedAt: 1 }),
+  ]);
+  const wait = waitForLaunch(v.view);
+  v.set(1, { state: "RUNNING" });
+  assert.equal(await settled(wait), false, "db is still waiting for its dependencies");
+  v.set(0, { state: "STOPPED" }); // `stop db`: it never got a process
+  assert.deepEqual(await wait, ["db (STOPPED)"]);
+});
+
+Deno.test("an instance removed without a change of its own is noticed by the next recount", async () => {
+  const v = view([
+    proc("db", "STOPPED", { startedAt: null }),
+    proc("web", "STARTING", { startedAt: 1 }),
+  ]);
+  const wait = waitForLaunch(v.view);
+  v.rows.splice(0, 1); // a reload dropped db while its start was still queued
+  v.set(0, { state: "RUNNING" });
+  assert.deepEqual(await wait, []);
+});
