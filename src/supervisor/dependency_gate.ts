@@ -15,9 +15,12 @@
 
 import { withDependents } from "../config/dependency_graph.ts";
 import type { ProcessRunner } from "../process/runner.ts";
-import { RUNNING_STATES } from "../process/state.ts";
+import { type ProcessState, RUNNING_STATES } from "../process/state.ts";
 import { judgeDependencies, meets } from "./dependencies.ts";
 import type { ProgramTable } from "./programs.ts";
+
+/** The states of an instance the gate holds. */
+const HELD: ReadonlySet<ProcessState> = new Set(["WAITING", "BLOCKED"]);
 
 /** Holds and releases instances by their dependencies. */
 export class DependencyGate {
@@ -54,8 +57,9 @@ export class DependencyGate {
 
   #judgeHeld(): void {
     if (this.#closed()) return;
-    for (const runner of this.#programs.resolve()) {
-      if (runner.state !== "WAITING" && runner.state !== "BLOCKED") continue;
+    for (const runner of this.#programs.inStates(HELD)) {
+      // An earlier release in this loop may have moved it on already.
+      if (!HELD.has(runner.state)) continue;
       const verdict = judgeDependencies(runner.config.dependsOn, (p) => this.#programs.facts(p));
       if (verdict.kind === "met") runner.dispatch({ kind: "release" });
       else {

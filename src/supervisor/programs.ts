@@ -42,6 +42,21 @@ export class ProgramTable {
     return [...this.#programs.values()].flatMap((p) => p.runners);
   }
 
+  /**
+   * Instances in `states`, in start order. Walks the table without copying
+   * it: the dependency gate asks after every burst of state changes, and
+   * almost always nothing is held (a stop or launch of thousands).
+   */
+  inStates(states: ReadonlySet<ProcessState>): ProcessRunner[] {
+    const found: ProcessRunner[] = [];
+    for (const program of this.#programs.values()) {
+      for (const runner of program.runners) {
+        if (states.has(runner.state)) found.push(runner);
+      }
+    }
+    return found.length < 2 ? found : this.ordered(found);
+  }
+
   /** `runners` sorted in start order (in place). */
   ordered(runners: ProcessRunner[]): ProcessRunner[] {
     // File order from a map, not indexOf in the comparator (quadratic in programs).
