@@ -36,3 +36,18 @@ Deno.test("inStates lists the instances in those states in start order, and noth
   assert.deepEqual(table().inStates(new Set(["FATAL"])), []);
   assert.deepEqual(table().inStates(new Set(["RUNNING"])).map((r) => r.name), ["web:1"]);
 });
+
+Deno.test("an instance is found by its exact name, and a near miss is a BAD_NAME", () => {
+  const programs = table();
+  assert.equal(programs.instance("web:2").name, "web:2");
+  assert.deepEqual(programs.resolve(["db:1", "web:0"]).map((r) => r.name), ["db:1", "web:0"]);
+  for (const name of ["web:3", "web:", "web:02", "nope:1"]) {
+    assert.throws(() => programs.instance(name), { code: "BAD_NAME" }, name);
+  }
+  const single = new ProgramTable();
+  single.add({ name: "api", priority: 1 } as ProgramConfig, [
+    { ...runner("api", 0, 1, "RUNNING"), name: "api" } as ProcessRunner,
+  ]);
+  assert.equal(single.instance("api").name, "api");
+  assert.throws(() => single.instance("api:0"), { code: "BAD_NAME" });
+});
