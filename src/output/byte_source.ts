@@ -45,10 +45,12 @@ export interface ByteSource {
   readNow?(view: Uint8Array<ArrayBuffer>): ReadResult | null;
   /**
    * Where the source can say so: has its reader take what the pipe holds
-   * now, resolving once it found the pipe empty (or it ended). A child has
-   * exited: its last lines are in the file before its exit is reported.
+   * now, and calls `drained` once it found the pipe empty (or it ended),
+   * never during the call. A child has exited: its last lines are in the
+   * file before its exit is reported. A callback, not a promise: every
+   * exit drains two pipes, and a stop of hundreds made their promises.
    */
-  drain?(): Promise<void>;
+  drain?(drained: () => void): void;
   /**
    * With {@link readNow}: resolves after one turn of the event loop in which
    * pending I/O (requests, other pipes) is handled, cheaply. A reader whose

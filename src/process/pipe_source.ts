@@ -103,12 +103,14 @@ class PipeSource implements ByteSource {
     else this.#poller.onReadable(this.#token, this.#inEpoll, listener);
   }
 
-  drain(): Promise<void> {
-    if (this.#cancelled || this.#closed || this.#ended) return Promise.resolve();
-    const done = new Promise<void>((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  drain(drained: () => void): void {
+    if (this.#cancelled || this.#closed || this.#ended) {
+      queueMicrotask(drained);
+      return;
+    }
+    (this.#drainWaiters ??= []).push(drained);
     this.#emptied = false;
     this.#poller.poke(this.#token);
-    return done;
   }
 
   cancel(): Promise<void> {

@@ -381,7 +381,7 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
     const end = () => this.#end(status);
     // Never during the call: the collector (or Deno's status) is not re-entered.
     if (this.output === undefined) queueMicrotask(end);
-    else drainOutput(this.output).then(end, end);
+    else drainOutput(this.output, end);
   }
 
   #end(status: ExitStatus): void {
@@ -489,18 +489,77 @@ function runsAsScript(path: string): boolean {
 const DRAIN_LIMIT_MS = 100;
 
 /**
- * Has the readers of taken pipes take what they hold: their wake-ups come
- * through the poller's thread, which the exit (Deno's reactor) would
- * otherwise overtake.
+ * Has the readers of taken pipes take what they hold, then calls `done`
+ * (never during the call), at the latest {@link DRAIN_LIMIT_MS} later:
+ * their wake-ups come through the poller's thread, which the exit (Deno's
+ * reactor) would otherwise overtake.
  */
-async function drainOutput(output: OwnOutput) {
-  const sources = [output.stdout, output.stderr].filter((source) => source !== null);
-  if (sources.length === 0) return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_LIMIT_MS));
-  await Promise.race([Promise.all(sources.map((source) => source.drain?.())), limit]);
-  clearTimeout(timer);
+function drainOutput(output: OwnOutput, done: () => void): void {
+  const { stdout, stderr } = output;
+  let left = Number(stdout?.drain !== undefined) + Number(stderr?.drain !== undefined);
+  if (left === 0) {
+    queueMicrotask(done);
+    return;
+  }
+  const limit = drainLimits.add(() => {
+    left = 0;
+    done();
+  });
+  const drained = () => {
+    if (left === 0 || --left > 0) return;
+    drainLimits.delete(limit);
+    done();
+  };
+  stdout?.drain?.(drained);
+  stderr?.drain?.(drained);
 }
+
+/** A drain's deadline (performance.now() ms) and what ends it then. */
+interface DrainLimit {
+  readonly at: number;
+  readonly expire: () => void;
+}
+
+/**
+ * The drains still waiting, oldest first, under one timer: a stop of
+ * hundreds armed and cleared a timer per child.
+ */
+class DrainLimits {
+  /** Insertion order is deadline order: every drain gets the same limit. */
+  readonly #waiting = new Set<DrainLimit>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  add(expire: () => void): DrainLimit {
+    const entry = { at: performance.now() + DRAIN_LIMIT_MS, expire };
+    this.#waiting.add(entry);
+    this.#timer ??= setTimeout(() => this.#fire(), DRAIN_LIMIT_MS);
+    return entry;
+  }
+
+  delete(entry: DrainLimit): void {
+    this.#waiting.delete(entry);
+    // Nothing left: no wake-up for nothing (an idle daemon does no work).
+    if (this.#waiting.size === 0 && this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    const now = performance.now();
+    for (const entry of this.#waiting) {
+      if (entry.at > now) {
+        this.#timer = setTimeout(() => this.#fire(), entry.at - now);
+        return;
+      }
+      this.#waiting.delete(entry);
+      entry.expire();
+    }
+  }
+}
+
+const drainLimits = new DrainLimits();
 
 /** setpriv (util-linux) where the system keeps it, or null. */
 function findSetpriv(): string | null {

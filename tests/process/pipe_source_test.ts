@@ -266,7 +266,7 @@ Deno.test("a quiet relay woken with nothing to read (a drain's poke) waits again
   const relay = relayToNowhere(watched, () => {});
   try {
     await waitFor(() => seen.parks === 1 || null, { what: "the relay waiting" });
-    await source.drain!();
+    await new Promise<void>((drained) => source.drain!(drained));
     await waitFor(() => seen.parks === 2 || null, {
       timeout: 5000,
       what: "the relay waiting again",

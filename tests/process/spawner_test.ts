@@ -9,6 +9,7 @@ import { alive, waitFor } from "../_helpers/wait_for.ts";
 import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
 import { processStartTime } from "../../src/process/kernel_files.ts";
 import { libc } from "../../src/process/libc.ts";
+import { groupExists } from "../../src/process/group.ts";
 import { nativeSpawner } from "../../src/process/native_spawn.ts";
 
 Deno.test('shimScript(): no shell unless needed; the user\'s command is always "$@"', () => {
@@ -395,3 +396,58 @@ for (const directOutput of [false, true]) {
     assert.equal(ends.length, 1, "the first listener was told once");
   });
 }
+
+Deno.test("an exit whose pipes a grandchild keeps open is told after the drain limit, for each of several children", async () => {
+  const spawner = new DenoSpawner();
+  const children = [];
+  for (let i = 0; i < 3; i++) {
+    // The background sleep inherits stdout and stderr: neither pipe reaches EOF.
+    const result = spawner.spawn(spec({
+      argv: ["/bin/sh", "-c", `printf 'child ${i}'; sleep 60 & exit 0`],
+      directOutput: true,
+    }));
+    assert.ok(result.ok);
+    assert.ok(result.child.output !== undefined, "the daemon's own pipes");
+    children.push(result.child);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // deadlines apart
+  }
+  const decoder = new TextDecoder();
+  const read = children.map(() => "");
+  const reading = children.map((child, i) =>
+    (async () => {
+      for await (const chunk of child.stdout) read[i] += decoder.decode(chunk, { stream: true });
+    })()
+  );
+  const told: (ExitStatus | null)[] = children.map(() => null);
+  const readThen: string[] = children.map(() => "");
+  children.forEach((child, i) =>
+    child.onEnd({
+      childEnded(_, status) {
+        told[i] = status;
+        readThen[i] = read[i]!;
+      },
+    })
+  );
+  try {
+    await waitFor(() => told.every((s) => s !== null) || null, {
+      timeout: 10_000,
+      what: "every end told while the grandchildren hold the pipes",
+    });
+    for (let i = 0; i < children.length; i++) {
+      assert.deepEqual(told[i], { code: 0, signal: null });
+      assert.equal(readThen[i], `child ${i}`, `child ${i}'s output read before its end`);
+      assert.ok(groupExists(children[i]!.pid), `child ${i}'s grandchild still runs`);
+    }
+  } finally {
+    for (const child of children) {
+      try {
+        Deno.kill(-child.pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    await Promise.all(reading);
+    for (const child of children) {
+      child.output!.stdout?.release();
+      child.output!.stderr?.release();
+    }
+  }
+});
