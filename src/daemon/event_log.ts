@@ -27,13 +27,13 @@ const encoder = new TextEncoder();
 /** The event log of one daemon. */
 export class EventLog {
   #listeners = new Set<(line: string) => void>();
-  #echo: ((line: string) => void) | null;
+  #echo: ((lines: string) => void) | null;
   #file: LogFile;
   #lowest: number;
   #pending: { level: EventLevel; message: string; at: number }[] = [];
   readonly path: string;
 
-  private constructor(file: LogFile, level: EventLevel, echo: ((line: string) => void) | null) {
+  private constructor(file: LogFile, level: EventLevel, echo: ((lines: string) => void) | null) {
     this.path = file.path;
     this.#file = file;
     this.#lowest = RANK[level];
@@ -51,7 +51,8 @@ export class EventLog {
     maxBytes: number;
     backups: number;
     level: EventLevel;
-    echo?: (line: string) => void;
+    /** Told the lines of each write together (several, each ending in a newline). */
+    echo?: (lines: string) => void;
     report?: (message: string) => void;
   }): Promise<EventLog> {
     const file = await LogFile.open(
@@ -83,19 +84,19 @@ export class EventLog {
     const lines = pending.map(({ level, message, at }) =>
       `${new Date(at).toISOString()} ${LABEL[level]} ${message}\n`
     );
-    this.#file.write(encoder.encode(lines.join("")));
-    for (const line of lines) this.#fanOut(line);
+    const text = lines.join("");
+    this.#file.write(encoder.encode(text));
+    // One write for the burst (a stop of hundreds logs a line or two each).
+    this.#echo?.(text);
+    for (const listener of this.#listeners) {
+      for (const line of lines) listener(line);
+    }
   }
 
   /** Live copy of every line written from now on; returns the unsubscribe function. */
   subscribe(listener: (line: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
-  }
-
-  #fanOut(line: string): void {
-    this.#echo?.(line);
-    for (const listener of this.#listeners) listener(line);
   }
 
   /** Reopens the path (SIGUSR2, after an external `mv`): new lines go to a fresh file. */
