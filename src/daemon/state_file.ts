@@ -3,7 +3,7 @@
  * (SIGKILL, the OOM killer) leaves for the next one. Per live instance its
  * name, pid, process group and start time (with the pid, proof that a
  * process is still the one we started), its cgroup and how to stop it. It is
- * rewritten atomically (write, fsync, rename) after spawns and exits; a
+ * rewritten atomically (write a temp file, rename it) after spawns and exits; a
  * burst of spawns in one event-loop turn is written at most every
  * {@link COALESCE_MS} and once at the end of the turn; exits within
  * {@link EXIT_COALESCE_MS}. A big file is written less often (see
@@ -90,7 +90,14 @@ export function readStateFile(path: string): DaemonState | null | { error: strin
   }
 }
 
-/** Writes `state` to `path` atomically: a temp file, fsync, rename. */
+/**
+ * Writes `state` to `path` atomically: a temp file, then a rename. Not
+ * fsync'd: the file is for a taskmaster that dies (SIGKILL, the OOM
+ * killer), whose page cache survives it; a power loss ends the programs
+ * too, and a file it left torn is ignored with a warning. An fsync held
+ * the event loop for up to tens of ms on each write (a launch of 1,000
+ * writes it dozens of times).
+ */
 export function writeStateFile(path: string, state: DaemonState): void {
   const temp = `${path}.tmp`;
   const bytes = new TextEncoder().encode(`${JSON.stringify(state)}\n`);
@@ -98,7 +105,6 @@ export function writeStateFile(path: string, state: DaemonState): void {
   try {
     let written = 0;
     while (written < bytes.byteLength) written += file.writeSync(bytes.subarray(written));
-    file.syncSync();
   } finally {
     file.close();
   }

@@ -15,10 +15,25 @@ export interface OpenedPath {
   readonly ino: number | null;
 }
 
-/** Opens `path` asynchronously: it may be a FIFO without a reader yet. Throws on failure. */
+/**
+ * Opens `path`, asynchronously where it may be a FIFO without a reader yet.
+ * Throws on failure.
+ *
+ * A regular file, or none yet, is opened synchronously (a swap to a FIFO
+ * in between is accepted, as in {@link openAppendSync}): three async file
+ * operations per log, two logs per instance, left a launch of 1,000
+ * answering its socket about twice a second (Deno served the control
+ * connection only after the file operations queued ahead of it).
+ */
 export async function openAppend(path: string): Promise<OpenedPath> {
   let file: Deno.FsFile | null = null;
   try {
+    if (regularOrMissing(path)) {
+      Deno.mkdirSync(dirname(path), { recursive: true });
+      file = Deno.openSync(path, { append: true, create: true });
+      const info = file.statSync();
+      return { file, size: info.size, regular: info.isFile, ino: info.ino };
+    }
     await Deno.mkdir(dirname(path), { recursive: true });
     file = await Deno.open(path, { append: true, create: true });
     const info = await file.stat();
@@ -26,6 +41,15 @@ export async function openAppend(path: string): Promise<OpenedPath> {
   } catch (error) {
     file?.close();
     throw error;
+  }
+}
+
+/** Whether `path` is a regular file or does not exist (a FIFO, a device, an error: false). */
+function regularOrMissing(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound;
   }
 }
 
