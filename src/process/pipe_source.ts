@@ -37,7 +37,8 @@ class PipeSource implements ByteSource {
   /**
    * Callers of drain(), told once a read begun after their call found the
    * pipe empty and the reader is back for more (so it has handled those
-   * bytes), or the stream ended. Made by the first drain: a stream that
+   * bytes), or, once the stream ended, when the reader lets the source go
+   * (it has written what it held). Made by the first drain: a stream that
    * is never drained holds none.
    */
   #drainWaiters: (() => void)[] | null = null;
@@ -73,8 +74,9 @@ class PipeSource implements ByteSource {
         return { chunk: view.subarray(0, n), done: false };
       }
       if (n === 0) {
+        // Drain waiters are told at release, not here: the reader still has
+        // to write what it holds (a partial line) once it sees the end.
         this.#ended = true;
-        this.#drained();
         return { chunk: view.subarray(0, 0), done: true };
       }
       const errno = lastErrno(this.#c);
@@ -104,11 +106,13 @@ class PipeSource implements ByteSource {
   }
 
   drain(drained: () => void): void {
-    if (this.#cancelled || this.#closed || this.#ended) {
+    if (this.#cancelled || this.#closed) {
       queueMicrotask(drained);
       return;
     }
     (this.#drainWaiters ??= []).push(drained);
+    // At EOF already: told when the reader, done writing, releases the source.
+    if (this.#ended) return;
     this.#emptied = false;
     this.#poller.poke(this.#token);
   }

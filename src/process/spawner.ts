@@ -549,12 +549,21 @@ class DrainLimits {
     this.#timer = null;
     const now = performance.now();
     for (const entry of this.#waiting) {
-      if (entry.at > now) {
-        this.#timer = setTimeout(() => this.#fire(), entry.at - now);
-        return;
-      }
+      if (entry.at > now) break;
       this.#waiting.delete(entry);
-      entry.expire();
+      try {
+        entry.expire();
+      } catch (error) {
+        // The drains behind it still end; the error is still reported.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    // An expire() that added a drain armed the timer already.
+    const next = this.#waiting.values().next().value;
+    if (next !== undefined && this.#timer === null) {
+      this.#timer = setTimeout(() => this.#fire(), Math.max(0, next.at - performance.now()));
     }
   }
 }

@@ -10,6 +10,7 @@ import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
 import { processStartTime } from "../../src/process/kernel_files.ts";
 import { libc } from "../../src/process/libc.ts";
 import { groupExists } from "../../src/process/group.ts";
+import { OutputHub } from "../../src/output/output_hub.ts";
 import { nativeSpawner } from "../../src/process/native_spawn.ts";
 
 Deno.test('shimScript(): no shell unless needed; the user\'s command is always "$@"', () => {
@@ -449,5 +450,43 @@ Deno.test("an exit whose pipes a grandchild keeps open is told after the drain l
       child.output!.stdout?.release();
       child.output!.stderr?.release();
     }
+  }
+});
+
+Deno.test("a drain is told only after the reader wrote the partial line it held at the end of the stream", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "drain_partial_" });
+  const path = `${dir}/out.log`;
+  const hub = new OutputHub();
+  const result = new DenoSpawner().spawn(spec({
+    argv: ["/bin/sh", "-c", "printf 'line\\ntail'; exec sleep 30"],
+    directOutput: true,
+  }));
+  assert.ok(result.ok);
+  const { child } = result;
+  const output = child.output!;
+  try {
+    // Both streams in one file: a partial line is held until the stream ends.
+    const target = { path, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 5000 };
+    hub.relay("x:stdout", output.stdout!, target);
+    hub.relay("x:stderr", output.stderr!, target);
+    await waitFor(() => Deno.readTextFileSync(path) === "line\n" || null, { what: "line" });
+    // Killed, and its descriptors closed (a zombie) before the relay can have seen the
+    // hang-up: the exit overtakes the poller, as it does in a stop of many.
+    Deno.kill(child.pid, "SIGKILL");
+    while (!/\) Z /.test(Deno.readTextFileSync(`/proc/${child.pid}/stat`))) {
+      // a few hundred microseconds
+    }
+    const atDrain = await new Promise<string>((resolve) =>
+      output.stdout!.drain!(() => resolve(Deno.readTextFileSync(path)))
+    );
+    assert.equal(
+      atDrain,
+      "line\ntail",
+      "the held partial line is in the file when the drain is told",
+    );
+  } finally {
+    await child.status;
+    await hub.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
