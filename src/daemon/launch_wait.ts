@@ -53,11 +53,14 @@ export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Pr
       const failed = list.filter((p) => p.state !== "RUNNING" && !reached.has(p.name));
       resolve(failed.map((p) => `${p.name} (${p.state})`));
     };
+    /** Since when only instances stopped before they ever ran are left (null: not so). */
+    let onlyStoppedSince: number | null = null;
     const check = (): void => {
       const list: ProcessInfo[] = [];
       settling.clear();
       manual.clear();
       left = 0;
+      let stoppedUnstarted = 0;
       for (const p of view.status()) {
         if (!view.autostart(p)) {
           manual.add(p.name);
@@ -66,12 +69,20 @@ export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Pr
         list.push(p);
         // STOPPED before its first spawn means the start is still queued, unless
         // it got there by a change (stopped while it waited for its dependencies).
-        const on = SETTLING.has(p.state) ||
-          (p.state === "STOPPED" && p.startedAt === null && !touched.has(p.name));
+        const unstarted = p.state === "STOPPED" && p.startedAt === null;
+        const on = SETTLING.has(p.state) || (unstarted && !touched.has(p.name));
+        if (unstarted && !on) stoppedUnstarted++;
         settling.set(p.name, on);
         if (on) left++;
       }
-      if (left === 0) finish(list);
+      if (left > 0) {
+        onlyStoppedSince = null;
+        return;
+      }
+      if (stoppedUnstarted === 0) return finish(list);
+      // Given up only if it lasts: a reload stops a waiting program, then starts it again.
+      onlyStoppedSince ??= Date.now();
+      if (Date.now() - onlyStoppedSince >= RECOUNT_MS) finish(list);
     };
     const stop = view.onChange((change) => {
       if (change.to === "RUNNING") reached.add(change.name);

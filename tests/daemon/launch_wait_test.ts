@@ -103,3 +103,17 @@ Deno.test("an instance removed without a change of its own is noticed by the nex
   v.set(0, { state: "RUNNING" });
   assert.deepEqual(await wait, []);
 });
+
+Deno.test("a program a reload stops while it waits, then starts again, does not end the wait", async () => {
+  const v = view([
+    proc("db", "RUNNING", { startedAt: 1 }),
+    proc("api", "WAITING", { startedAt: null }),
+  ]);
+  const wait = waitForLaunch(v.view);
+  v.set(1, { state: "STOPPED" }); // the reload takes the old api down…
+  assert.equal(await settled(wait), false, "not given up at once");
+  v.set(1, { state: "STARTING", startedAt: 2 }); // …and starts the new one
+  assert.equal(await settled(wait), false, "api is starting");
+  v.set(1, { state: "RUNNING" });
+  assert.deepEqual(await wait, []);
+});

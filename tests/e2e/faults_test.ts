@@ -132,7 +132,13 @@ programs:
 function childCount(pid: number): number {
   let count = 0;
   for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-    const list = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+    let list: string;
+    try {
+      list = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue; // an idle worker thread ended
+      throw error;
+    }
     if (list !== "") count += list.split(" ").length;
   }
   return count;
@@ -151,7 +157,9 @@ programs:
   // twice a second. Answers are counted only while children are still missing.
   const pid = d.child.pid;
   let answered = 0;
+  const deadline = Date.now() + 120_000;
   while (childCount(pid) < 1000) {
+    assert.ok(Date.now() < deadline, `the launch did not finish: ${childCount(pid)} children`);
     await d.port.daemonPid();
     if (childCount(pid) < 1000) answered++;
   }
