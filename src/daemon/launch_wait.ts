@@ -37,16 +37,15 @@ export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Pr
     const reached = new Set<string>();
     const mine = () => view.status().filter((p) => view.autostart(p));
     /**
-     * Whether each autostart instance is still on its way, kept from the
-     * changes: a full status per change made a launch of thousands
-     * quadratic. Only when none is left is the whole status read.
+     * The autostart instances still on their way, kept from the changes: a
+     * full status per change made a launch of thousands quadratic. Only
+     * when none is left is the whole status read.
      */
-    const settling = new Map<string, boolean>();
+    const settling = new Set<string>();
+    /** Every instance the last full read saw, and whether it starts at launch. */
+    const seen = new Map<string, boolean>();
     /** Instances that changed state since the wait began. */
     const touched = new Set<string>();
-    /** Instances that do not start at launch: their changes do not count. */
-    const manual = new Set<string>();
-    let left = 0;
     const finish = (list: ProcessInfo[]): void => {
       stop();
       clearInterval(recount);
@@ -58,24 +57,20 @@ export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Pr
     const check = (): void => {
       const list: ProcessInfo[] = [];
       settling.clear();
-      manual.clear();
-      left = 0;
+      seen.clear();
       let stoppedUnstarted = 0;
       for (const p of view.status()) {
-        if (!view.autostart(p)) {
-          manual.add(p.name);
-          continue;
-        }
+        const autostart = view.autostart(p);
+        seen.set(p.name, autostart);
+        if (!autostart) continue;
         list.push(p);
         // STOPPED before its first spawn means the start is still queued, unless
         // it got there by a change (stopped while it waited for its dependencies).
         const unstarted = p.state === "STOPPED" && p.startedAt === null;
-        const on = SETTLING.has(p.state) || (unstarted && !touched.has(p.name));
-        if (unstarted && !on) stoppedUnstarted++;
-        settling.set(p.name, on);
-        if (on) left++;
+        if (SETTLING.has(p.state) || (unstarted && !touched.has(p.name))) settling.add(p.name);
+        else if (unstarted) stoppedUnstarted++;
       }
-      if (left > 0) {
+      if (settling.size > 0) {
         onlyStoppedSince = null;
         return;
       }
@@ -87,14 +82,15 @@ export function waitForLaunch(view: LaunchView, cutShort?: Promise<unknown>): Pr
     const stop = view.onChange((change) => {
       if (change.to === "RUNNING") reached.add(change.name);
       touched.add(change.name);
-      if (manual.has(change.name)) return;
-      const was = settling.get(change.name);
-      // Not one we know (a reload renamed or added it): read everything again.
-      if (was === undefined) return check();
-      const now = SETTLING.has(change.to);
-      settling.set(change.name, now);
-      left += Number(now) - Number(was);
-      if (left === 0) check();
+      const autostart = seen.get(change.name);
+      // Not one the last read saw (a reload renamed or added it): read everything again.
+      if (autostart === undefined) return check();
+      if (!autostart) return;
+      if (SETTLING.has(change.to)) settling.add(change.name);
+      else {
+        settling.delete(change.name);
+        if (settling.size === 0) check();
+      }
     });
     // What no change tells (an instance a reload removed before it started) is
     // caught by reading everything again now and then.

@@ -29,8 +29,7 @@ export async function openAppend(path: string): Promise<OpenedPath> {
   let file: Deno.FsFile | null = null;
   try {
     if (regularOrMissing(path)) {
-      Deno.mkdirSync(dirname(path), { recursive: true });
-      file = Deno.openSync(path, { append: true, create: true });
+      file = openAppendSync(path);
       const info = file.statSync();
       return { file, size: info.size, regular: info.isFile, ino: info.ino };
     }

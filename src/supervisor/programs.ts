@@ -89,8 +89,9 @@ export class ProgramTable {
 
   /**
    * The instance named exactly `name`. Looked up from its parts (`web:3` is
-   * index 3 of `web`), not by a scan: the dashboard asks once per state
-   * change, thousands of times in a launch of thousands.
+   * index 3 of `web`: a program's runners sit at their index), not by a
+   * scan: the dashboard asks once per state change, thousands of times in a
+   * launch of thousands.
    */
   #named(name: string): ProcessRunner | undefined {
     const colon = name.lastIndexOf(":");
@@ -98,9 +99,7 @@ export class ProgramTable {
     const runner = colon < 0
       ? program?.runners[0]
       : program?.runners[Number(name.slice(colon + 1))];
-    if (runner?.name === name) return runner;
-    // Not where its name says (e.g. a program renamed by a reload under way).
-    return this.all().find((r) => r.name === name);
+    return runner?.name === name ? runner : undefined;
   }
 
   /**
