@@ -236,12 +236,14 @@ export class FdPoller {
   }
 }
 
+/** The one `struct epoll_event` every epoll_ctl fills: the kernel copies it in before returning. */
+const controlEvent = new Uint8Array(EVENT_SIZE);
+const controlView = new DataView(controlEvent.buffer);
+
 function control(c: Libc, epfd: number, op: number, fd: number, events: number, token: number) {
-  const event = new Uint8Array(EVENT_SIZE);
-  const view = new DataView(event.buffer);
-  view.setUint32(0, events, true);
-  view.setUint32(DATA_OFFSET, token, true);
-  return c.symbols.epoll_ctl(epfd, op, fd, event) === 0;
+  controlView.setUint32(0, events, true);
+  controlView.setUint32(DATA_OFFSET, token, true);
+  return c.symbols.epoll_ctl(epfd, op, fd, controlEvent) === 0;
 }
 
 let shared: FdPoller | null | undefined;
