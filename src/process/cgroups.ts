@@ -12,6 +12,7 @@
 
 import {
   makeDirectory,
+  readKernelBytes,
   readKernelFile,
   removeDirectory,
   removeDirectoryInBackground,
@@ -73,6 +74,8 @@ export class CgroupTree implements CgroupPort {
   #removing: Promise<void> | null = null;
   /** The directories open() made, outermost first. */
   readonly #made: readonly string[];
+  /** Whether each program's cgroup was populated, as read in the current synchronous run. */
+  #programsThisTurn: Map<string, boolean> | null = null;
 
   private constructor(root: string, made: readonly string[]) {
     this.root = root;
@@ -138,8 +141,28 @@ export class CgroupTree implements CgroupPort {
     else signalMembers(path, signal, exceptGroup);
   }
 
+  /**
+   * A stop of N instances reaps their exits in one burst and asks each
+   * cgroup whether it is empty: the program's cgroup, empty, answers for
+   * all of them in one read (populated counts descendants). Asked once per
+   * synchronous run, as {@link memberList} is, and only when its instance
+   * reads empty would not save a read: one read more per run at most.
+   */
   populated(path: string): boolean {
-    return populated(path);
+    const program = parentOf(path);
+    if (program === this.root) return populated(path);
+    let programs = this.#programsThisTurn;
+    if (programs === null) {
+      programs = new Map();
+      this.#programsThisTurn = programs;
+      queueMicrotask(() => this.#programsThisTurn = null);
+    }
+    let programPopulated = programs.get(program);
+    if (programPopulated === undefined) {
+      programPopulated = populated(program);
+      programs.set(program, programPopulated);
+    }
+    return programPopulated && populated(path);
   }
 
   count(path: string): number {
@@ -201,7 +224,7 @@ export function members(path: string): number[] {
 
 /** cgroup.procs's pids, or null when it cannot be read. */
 function readMembers(path: string): number[] | null {
-  const text = readKernelFile(`${path}/cgroup.procs`);
+  const text = readKernelFile(`${path}/cgroup.procs`, true);
   return text === null ? null : text.split("\n").filter((l) => l !== "").map(Number);
 }
 
@@ -262,9 +285,12 @@ function turnMemo(): MemberLists {
 
 /** Whether any live process is in the cgroup or below it. */
 export function populated(path: string): boolean {
-  const events = readKernelFile(`${path}/cgroup.events`);
-  return events !== null && /^populated 1$/m.test(events);
+  // One read(2) has it all: the kernel writes cgroup.events whole.
+  const events = readKernelBytes(`${path}/cgroup.events`);
+  return events !== null && /^populated 1$/m.test(decoder.decode(events));
 }
+
+const decoder = new TextDecoder();
 
 /**
  * Sends `signal` to every member but those in process group `exceptGroup`

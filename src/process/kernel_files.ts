@@ -35,8 +35,19 @@ function withFileOpen<T>(path: string, read: (c: Libc, fd: number) => T | null):
   }
 }
 
-/** The whole text of a small kernel file, or null when it cannot be read. */
-export function readKernelFile(path: string): string | null {
+/**
+ * A read shorter than this ended a file of short lines (cgroup.procs). The
+ * kernel's seq_file fills a read with whole lines until its page-sized (or
+ * larger) buffer cannot take the next one, so only the end leaves a read
+ * this far short: no second read(2) to learn that there is nothing more.
+ */
+const SHORT_LINES_END_BELOW = 2048;
+
+/**
+ * The whole text of a small kernel file, or null when it cannot be read.
+ * `shortLines`: its lines are a few bytes each (see SHORT_LINES_END_BELOW).
+ */
+export function readKernelFile(path: string, shortLines = false): string | null {
   return withFileOpen(path, (c, fd) => {
     let text = "";
     for (;;) {
@@ -44,6 +55,7 @@ export function readKernelFile(path: string): string | null {
       if (n < 0) return null;
       if (n === 0) return text;
       text += decoder.decode(buffer.subarray(0, n), { stream: true });
+      if (shortLines && n < SHORT_LINES_END_BELOW) return text;
     }
   });
 }

@@ -129,6 +129,80 @@ Deno.test("memberList() reads a cgroup.procs once per synchronous run, afresh af
   }
 });
 
+Deno.test("CgroupTree.populated(): an empty program's cgroup answers for its instances, read once per synchronous run", async () => {
+  // Directories with cgroup files stand in for the hierarchy. The two files disagree on
+  // purpose, to show which one answered.
+  const root = await Deno.makeTempDir({ prefix: "tm_populated_" });
+  try {
+    await Deno.writeTextFile(`${root}/cgroup.procs`, "");
+    await Deno.mkdir(`${root}/web/web:0`, { recursive: true });
+    await Deno.writeTextFile(`${root}/web/cgroup.events`, "populated 0\nfrozen 0\n");
+    await Deno.writeTextFile(`${root}/web/web:0/cgroup.events`, "populated 1\nfrozen 0\n");
+    const tree = CgroupTree.open(root)!;
+    assert.equal(tree.populated(`${root}/web/web:0`), false, "the empty program answered");
+    Deno.writeTextFileSync(`${root}/web/cgroup.events`, "populated 1\nfrozen 0\n");
+    assert.equal(
+      tree.populated(`${root}/web/web:0`),
+      false,
+      "the same run: the program's first read",
+    );
+    await Promise.resolve();
+    assert.equal(
+      tree.populated(`${root}/web/web:0`),
+      true,
+      "the next run: read again, then the instance",
+    );
+    await Deno.writeTextFile(`${root}/web/web:0/cgroup.events`, "populated 0\nfrozen 0\n");
+    assert.equal(
+      tree.populated(`${root}/web/web:0`),
+      false,
+      "a populated program: the instance answers",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("members() reads a cgroup.procs longer than one read of the kernel whole", async () => {
+  // The kernel hands cgroup.procs out a page at a time; a read well short of that is its end.
+  const mount = cgroup2Mount();
+  assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
+  const outer = `${mount}/taskmaster-test-${Deno.pid}-${Date.now()}`;
+  const tree = CgroupTree.open(`${outer}/taskmaster`)!;
+  const path = tree.prepare("many", "many:0")!;
+  // 1,200 processes: 5-7 KB of pids (4 or 5 digits each), more than a page.
+  const spawned = new DenoSpawner().spawn(
+    plainSpec({
+      argv: ["/bin/sh", "-c", "for i in $(seq 1200); do sleep 1010.62 & done; wait"],
+      cgroup: path,
+    }),
+  );
+  assert.ok(spawned.ok);
+  const child = spawned.child;
+  try {
+    const listed = async () =>
+      (await Deno.readTextFile(`${path}/cgroup.procs`)).split("\n").filter((l) => l !== "");
+    await waitFor(async () => (await listed()).length === 1201, {
+      what: "1201 processes in the cgroup",
+      timeout: 60_000,
+    });
+    assert.ok(
+      (await Deno.readTextFile(`${path}/cgroup.procs`)).length > 4096,
+      "longer than a page",
+    );
+    assert.deepEqual(members(path), (await listed()).map(Number));
+  } finally {
+    tree.signal(path, "SIGKILL");
+    await child.status;
+    await child.stdout.cancel();
+    await child.stderr?.cancel();
+    await waitFor(() => !tree.populated(path), "every member gone");
+    tree.release(path);
+    await tree.removeEmpty();
+    await Deno.remove(outer).catch(() => {});
+  }
+});
+
 Deno.test("sharingMemberLists() keeps one read of each cgroup across the runs of one answer", async () => {
   // A status written a slice at a time samples every group first, then counts each group's
   // members slice by slice, in later runs of the event loop: one read serves both.
