@@ -19,9 +19,19 @@ export type GroupProbe = (pgid: number) => Promise<boolean>;
  * no zombie of the group is left, so `kill(-pgid, 0)` alone is exact.
  */
 export function reapingGroupProbe(sweep: () => void): GroupProbe {
-  return (pgid) => {
-    sweep();
-    return Promise.resolve(groupExists(pgid));
+  // A stop's exits come in bursts: the sweep that collects them tells each
+  // one, and each asks here. One more sweep per synchronous run reaps every
+  // orphan there is to reap; the group is looked at once it is over (a
+  // microtask later), not half way through it.
+  let sweptThisTurn = false;
+  return async (pgid) => {
+    if (!sweptThisTurn) {
+      sweptThisTurn = true;
+      queueMicrotask(() => sweptThisTurn = false);
+      sweep();
+    }
+    await undefined;
+    return groupExists(pgid);
   };
 }
 

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { groupAlive, groupExists, signalGroup } from "../../src/process/group.ts";
+import {
+  groupAlive,
+  groupExists,
+  reapingGroupProbe,
+  signalGroup,
+} from "../../src/process/group.ts";
 import { signalError } from "../../src/process/signals.ts";
 import { ERRNO } from "../../src/process/libc.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
@@ -21,6 +26,23 @@ Deno.test("groupAlive() sees a live group, then not once its members are gone", 
   }
   // The orphaned `sleep` is killed too; reaped or a zombie, it no longer counts.
   await waitFor(async () => !(await groupAlive(child.pid)), { what: "the group to be gone" });
+});
+
+Deno.test("reapingGroupProbe() sweeps once per synchronous run (a stop's burst of exits), and sees the group", async () => {
+  let sweeps = 0;
+  const probe = reapingGroupProbe(() => sweeps++);
+  const child = await groupLeader("sleep 30");
+  try {
+    const burst = [probe(child.pid), probe(child.pid), probe(child.pid)];
+    assert.equal(sweeps, 1, "one sweep for the run's three probes");
+    assert.deepEqual(await Promise.all(burst), [true, true, true]);
+    assert.equal(await probe(child.pid), true);
+    assert.equal(sweeps, 2, "a later run sweeps again");
+  } finally {
+    signalGroup(child.pid, "SIGKILL");
+    await child.status;
+  }
+  await waitFor(async () => !(await probe(child.pid)), { what: "the probe to see the group gone" });
 });
 
 Deno.test("signalGroup() reaches every member with the signal asked; a gone group is false, not an error", async () => {
