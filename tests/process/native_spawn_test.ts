@@ -60,7 +60,7 @@ Deno.test("a program with a cgroup and a umask is born in its cgroup and exec'ed
       assert.deepEqual(members(cgroup), [child.pid]);
       assert.equal(procStatus(child.pid).get("Umask"), "0027");
       // Unlike glibc, the native code leaves no signal ignored, 32 and 33 included.
-      assertStartedAlone(child.pid);
+      await assertStartedAlone(child.pid);
     } finally {
       Deno.kill(-child.pid, "SIGKILL");
     }

@@ -217,7 +217,7 @@ Deno.test("a program spawned without Deno.Command: own session, default signals,
     assert.ok(!names.some((name) => name === "sh" || name === "dash"), names.join(" -> "));
     // glibc's posix_spawn leaves its two internal signals, 32 and 33, ignored,
     // as every posix_spawn caller's children have them.
-    assertStartedAlone(child.pid, 0x180000000n);
+    await assertStartedAlone(child.pid, 0x180000000n);
   } finally {
     Deno.kill(-child.pid, "SIGKILL");
   }
