@@ -122,6 +122,8 @@ export class CgroupTree implements CgroupPort {
    */
   prepare(program: string, instance: string): string | null {
     const path = this.pathOf(program, instance);
+    // The child may be in it before the next populated() call: the program is no longer empty.
+    this.#programsThisTurn?.delete(parentOf(path));
     // A queued removal would take the new run's cgroup away before its child enters it.
     if (this.#toRemove.includes(path)) {
       this.#toRemove = this.#toRemove.filter((queued) => queued !== path);
@@ -144,9 +146,10 @@ export class CgroupTree implements CgroupPort {
   /**
    * A stop of N instances reaps their exits in one burst and asks each
    * cgroup whether it is empty: the program's cgroup, empty, answers for
-   * all of them in one read (populated counts descendants). Asked once per
-   * synchronous run, as {@link memberList} is, and only when its instance
-   * reads empty would not save a read: one read more per run at most.
+   * all of them in one read (populated counts descendants). Asked once
+   * until a queued microtask forgets it, as {@link memberList} is: one read
+   * more per program at most when the program is still populated. An empty
+   * program stays empty until a spawn of ours, and {@link prepare} forgets it.
    */
   populated(path: string): boolean {
     const program = parentOf(path);
@@ -225,7 +228,8 @@ export function members(path: string): number[] {
 /** cgroup.procs's pids, or null when it cannot be read. */
 function readMembers(path: string): number[] | null {
   const text = readKernelFile(`${path}/cgroup.procs`, true);
-  return text === null ? null : text.split("\n").filter((l) => l !== "").map(Number);
+  // A process outside our pid namespace is listed as 0, and kill(0) would signal our own group.
+  return text === null ? null : text.split("\n").filter((l) => l !== "" && l !== "0").map(Number);
 }
 
 /** cgroup.procs texts already read, by cgroup directory. */

@@ -20,9 +20,11 @@ export type GroupProbe = (pgid: number) => Promise<boolean>;
  */
 export function reapingGroupProbe(sweep: () => void): GroupProbe {
   // A stop's exits come in bursts: the sweep that collects them tells each
-  // one, and each asks here. One more sweep per synchronous run reaps every
-  // orphan there is to reap; the group is looked at once it is over (a
-  // microtask later), not half way through it.
+  // one, and each asks here. One more sweep reaps every orphan there is to
+  // reap, for every probe until its microtask runs (the rest of this run and
+  // the microtasks already queued); the group is looked at a microtask later,
+  // once any sweep in progress is over, not half way through it. A zombie
+  // that comes in between counts as alive: the stop's group watch looks again.
   let sweptThisTurn = false;
   return async (pgid) => {
     if (!sweptThisTurn) {

@@ -124,6 +124,8 @@ Deno.test("memberList() reads a cgroup.procs once per synchronous run, afresh af
     await Promise.resolve();
     assert.deepEqual(memberList(dir), [42], "the next run reads again");
     assert.equal(memberList(`${dir}/missing`), null, "unreadable: null");
+    Deno.writeTextFileSync(`${dir}/cgroup.procs`, "0\n43\n");
+    assert.deepEqual(members(dir), [43], "0 (outside our pid namespace) is not a pid to signal");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -146,12 +148,20 @@ Deno.test("CgroupTree.populated(): an empty program's cgroup answers for its ins
       false,
       "the same run: the program's first read",
     );
-    await Promise.resolve();
+    tree.prepare("web", "web:1");
     assert.equal(
       tree.populated(`${root}/web/web:0`),
       true,
-      "the next run: read again, then the instance",
+      "a spawn may fill the program: read again, then the instance",
     );
+    Deno.writeTextFileSync(`${root}/web/cgroup.events`, "populated 0\nfrozen 0\n");
+    await Promise.resolve();
+    assert.equal(
+      tree.populated(`${root}/web/web:0`),
+      false,
+      "the next run: the program read again",
+    );
+    Deno.writeTextFileSync(`${root}/web/cgroup.events`, "populated 1\nfrozen 0\n");
     await Deno.writeTextFile(`${root}/web/web:0/cgroup.events`, "populated 0\nfrozen 0\n");
     assert.equal(
       tree.populated(`${root}/web/web:0`),
@@ -192,7 +202,14 @@ Deno.test("members() reads a cgroup.procs longer than one read of the kernel who
     );
     assert.deepEqual(members(path), (await listed()).map(Number));
   } finally {
-    tree.signal(path, "SIGKILL");
+    // The sleeps first, so that sh's `wait` collects them: killed with sh, they would be
+    // orphans, zombies for good under an init that never reaps (README, "Nothing escapes").
+    for (const pid of members(path)) if (pid !== child.pid) Deno.kill(pid, "SIGKILL");
+    let ended = false;
+    child.status.then(() => ended = true);
+    await waitFor(() => ended, { what: "sh to end", timeout: 20_000 }).catch(() => {
+      tree.signal(path, "SIGKILL"); // it was still starting sleeps (a failed test)
+    });
     await child.status;
     await child.stdout.cancel();
     await child.stderr?.cancel();

@@ -7,7 +7,9 @@ import {
 } from "../../src/process/group.ts";
 import { signalError } from "../../src/process/signals.ts";
 import { ERRNO } from "../../src/process/libc.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
+import { libc } from "../../src/process/libc.ts";
+import { posixSpawn } from "../../src/process/posix_spawn.ts";
+import { alive, exists, waitFor } from "../_helpers/wait_for.ts";
 
 /** `sh -c script` leading a process group of its own, once that group exists. */
 async function groupLeader(script: string): Promise<Deno.ChildProcess> {
@@ -43,6 +45,32 @@ Deno.test("reapingGroupProbe() sweeps once per synchronous run (a stop's burst o
     await child.status;
   }
   await waitFor(async () => !(await probe(child.pid)), { what: "the probe to see the group gone" });
+});
+
+Deno.test("reapingGroupProbe() called inside a sweep looks at the group once that sweep is over", async () => {
+  // As in a stop: the sweep collecting an exit tells it at once, and its probe
+  // must not see a zombie that the rest of the sweep collects.
+  const c = libc()!;
+  const started = posixSpawn({
+    path: "/bin/true",
+    argv: ["/bin/true"],
+    env: {},
+    cwd: null,
+    combineOutput: true,
+  });
+  assert.ok(started.ok);
+  c.symbols.close(started.child.stdout!);
+  const pid = started.child.pid;
+  await waitFor(() => exists(pid) && !alive(pid), "the leader to be a zombie");
+  assert.equal(groupExists(pid), true, "a zombie is still in its group");
+  let nested: Promise<boolean> | null = null;
+  const probe = reapingGroupProbe(() => {
+    nested = probe(pid);
+    c.symbols.waitpid(pid, new Uint8Array(4), 0);
+  });
+  assert.equal(await probe(pid), false);
+  assert.ok(nested !== null, "the sweep asked too");
+  assert.equal(await nested, false, "asked before the reap, answered after it");
 });
 
 Deno.test("signalGroup() reaches every member with the signal asked; a gone group is false, not an error", async () => {
