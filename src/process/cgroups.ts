@@ -12,7 +12,6 @@
 
 import {
   makeDirectory,
-  readKernelBytes,
   readKernelFile,
   removeDirectory,
   removeDirectoryInBackground,
@@ -75,7 +74,7 @@ export class CgroupTree implements CgroupPort {
   /** The directories open() made, outermost first. */
   readonly #made: readonly string[];
   /** Whether each program's cgroup was populated, as read in the current synchronous run. */
-  #programsThisTurn: Map<string, boolean> | null = null;
+  readonly #programsThisTurn = new RunMemo<string, boolean>();
 
   private constructor(root: string, made: readonly string[]) {
     this.root = root;
@@ -123,7 +122,7 @@ export class CgroupTree implements CgroupPort {
   prepare(program: string, instance: string): string | null {
     const path = this.pathOf(program, instance);
     // The child may be in it before the next populated() call: the program is no longer empty.
-    this.#programsThisTurn?.delete(parentOf(path));
+    this.#programsThisTurn.forget(parentOf(path));
     // A queued removal would take the new run's cgroup away before its child enters it.
     if (this.#toRemove.includes(path)) {
       this.#toRemove = this.#toRemove.filter((queued) => queued !== path);
@@ -154,12 +153,7 @@ export class CgroupTree implements CgroupPort {
   populated(path: string): boolean {
     const program = parentOf(path);
     if (program === this.root) return populated(path);
-    let programs = this.#programsThisTurn;
-    if (programs === null) {
-      programs = new Map();
-      this.#programsThisTurn = programs;
-      queueMicrotask(() => this.#programsThisTurn = null);
-    }
+    const programs = this.#programsThisTurn.map;
     let programPopulated = programs.get(program);
     if (programPopulated === undefined) {
       programPopulated = populated(program);
@@ -227,7 +221,7 @@ export function members(path: string): number[] {
 
 /** cgroup.procs's pids, or null when it cannot be read. */
 function readMembers(path: string): number[] | null {
-  const text = readKernelFile(`${path}/cgroup.procs`, true);
+  const text = readKernelFile(`${path}/cgroup.procs`, { shortLines: true });
   // A process outside our pid namespace is listed as 0, and kill(0) would signal our own group.
   return text === null ? null : text.split("\n").filter((l) => l !== "" && l !== "0").map(Number);
 }
@@ -235,8 +229,34 @@ function readMembers(path: string): number[] | null {
 /** cgroup.procs texts already read, by cgroup directory. */
 export type MemberLists = Map<string, number[] | null>;
 
+/**
+ * A map kept for the current synchronous run, forgotten at the next
+ * microtask: nothing within one run can tell two reads of a kernel file
+ * apart (processes come and go on the kernel's time, not ours).
+ */
+class RunMemo<K, V> {
+  #map: Map<K, V> | null = null;
+
+  /** This run's map, made (and its forgetting queued) on first use. */
+  get map(): Map<K, V> {
+    if (this.#map === null) {
+      const map = new Map<K, V>();
+      this.#map = map;
+      queueMicrotask(() => {
+        if (this.#map === map) this.#map = null;
+      });
+    }
+    return this.#map;
+  }
+
+  /** Drops `key` from this run's map, if there is one. */
+  forget(key: K): void {
+    this.#map?.delete(key);
+  }
+}
+
 /** cgroup.procs as read in the current synchronous run (see {@link memberList}). */
-let readThisTurn: MemberLists | null = null;
+const readThisTurn = new RunMemo<string, number[] | null>();
 /** The memo of {@link sharingMemberLists}, while its function runs. */
 let sharedLists: MemberLists | null = null;
 
@@ -267,7 +287,7 @@ export function sharingMemberLists<T>(lists: MemberLists, fn: () => T): T {
  * {@link members}, fresh each time.
  */
 export function memberList(path: string): number[] | null {
-  const memo = sharedLists ?? turnMemo();
+  const memo = sharedLists ?? readThisTurn.map;
   let list = memo.get(path);
   if (list === undefined) {
     list = readMembers(path);
@@ -276,25 +296,12 @@ export function memberList(path: string): number[] | null {
   return list;
 }
 
-function turnMemo(): MemberLists {
-  if (readThisTurn === null) {
-    const reads: MemberLists = new Map();
-    readThisTurn = reads;
-    queueMicrotask(() => {
-      if (readThisTurn === reads) readThisTurn = null;
-    });
-  }
-  return readThisTurn;
-}
-
 /** Whether any live process is in the cgroup or below it. */
 export function populated(path: string): boolean {
-  // One read(2) has it all: the kernel writes cgroup.events whole.
-  const events = readKernelBytes(`${path}/cgroup.events`);
-  return events !== null && /^populated 1$/m.test(decoder.decode(events));
+  // Two short lines: one read(2) has them all.
+  const events = readKernelFile(`${path}/cgroup.events`, { shortLines: true });
+  return events !== null && /^populated 1$/m.test(events);
 }
-
-const decoder = new TextDecoder();
 
 /**
  * Sends `signal` to every member but those in process group `exceptGroup`

@@ -47,7 +47,10 @@ const SHORT_LINES_END_BELOW = 2048;
  * The whole text of a small kernel file, or null when it cannot be read.
  * `shortLines`: its lines are a few bytes each (see SHORT_LINES_END_BELOW).
  */
-export function readKernelFile(path: string, shortLines = false): string | null {
+export function readKernelFile(
+  path: string,
+  { shortLines = false }: { shortLines?: boolean } = {},
+): string | null {
   return withFileOpen(path, (c, fd) => {
     let text = "";
     for (;;) {

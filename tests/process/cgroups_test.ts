@@ -162,7 +162,8 @@ Deno.test("CgroupTree.populated(): an empty program's cgroup answers for its ins
       "the next run: the program read again",
     );
     Deno.writeTextFileSync(`${root}/web/cgroup.events`, "populated 1\nfrozen 0\n");
-    await Deno.writeTextFile(`${root}/web/web:0/cgroup.events`, "populated 0\nfrozen 0\n");
+    Deno.writeTextFileSync(`${root}/web/web:0/cgroup.events`, "populated 0\nfrozen 0\n");
+    await Promise.resolve();
     assert.equal(
       tree.populated(`${root}/web/web:0`),
       false,

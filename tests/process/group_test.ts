@@ -6,8 +6,7 @@ import {
   signalGroup,
 } from "../../src/process/group.ts";
 import { signalError } from "../../src/process/signals.ts";
-import { ERRNO } from "../../src/process/libc.ts";
-import { libc } from "../../src/process/libc.ts";
+import { ERRNO, libc } from "../../src/process/libc.ts";
 import { posixSpawn } from "../../src/process/posix_spawn.ts";
 import { alive, exists, waitFor } from "../_helpers/wait_for.ts";
 
