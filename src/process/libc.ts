@@ -8,7 +8,8 @@
  * /proc (stdin_writer.ts), and giving back the pages only start-up used
  * (resident_pages.ts), and reading children's output pipes with one epoll
  * for all of them (pipe_fds.ts, fd_poller.ts), and signalling process
- * groups (signals.ts). (posix_spawn.ts opens its own
+ * groups (signals.ts), and raising the thread that sends a stop's signals
+ * to real-time priority for that burst (realtime_burst.ts). (posix_spawn.ts opens its own
  * few on first use.) `null` where unavailable (no FFI permission, not
  * Linux/glibc): callers then do without.
  *
@@ -54,6 +55,8 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  sched_getscheduler: { parameters: ["i32"], result: "i32" },
+  sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
 } as const;
 

@@ -7,6 +7,7 @@
  */
 
 import { groupExists, signalGroup } from "./group.ts";
+import { realtimeBurst } from "./realtime_burst.ts";
 import { sendSignal, signalError } from "./signals.ts";
 
 /** Signals, group probes and the one file fact a runner needs. */
@@ -19,6 +20,11 @@ export interface ProcessOs {
   groupExists(pgid: number): boolean;
   /** Whether `path` is a directory; false when it is missing or unreadable. */
   isDirectory(path: string): boolean;
+  /**
+   * Runs a burst of signals (a stop's stopsignals) so that the programs they
+   * wake do not preempt it (realtime_burst.ts). @default runs it as it is
+   */
+  signalBurst?<T>(send: () => T): T;
 }
 
 /** The real calls. */
@@ -29,6 +35,7 @@ export const systemProcessOs: ProcessOs = {
   },
   signalGroup,
   groupExists,
+  signalBurst: realtimeBurst,
   isDirectory(path) {
     try {
       return Deno.statSync(path).isDirectory;

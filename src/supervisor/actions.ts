@@ -167,29 +167,40 @@ function startOutcome(runner: ProcessRunner, snap: ProcessSnapshot): ActionResul
   return failure(runner.name, "ABNORMAL_TERMINATION", `${runner.name} exited too quickly`);
 }
 
+/** Runs a stop's burst of stopsignals: ProcessOs.signalBurst, or at once. */
+export type SignalBurst = (send: () => void) => void;
+
+const atOnce: SignalBurst = (send) => send();
+
 /** Stops wave by wave (see stopWaves), each wave in reverse priority. */
 export async function stopInWaves(
   runners: readonly ProcessRunner[],
   waves: ReadonlyMap<string, number>,
+  burst: SignalBurst = atOnce,
 ): Promise<ActionResult[]> {
   const order = [...new Set(runners.map((r) => waves.get(r.program) ?? 0))].sort((a, b) => a - b);
   const results = new Map<ProcessRunner, ActionResult>();
   for (const wave of order) {
     const batch = runners.filter((r) => (waves.get(r.program) ?? 0) === wave);
-    const done = await stopInOrder(batch);
+    const done = await stopInOrder(batch, burst);
     batch.forEach((r, i) => results.set(r, done[i]!));
   }
   return runners.map((r) => results.get(r)!);
 }
 
 /** Stops in reverse priority: each priority level is fully stopped before the next. */
-export async function stopInOrder(runners: readonly ProcessRunner[]): Promise<ActionResult[]> {
+export async function stopInOrder(
+  runners: readonly ProcessRunner[],
+  burst: SignalBurst = atOnce,
+): Promise<ActionResult[]> {
   const levels = [...new Set(runners.map((r) => r.config.priority))].sort((a, b) => b - a);
   const results = new Map<ProcessRunner, ActionResult>();
   for (const level of levels) {
     const batch = runners.filter((r) => r.config.priority === level);
     // Every stopsignal first, then the state changes and logs of each.
-    for (const runner of batch) runner.signalStopAhead();
+    burst(() => {
+      for (const runner of batch) runner.signalStopAhead();
+    });
     const done = await Promise.all(batch.map((r) => stopOne(r)));
     batch.forEach((r, i) => results.set(r, done[i]!));
   }

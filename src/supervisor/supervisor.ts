@@ -40,6 +40,7 @@ import { launchInSlices } from "./launch.ts";
 import { RwLock } from "../util/rw_lock.ts";
 import {
   restartInOrder,
+  type SignalBurst,
   signalEach,
   startAll,
   stopInOrder,
@@ -56,6 +57,12 @@ import { addProgram, applyReload, type ReloadHost, startAdded } from "./reload.t
 export class Supervisor {
   #config: TaskmasterConfig;
   #deps: SupervisorDeps;
+  /** A stop's stopsignals, unpreempted by the programs they wake where the OS port can. */
+  readonly #signalBurst: SignalBurst = (send) => {
+    const os = this.#deps.os;
+    if (os.signalBurst === undefined) send();
+    else os.signalBurst(send);
+  };
   #programs = new ProgramTable();
   #lock = new RwLock();
   #shuttingDown = false;
@@ -200,9 +207,9 @@ export class Supervisor {
     const everything = names.includes("all");
     return this.#lock.shared(() =>
       options.noDeps === true
-        ? stopInOrder(runners)
+        ? stopInOrder(runners, this.#signalBurst)
         : everything && this.#config.settings.shutdownOrder === "parallel"
-        ? stopInOrder(runners)
+        ? stopInOrder(runners, this.#signalBurst)
         : this.#stopWithDependents(runners)
     );
   }
@@ -210,7 +217,11 @@ export class Supervisor {
   async #stopWithDependents(runners: readonly ProcessRunner[]): Promise<ActionResult[]> {
     const because = this.#gate.activeDependents(runners);
     const extra = [...because.keys()];
-    const results = await stopInWaves([...extra, ...runners], stopWaves(this.graph()));
+    const results = await stopInWaves(
+      [...extra, ...runners],
+      stopWaves(this.graph()),
+      this.#signalBurst,
+    );
     return results.map((r, i) => i < extra.length ? { ...r, note: because.get(extra[i]!)! } : r);
   }
 
@@ -263,8 +274,8 @@ export class Supervisor {
     this.#shuttingDown = true;
     const stopAll = () =>
       this.#config.settings.shutdownOrder === "parallel"
-        ? stopInOrder(this.#programs.all())
-        : stopInWaves(this.#programs.all(), stopWaves(this.graph()));
+        ? stopInOrder(this.#programs.all(), this.#signalBurst)
+        : stopInWaves(this.#programs.all(), stopWaves(this.graph()), this.#signalBurst);
     await stopAll();
     // A reload in flight may still add instances: let it finish, then stop those too.
     await this.#lock.exclusive(stopAll);

@@ -106,4 +106,15 @@ export class FakeOs implements ProcessOs {
   isDirectory(path: string): boolean {
     return this.directories.has(path);
   }
+  /** Each signal burst, as the range of `sent` it covered. */
+  bursts: { from: number; to: number }[] = [];
+
+  signalBurst<T>(send: () => T): T {
+    const from = this.sent.length;
+    try {
+      return send();
+    } finally {
+      this.bursts.push({ from, to: this.sent.length });
+    }
+  }
 }

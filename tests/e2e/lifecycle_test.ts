@@ -269,3 +269,28 @@ programs:
     assert.ok(stopping >= 0 && stopping < log.indexOf(`stopped: counted:${i}`), log);
   }
 });
+
+/** The scheduling policy of thread `tid` of `pid` (field 41 of its stat): 0 is SCHED_OTHER. */
+function policyOf(pid: number, tid = pid): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[41 - 3]);
+}
+
+Deno.test("stop all leaves the daemon, and the programs it starts next, at the normal scheduling policy", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  worker:
+    cmd: /bin/sleep 1000
+    numprocs: 20
+    starttime: 0
+`);
+  await waitFor(async () => (await d.status()).every((p) => p.state === "RUNNING") || null);
+  const daemon = await d.port.daemonPid();
+  assert.equal(policyOf(daemon), 0);
+  const stopped = await d.port.stop(["all"]);
+  assert.ok(stopped.every((r) => r.ok), JSON.stringify(stopped));
+  // The stopsignals went out at real-time priority (as root); the thread is back to normal.
+  assert.equal(policyOf(daemon), 0);
+  assert.ok((await d.port.start(["all"])).every((r) => r.ok));
+  for (const p of await d.status()) assert.equal(policyOf(p.pid!), 0, `${p.name}'s policy`);
+});

@@ -89,6 +89,19 @@ Deno.test("stop all stops highest priority first, each level down before the nex
   assert.deepEqual(os.sent.map((s) => s.signal), ["SIGTERM", "SIGTERM", "SIGTERM"]);
 });
 
+Deno.test("a stop's stopsignals go out in one burst of the OS port per priority level", async () => {
+  const { supervisor, os } = setup(configOf(
+    prog("web", ", numprocs: 3, priority: 50"),
+    prog("db", ", numprocs: 2, priority: 1"),
+  ));
+  await supervisor.launch();
+  const results = await supervisor.stop(["all"]);
+  assert.ok(results.every((r) => r.ok));
+  // web's three groups in one burst, then db's two once web is down; nothing outside.
+  assert.deepEqual(os.bursts, [{ from: 0, to: 3 }, { from: 3, to: 5 }]);
+  assert.deepEqual(os.sent.length, 5);
+});
+
 Deno.test("reload: an added program starts, a removed one stops and is forgotten", async () => {
   const { supervisor, os, spawned, states } = setup(configOf(prog("old"), prog("kept")));
   await supervisor.launch();
