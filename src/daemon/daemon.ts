@@ -8,6 +8,7 @@
 
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { warmBodyParsing } from "../api/_http.ts";
+import { warmControlRequest } from "../api/warm_request.ts";
 import { collectAllGarbage, SpawnBurstCollector } from "./launch_garbage.ts";
 import { releaseStartupPages } from "../process/resident_pages.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
@@ -323,6 +324,8 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
   // so the daemon settles at the same size however its programs came up.
   warmBodyParsing()
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
+    // The first request with a body compiles its path: here, not in a user's first `stop`.
+    .then(() => warmControlRequest(settings.socket))
     .then(() => sleep(systemClock, STARTUP_SETTLE_MS))
     .then(async () => {
       if (!launchEnded) {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { WARM_UP_NAME } from "../../src/api/warm_request.ts";
 import { TestDaemon } from "../_helpers/daemon.ts";
 import { alive, exists, waitFor } from "../_helpers/wait_for.ts";
 
@@ -293,4 +294,26 @@ programs:
   assert.equal(policyOf(daemon), 0);
   assert.ok((await d.port.start(["all"])).every((r) => r.ok));
   for (const p of await d.status()) assert.equal(policyOf(p.pid!), 0, `${p.name}'s policy`);
+});
+
+Deno.test("what the daemon's start-up warm-up request asks stops nothing: no program has that name", async () => {
+  await using d = await TestDaemon.start(`
+programs:
+  worker:
+    cmd: /bin/sleep 1000
+    numprocs: 2
+    starttime: 0
+`);
+  const before = await waitFor(async () => {
+    const list = await d.status();
+    return list.every((p) => p.state === "RUNNING") ? list : null;
+  });
+  const answer = await d.port.stop([WARM_UP_NAME], { perName: true });
+  assert.deepEqual(answer.map((r) => [r.name, r.ok, r.error?.code]), [
+    [WARM_UP_NAME, false, "BAD_NAME"],
+  ]);
+  assert.deepEqual(
+    (await d.status()).map((p) => [p.name, p.state, p.pid]),
+    before.map((p) => [p.name, p.state, p.pid]),
+  );
 });
