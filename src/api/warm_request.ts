@@ -1,6 +1,6 @@
 /**
- * One request to the daemon's own control socket once it has settled, on
- * the route a `stop` takes. A daemon's first request with a body compiles
+ * One request to the daemon's own control socket as it starts (right after
+ * the body schemas are loaded), on the route a `stop` takes. A daemon's first request with a body compiles
  * what it runs (the body's stream, the JSON parse and schema, the route):
  * 2–4 ms that the first `stop all` paid while its programs kept running
  * (bench/RESULTS.md, "Nineteenth pass"). The name it asks for cannot be a
@@ -19,7 +19,7 @@ export const WARM_UP_NAME = "taskmaster warm-up";
 const BODY = JSON.stringify({ names: [WARM_UP_NAME], per_name: true });
 const HEAD = "POST /v1/stop HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
   "Connection: close\r\nContent-Length: ";
-const REQUEST = `${HEAD}${BODY.length}\r\n\r\n${BODY}`;
+const REQUEST = `${HEAD}${new TextEncoder().encode(BODY).byteLength}\r\n\r\n${BODY}`;
 
 /**
  * Sends the warm-up request to the socket at `path` and reads the answer to
@@ -61,6 +61,6 @@ function close(conn: Deno.UnixConn): void {
   try {
     conn.close();
   } catch {
-    // Closed already (by the readable, at the answer's end).
+    // Closed already, by the timer of a request that got no answer.
   }
 }

@@ -13,8 +13,11 @@
  * The thread's own policy comes back after the burst, also when it throws.
  * With SCHED_RESET_ON_FORK, a process or thread made during the burst
  * would not inherit the priority (none is: the burst only signals). A
- * thread that is already real-time, or a daemon that may not raise it
- * (learnt once), runs the burst as it is.
+ * thread without CAP_SYS_NICE (raised through its RLIMIT_RTPRIO) may not
+ * clear that flag again: it goes back to its own policy with the flag kept,
+ * whose only other effect is that its children start at nice 0 if it ran
+ * at a negative nice. A thread that is already real-time, or a daemon that
+ * may not raise it (learnt once), runs the burst as it is.
  *
  * @module
  */
@@ -35,7 +38,7 @@ export const SCHED = {
 const BURST_PARAM = new Int32Array([1]);
 const NORMAL_PARAM = new Int32Array([0]);
 
-/** False once the kernel refused (EPERM): never asked again. */
+/** False once the kernel refused the raise (no privilege): never asked again. */
 let allowed = true;
 
 /** The calling thread's policy, SCHED_RESET_ON_FORK included; null without FFI. */
@@ -58,7 +61,9 @@ export function realtimeBurst<T>(burst: () => T): T {
   try {
     return burst();
   } finally {
-    c.symbols.sched_setscheduler(0, policy, NORMAL_PARAM);
+    if (c.symbols.sched_setscheduler(0, policy, NORMAL_PARAM) !== 0) {
+      c.symbols.sched_setscheduler(0, policy | SCHED.RESET_ON_FORK, NORMAL_PARAM);
+    }
   }
 }
 

@@ -277,7 +277,7 @@ function policyOf(pid: number, tid = pid): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[41 - 3]);
 }
 
-Deno.test("stop all leaves the daemon, and the programs it starts next, at the normal scheduling policy", async () => {
+Deno.test("stop all leaves the daemon at the normal scheduling policy", async () => {
   await using d = await TestDaemon.start(`
 programs:
   worker:
@@ -292,8 +292,6 @@ programs:
   assert.ok(stopped.every((r) => r.ok), JSON.stringify(stopped));
   // The stopsignals went out at real-time priority (as root); the thread is back to normal.
   assert.equal(policyOf(daemon), 0);
-  assert.ok((await d.port.start(["all"])).every((r) => r.ok));
-  for (const p of await d.status()) assert.equal(policyOf(p.pid!), 0, `${p.name}'s policy`);
 });
 
 Deno.test("what the daemon's start-up warm-up request asks stops nothing: no program has that name", async () => {

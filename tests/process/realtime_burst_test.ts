@@ -2,9 +2,30 @@ import assert from "node:assert/strict";
 import { libc } from "../../src/process/libc.ts";
 import { realtimeBurst, SCHED, threadPolicy } from "../../src/process/realtime_burst.ts";
 
-// These run on the test's own main thread, as the daemon's stop does: the
-// policy read inside the burst is the kernel's, not a recorded call.
-const root = Deno.uid() === 0;
+// The policy read inside a burst is the kernel's, not a recorded call; each
+// test runs on one thread (a worker under --parallel), as the daemon's stop
+// runs on its main thread.
+
+/** Whether this thread may be made real-time: asked of the kernel, not guessed from the uid. */
+function mayRaise(): boolean {
+  const c = libc()!;
+  const raised = c.symbols.sched_setscheduler(0, SCHED.FIFO, new Int32Array([1])) === 0;
+  if (raised) c.symbols.sched_setscheduler(0, SCHED.OTHER, new Int32Array([0]));
+  return raised;
+}
+
+/** Whether the effective capabilities hold CAP_SYS_NICE (bit 23). */
+function hasSysNice(): boolean {
+  const caps = /CapEff:\s+([0-9a-f]+)/.exec(Deno.readTextFileSync("/proc/self/status"))![1]!;
+  return (BigInt(`0x${caps}`) >> 23n & 1n) === 1n;
+}
+
+const root = mayRaise();
+
+Deno.test("the kernel lets this thread be made real-time exactly when it holds CAP_SYS_NICE", () => {
+  // Guards the tests below from passing only through their unprivileged branch.
+  assert.equal(root, hasSysNice());
+});
 
 /** The calling thread's real-time priority, from /proc (read on this same thread). */
 function rtPriority(): number {
