@@ -1,11 +1,12 @@
 /**
  * One request to the daemon's own control socket as it starts (right after
- * the body schemas are loaded), on the route a `stop` takes. A daemon's first request with a body compiles
- * what it runs (the body's stream, the JSON parse and schema, the route):
- * 2–4 ms that the first `stop all` paid while its programs kept running
- * (bench/RESULTS.md, "Nineteenth pass"). The name it asks for cannot be a
- * program's (a program name has no space), so the answer is a BAD_NAME
- * result and nothing is touched; nothing is logged.
+ * the body schemas are loaded), on the route a `stop` takes. A daemon's
+ * first request with a body compiles what it runs (the body's stream, the
+ * JSON parse and schema, the route): 2–3 ms that the first `stop all` paid
+ * while its programs kept running (bench/RESULTS.md, "Nineteenth pass").
+ * The name it asks for cannot be a program's (a program name has no
+ * space), so the answer is a BAD_NAME result and nothing is touched;
+ * nothing is logged.
  *
  * A few bytes of HTTP/1.1 on a unix connection rather than fetch(): the
  * daemon never loads Deno's HTTP client for this.
