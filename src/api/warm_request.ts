@@ -8,60 +8,34 @@
  * space), so the answer is a BAD_NAME result and nothing is touched;
  * nothing is logged.
  *
- * A few bytes of HTTP/1.1 on a unix connection rather than fetch(): the
- * daemon never loads Deno's HTTP client for this.
+ * Sent as `ctl stop` sends it, through the client's own transport
+ * (SocketHttp: HTTP/1.0 on a connection of its own), so the server runs the
+ * path a user's command will; the daemon never loads fetch's client for it.
  *
  * @module
  */
 
+import { SocketHttp } from "./_client_http.ts";
+
 /** The name asked for: no program or instance can be called this. */
 export const WARM_UP_NAME = "taskmaster warm-up";
 
-const BODY = JSON.stringify({ names: [WARM_UP_NAME], per_name: true });
-const HEAD = "POST /v1/stop HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" +
-  "Connection: close\r\nContent-Length: ";
-const REQUEST = `${HEAD}${new TextEncoder().encode(BODY).byteLength}\r\n\r\n${BODY}`;
-
 /**
- * Sends the warm-up request to the socket at `path` and reads the answer to
- * its end. Resolves with the answer's HTTP status, or null when there was
- * none within `timeoutMs` (or the socket refused): it is only a warm-up.
+ * Sends the warm-up request to the socket at `path`. Resolves true once it
+ * was answered, false when it was not within `timeoutMs` (or the socket
+ * refused, or the answer was an error): it is only a warm-up.
  */
-export async function warmControlRequest(path: string, timeoutMs = 2_000): Promise<number | null> {
-  let conn: Deno.UnixConn;
+export async function warmControlRequest(path: string, timeoutMs = 2_000): Promise<boolean> {
+  const http = new SocketHttp(path);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    conn = await Deno.connect({ transport: "unix", path });
-  } catch {
-    return null;
-  }
-  const timer = setTimeout(() => close(conn), timeoutMs);
-  try {
-    const request = new TextEncoder().encode(REQUEST);
-    for (let written = 0; written < request.byteLength;) {
-      written += await conn.write(request.subarray(written));
-    }
-    // The status line is all it needs; the rest is read to the end and dropped.
-    const buffer = new Uint8Array(512);
-    let head = "";
-    for (;;) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      if (head.length < 16) head += new TextDecoder().decode(buffer.subarray(0, n));
-    }
-    const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1];
-    return status === undefined ? null : Number(status);
-  } catch {
-    return null;
+    return await Promise.race([
+      http.json("/v1/stop", { method: "POST", json: { names: [WARM_UP_NAME], per_name: true } })
+        .then(() => true, () => false),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs)),
+    ]);
   } finally {
     clearTimeout(timer);
-    close(conn);
-  }
-}
-
-function close(conn: Deno.UnixConn): void {
-  try {
-    conn.close();
-  } catch {
-    // Closed already, by the timer of a request that got no answer.
+    http.close();
   }
 }

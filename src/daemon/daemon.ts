@@ -326,8 +326,8 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
     // The first request with a body compiles its path: here, not in a user's first `stop`.
     .then(() => warmControlRequest(settings.socket))
-    .then((status) => {
-      if (status === null) log.write("debug", "the start-up warm-up request got no answer");
+    .then((answered) => {
+      if (!answered) log.write("debug", "the start-up warm-up request got no answer");
     })
     .then(() => sleep(systemClock, STARTUP_SETTLE_MS))
     .then(async () => {

@@ -12,8 +12,8 @@ Deno.test("the warm-up request reaches the stop route with its body, as `ctl sto
   const server = await serveControlApi(port, { path });
   try {
     const before = (await port.status()).map((p) => [p.name, p.state]);
-    // 200: the body was read and accepted by the stop route's schema.
-    assert.equal(await warmControlRequest(path), 200);
+    // Answered (2xx): the body was read and accepted by the stop route's schema.
+    assert.equal(await warmControlRequest(path), true);
     assert.deepEqual(port.calls.map((c) => c.method), ["status", "stop"]);
     assert.deepEqual(port.options, [{ perName: true }]);
     assert.deepEqual(port.calls[1]!.args[0], [WARM_UP_NAME]);
@@ -28,11 +28,11 @@ Deno.test("the warm-up request reaches the stop route with its body, as `ctl sto
 Deno.test("the warm-up request gives up quietly when nothing answers", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tm-warm-" });
   try {
-    assert.equal(await warmControlRequest(`${dir}/nobody.sock`), null);
+    assert.equal(await warmControlRequest(`${dir}/nobody.sock`), false);
     // A listener that accepts and never answers: the timeout ends it.
     const listener = Deno.listen({ transport: "unix", path: `${dir}/mute.sock` });
     const accepted = listener.accept();
-    assert.equal(await warmControlRequest(`${dir}/mute.sock`, 200), null);
+    assert.equal(await warmControlRequest(`${dir}/mute.sock`, 200), false);
     (await accepted).close();
     listener.close();
   } finally {
