@@ -22,9 +22,9 @@ export interface ProcessOs {
   isDirectory(path: string): boolean;
   /**
    * Runs a burst of signals (a stop's stopsignals) so that the programs they
-   * wake do not preempt it (realtime_burst.ts). @default runs it as it is
+   * wake do not preempt it (realtime_burst.ts).
    */
-  signalBurst?<T>(send: () => T): T;
+  signalBurst(send: () => void): void;
 }
 
 /** The real calls. */

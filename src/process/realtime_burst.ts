@@ -51,9 +51,9 @@ export function threadPolicy(): number | null {
 
 /** Runs `burst` with the calling thread at real-time priority when it may be; returns its result. */
 export function realtimeBurst<T>(burst: () => T): T {
-  const c = libc();
-  const policy = allowed ? threadPolicy() : null;
-  if (c === null || policy === null || !isNormal(policy)) return burst();
+  const c = allowed ? libc() : null;
+  const policy = c === null ? -1 : c.symbols.sched_getscheduler(0);
+  if (c === null || policy < 0 || !isNormal(policy)) return burst();
   if (c.symbols.sched_setscheduler(0, SCHED.FIFO | SCHED.RESET_ON_FORK, BURST_PARAM) !== 0) {
     allowed = false;
     return burst();

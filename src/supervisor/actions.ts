@@ -168,7 +168,7 @@ function startOutcome(runner: ProcessRunner, snap: ProcessSnapshot): ActionResul
 }
 
 /** Runs a stop's burst of stopsignals: ProcessOs.signalBurst, or at once. */
-export type SignalBurst = (send: () => void) => void;
+export type SignalBurst = ProcessOs["signalBurst"];
 
 const atOnce: SignalBurst = (send) => send();
 

@@ -58,11 +58,7 @@ export class Supervisor {
   #config: TaskmasterConfig;
   #deps: SupervisorDeps;
   /** A stop's stopsignals, unpreempted by the programs they wake where the OS port can. */
-  readonly #signalBurst: SignalBurst = (send) => {
-    const os = this.#deps.os;
-    if (os.signalBurst === undefined) send();
-    else os.signalBurst(send);
-  };
+  readonly #signalBurst: SignalBurst = (send) => this.#deps.os.signalBurst(send);
   #programs = new ProgramTable();
   #lock = new RwLock();
   #shuttingDown = false;

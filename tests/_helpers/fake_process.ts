@@ -109,10 +109,10 @@ export class FakeOs implements ProcessOs {
   /** Each signal burst, as the range of `sent` it covered. */
   bursts: { from: number; to: number }[] = [];
 
-  signalBurst<T>(send: () => T): T {
+  signalBurst(send: () => void): void {
     const from = this.sent.length;
     try {
-      return send();
+      send();
     } finally {
       this.bursts.push({ from, to: this.sent.length });
     }

@@ -99,7 +99,7 @@ Deno.test("a stop's stopsignals go out in one burst of the OS port per priority 
   assert.ok(results.every((r) => r.ok));
   // web's three groups in one burst, then db's two once web is down; nothing outside.
   assert.deepEqual(os.bursts, [{ from: 0, to: 3 }, { from: 3, to: 5 }]);
-  assert.deepEqual(os.sent.length, 5);
+  assert.equal(os.sent.length, 5);
 });
 
 Deno.test("reload: an added program starts, a removed one stops and is forgotten", async () => {
