@@ -153,13 +153,7 @@ export class CgroupTree implements CgroupPort {
   populated(path: string): boolean {
     const program = parentOf(path);
     if (program === this.root) return populated(path);
-    const programs = this.#programsThisTurn.map;
-    let programPopulated = programs.get(program);
-    if (programPopulated === undefined) {
-      programPopulated = populated(program);
-      programs.set(program, programPopulated);
-    }
-    return programPopulated && populated(path);
+    return readOnce(this.#programsThisTurn.map, program, populated) && populated(path);
   }
 
   count(path: string): number {
@@ -287,13 +281,17 @@ export function sharingMemberLists<T>(lists: MemberLists, fn: () => T): T {
  * {@link members}, fresh each time.
  */
 export function memberList(path: string): number[] | null {
-  const memo = sharedLists ?? readThisTurn.map;
-  let list = memo.get(path);
-  if (list === undefined) {
-    list = readMembers(path);
-    memo.set(path, list);
+  return readOnce(sharedLists ?? readThisTurn.map, path, readMembers);
+}
+
+/** `memo`'s entry for `key`, read (and kept) on the first ask. */
+function readOnce<K, V>(memo: Map<K, V>, key: K, read: (key: K) => V): V {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = read(key);
+    memo.set(key, value);
   }
-  return list;
+  return value;
 }
 
 /** Whether any live process is in the cgroup or below it. */
