@@ -20,6 +20,7 @@ import { childBaseEnv } from "./child_env.ts";
 import { processStartTime } from "./kernel_files.ts";
 import { linkTarget, procStdin, procStdinAvailable } from "./stdin_writer.ts";
 import { shimScript } from "./shim.ts";
+import { FixedDelayQueue } from "../util/fixed_delay_queue.ts";
 
 /** Everything needed to start one child. */
 export interface SpawnSpec {
@@ -514,61 +515,11 @@ function drainOutput(output: OwnOutput, done: () => void): void {
   stderr?.drain?.(drained);
 }
 
-/** A drain's deadline (performance.now() ms) and what ends it then. */
-interface DrainLimit {
-  readonly at: number;
-  readonly expire: () => void;
-}
-
 /**
- * The drains still waiting, oldest first, under one timer: a stop of
- * hundreds armed and cleared a timer per child.
+ * The drains still waiting, under one timer: a stop of hundreds armed and
+ * cleared a timer per child.
  */
-class DrainLimits {
-  /** Insertion order is deadline order: every drain gets the same limit. */
-  readonly #waiting = new Set<DrainLimit>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
-
-  add(expire: () => void): DrainLimit {
-    const entry = { at: performance.now() + DRAIN_LIMIT_MS, expire };
-    this.#waiting.add(entry);
-    this.#timer ??= setTimeout(() => this.#fire(), DRAIN_LIMIT_MS);
-    return entry;
-  }
-
-  delete(entry: DrainLimit): void {
-    this.#waiting.delete(entry);
-    // Nothing left: no wake-up for nothing (an idle daemon does no work).
-    if (this.#waiting.size === 0 && this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-  }
-
-  #fire(): void {
-    this.#timer = null;
-    const now = performance.now();
-    for (const entry of this.#waiting) {
-      if (entry.at > now) break;
-      this.#waiting.delete(entry);
-      try {
-        entry.expire();
-      } catch (error) {
-        // The drains behind it still end; the error is still reported.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
-    // An expire() that added a drain armed the timer already.
-    const next = this.#waiting.values().next().value;
-    if (next !== undefined && this.#timer === null) {
-      this.#timer = setTimeout(() => this.#fire(), Math.max(0, next.at - performance.now()));
-    }
-  }
-}
-
-const drainLimits = new DrainLimits();
+const drainLimits = new FixedDelayQueue(DRAIN_LIMIT_MS);
 
 /** setpriv (util-linux) where the system keeps it, or null. */
 function findSetpriv(): string | null {

@@ -1,0 +1,90 @@
+/**
+ * Deadlines that are all the same delay after they were added, under one
+ * timer: a stop of hundreds of instances would otherwise arm and clear a
+ * timer (a node `Timeout` and a slot in Deno's heap) per instance. With one
+ * delay for all, insertion order is deadline order, so the queue is a Set.
+ *
+ * @module
+ */
+
+/** The timer functions the queue runs on; the real ones by default. */
+export interface QueueTimers {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Runs `fn` in `ms`; returns its cancel. */
+  arm(fn: () => void, ms: number): () => void;
+}
+
+const REAL_TIMERS: QueueTimers = {
+  now: () => performance.now(),
+  arm(fn, ms) {
+    const id = setTimeout(fn, ms);
+    return () => clearTimeout(id);
+  },
+};
+
+/** One waiting entry: what {@link FixedDelayQueue.add} returns, for `delete`. */
+export interface QueuedDeadline {
+  readonly at: number;
+  readonly expire: () => void;
+}
+
+/** Runs each entry's `expire` `delayMs` after it was added, unless deleted first. */
+export class FixedDelayQueue {
+  readonly #delayMs: number;
+  readonly #timers: QueueTimers;
+  readonly #waiting = new Set<QueuedDeadline>();
+  /** The one timer's cancel, while it is armed. */
+  #timer: (() => void) | null = null;
+
+  constructor(delayMs: number, timers: QueueTimers = REAL_TIMERS) {
+    this.#delayMs = delayMs;
+    this.#timers = timers;
+  }
+
+  /** How many entries wait. */
+  get size(): number {
+    return this.#waiting.size;
+  }
+
+  add(expire: () => void): QueuedDeadline {
+    const entry = { at: this.#timers.now() + this.#delayMs, expire };
+    this.#waiting.add(entry);
+    this.#timer ??= this.#timers.arm(() => this.#fire(), this.#delayMs);
+    return entry;
+  }
+
+  delete(entry: QueuedDeadline): void {
+    this.#waiting.delete(entry);
+    // Nothing left: no wake-up for nothing (an idle daemon does no work).
+    if (this.#waiting.size === 0 && this.#timer !== null) {
+      this.#timer();
+      this.#timer = null;
+    }
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    const now = this.#timers.now();
+    for (const entry of this.#waiting) {
+      if (entry.at > now) break;
+      this.#waiting.delete(entry);
+      try {
+        entry.expire();
+      } catch (error) {
+        // The entries behind it still expire; the error is still reported.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    // An expire() that added an entry armed the timer already.
+    const next = this.#waiting.values().next().value;
+    if (next !== undefined && this.#timer === null) {
+      this.#timer = this.#timers.arm(
+        () => this.#fire(),
+        Math.max(0, next.at - this.#timers.now()),
+      );
+    }
+  }
+}
