@@ -131,7 +131,10 @@ export class EffectExecutor implements ChildHooks {
     const host = this.#host;
     const handle = () => host.enqueue({ kind: "exited", generation, ...exit });
     // The end of a stop spawns nothing, and a client is waiting for it.
-    if (host.snapshot.state === "STOPPING") return handle();
+    if (host.snapshot.state === "STOPPING") {
+      this.#signaller.leaderReaped(pid, exit.groupAlive);
+      return handle();
+    }
     // instance_child noted whether the group outlived its leader (no second probe).
     if (!this.leftovers.outlived(pid)) this.#reapedAlone = pid;
     this.#pacer.run(handle);
@@ -180,5 +183,6 @@ export class EffectExecutor implements ChildHooks {
     }
     this.#groupWatch?.();
     this.#groupWatch = null;
+    this.#signaller.dispose();
   }
 }

@@ -11,6 +11,7 @@ import type {
 } from "../../src/process/spawner.ts";
 import type { Clock } from "../../src/util/clock.ts";
 import type { ProcessOs } from "../../src/process/process_os.ts";
+import type { CgroupPort } from "../../src/process/cgroups.ts";
 
 /** A clock whose time moves only when the test says so. */
 export class FakeClock implements Clock {
@@ -117,4 +118,25 @@ export class FakeOs implements ProcessOs {
       this.bursts.push({ from, to: this.sent.length });
     }
   }
+}
+
+/**
+ * Cgroups as a runner sees them: each instance gets `/cg/<program>/<instance>`,
+ * signals are recorded, never sent, and nothing is ever left in one.
+ */
+export class RecordedCgroups implements CgroupPort {
+  signals: { path: string; signal: Deno.Signal; exceptGroup: number | null }[] = [];
+  prepare(program: string, instance: string): string | null {
+    return `/cg/${program}/${instance}`;
+  }
+  signal(path: string, signal: Deno.Signal, exceptGroup: number | null = null): void {
+    this.signals.push({ path, signal, exceptGroup });
+  }
+  populated(): boolean {
+    return false;
+  }
+  count(): number {
+    return 0;
+  }
+  release(): void {}
 }

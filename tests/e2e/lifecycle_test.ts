@@ -228,6 +228,30 @@ programs:
   }
 });
 
+Deno.test("a member that left the group gets its stopsignal while its leader ignores it, before stoptime's SIGKILL", async () => {
+  // The member's stopsignal waits for the leader's exit (group_signaller.ts),
+  // at most a short grace: this leader never exits of it. SIGKILL cannot be
+  // trapped, so the line shows the member got the stopsignal itself.
+  await using d = await TestDaemon.start(`
+programs:
+  stubborn:
+    cmd: /bin/sh -c "setsid /bin/sh -c 'trap \\"echo got >> escaped; exit 0\\" USR1; echo > up; while true; do sleep 0.1; done' & trap '' USR1; while true; do sleep 0.1; done"
+    starttime: 0.2
+    stopsignal: USR1
+    stoptime: 2
+`);
+  await d.waitState("stubborn", "RUNNING");
+  await waitFor(() => Deno.stat(`${d.dir}/up`).then(() => true, () => false), {
+    what: "the setsid'd shell",
+  });
+  const results = await d.port.stop(["stubborn"]);
+  assert.deepEqual(results.map((r) => r.ok), [true]);
+  const info = await d.info("stubborn");
+  assert.equal(info.state, "STOPPED");
+  assert.equal(info.processes ?? 0, 0, "its cgroup is empty");
+  assert.equal(await Deno.readTextFile(`${d.dir}/escaped`), "got\n");
+});
+
 Deno.test("shutdown stops what an exited program left behind, and leaves no zombie", async () => {
   const d = await TestDaemon.start(`
 programs:

@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { ProcessRunner } from "../../src/process/runner.ts";
 import type { Pacer } from "../../src/util/turn_pacer.ts";
-import { FakeClock, FakeOs, FakeSpawner } from "../_helpers/fake_process.ts";
+import { FakeClock, FakeOs, FakeSpawner, RecordedCgroups } from "../_helpers/fake_process.ts";
+import { MEMBERS_GRACE_MS } from "../../src/process/group_signaller.ts";
 import { program } from "../_helpers/program.ts";
 
 function setup(
   overrides: Parameters<typeof program>[0] = {},
   groupAlive: (pgid: number) => Promise<boolean> = () => Promise.resolve(false),
   pacer?: Pacer,
+  cgroups?: RecordedCgroups,
 ) {
   const clock = new FakeClock();
   const spawner = new FakeSpawner();
@@ -28,6 +30,7 @@ function setup(
     groupAlive,
     os,
     pacer,
+    cgroups,
   });
   const states = () => changes.map((c) => c.to);
   return { clock, spawner, os, runner, states, logs, changes };
@@ -246,4 +249,32 @@ Deno.test("ProcessRunner: stoptime's SIGKILL does not wait behind the pacer's qu
   spawner.exitLatest({ code: null, signal: "SIGKILL" });
   await settle();
   assert.equal(runner.state, "STOPPED");
+});
+
+Deno.test("ProcessRunner: a stopsignal sent ahead reaches the cgroup's other members only if something outlived the leader", async () => {
+  for (const groupLeft of [false, true]) {
+    const cgroups = new RecordedCgroups();
+    const { spawner, runner } = setup(
+      { starttime: 0 },
+      () => Promise.resolve(groupLeft),
+      undefined,
+      cgroups,
+    );
+    runner.dispatch({ kind: "start" });
+    runner.signalStopAhead();
+    runner.dispatch({ kind: "stop" });
+    assert.deepEqual(cgroups.signals, [], "nothing read at the stop itself");
+    spawner.exitLatest({ code: null, signal: "SIGTERM" });
+    await settle();
+    // Past the grace: a debt the exit did not settle would be paid by then.
+    await new Promise((resolve) => setTimeout(resolve, MEMBERS_GRACE_MS * 3));
+    assert.deepEqual(
+      cgroups.signals,
+      groupLeft
+        ? [{ path: "/cg/web/web", signal: "SIGTERM", exceptGroup: runner.snapshot.pgid }]
+        : [],
+      groupLeft ? "the members left behind, once" : "nobody: the cgroup was empty",
+    );
+    runner.dispose();
+  }
 });
