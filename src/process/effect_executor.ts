@@ -65,7 +65,7 @@ export class EffectExecutor implements ChildHooks {
     this.#deps = deps;
     this.leftovers = new Leftovers(deps.cgroups, deps.os);
     this.child = new InstanceChild(deps, this.leftovers, this);
-    this.#signaller = new GroupSignaller(deps.os, deps.cgroups);
+    this.#signaller = new GroupSignaller(deps.os, deps.cgroups, deps.clock);
     this.#pacer = deps.pacer ?? { run: (job) => job() };
   }
 
@@ -111,6 +111,7 @@ export class EffectExecutor implements ChildHooks {
   #spawn(): void {
     const host = this.#host;
     this.#reapedAlone = null;
+    this.#signaller.forgetOwed();
     const result = this.child.spawn(host.config, host, host.spawnSpec(), host.snapshot.generation);
     host.enqueue(
       result.ok
@@ -132,6 +133,8 @@ export class EffectExecutor implements ChildHooks {
     const handle = () => host.enqueue({ kind: "exited", generation, ...exit });
     // The end of a stop spawns nothing, and a client is waiting for it.
     if (host.snapshot.state === "STOPPING") {
+      // Only a stop owes the members a stopsignal, and only its exit report
+      // looked at the group and cgroup (exit.groupAlive is false otherwise).
       this.#signaller.leaderReaped(pid, exit.groupAlive);
       return handle();
     }
@@ -148,6 +151,10 @@ export class EffectExecutor implements ChildHooks {
     const { state, pid } = this.#host.snapshot;
     const pgid = this.#livePgid();
     if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
+    // A leader already reaped, its exit waiting for the pacer, is reported
+    // as a crash, not as the end of this stop: the stop event signals the
+    // group and the cgroup's members itself, nothing left owed past it.
+    if (this.child.live === null) return;
     this.#signaller.ahead(pgid, this.#host.config.stopsignal);
   }
 
@@ -183,6 +190,6 @@ export class EffectExecutor implements ChildHooks {
     }
     this.#groupWatch?.();
     this.#groupWatch = null;
-    this.#signaller.dispose();
+    this.#signaller.forgetOwed();
   }
 }

@@ -12,6 +12,7 @@
 
 import type { CgroupPort } from "./cgroups.ts";
 import type { ProcessOs } from "./process_os.ts";
+import type { Clock } from "../util/clock.ts";
 import { FixedDelayQueue, type QueuedDeadline } from "../util/fixed_delay_queue.ts";
 
 /** What one signalling is about. */
@@ -28,13 +29,16 @@ export class GroupSignaller {
   readonly #cgroups: CgroupPort | null;
   /** The process group already sent its stopsignal by {@link ahead}. */
   #signalledAhead: number | null = null;
-  /** Members outside the group not yet sent the stopsignal that went ahead. */
-  #owed: MembersOwed | null = null;
-  #owedDeadline: QueuedDeadline | null = null;
+  /** Members outside the group not yet sent the stopsignal that went ahead, and its deadline. */
+  #owed: { readonly members: MembersOwed; readonly deadline: QueuedDeadline } | null = null;
+  /** Where a debt waits at most {@link MEMBERS_GRACE_MS}: shared by every instance on one clock. */
+  readonly #grace: FixedDelayQueue;
 
-  constructor(os: ProcessOs, cgroups: CgroupPort | null | undefined) {
+  /** `clock`: the runner's, on which a debt's grace runs out. */
+  constructor(os: ProcessOs, cgroups: CgroupPort | null | undefined, clock: Clock) {
     this.#os = os;
     this.#cgroups = cgroups ?? null;
+    this.#grace = membersGrace(clock);
   }
 
   /**
@@ -62,15 +66,16 @@ export class GroupSignaller {
    * rather than read and signalled now: most groups are gone a few ms later,
    * their cgroup empty, and a stop of 100 spent ~1.6 ms reading cgroup.procs
    * files while its children were dying. The debt is paid when the leader's
-   * exit is reported with something left ({@link leaderReaped}), or after
-   * {@link MEMBERS_GRACE_MS} if the leader is still alive.
+   * exit is reported with something left ({@link leaderReaped}), after
+   * {@link MEMBERS_GRACE_MS} if the leader is still alive, or just before a
+   * later signal (stoptime's SIGKILL, which may come sooner than the grace).
    */
   send(target: GroupTarget, signal: Deno.Signal, stopsignal: Deno.Signal): string | null {
     const { pgid, cgroup } = target;
     const ahead = this.#signalledAhead;
     this.#signalledAhead = null;
-    // A later signal (SIGKILL at stoptime, another stop) supersedes a debt.
-    this.#forgetOwed();
+    const owed = this.#takeOwed();
+    if (owed !== null) this.#pay(owed);
     const wentAhead = pgid !== null && ahead === pgid && signal === stopsignal;
     // Members that left the process group (setsid) are still in the cgroup.
     if (cgroup !== null && this.#cgroups !== null) {
@@ -94,34 +99,38 @@ export class GroupSignaller {
    * the stopsignal they are owed now; with nothing left, nobody is owed it.
    */
   leaderReaped(pgid: number, leftBehind: boolean): void {
-    const owed = this.#owed;
-    if (owed === null || owed.pgid !== pgid) return;
-    this.#forgetOwed();
+    if (this.#owed?.members.pgid !== pgid) return;
+    const owed = this.#takeOwed()!;
     if (leftBehind) this.#pay(owed);
   }
 
-  /** Forgets a debt (the instance is forgotten). */
-  dispose(): void {
-    this.#forgetOwed();
+  /**
+   * Forgets a debt unpaid: the instance is forgotten, or a new run starts,
+   * whose child the old run's debt must never reach (it shares the cgroup).
+   */
+  forgetOwed(): void {
+    this.#takeOwed();
   }
 
-  #owe(owed: MembersOwed): void {
-    this.#owed = owed;
-    this.#owedDeadline = owedMembers.add(() => {
+  #owe(members: MembersOwed): void {
+    const deadline = this.#grace.add(() => {
       this.#owed = null;
-      this.#owedDeadline = null;
-      this.#pay(owed);
+      this.#pay(members);
     });
+    this.#owed = { members, deadline };
   }
 
   #pay(owed: MembersOwed): void {
     this.#cgroups?.signal(owed.cgroup, owed.signal, owed.pgid);
   }
 
-  #forgetOwed(): void {
+  /** The debt, no longer owed (its deadline dropped); null when there is none. */
+  #takeOwed(): MembersOwed | null {
+    const owed = this.#owed;
+    if (owed === null) return null;
     this.#owed = null;
-    if (this.#owedDeadline !== null) owedMembers.delete(this.#owedDeadline);
-    this.#owedDeadline = null;
+    this.#grace.delete(owed.deadline);
+    return owed.members;
   }
 }
 
@@ -135,9 +144,22 @@ interface MembersOwed {
 /**
  * How long members outside the group wait at most for their stopsignal
  * while the leader lives on (it ignores the signal, or takes its time):
- * short next to any stoptime, long enough for a stop of hundreds to reap.
+ * long enough for a stop of hundreds to reap. A stoptime shorter than this
+ * pays the debt just before its SIGKILL.
  */
 export const MEMBERS_GRACE_MS = 50;
 
-/** The debts of every instance, under one timer. */
-const owedMembers = new FixedDelayQueue(MEMBERS_GRACE_MS);
+/** Each clock's queue of debts: one timer for every instance's. */
+const GRACE_QUEUES = new WeakMap<Clock, FixedDelayQueue>();
+
+function membersGrace(clock: Clock): FixedDelayQueue {
+  let queue = GRACE_QUEUES.get(clock);
+  if (queue === undefined) {
+    queue = new FixedDelayQueue(MEMBERS_GRACE_MS, {
+      now: () => clock.now(),
+      arm: (fn, ms) => clock.schedule(clock.now() + ms, fn),
+    });
+    GRACE_QUEUES.set(clock, queue);
+  }
+  return queue;
+}

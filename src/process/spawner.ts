@@ -515,10 +515,7 @@ function drainOutput(output: OwnOutput, done: () => void): void {
   stderr?.drain?.(drained);
 }
 
-/**
- * The drains still waiting, under one timer: a stop of hundreds armed and
- * cleared a timer per child.
- */
+/** The drains still waiting. */
 const drainLimits = new FixedDelayQueue(DRAIN_LIMIT_MS);
 
 /** setpriv (util-linux) where the system keeps it, or null. */

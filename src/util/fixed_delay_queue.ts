@@ -7,7 +7,11 @@
  * @module
  */
 
-/** The timer functions the queue runs on; the real ones by default. */
+/**
+ * The timer functions the queue runs on. By default the real ones, on a
+ * monotonic clock (a drain's limit must not stretch when the wall clock is
+ * set back); a runner's queue is built on its injected Clock instead.
+ */
 export interface QueueTimers {
   /** Milliseconds on a monotonic clock. */
   now(): number;
@@ -40,11 +44,6 @@ export class FixedDelayQueue {
   constructor(delayMs: number, timers: QueueTimers = REAL_TIMERS) {
     this.#delayMs = delayMs;
     this.#timers = timers;
-  }
-
-  /** How many entries wait. */
-  get size(): number {
-    return this.#waiting.size;
   }
 
   add(expire: () => void): QueuedDeadline {

@@ -251,10 +251,10 @@ Deno.test("ProcessRunner: stoptime's SIGKILL does not wait behind the pacer's qu
   assert.equal(runner.state, "STOPPED");
 });
 
-Deno.test("ProcessRunner: a stopsignal sent ahead reaches the cgroup's other members only if something outlived the leader", async () => {
+Deno.test("ProcessRunner: a stopsignal sent ahead reaches the cgroup's other members at the leader's exit, only if something outlived it", async () => {
   for (const groupLeft of [false, true]) {
     const cgroups = new RecordedCgroups();
-    const { spawner, runner } = setup(
+    const { clock, spawner, runner } = setup(
       { starttime: 0 },
       () => Promise.resolve(groupLeft),
       undefined,
@@ -266,15 +266,41 @@ Deno.test("ProcessRunner: a stopsignal sent ahead reaches the cgroup's other mem
     assert.deepEqual(cgroups.signals, [], "nothing read at the stop itself");
     spawner.exitLatest({ code: null, signal: "SIGTERM" });
     await settle();
+    const paid = groupLeft
+      ? [{ path: "/cg/web/web", signal: "SIGTERM", exceptGroup: runner.snapshot.pgid }]
+      : [];
+    assert.deepEqual(cgroups.signals, paid, groupLeft ? "at the exit report" : "nobody");
     // Past the grace: a debt the exit did not settle would be paid by then.
-    await new Promise((resolve) => setTimeout(resolve, MEMBERS_GRACE_MS * 3));
-    assert.deepEqual(
-      cgroups.signals,
-      groupLeft
-        ? [{ path: "/cg/web/web", signal: "SIGTERM", exceptGroup: runner.snapshot.pgid }]
-        : [],
-      groupLeft ? "the members left behind, once" : "nobody: the cgroup was empty",
-    );
+    clock.advance(MEMBERS_GRACE_MS * 3);
+    assert.deepEqual(cgroups.signals, paid, "nothing more");
     runner.dispose();
   }
+});
+
+Deno.test("ProcessRunner: a stop after its leader was reaped (the crash waiting for the pacer) owes nothing to a next run", async () => {
+  const pacer = new HeldPacer();
+  const cgroups = new RecordedCgroups();
+  const { clock, spawner, runner, os } = setup({ starttime: 0 }, undefined, pacer, cgroups);
+  runner.dispatch({ kind: "start" });
+  const pgid = runner.snapshot.pgid!;
+  // The leader exits by itself; its group lives on (a grandchild).
+  os.groups.add(pgid);
+  spawner.exitLatest({ code: 1, signal: null });
+  await settle();
+  assert.equal(runner.state, "RUNNING", "the crash waits for the pacer");
+  runner.signalStopAhead();
+  runner.dispatch({ kind: "stop" });
+  // Signalled at once by the stop event, as a stop that did not go ahead.
+  assert.deepEqual(cgroups.signals, [{
+    path: "/cg/web/web",
+    signal: "SIGTERM",
+    exceptGroup: pgid,
+  }]);
+  pacer.release();
+  assert.equal(runner.state, "STOPPED");
+  runner.dispatch({ kind: "start" });
+  assert.equal(runner.state, "RUNNING");
+  clock.advance(MEMBERS_GRACE_MS * 3);
+  assert.equal(cgroups.signals.length, 1, "no stopsignal reaches the new run");
+  runner.dispose();
 });
