@@ -151,9 +151,9 @@ export class EffectExecutor implements ChildHooks {
     const { state, pid } = this.#host.snapshot;
     const pgid = this.#livePgid();
     if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;
-    // A leader already reaped, its exit waiting for the pacer, is reported
-    // as a crash, not as the end of this stop: the stop event signals the
-    // group and the cgroup's members itself, nothing left owed past it.
+    // A leader already reaped, its exit waiting for the pacer: that exit,
+    // reported outside a stop, never looked at the group or cgroup, so it
+    // could not settle a debt. The stop event signals both itself instead.
     if (this.child.live === null) return;
     this.#signaller.ahead(pgid, this.#host.config.stopsignal);
   }

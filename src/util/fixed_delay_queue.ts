@@ -8,12 +8,14 @@
  */
 
 /**
- * The timer functions the queue runs on. By default the real ones, on a
+ * The timer functions the queue runs on. By default the real ones on a
  * monotonic clock (a drain's limit must not stretch when the wall clock is
- * set back); a runner's queue is built on its injected Clock instead.
+ * set back). A runner's queue reads its injected Clock instead (epoch ms),
+ * so that tests drive it: a step of the wall clock then stretches or
+ * shortens the waits under way by as much.
  */
 export interface QueueTimers {
-  /** Milliseconds on a monotonic clock. */
+  /** Milliseconds. */
   now(): number;
   /** Runs `fn` in `ms`; returns its cancel. */
   arm(fn: () => void, ms: number): () => void;

@@ -244,7 +244,14 @@ programs:
   await waitFor(() => Deno.stat(`${d.dir}/up`).then(() => true, () => false), {
     what: "the setsid'd shell",
   });
-  const results = await d.port.stop(["stubborn"]);
+  let stopped = false;
+  const stopping = d.port.stop(["stubborn"]).finally(() => stopped = true);
+  await waitFor(
+    () => Deno.readTextFile(`${d.dir}/escaped`).then((t) => t === "got\n", () => false),
+    { what: "the setsid'd shell's line" },
+  );
+  assert.ok(!stopped, "the line came while the leader still lived, before stoptime's SIGKILL");
+  const results = await stopping;
   assert.deepEqual(results.map((r) => r.ok), [true]);
   const info = await d.info("stubborn");
   assert.equal(info.state, "STOPPED");

@@ -296,6 +296,7 @@ Deno.test("ProcessRunner: a stop after its leader was reaped (the crash waiting 
     signal: "SIGTERM",
     exceptGroup: pgid,
   }]);
+  assert.deepEqual(os.sent, [{ to: "group", id: pgid, signal: "SIGTERM" }], "the group once");
   pacer.release();
   assert.equal(runner.state, "STOPPED");
   runner.dispatch({ kind: "start" });
