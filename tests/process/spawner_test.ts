@@ -401,6 +401,9 @@ for (const directOutput of [false, true]) {
 Deno.test("an exit whose pipes a grandchild keeps open is told after the drain limit, for each of several children", async () => {
   const spawner = new DenoSpawner();
   const children = [];
+  const decoder = new TextDecoder();
+  const read: string[] = [];
+  const reading: Promise<void>[] = [];
   for (let i = 0; i < 3; i++) {
     // The background sleep inherits stdout and stderr: neither pipe reaches EOF.
     const result = spawner.spawn(spec({
@@ -409,16 +412,16 @@ Deno.test("an exit whose pipes a grandchild keeps open is told after the drain l
     }));
     assert.ok(result.ok);
     assert.ok(result.child.output !== undefined, "the daemon's own pipes");
-    children.push(result.child);
+    const child = result.child;
+    children.push(child);
+    // Read from the spawn on, as the relay does: a reader that started only
+    // after the later spawns' waits could miss a drain limit under load.
+    read.push("");
+    reading.push((async () => {
+      for await (const chunk of child.stdout) read[i] += decoder.decode(chunk, { stream: true });
+    })());
     await new Promise((resolve) => setTimeout(resolve, 30)); // deadlines apart
   }
-  const decoder = new TextDecoder();
-  const read = children.map(() => "");
-  const reading = children.map((child, i) =>
-    (async () => {
-      for await (const chunk of child.stdout) read[i] += decoder.decode(chunk, { stream: true });
-    })()
-  );
   const told: (ExitStatus | null)[] = children.map(() => null);
   const readThen: string[] = children.map(() => "");
   children.forEach((child, i) =>
