@@ -118,6 +118,14 @@ export class ProgramTable {
     throw new TaskmasterError("BAD_NAME", `no such process: ${name}`);
   }
 
+  /** Whether any program declares `depends_on`. */
+  hasDependencies(): boolean {
+    for (const program of this.#programs.values()) {
+      if (program.config.dependsOn.length > 0) return true;
+    }
+    return false;
+  }
+
   /** program → the programs it depends on. */
   graph(): DependencyGraph {
     return new Map(

@@ -51,3 +51,19 @@ Deno.test("an instance is found by its exact name, and a near miss is a BAD_NAME
   assert.equal(single.instance("api").name, "api");
   assert.throws(() => single.instance("api:0"), { code: "BAD_NAME" });
 });
+
+Deno.test("ProgramTable.hasDependencies: true once any program declares depends_on, false again when it goes", () => {
+  const programs = new ProgramTable();
+  programs.add({ name: "db", dependsOn: [] } as unknown as ProgramConfig, []);
+  assert.equal(programs.hasDependencies(), false);
+  programs.add(
+    {
+      name: "web",
+      dependsOn: [{ program: "db", condition: "running" }],
+    } as unknown as ProgramConfig,
+    [],
+  );
+  assert.equal(programs.hasDependencies(), true);
+  programs.delete("web");
+  assert.equal(programs.hasDependencies(), false);
+});
