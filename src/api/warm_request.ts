@@ -16,6 +16,7 @@
  */
 
 import { SocketHttp } from "./_client_http.ts";
+import { withTimeout } from "../util/with_timeout.ts";
 
 /** The name asked for: no program or instance can be called this. */
 export const WARM_UP_NAME = "taskmaster warm-up";
@@ -27,15 +28,13 @@ export const WARM_UP_NAME = "taskmaster warm-up";
  */
 export async function warmControlRequest(path: string, timeoutMs = 2_000): Promise<boolean> {
   const http = new SocketHttp(path);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([
-      http.json("/v1/stop", { method: "POST", json: { names: [WARM_UP_NAME], per_name: true } })
-        .then(() => true, () => false),
-      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), timeoutMs)),
-    ]);
+    const sent = http.json("/v1/stop", {
+      method: "POST",
+      json: { names: [WARM_UP_NAME], per_name: true },
+    });
+    return await withTimeout(sent, timeoutMs).then(() => true, () => false);
   } finally {
-    clearTimeout(timer);
     http.close();
   }
 }

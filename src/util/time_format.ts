@@ -36,3 +36,8 @@ export function formatStopTime(epochMs: number): string {
     d.getHours() < 12 ? "AM" : "PM"
   }`;
 }
+
+/** `5 s`, `0.5 s`. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}

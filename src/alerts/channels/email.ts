@@ -9,7 +9,8 @@
 import nodemailer from "nodemailer";
 import { emailText, subject } from "../payload.ts";
 import type { AlertMessage, EmailSpec } from "../types.ts";
-import { type Sender, withTimeout } from "./sender.ts";
+import type { Sender } from "./sender.ts";
+import { withTimeout } from "../../util/with_timeout.ts";
 
 /** Sends mail through one SMTP server. */
 export class EmailSender implements Sender {

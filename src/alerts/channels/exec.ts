@@ -9,7 +9,8 @@
 import type { Spawner } from "../../process/spawner.ts";
 import { execEnv, json } from "../payload.ts";
 import type { AlertMessage, ExecSpec } from "../types.ts";
-import { formatSeconds, type Sender } from "./sender.ts";
+import type { Sender } from "./sender.ts";
+import { formatSeconds } from "../../util/time_format.ts";
 
 /** Most stderr bytes kept for the error message. */
 const STDERR_KEEP = 4096;

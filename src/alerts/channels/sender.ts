@@ -14,23 +14,6 @@ export interface Sender {
   close(): void;
 }
 
-/** Rejects after `ms` with "timed out after N s", unless `work` settles first. */
-export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new Error(`timed out after ${formatSeconds(ms)}`));
-    }, ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** `5 s`, `0.5 s`. */
-export function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))} s`;
-}
-
 /** An error's one-line text. */
 export function errorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

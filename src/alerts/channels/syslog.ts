@@ -10,7 +10,8 @@
 import dgram from "node:dgram";
 import { severity, syslogText } from "../payload.ts";
 import type { AlertMessage, SyslogSpec } from "../types.ts";
-import { type Sender, withTimeout } from "./sender.ts";
+import type { Sender } from "./sender.ts";
+import { withTimeout } from "../../util/with_timeout.ts";
 import { sendUnixDatagram } from "./unix_datagram.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

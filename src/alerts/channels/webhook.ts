@@ -7,7 +7,8 @@
 
 import { json } from "../payload.ts";
 import type { AlertMessage, WebhookSpec } from "../types.ts";
-import { errorMessage, formatSeconds, type Sender, sleep } from "./sender.ts";
+import { errorMessage, type Sender, sleep } from "./sender.ts";
+import { formatSeconds } from "../../util/time_format.ts";
 
 /** POSTs to one URL. */
 export class WebhookSender implements Sender {

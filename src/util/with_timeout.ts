@@ -1,0 +1,20 @@
+/**
+ * A promise given a deadline: alert deliveries and the daemon's start-up
+ * warm-up request wait for an answer only so long.
+ *
+ * @module
+ */
+
+import { formatSeconds } from "./time_format.ts";
+
+/** Rejects after `ms` with "timed out after N s", unless `work` settles first. */
+export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(`timed out after ${formatSeconds(ms)}`));
+    }, ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
