@@ -51,9 +51,10 @@ export function threadPolicy(): number | null {
 
 /** Runs `burst` with the calling thread at real-time priority when it may be; returns its result. */
 export function realtimeBurst<T>(burst: () => T): T {
-  const c = allowed ? libc() : null;
-  const policy = c === null ? -1 : c.symbols.sched_getscheduler(0);
-  if (c === null || policy < 0 || !isNormal(policy)) return burst();
+  const policy = allowed ? threadPolicy() : null;
+  if (policy === null || !isNormal(policy)) return burst();
+  // threadPolicy() found libc.
+  const c = libc()!;
   if (c.symbols.sched_setscheduler(0, SCHED.FIFO | SCHED.RESET_ON_FORK, BURST_PARAM) !== 0) {
     allowed = false;
     return burst();
