@@ -111,7 +111,6 @@ export class EffectExecutor implements ChildHooks {
   #spawn(): void {
     const host = this.#host;
     this.#reapedAlone = null;
-    this.#signaller.forgetOwed();
     const result = this.child.spawn(host.config, host, host.spawnSpec(), host.snapshot.generation);
     host.enqueue(
       result.ok

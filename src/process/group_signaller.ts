@@ -105,8 +105,9 @@ export class GroupSignaller {
   }
 
   /**
-   * Forgets a debt unpaid: the instance is forgotten, or a new run starts,
-   * whose child the old run's debt must never reach (it shares the cgroup).
+   * Forgets a debt unpaid: the instance is forgotten. (A new run never finds
+   * one: a debt lives only while its stop does, and the stop ends at the
+   * leader's exit report, which settles it.)
    */
   forgetOwed(): void {
     this.#takeOwed();
