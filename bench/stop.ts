@@ -1,8 +1,9 @@
 /**
  * Scenario 3, stop all: 100 RUNNING `sleep 100000` (they exit on SIGTERM).
  * The bench asks the daemon over its own socket to stop everything (no
- * client start-up in the timing) and polls /proc every 2 ms: time until no
- * child is alive, and until none is left at all (reaped). Then the same
+ * client start-up in the timing): time until no child is alive (each seen
+ * exiting through its pidfd, _exit_watch.ts), until none is left at all
+ * (reaped; /proc polled every 2 ms), and until the request is answered. Then the same
  * through each supervisor's own client (`ctl stop all`, `supervisorctl stop
  * all`), timed until the client process returns.
  *
@@ -18,6 +19,7 @@ import {
   timeCommand,
 } from "./_common.ts";
 import { launch, order } from "./_launch.ts";
+import { ExitWatch } from "./_exit_watch.ts";
 import { childrenOf, liveChildren, pollUntil, sleep } from "./_proc.ts";
 
 export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
@@ -36,13 +38,11 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
         });
         daemon.track();
         await sleep(500); // every one RUNNING (starttime 0), nothing else going on
+        const exits = ExitWatch.open(liveChildren(daemon.pid).map((child) => child.pid));
         const t0 = performance.now();
         let answeredAt = NaN;
         const answered = daemon.stopAll().then(() => answeredAt = performance.now());
-        const dead = await pollUntil(
-          () => liveChildren(daemon.pid).length === 0 ? true : null,
-          { intervalMs: 2, timeoutMs: 60_000, what: `${kind}: all ${n} dead` },
-        );
+        const dead = { at: await exits.allExited(60_000) };
         const reaped = await pollUntil(
           () => childrenOf(daemon.pid).length === 0 ? true : null,
           { intervalMs: 2, timeoutMs: 60_000, what: `${kind}: all ${n} reaped` },
