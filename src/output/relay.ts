@@ -117,6 +117,8 @@ class CopyLoop implements ReadableListener {
   /** A grown buffer kept while parked: a busy stream that caught up keeps its size. */
   #buffer: ArrayBuffer | null = null;
   #onEnd: CopyEndListener | null;
+  /** While start() asks the source to tell when it is readable. */
+  #starting = false;
 
   constructor(
     source: ByteSource,
@@ -136,21 +138,56 @@ class CopyLoop implements ReadableListener {
 
   start(): void {
     try {
+      this.#starting = true;
       if (this.#parks) this.#source.onReadable!(this);
-      else this.#run();
+      else this.#run(null);
     } catch (error) {
       // Never before the caller has its callback in place.
       queueMicrotask(() => this.#end({ error }));
+    } finally {
+      this.#starting = false;
     }
   }
 
-  /** The source is readable again: what the poller holds while the stream is quiet is this. */
+  /**
+   * The source is readable again: what the poller holds while the stream is
+   * quiet is this. A quiet stream's wake-up is read here first, into a
+   * scratch buffer, the read the copy loop would begin with: one that finds
+   * the pipe empty parks again and one that finds its end ends the relay,
+   * without the copy loop's promise, closures and buffer (a stop of 100
+   * ends 200 pipes this way). Bytes go on to the copy loop in a buffer of
+   * its own.
+   */
   readable(): void {
-    this.#run();
+    if (this.#starting) {
+      // Told during start(): the end is never told before startCopy returns.
+      queueMicrotask(() => this.readable());
+      return;
+    }
+    if (!this.#parks || this.#buffer !== null) {
+      this.#run(null);
+      return;
+    }
+    try {
+      const first = this.#source.readNow!(SCRATCH);
+      const chunk = first?.chunk;
+      if (first === null) {
+        this.#source.onReadable!(this);
+      } else if (chunk === null || chunk === undefined || (first.done && chunk.length === 0)) {
+        // Nothing is held while parked: the end (or a cancel) leaves nothing to write.
+        this.#end(null);
+      } else {
+        const view = new Uint8Array(new ArrayBuffer(MIN_BUFFER), 0, chunk.length);
+        view.set(chunk);
+        this.#run({ chunk: view, done: first.done });
+      }
+    } catch (error) {
+      this.#end({ error });
+    }
   }
 
-  #run(): void {
-    this.#pump().then((parked) => {
+  #run(first: ReadResult | null): void {
+    this.#pump(first).then((parked) => {
       if (parked) this.#source.onReadable!(this);
       else this.#end(null);
     }).catch((error) => this.#end({ error }));
@@ -178,16 +215,18 @@ class CopyLoop implements ReadableListener {
   /**
    * Reads and writes until the stream ends (false) or, for a source that
    * can say when it is readable, until it is drained with nothing held
-   * (true: park until it is readable again).
+   * (true: park until it is readable again). `first`, when given, is the
+   * first read's result, made into a buffer of {@link MIN_BUFFER} bytes.
    */
-  async #pump(): Promise<boolean> {
+  async #pump(first: ReadResult | null): Promise<boolean> {
     const source = this.#source;
     const target = this.#target;
     const route = this.#route;
     const hooks = this.#hooks;
     const put = (block: Uint8Array) => this.#put(block);
     const parks = this.#parks;
-    let buffer = this.#buffer ?? new ArrayBuffer(MIN_BUFFER);
+    let buffer = first?.chunk?.buffer as ArrayBuffer | undefined ?? this.#buffer ??
+      new ArrayBuffer(MIN_BUFFER);
     this.#buffer = null;
     let carry = 0; // bytes of a partial line held at the front of buffer
     let held: Uint8Array | null = null;
@@ -198,7 +237,10 @@ class CopyLoop implements ReadableListener {
       held = carry > 0 ? new Uint8Array(buffer, 0, carry).slice() : null;
       let result: ReadResult;
       let flushed = false;
-      if (parks && held === null) {
+      if (first !== null) {
+        result = first;
+        first = null;
+      } else if (parks && held === null) {
         // Nothing held: an empty pipe (a wake-up whose bytes an earlier read
         // took, a drain's poke) parks the loop instead of waiting in a read.
         const now = source.readNow!(new Uint8Array(buffer));
@@ -289,6 +331,13 @@ class CopyLoop implements ReadableListener {
     return false;
   }
 }
+
+/**
+ * Where a parked loop's wake-up is read first ({@link CopyLoop.readable}):
+ * the size of the buffer its copy loop would have read into. Shared, as
+ * nothing is left in it past the call that reads into it.
+ */
+const SCRATCH = new Uint8Array(MIN_BUFFER);
 
 /** A pending write of a held partial line, due when the stream stays quiet. */
 interface QuietFlush {

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { ByteSource, ReadResult } from "../../src/output/byte_source.ts";
 import { relayToNowhere } from "../_helpers/relay.ts";
+import { startCopy } from "../../src/output/relay.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 /** A source that answers each read with the next size of `script` ("full": as much as offered). */
@@ -132,4 +133,76 @@ Deno.test("relay: a stream that never runs dry still lets the event loop take tu
     readsBeforeTheTimer >= 0 && readsBeforeTheTimer < reads,
     `the timer ran after ${readsBeforeTheTimer} of ${reads} reads`,
   );
+});
+
+Deno.test("relay: a source that is readable at once, already at its end, ends the relay only after startCopy returns", async () => {
+  const source: ByteSource = {
+    read: () => Promise.resolve({ chunk: new Uint8Array(0), done: true }),
+    readNow: (view) => ({ chunk: view.subarray(0, 0), done: true }),
+    onReadable: (listener) => listener.readable(),
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  let returned = false;
+  let endedBeforeReturn: boolean | null = null;
+  const ended = new Promise<void>((resolve) =>
+    startCopy(
+      source,
+      { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+      { key: "test:stdout", path: null, file: null },
+      { publish: () => {}, sharesFile: () => false },
+      {
+        copyEnded: () => {
+          endedBeforeReturn = !returned;
+          resolve();
+        },
+      },
+    )
+  );
+  returned = true;
+  await ended;
+  assert.equal(endedBeforeReturn, false);
+});
+
+Deno.test("relay: a wake-up that finds the pipe empty waits again; bytes after it are all passed on", async () => {
+  // null: woken, but another read took the bytes; then 5 bytes, then nothing again, then EOF.
+  const script: (number | null)[] = [null, 5, null, 3];
+  const produced: number[] = [];
+  let byte = 0;
+  let waits = 0;
+  const readNow = (view: Uint8Array): ReadResult | null => {
+    if (script.length === 0) return { chunk: view.subarray(0, 0), done: true };
+    const next = script.shift()!;
+    if (next === null) return null;
+    for (let i = 0; i < next; i++) produced.push(view[i] = byte++);
+    return { chunk: view.subarray(0, next), done: false };
+  };
+  const source: ByteSource = {
+    read: () => Promise.reject(new Error("a parked relay reads with readNow")),
+    readNow,
+    onReadable: (listener) => {
+      waits++;
+      queueMicrotask(() => listener.readable());
+    },
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  const published = await relayAll(source);
+  assert.deepEqual(published, produced);
+  assert.deepEqual(published, [0, 1, 2, 3, 4, 5, 6, 7]);
+  // The first wait, then one after each wake-up that found nothing or a short read.
+  assert.equal(waits, 5);
+});
+
+Deno.test("relay: a read that fails when the relay wakes up is reported as the relay's failure", async () => {
+  const source: ByteSource = {
+    read: () => Promise.reject(new Error("unused")),
+    readNow: () => {
+      throw new Error("read of an output pipe failed (errno 9)");
+    },
+    onReadable: (listener) => queueMicrotask(() => listener.readable()),
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  await assert.rejects(relayAll(source), /errno 9/);
 });
