@@ -17,14 +17,24 @@
  */
 
 const SYS_PIDFD_OPEN = 434; // the same number on x86_64 and aarch64
+const ESRCH = 3;
 const POLLIN = 0x1;
+/** Failed polls in a row (EINTR: a signal reached the worker thread) before giving up. */
+const POLL_RETRIES = 10;
 const POLL_FD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
 
 const libc = Deno.dlopen("libc.so.6", {
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
 });
+
+/** errno of the last call made on this thread. */
+function errno(): number {
+  const location = libc.symbols.__errno_location();
+  return location === null ? 0 : new Deno.UnsafePointerView(location).getInt32();
+}
 
 /** Pidfds of processes, opened before the timed part starts. */
 export class ExitWatch {
@@ -34,12 +44,23 @@ export class ExitWatch {
     this.#fds = fds;
   }
 
-  /** Opens a pidfd for each pid; one already gone counts as exited. */
+  /**
+   * Opens a pidfd for each pid; one already gone (ESRCH) counts as exited.
+   * Throws when pidfds cannot be had (Linux before 5.3, a seccomp filter,
+   * no descriptor left) rather than report every process gone at once.
+   */
   static open(pids: readonly number[]): ExitWatch {
     const fds: number[] = [];
     for (const pid of pids) {
       const fd = Number(libc.symbols.syscall(BigInt(SYS_PIDFD_OPEN), BigInt(pid), 0n));
-      if (fd >= 0) fds.push(fd);
+      if (fd >= 0) {
+        fds.push(fd);
+        continue;
+      }
+      const error = errno();
+      if (error === ESRCH) continue;
+      new ExitWatch(fds).close();
+      throw new Error(`pidfd_open(${pid}) failed (errno ${error}): the bench needs Linux 5.3+`);
     }
     return new ExitWatch(fds);
   }
@@ -53,6 +74,7 @@ export class ExitWatch {
     const deadline = performance.now() + timeoutMs;
     try {
       let waiting = this.#fds;
+      let failures = 0;
       while (waiting.length > 0) {
         const left = Math.ceil(deadline - performance.now());
         if (left <= 0) throw new Error(`${waiting.length} processes still running`);
@@ -63,7 +85,12 @@ export class ExitWatch {
           view.setInt16(i * POLL_FD_SIZE + 4, POLLIN, true);
         });
         const ready = await libc.symbols.poll(set, BigInt(waiting.length), left);
-        if (ready < 0) throw new Error("poll on pidfds failed");
+        if (ready < 0) {
+          // Its errno is the worker thread's: EINTR is the one failure expected.
+          if (++failures > POLL_RETRIES) throw new Error("poll on pidfds keeps failing");
+          continue;
+        }
+        failures = 0;
         // Any revents (POLLIN, or POLLHUP/POLLNVAL for a process reaped meanwhile) means gone.
         waiting = waiting.filter((_, i) => view.getInt16(i * POLL_FD_SIZE + 6, true) === 0);
       }
