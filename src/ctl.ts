@@ -12,6 +12,7 @@ import { EXIT } from "./shell/_errors.ts";
 import { describeOwner, foreignOwner } from "./api/socket_owner.ts";
 import { denoOutput } from "./util/text_output.ts";
 import { ArgumentError, readOptions, stringOption } from "./util/cli_args.ts";
+import { loadModule } from "./util/load_module.ts";
 
 const CTL_USAGE = "usage: taskmaster ctl [-s SOCKET | -c FILE] [COMMAND [ARGS...]]\n";
 
@@ -74,7 +75,9 @@ export async function runCtl(args: string[]): Promise<number> {
       );
       return outcome.exitCode;
     }
-    const { runShell } = await import("./shell/repl.ts");
+    const { runShell } = await loadModule<typeof import("./shell/repl.ts")>(
+      new URL("./shell/repl.ts", import.meta.url),
+    );
     const home = Deno.env.get("HOME");
     return await runShell(
       { port, output: denoOutput, mode: "remote" },
@@ -100,7 +103,7 @@ async function socketFromConfig(file: string): Promise<string> {
   } catch {
     return fallback;
   }
-  const { parseDocument } = await import("yaml");
+  const { parseDocument } = await loadModule<typeof import("yaml")>("yaml");
   try {
     const written = parseDocument(text).getIn(["taskmaster", "socket"]);
     return typeof written === "string" && written.trim() !== ""

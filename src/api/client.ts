@@ -25,7 +25,7 @@ import type {
 import { TaskmasterError } from "../util/errors.ts";
 import { toTaskmasterError, UnreachableError } from "./_client_errors.ts";
 import { SocketHttp } from "./_client_http.ts";
-import { readSse } from "./_sse.ts";
+import { loadModule } from "../util/load_module.ts";
 
 export { UnreachableError };
 
@@ -207,6 +207,10 @@ class SocketClient implements SupervisorPort {
     signal: AbortSignal,
   ): AsyncGenerator<unknown> {
     if (response === null) return;
+    // Loaded by the first stream: most client commands never read one.
+    const { readSse } = await loadModule<typeof import("./_sse.ts")>(
+      new URL("./_sse.ts", import.meta.url),
+    );
     try {
       for await (const event of readSse(response.body ?? emptyBody())) {
         const data: unknown = JSON.parse(event.data);

@@ -38,6 +38,57 @@ Deno.test("every module main.ts loads for a command is in the compile includes, 
   assert.equal([...code.matchAll(/(?<!typeof )\bimport\(\s*"/g)].length, 0);
 });
 
+/** Every `loadModule<typeof import("X")>(…"X"…)` call in src/, with the file it is in. */
+async function loadedBySrc(): Promise<{ file: string; typed: string; loaded: string }[]> {
+  const calls: { file: string; typed: string; loaded: string }[] = [];
+  const pattern =
+    /\bloadModule<typeof import\("([^"]+)"\)>\(\s*(?:new URL\(\s*"([^"]+)",\s*import\.meta\.url\s*\)|"([^"]+)"),?\s*\)/g;
+  for await (const file of walkTs(new URL("src/", ROOT))) {
+    const text = (await Deno.readTextFile(new URL(file, ROOT))).split("\n")
+      .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
+    const found = [...text.matchAll(pattern)];
+    for (const [, typed, relative, bare] of found) {
+      calls.push({ file, typed: typed!, loaded: relative ?? bare! });
+    }
+    // Every call is one the pattern read (a call written another way would escape the check).
+    const all = [...text.matchAll(/\bloadModule(?!<Module>)</g)].length;
+    assert.equal(all, found.length, `${file}: a loadModule call the check cannot read`);
+  }
+  return calls;
+}
+
+async function* walkTs(dir: URL): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
+    if (entry.isDirectory) yield* walkTs(url);
+    else if (entry.name.endsWith(".ts")) yield url.href.slice(ROOT.href.length);
+  }
+}
+
+Deno.test("every module src/ loads through loadModule is in the compile includes, and exists", async () => {
+  const calls = await loadedBySrc();
+  const relative = calls.filter((c) => c.loaded.startsWith("."));
+  assert.ok(relative.some((c) => c.loaded === "./_sse.ts"), JSON.stringify(calls));
+  assert.ok(relative.some((c) => c.loaded === "./shell/repl.ts"), JSON.stringify(calls));
+  for (const { file, typed, loaded } of calls) {
+    assert.equal(typed, loaded, `${file}: the type and the module differ`);
+    if (!loaded.startsWith(".")) continue; // a package, resolved by deno.json's imports
+    const path = new URL(loaded, new URL(file, ROOT)).href.slice(ROOT.href.length);
+    assert.ok(COMPILE_INCLUDES.includes(path), `${path} (loaded by ${file}) not included`);
+  }
+});
+
+Deno.test("the ctl client's modules import no module or package by a string literal", async () => {
+  // ctl.ts and what it reaches before a command runs: a literal import("…")
+  // would make `deno run` read that module's graph (npm packages included) first.
+  for (const file of ["src/ctl.ts", "src/api/client.ts"]) {
+    const code = (await Deno.readTextFile(new URL(file, ROOT))).split("\n")
+      .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
+    const literal = [...code.matchAll(/(?<!typeof )\bimport\(\s*"([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(literal.filter((s) => !s!.startsWith("node:")), [], file);
+  }
+});
+
 Deno.test("deno.json's build task passes every compile include", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
   const build: string = config.tasks.build;
