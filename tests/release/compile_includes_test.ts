@@ -42,16 +42,18 @@ Deno.test("every module main.ts loads for a command is in the compile includes, 
 async function loadedBySrc(): Promise<{ file: string; typed: string; loaded: string }[]> {
   const calls: { file: string; typed: string; loaded: string }[] = [];
   const pattern =
-    /\bloadModule<typeof import\("([^"]+)"\)>\(\s*(?:new URL\(\s*"([^"]+)",\s*import\.meta\.url\s*\)|"([^"]+)"),?\s*\)/g;
+    /\bloadModule<typeof import\("([^"]+)"\)>\(\s*(?:new URL\(\s*"([^"]+)",\s*import\.meta\.url,?\s*\)|"([^"]+)"),?\s*\)/g;
   for await (const file of walkTs(new URL("src/", ROOT))) {
     const text = (await Deno.readTextFile(new URL(file, ROOT))).split("\n")
       .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
     const found = [...text.matchAll(pattern)];
-    for (const [, typed, relative, bare] of found) {
+    for (const [call, typed, relative, bare] of found) {
+      // A relative string would resolve against load_module.ts, not the caller.
+      assert.ok(bare === undefined || !bare.startsWith("."), `${file}: ${call}`);
       calls.push({ file, typed: typed!, loaded: relative ?? bare! });
     }
     // Every call is one the pattern read (a call written another way would escape the check).
-    const all = [...text.matchAll(/\bloadModule(?!<Module>)</g)].length;
+    const all = [...text.matchAll(/\bloadModule(?!<Module>)\s*[<(]/g)].length;
     assert.equal(all, found.length, `${file}: a loadModule call the check cannot read`);
   }
   return calls;
