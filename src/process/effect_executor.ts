@@ -138,8 +138,17 @@ export class EffectExecutor implements ChildHooks {
       return handle();
     }
     // instance_child noted whether the group outlived its leader (no second probe).
-    if (!this.leftovers.outlived(pid)) this.#reapedAlone = pid;
-    this.#pacer.run(handle);
+    const outlived = this.leftovers.outlived(pid);
+    if (!outlived) this.#reapedAlone = pid;
+    this.#pacer.run(() => {
+      // A stop came while this crash waited for its turn: like any stop whose
+      // leader dies first, it lasts until the group the leader left is gone,
+      // and stoptime's SIGKILL reaches what ignores the stopsignal.
+      const snap = host.snapshot;
+      if (outlived && snap.state === "STOPPING" && snap.generation === generation) {
+        host.enqueue({ kind: "exited", generation, ...exit, groupAlive: true });
+      } else handle();
+    });
   }
 
   /**

@@ -4,6 +4,7 @@ import { ProcessRunner } from "../../src/process/runner.ts";
 import type { Pacer } from "../../src/util/turn_pacer.ts";
 import { FakeClock, FakeOs, FakeSpawner, RecordedCgroups } from "../_helpers/fake_process.ts";
 import { MEMBERS_GRACE_MS } from "../../src/process/group_signaller.ts";
+import { GROUP_POLL_MS } from "../../src/process/group_watch.ts";
 import { program } from "../_helpers/program.ts";
 
 function setup(
@@ -298,10 +299,62 @@ Deno.test("ProcessRunner: a stop after its leader was reaped (the crash waiting 
   }]);
   assert.deepEqual(os.sent, [{ to: "group", id: pgid, signal: "SIGTERM" }], "the group once");
   pacer.release();
+  // The stop lasts until the group the leader left is gone (the probe says it is).
+  assert.equal(runner.state, "STOPPING");
+  clock.advance(GROUP_POLL_MS);
+  await settle();
   assert.equal(runner.state, "STOPPED");
   runner.dispatch({ kind: "start" });
   assert.equal(runner.state, "RUNNING");
   clock.advance(MEMBERS_GRACE_MS * 3);
   assert.equal(cgroups.signals.length, 1, "no stopsignal reaches the new run");
+  runner.dispose();
+});
+
+Deno.test("ProcessRunner: a stop while a crash waits for the pacer lasts until the group its leader left is gone; stoptime's SIGKILL reaches it", async () => {
+  const pacer = new HeldPacer();
+  let groupLeft = true;
+  const { clock, spawner, runner, os } = setup(
+    { starttime: 0, stoptime: 2 },
+    () => Promise.resolve(groupLeft),
+    pacer,
+  );
+  runner.dispatch({ kind: "start" });
+  const pgid = runner.snapshot.pgid!;
+  // The leader exits by itself; a grandchild that ignores SIGTERM keeps the group.
+  os.groups.add(pgid);
+  spawner.exitLatest({ code: 1, signal: null });
+  await settle();
+  runner.dispatch({ kind: "stop" });
+  pacer.release();
+  await settle();
+  assert.equal(runner.state, "STOPPING", "the group lives on");
+  clock.advance(1999);
+  await settle();
+  assert.ok(!os.sent.some((s) => s.signal === "SIGKILL"), "not before stoptime");
+  clock.advance(1);
+  assert.ok(
+    os.sent.some((s) => s.to === "group" && s.id === pgid && s.signal === "SIGKILL"),
+    JSON.stringify(os.sent),
+  );
+  await settle();
+  groupLeft = false;
+  os.groups.delete(pgid);
+  clock.advance(GROUP_POLL_MS);
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+  runner.dispose();
+});
+
+Deno.test("ProcessRunner: a crash the pacer handles after a stop, its group gone with it, ends the stop at once", async () => {
+  const pacer = new HeldPacer();
+  const { spawner, runner, os } = setup({ starttime: 0 }, undefined, pacer);
+  runner.dispatch({ kind: "start" });
+  spawner.exitLatest({ code: 1, signal: null });
+  await settle();
+  runner.dispatch({ kind: "stop" });
+  pacer.release();
+  assert.equal(runner.state, "STOPPED");
+  assert.deepEqual(os.sent.filter((s) => s.to === "group"), [], "its pid may be reused: no signal");
   runner.dispose();
 });
