@@ -142,10 +142,12 @@ export class EffectExecutor implements ChildHooks {
     if (!outlived) this.#reapedAlone = pid;
     this.#pacer.run(() => {
       // A stop came while this crash waited for its turn: like any stop whose
-      // leader dies first, it lasts until the group the leader left is gone,
-      // and stoptime's SIGKILL reaches what ignores the stopsignal.
+      // leader dies first, it lasts until what the leader left (its group,
+      // or its cgroup) is gone, and stoptime's SIGKILL reaches what ignores
+      // the stopsignal.
       const snap = host.snapshot;
-      if (outlived && snap.state === "STOPPING" && snap.generation === generation) {
+      const stopping = snap.state === "STOPPING" && snap.generation === generation;
+      if (stopping && (outlived || this.leftovers.populated())) {
         host.enqueue({ kind: "exited", generation, ...exit, groupAlive: true });
       } else handle();
     });
@@ -181,7 +183,10 @@ export class EffectExecutor implements ChildHooks {
     const generation = host.snapshot.generation;
     if (pgid === null) return;
     this.#groupWatch = watchGroup(this.#deps.clock, {
-      alive: async () => await this.#deps.groupAlive(pgid) || this.leftovers.populated(),
+      // A leader reaped alone left no group: its pid may be another's by now.
+      alive: async () =>
+        (pgid !== this.#reapedAlone && await this.#deps.groupAlive(pgid)) ||
+        this.leftovers.populated(),
       wanted: () => host.snapshot.state === "STOPPING" && host.snapshot.generation === generation,
       ended: (gone) => {
         this.#groupWatch = null;

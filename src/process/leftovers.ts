@@ -93,9 +93,13 @@ export class Leftovers {
     return false;
   }
 
-  /** A child exited outside a stop: its process group is remembered if it lives on. */
+  /**
+   * A child exited outside a stop: its process group is remembered if it
+   * lives on, and forgotten if not (a later child may get the same pid).
+   */
   noteExit(pgid: number): void {
     if (this.#os.groupExists(pgid)) (this.#groupsLeft ??= new Set()).add(pgid);
+    else this.#groupsLeft?.delete(pgid);
   }
 
   /** Whether `pgid` outlived its leader, as {@link noteExit} found it. */

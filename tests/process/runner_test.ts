@@ -358,3 +358,41 @@ Deno.test("ProcessRunner: a crash the pacer handles after a stop, its group gone
   assert.deepEqual(os.sent.filter((s) => s.to === "group"), [], "its pid may be reused: no signal");
   runner.dispose();
 });
+
+Deno.test("ProcessRunner: a stop while a crash waits for the pacer, what its leader left only in its cgroup, lasts until the cgroup is empty; the SIGKILL goes to the cgroup alone", async () => {
+  const pacer = new HeldPacer();
+  let populated = true;
+  const cgroups = new (class extends RecordedCgroups {
+    override populated(): boolean {
+      return populated;
+    }
+  })();
+  // The probe answers for whatever now leads a group with the leader's old pid.
+  const { clock, spawner, runner, os } = setup(
+    { starttime: 0, stoptime: 2 },
+    () => Promise.resolve(true),
+    pacer,
+    cgroups,
+  );
+  runner.dispatch({ kind: "start" });
+  // The leader exits by itself; a daemon it forked (setsid) lives on in the cgroup only.
+  spawner.exitLatest({ code: 0, signal: null });
+  await settle();
+  runner.dispatch({ kind: "stop" });
+  pacer.release();
+  await settle();
+  assert.equal(runner.state, "STOPPING", "the cgroup is not empty");
+  clock.advance(2000);
+  await settle();
+  assert.deepEqual(
+    cgroups.signals.map((s) => s.signal),
+    ["SIGTERM", "SIGKILL"],
+    "the stop's stopsignal, then stoptime's SIGKILL",
+  );
+  assert.deepEqual(os.sent.filter((s) => s.to === "group"), [], "its pid may be reused: no group");
+  populated = false;
+  clock.advance(GROUP_POLL_MS);
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+  runner.dispose();
+});
