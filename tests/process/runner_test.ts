@@ -202,6 +202,23 @@ Deno.test("ProcessRunner remembers a group that outlived its leader, as its OS p
   assert.deepEqual(runner.leftoverGroups(), []);
 });
 
+/**
+ * The leader exits by itself and its exit waits for the pacer; a stop comes
+ * meanwhile; then the pacer handles the exit.
+ */
+async function crashDuringStop(
+  spawner: FakeSpawner,
+  runner: ProcessRunner,
+  pacer: HeldPacer,
+  exit: { code: number | null; signal: Deno.Signal | null },
+): Promise<void> {
+  spawner.exitLatest(exit);
+  await settle();
+  runner.dispatch({ kind: "stop" });
+  pacer.release();
+  await settle();
+}
+
 /** A pacer whose jobs wait until the test lets them run. */
 class HeldPacer implements Pacer {
   held: (() => void)[] = [];
@@ -323,11 +340,7 @@ Deno.test("ProcessRunner: a stop while a crash waits for the pacer lasts until t
   const pgid = runner.snapshot.pgid!;
   // The leader exits by itself; a grandchild that ignores SIGTERM keeps the group.
   os.groups.add(pgid);
-  spawner.exitLatest({ code: 1, signal: null });
-  await settle();
-  runner.dispatch({ kind: "stop" });
-  pacer.release();
-  await settle();
+  await crashDuringStop(spawner, runner, pacer, { code: 1, signal: null });
   assert.equal(runner.state, "STOPPING", "the group lives on");
   clock.advance(1999);
   await settle();
@@ -376,11 +389,7 @@ Deno.test("ProcessRunner: a stop while a crash waits for the pacer, what its lea
   );
   runner.dispatch({ kind: "start" });
   // The leader exits by itself; a daemon it forked (setsid) lives on in the cgroup only.
-  spawner.exitLatest({ code: 0, signal: null });
-  await settle();
-  runner.dispatch({ kind: "stop" });
-  pacer.release();
-  await settle();
+  await crashDuringStop(spawner, runner, pacer, { code: 0, signal: null });
   assert.equal(runner.state, "STOPPING", "the cgroup is not empty");
   clock.advance(2000);
   await settle();
