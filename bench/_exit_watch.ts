@@ -16,25 +16,20 @@
  * @module
  */
 
+import { ERRNO, lastErrno, libc as daemonLibc } from "../src/process/libc.ts";
+
 const SYS_PIDFD_OPEN = 434; // the same number on x86_64 and aarch64
-const ESRCH = 3;
 const POLLIN = 0x1;
 /** Failed polls in a row (EINTR: a signal reached the worker thread) before giving up. */
 const POLL_RETRIES = 10;
 const POLL_FD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
 
+/** The daemon's libc (close, errno), and the two calls only the bench makes. */
+const c = daemonLibc()!;
 const libc = Deno.dlopen("libc.so.6", {
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  close: { parameters: ["i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
 });
-
-/** errno of the last call made on this thread. */
-function errno(): number {
-  const location = libc.symbols.__errno_location();
-  return location === null ? 0 : new Deno.UnsafePointerView(location).getInt32();
-}
 
 /** Pidfds of processes, opened before the timed part starts. */
 export class ExitWatch {
@@ -57,8 +52,9 @@ export class ExitWatch {
         fds.push(fd);
         continue;
       }
-      const error = errno();
-      if (error === ESRCH) continue;
+      // errno is the thread's: the daemon's library reads the bench's call's.
+      const error = lastErrno(c);
+      if (error === ERRNO.ESRCH) continue;
       new ExitWatch(fds).close();
       throw new Error(`pidfd_open(${pid}) failed (errno ${error}): the bench needs Linux 5.3+`);
     }
@@ -101,7 +97,7 @@ export class ExitWatch {
   }
 
   close(): void {
-    for (const fd of this.#fds) libc.symbols.close(fd);
+    for (const fd of this.#fds) c.symbols.close(fd);
     this.#fds = [];
   }
 }

@@ -3,8 +3,8 @@
  * The bench asks the daemon over its own socket to stop everything (no
  * client start-up in the timing): time until no child is alive (each seen
  * exiting through its pidfd, _exit_watch.ts), until none is left at all
- * (reaped; /proc polled every 2 ms), and until the request is answered. Then the same
- * through each supervisor's own client (`ctl stop all`, `supervisorctl stop
+ * (reaped; /proc polled every 2 ms), and until the request is answered.
+ * Then the same through each supervisor's own client (`ctl stop all`, `supervisorctl stop
  * all`), timed until the client process returns.
  *
  * @module
@@ -42,17 +42,17 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
         const t0 = performance.now();
         let answeredAt = NaN;
         const answered = daemon.stopAll().then(() => answeredAt = performance.now());
-        const dead = { at: await exits.allExited(60_000) };
+        const deadAt = await exits.allExited(60_000);
         const reaped = await pollUntil(
           () => childrenOf(daemon.pid).length === 0 ? true : null,
           { intervalMs: 2, timeoutMs: 60_000, what: `${kind}: all ${n} reaped` },
         );
         await answered;
-        samples.add(kind, "dead", dead.at - t0);
+        samples.add(kind, "dead", deadAt - t0);
         samples.add(kind, "reaped", reaped.at - t0);
         samples.add(kind, "answered", answeredAt - t0);
         progress(
-          `stop rep ${rep + 1} ${kind}: all dead ${(dead.at - t0).toFixed(0)} ms, reaped ` +
+          `stop rep ${rep + 1} ${kind}: all dead ${(deadAt - t0).toFixed(0)} ms, reaped ` +
             `${(reaped.at - t0).toFixed(0)} ms, answered ${(answeredAt - t0).toFixed(0)} ms`,
         );
         if (kind === "floor") continue; // no client
