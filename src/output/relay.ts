@@ -170,17 +170,19 @@ class CopyLoop implements ReadableListener {
     }
     try {
       const first = this.#source.readNow!(SCRATCH);
-      const chunk = first?.chunk;
       if (first === null) {
         this.#source.onReadable!(this);
-      } else if (chunk === null || chunk === undefined || (first.done && chunk.length === 0)) {
+        return;
+      }
+      const { chunk, done } = first;
+      if (chunk === null || (done && chunk.length === 0)) {
         // Nothing is held while parked: the end (or a cancel) leaves nothing to write.
         this.#end(null);
-      } else {
-        const view = new Uint8Array(new ArrayBuffer(MIN_BUFFER), 0, chunk.length);
-        view.set(chunk);
-        this.#run({ chunk: view, done: first.done });
+        return;
       }
+      const view = new Uint8Array(new ArrayBuffer(MIN_BUFFER), 0, chunk.length);
+      view.set(chunk);
+      this.#run({ chunk: view, done });
     } catch (error) {
       this.#end({ error });
     }
@@ -225,7 +227,7 @@ class CopyLoop implements ReadableListener {
     const hooks = this.#hooks;
     const put = (block: Uint8Array) => this.#put(block);
     const parks = this.#parks;
-    let buffer = first?.chunk?.buffer as ArrayBuffer | undefined ?? this.#buffer ??
+    let buffer = (first?.chunk?.buffer as ArrayBuffer | undefined) ?? this.#buffer ??
       new ArrayBuffer(MIN_BUFFER);
     this.#buffer = null;
     let carry = 0; // bytes of a partial line held at the front of buffer
