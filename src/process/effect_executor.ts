@@ -183,10 +183,11 @@ export class EffectExecutor implements ChildHooks {
     const generation = host.snapshot.generation;
     if (pgid === null) return;
     this.#groupWatch = watchGroup(this.#deps.clock, {
-      // A leader reaped alone left no group: its pid may be another's by now.
-      alive: async () =>
-        (pgid !== this.#reapedAlone && await this.#deps.groupAlive(pgid)) ||
-        this.leftovers.populated(),
+      // Null once the leader was reaped alone: its pid may be another's by now.
+      alive: async () => {
+        const live = this.#livePgid();
+        return (live !== null && await this.#deps.groupAlive(live)) || this.leftovers.populated();
+      },
       wanted: () => host.snapshot.state === "STOPPING" && host.snapshot.generation === generation,
       ended: (gone) => {
         this.#groupWatch = null;
