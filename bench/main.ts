@@ -1,6 +1,7 @@
 /**
  * `deno task bench`: taskmaster against a private supervisord, measured from
- * the outside (/proc), alternating, median of the repetitions.
+ * the outside (/proc), alternating, median of the repetitions (`stop`: at
+ * least 5 in a full run, see stop.ts).
  *
  * ```
  * deno run --allow-all bench/main.ts [--quick] [--only spawn,restart,stop,output,status,crash,scale,linear]
