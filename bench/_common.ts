@@ -23,8 +23,14 @@ export interface ProgramSpec {
   readonly startretries?: number;
   readonly autostart?: boolean;
   readonly autorestart?: "always" | "never" | "unexpected";
-  /** Capture stdout to this file (never rotated); null or absent discards it. */
+  /** Capture stdout to this file; null or absent discards it. */
   readonly stdout?: string | null;
+  /** Rotate stdout past this many bytes (taskmaster `stdout_maxbytes`, supervisord `stdout_logfile_maxbytes`); 0 or absent never. */
+  readonly stdoutMaxBytes?: number;
+  /** Rotated files kept (`stdout_backups`, `stdout_logfile_backups`). */
+  readonly stdoutBackups?: number;
+  /** taskmaster `timestamps` (supervisord has none: a bench asking for it runs taskmaster only). */
+  readonly timestamps?: boolean;
   /** taskmaster `stoptime`, supervisord `stopwaitsecs`. */
   readonly stoptime?: number;
 }

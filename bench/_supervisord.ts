@@ -87,7 +87,8 @@ export function supervisordIni(dir: string, programs: readonly ProgramSpec[]): s
       }`,
       `stopwaitsecs=${p.stoptime ?? 10}`,
       p.stdout ? `stdout_logfile=${esc(p.stdout)}` : "stdout_logfile=NONE",
-      "stdout_logfile_maxbytes=0",
+      `stdout_logfile_maxbytes=${p.stdoutMaxBytes ?? 0}`,
+      `stdout_logfile_backups=${p.stdoutBackups ?? 10}`,
       "stderr_logfile=NONE",
       "",
     );

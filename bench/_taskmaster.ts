@@ -57,7 +57,10 @@ export function taskmasterYaml(
       `autostart: ${p.autostart ?? true}`,
       `autorestart: ${p.autorestart ?? "unexpected"}`,
       `stoptime: ${p.stoptime ?? 10}`,
-      p.stdout ? `stdout: ${JSON.stringify(p.stdout)}, stdout_maxbytes: 0` : "stdout: null",
+      p.stdout
+        ? `stdout: ${JSON.stringify(p.stdout)}, stdout_maxbytes: ${p.stdoutMaxBytes ?? 0}, ` +
+          `stdout_backups: ${p.stdoutBackups ?? 10}, timestamps: ${p.timestamps ?? false}`
+        : "stdout: null",
       "stderr: null",
     ];
     lines.push(`  ${p.name}: { ${fields.join(", ")} }`);

@@ -7,6 +7,15 @@
  * supervisord `stdout_logfile_maxbytes=0`), started over the socket and
  * timed until the file holds every byte, with the daemon's CPU from /proc.
  *
+ * Then the same capture as users configure it, through each real daemon:
+ * rotated every 50 MB (a sixth of it) into up to 10 backups (taskmaster and supervisord), and with
+ * a timestamp on every line (taskmaster; supervisord has no such option).
+ * Each is timed until every byte is in the files (rotated: the backups and
+ * the live file; timestamps: the lines with their 25-byte prefixes) and
+ * verified whole (rotated: the files' concatenation, oldest first;
+ * timestamps: every line's prefix, then the lines without it), next to
+ * the floor's plain redirect timed the same way in the same rep.
+ *
  * @module
  */
 
@@ -16,6 +25,14 @@ import { cpuSeconds, pollUntil } from "./_proc.ts";
 import { runOutputBench } from "./output.ts";
 
 const LINE = "x".repeat(99);
+/** The rotated case rotates every sixth of the capture (50 MB of 300): 6 files, all kept. */
+const ROTATE_PARTS = 6;
+const ROTATE_BACKUPS = 10;
+/** `2026-12-04T18:20:00.123Z ` */
+const STAMP_BYTES = 25;
+
+/** How a capture is configured, and how its files are read back. */
+type CaptureCase = "rotated" | "timestamps";
 
 async function sha256(path: string): Promise<string> {
   const out = await new Deno.Command("sha256sum", { args: [path], stdout: "piped" }).output();
@@ -79,6 +96,28 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
         }
       }
     }
+    for (let rep = 0; rep < opts.reps; rep++) {
+      for (const capture of ["rotated", "timestamps"] as const) {
+        // The floor's redirect in the same rep, next to each case (it neither rotates nor stamps).
+        const kinds = capture === "timestamps"
+          ? order(rep, true).filter((k) => k !== "supervisord")
+          : order(rep, true);
+        for (const kind of kinds) {
+          const sample = await captureAs(kind, capture, `${scratch}/${capture}.log`, {
+            producer,
+            bytes,
+            expected,
+          });
+          verified &&= sample.ok;
+          samples.add(kind, `${capture}.mbps`, mb / sample.seconds);
+          samples.add(kind, `${capture}.cpu`, sample.cpu * 100 / mb);
+          progress(
+            `output rep ${rep + 1} ${kind} ${capture}: ${(mb / sample.seconds).toFixed(0)} MB/s, ` +
+              `daemon cpu ${sample.cpu.toFixed(2)} s${sample.ok ? "" : " (OUTPUT MISMATCH)"}`,
+          );
+        }
+      }
+    }
   } finally {
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
@@ -123,6 +162,24 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
       reps,
     ),
   ];
+  for (const capture of ["rotated", "timestamps"] as const) {
+    const what = capture === "rotated"
+      ? `rotated every ${(mb / ROTATE_PARTS).toFixed(0)} MB`
+      : "timestamped lines";
+    figures.push(
+      fig(
+        "output",
+        `daemon relay, ${mb} MB, ${what}`,
+        "MB/s",
+        samples.both(`${capture}.mbps`),
+        mb,
+        reps,
+        `floor: the C floor's plain redirect in the same reps; daemon CPU s/100MB: taskmaster ${
+          samples.median("taskmaster", `${capture}.cpu`)?.toFixed(3) ?? "-"
+        }, supervisord ${samples.median("supervisord", `${capture}.cpu`)?.toFixed(3) ?? "-"}`,
+      ),
+    );
+  }
   for (const name of ["relay", "rotate", "timestamps"] as const) {
     const r = byName.get(name);
     if (r === undefined) continue;
@@ -144,4 +201,98 @@ export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
     );
   }
   return figures;
+}
+
+interface CaptureSample {
+  readonly seconds: number;
+  readonly cpu: number;
+  readonly ok: boolean;
+}
+
+/** One capture by a real daemon, configured as `capture` says; its files are removed after. */
+async function captureAs(
+  kind: Kind,
+  asked: CaptureCase,
+  file: string,
+  { producer, bytes, expected }: { producer: string; bytes: number; expected: string },
+): Promise<CaptureSample> {
+  const capture = kind === "floor" ? "plain" : asked;
+  const rotated = capture === "rotated";
+  const backups = Array.from({ length: ROTATE_BACKUPS }, (_, i) => `${file}.${ROTATE_BACKUPS - i}`);
+  const files = [...backups, file];
+  const lines = bytes / (LINE.length + 1);
+  const want = capture === "timestamps" ? bytes + lines * STAMP_BYTES : bytes;
+  const daemon = await launch(kind, [{
+    name: "producer",
+    cmd: `/bin/sh -c "${producer}"`,
+    starttime: 0,
+    autostart: false,
+    autorestart: "never",
+    stdout: file,
+    ...(rotated
+      ? { stdoutMaxBytes: Math.floor(bytes / ROTATE_PARTS), stdoutBackups: ROTATE_BACKUPS }
+      : {}),
+    ...(capture === "timestamps" ? { timestamps: true } : {}),
+  }]);
+  try {
+    await daemon.ready();
+    const cpu0 = cpuSeconds(daemon.pid) ?? NaN;
+    const t0 = performance.now();
+    const started = daemon.start("producer");
+    const done = await pollUntil(() => sizeOf(files) >= want ? true : null, {
+      intervalMs: 2,
+      timeoutMs: 120_000,
+      what: `${kind}: ${bytes / 1_000_000} MB ${capture}`,
+    });
+    const cpu = (cpuSeconds(daemon.pid) ?? NaN) - cpu0;
+    await started;
+    const present = files.filter((f) => sizeOf([f]) > 0);
+    const ok = capture === "plain"
+      ? await sha256Of(["cat", file]) === expected
+      : rotated
+      ? present.length > 1 && await sha256Of(["cat", ...present]) === expected
+      : await stampsValid(file, lines) &&
+        await sha256Of(["cut", "-d", " ", "-f", "2-", file]) === expected;
+    return { seconds: (done.at - t0) / 1000, cpu, ok };
+  } finally {
+    await daemon.close();
+    for (const f of files) await Deno.remove(f).catch(() => {});
+  }
+}
+
+/** The sum of the sizes of those of `files` that exist. */
+function sizeOf(files: readonly string[]): number {
+  let total = 0;
+  for (const f of files) {
+    try {
+      total += Deno.statSync(f).size;
+    } catch {
+      // not rotated into yet
+    }
+  }
+  return total;
+}
+
+/** sha256 of what `argv` prints. */
+async function sha256Of(argv: readonly string[]): Promise<string> {
+  const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `${quoted} | sha256sum`],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split(" ")[0] ?? "";
+}
+
+/** Whether every one of `file`'s `lines` lines begins with an ISO timestamp and a space. */
+async function stampsValid(file: string, lines: number): Promise<boolean> {
+  const out = await new Deno.Command("grep", {
+    args: [
+      "-c",
+      "-E",
+      `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z x{${LINE.length}}$`,
+      file,
+    ],
+    stdout: "piped",
+  }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim()) === lines;
 }
