@@ -81,52 +81,23 @@ export function responseForError(error: unknown): Response | null {
 
 /**
  * Reads the whole body, refusing (413) more than `limit` bytes, and (408) a
- * body that has not all come within `timeoutMs`.
+ * body that has not all come within `timeoutMs`. Every body is counted as it
+ * comes: a declared length alone does not bound what a chunked body sends
+ * after it.
  */
 export async function readBody(
   request: Request,
   limit: number,
   timeoutMs = BODY_TIMEOUT_MS,
 ): Promise<Uint8Array> {
-  const header = request.headers.get("content-length");
-  const declared = header === null ? null : Number(header);
-  if (declared !== null && declared > limit) {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) {
     throw new HttpError(413, `request body too large (${declared} bytes, the limit is ${limit})`);
   }
   if (request.body === null) return new Uint8Array();
-  // A declared length is held to by the server: the body is read in one go
-  // (a quarter of the streamed read's time on a daemon's first request, the
-  // `stop all` a user times). A chunked one is counted as it comes.
-  return await (declared !== null && Number.isSafeInteger(declared)
-    ? readDeclared(request, timeoutMs)
-    : readStreamed(request.body, limit, timeoutMs));
-}
-
-async function readDeclared(request: Request, timeoutMs: number): Promise<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(bodyTimeout(timeoutMs)), timeoutMs);
-  });
-  const whole = request.bytes();
-  // After a timeout nobody waits for it: it fails once the client goes.
-  whole.catch(() => {});
-  try {
-    return await Promise.race([whole, expired]);
-  } catch (error) {
-    throw error instanceof HttpError ? error : bodyEndedEarly(error);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function readStreamed(
-  stream: ReadableStream<Uint8Array>,
-  limit: number,
-  timeoutMs: number,
-): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = stream.getReader();
+  const reader = request.body.getReader();
   let expired = false;
   // A client that stops sending mid-body must not hold its connection slot forever.
   const timer = setTimeout(() => {
@@ -145,11 +116,15 @@ async function readStreamed(
     }
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    throw bodyEndedEarly(error);
+    // The client half-closed (or hung up) before sending what it announced:
+    // its mistake, not ours.
+    throw new HttpError(400, `request body ended early: ${(error as Error).message ?? error}`);
   } finally {
     clearTimeout(timer);
   }
-  if (expired) throw bodyTimeout(timeoutMs);
+  if (expired) {
+    throw new HttpError(408, `request body not received within ${timeoutMs / 1000} s`);
+  }
   const body = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
@@ -157,15 +132,6 @@ async function readStreamed(
     offset += chunk.byteLength;
   }
   return body;
-}
-
-function bodyTimeout(timeoutMs: number): HttpError {
-  return new HttpError(408, `request body not received within ${timeoutMs / 1000} s`);
-}
-
-/** The client half-closed (or hung up) before sending what it announced: its mistake, not ours. */
-function bodyEndedEarly(error: unknown): HttpError {
-  return new HttpError(400, `request body ended early: ${(error as Error)?.message ?? error}`);
 }
 
 type BodiesModule = typeof import("./_bodies.ts");
