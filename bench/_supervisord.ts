@@ -71,6 +71,7 @@ export function supervisordIni(dir: string, programs: readonly ProgramSpec[]): s
     "",
   ];
   for (const p of programs) {
+    if (p.timestamps) throw new Error(`supervisord has no timestamps option (program ${p.name})`);
     const numprocs = p.numprocs ?? 1;
     lines.push(
       `[program:${p.name}]`,

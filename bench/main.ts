@@ -194,7 +194,9 @@ async function main(): Promise<number> {
   const machine = await machineInfo(version);
   print(
     `taskmaster vs supervisord ${machine.supervisord} — ${args.quick ? "quick" : "full"} run, ` +
-      `median of ${reps}; ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ` +
+      `median of ${reps}${
+        args.quick ? "" : " (stop: at least 5)"
+      }; ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ` +
       `Linux ${machine.kernel}, Deno ${machine.deno}`,
   );
   progress("warming up (module caches)");

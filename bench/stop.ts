@@ -8,10 +8,11 @@
  * all`), timed until the client process returns.
  *
  * A stop of 100 takes a few ms, the size of this machine's noise, and each
- * sample needs a daemon of its own (a second stop of one daemon runs code
- * V8 has compiled already, which a user's first stop does not): a full run
- * takes at least {@link MIN_FULL_REPS} cold stops per supervisor, where the
- * restart scenario takes 20 restarts per rep.
+ * timed sample needs a daemon of its own (a second stop of one daemon runs
+ * code V8 has compiled already, which a user's first stop does not; the
+ * client's stop is such a second stop): a full run takes at least
+ * {@link MIN_FULL_REPS} cold stops per supervisor, where the restart
+ * scenario takes 20 restarts per rep.
  *
  * @module
  */
