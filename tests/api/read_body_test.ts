@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { HttpError, readBody } from "../../src/api/_http.ts";
+import { exchangeRaw } from "../_helpers/raw_http.ts";
 
 /**
  * readBody() behind a real Deno.serve on a unix socket, spoken to with raw
@@ -21,30 +22,7 @@ async function withBodyServer(
       return new Response(error.message, { status: error.status });
     }
   });
-  const send = async (request: string, closeWrite = false): Promise<string> => {
-    const conn = await Deno.connect({ transport: "unix", path });
-    try {
-      await conn.write(new TextEncoder().encode(request));
-      if (closeWrite) await conn.closeWrite();
-      const buffer = new Uint8Array(4096);
-      let text = "";
-      // One whole answer: its head, then as many bytes as its content-length says.
-      for (;;) {
-        const head = text.indexOf("\r\n\r\n");
-        const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text.slice(0, head + 2));
-        if (head >= 0 && length !== null) {
-          const body = new TextEncoder().encode(text.slice(head + 4)).length;
-          if (body >= Number(length[1])) break;
-        }
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        text += new TextDecoder().decode(buffer.subarray(0, n));
-      }
-      return text;
-    } finally {
-      conn.close();
-    }
-  };
+  const send = (request: string, closeWrite = false) => exchangeRaw(path, request, { closeWrite });
   try {
     await fn(send);
   } finally {

@@ -3,6 +3,7 @@ import { serveControlApi } from "../../src/api/server.ts";
 import { connectClient, UnreachableError } from "../../src/api/client.ts";
 import { TaskmasterError } from "../../src/util/errors.ts";
 import { FakePort, waitFor, webAndDb } from "../_helpers/fake_port.ts";
+import { exchangeRaw } from "../_helpers/raw_http.ts";
 
 async function withServer(
   fn: (ctx: { path: string; dir: string; port: FakePort }) => Promise<void>,
@@ -26,25 +27,6 @@ async function rejectsWith(promise: Promise<unknown>, code: string, message?: Re
     if (message) assert.match(error.message, message);
     return true;
   });
-}
-
-/** Writes raw bytes and reads the whole answer (the server closes or we time out). */
-async function rawExchange(path: string, request: string): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path });
-  try {
-    await conn.write(new TextEncoder().encode(request));
-    const buffer = new Uint8Array(65536);
-    let text = "";
-    const deadline = Date.now() + 3000;
-    while (!/\r\n\r\n/.test(text) && Date.now() < deadline) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      text += new TextDecoder().decode(buffer.subarray(0, n));
-    }
-    return text;
-  } finally {
-    conn.close();
-  }
 }
 
 Deno.test({
@@ -300,20 +282,20 @@ Deno.test({
   name: "serveControlApi() answers malformed HTTP with 4xx and keeps serving",
 }, async () => {
   await withServer(async ({ path }) => {
-    const garbage = await rawExchange(path, "\x00\x01 GARBAGE \r\n\r\n");
+    const garbage = await exchangeRaw(path, "\x00\x01 GARBAGE \r\n\r\n");
     assert.match(garbage, /^HTTP\/1\.1 4\d\d /);
-    const badJson = await rawExchange(
+    const badJson = await exchangeRaw(
       path,
       'POST /v1/start HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{"names":',
     );
     assert.match(badJson, /^HTTP\/1\.1 400 /);
     assert.match(badJson, /"code":"BAD_REQUEST"/);
-    const lying = await rawExchange(
+    const lying = await exchangeRaw(
       path,
       "POST /v1/stop HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n{}",
     );
     assert.match(lying, /^HTTP\/1\.1 4\d\d /);
-    const badMethod = await rawExchange(
+    const badMethod = await exchangeRaw(
       path,
       "BREW /v1/daemon HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );
