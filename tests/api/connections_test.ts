@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { serveControlApi, type ServeOptions } from "../../src/api/server.ts";
 import { connectClient } from "../../src/api/client.ts";
 import { FakePort, waitFor, webAndDb } from "../_helpers/fake_port.ts";
+import { readAnswer } from "../_helpers/raw_http.ts";
 
 async function withServer(
   options: Omit<ServeOptions, "path">,
@@ -61,6 +62,36 @@ Deno.test({
     await loris.write(encoder.encode("GET /v1/daemon HTTP/1.1\r\nHost: x\r\n"));
     assert.equal(await readUntilClosed(loris, 10_000), "");
     loris.close();
+  });
+});
+
+Deno.test({
+  name: "serveControlApi() closes a keep-alive connection idle for idleTimeoutMs, not one in use",
+}, async () => {
+  await withServer({ idleTimeoutMs: 500 }, async ({ path }) => {
+    const request = encoder.encode("GET /v1/daemon HTTP/1.1\r\nHost: x\r\n\r\n");
+    const idle = await Deno.connect({ transport: "unix", path });
+    const busy = await Deno.connect({ transport: "unix", path });
+    await idle.write(request);
+    assert.match(await readAnswer(idle), /^HTTP\/1\.1 200 /);
+    const answeredAt = performance.now();
+    const closedAt = readUntilClosed(idle, 10_000).then((end) => {
+      assert.equal(end, "");
+      return performance.now();
+    });
+    // Requests 200 ms apart, for longer than the idle timeout: each one is answered.
+    for (let i = 0; i < 6; i++) {
+      await busy.write(request);
+      assert.match(await readAnswer(busy), /^HTTP\/1\.1 200 /);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const idleFor = (await closedAt) - answeredAt;
+    assert.ok(idleFor >= 450, `closed after ${idleFor.toFixed(0)} ms, before its idle timeout`);
+    assert.ok(idleFor < 5_000, `closed only after ${idleFor.toFixed(0)} ms`);
+    await busy.write(request);
+    assert.match(await readAnswer(busy), /^HTTP\/1\.1 200 /);
+    idle.close();
+    busy.close();
   });
 });
 
