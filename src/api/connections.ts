@@ -70,6 +70,7 @@ interface Tracked {
   readonly abort: AbortController;
   readonly finished: Promise<void>;
   active: number;
+  /** performance.now() (monotonic: a step of the wall clock moves no deadline). */
   lastActive: number;
 }
 
@@ -138,7 +139,7 @@ export class ConnectionGate {
         abort: new AbortController(),
         finished: Promise.resolve(),
         active: 0,
-        lastActive: Date.now(),
+        lastActive: performance.now(),
       };
       const server = serve(
         conn,
@@ -147,7 +148,7 @@ export class ConnectionGate {
           tracked.active++;
           info.completed.catch(() => {}).finally(() => {
             tracked.active--;
-            tracked.lastActive = Date.now();
+            tracked.lastActive = performance.now();
             if (tracked.active === 0) {
               this.#sweepBy(tracked.lastActive + this.#limits.idleTimeoutMs);
             }
@@ -201,7 +202,7 @@ export class ConnectionGate {
     this.#sweepAt = at;
     this.#sweeper = setTimeout(
       () => this.#sweep(),
-      Math.min(MAX_DELAY_MS, Math.max(0, at - Date.now())),
+      Math.min(MAX_DELAY_MS, Math.max(0, at - performance.now())),
     );
     Deno.unrefTimer(Number(this.#sweeper));
   }
@@ -210,7 +211,7 @@ export class ConnectionGate {
   #sweep(): void {
     this.#sweeper = null;
     this.#sweepAt = Infinity;
-    const now = Date.now();
+    const now = performance.now();
     let next = Infinity;
     for (const c of this.#conns) {
       if (c.active !== 0) continue; // its request's end sets the sweep again

@@ -33,23 +33,35 @@ export async function exchangeRaw(
   }
 }
 
-/** Reads one whole answer from `conn`: up to its content-length, or to the connection's end. */
+/**
+ * Reads one whole answer from `conn`: up to its content-length, or to the
+ * connection's end for an answer without one (a chunked or streamed body
+ * on a connection kept open would wait for the server's idle timeout).
+ */
 export async function readAnswer(conn: Deno.Conn): Promise<string> {
   const buffer = new Uint8Array(65536);
-  let text = "";
-  while (!whole(text)) {
+  let bytes = new Uint8Array(0);
+  while (!whole(bytes)) {
     const n = await conn.read(buffer).catch(() => null);
     if (n === null) break;
-    text += new TextDecoder().decode(buffer.subarray(0, n));
+    const more = new Uint8Array(bytes.length + n);
+    more.set(bytes);
+    more.set(buffer.subarray(0, n), bytes.length);
+    bytes = more;
   }
-  return text;
+  return new TextDecoder().decode(bytes);
 }
 
-/** Whether `text` holds an answer's head and the body its content-length announces. */
-function whole(text: string): boolean {
-  const head = text.indexOf("\r\n\r\n");
+const HEAD_END = [13, 10, 13, 10];
+
+/** Whether `bytes` hold an answer's head and the body its content-length announces. */
+function whole(bytes: Uint8Array): boolean {
+  let head = -1;
+  for (let i = 0; i + 4 <= bytes.length && head < 0; i++) {
+    if (HEAD_END.every((b, k) => bytes[i + k] === b)) head = i;
+  }
   if (head < 0) return false;
-  const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text.slice(0, head + 2));
-  if (length === null) return false;
-  return new TextEncoder().encode(text.slice(head + 4)).length >= Number(length[1]);
+  const headText = new TextDecoder().decode(bytes.subarray(0, head + 2));
+  const length = /\r\ncontent-length: (\d+)\r\n/i.exec(headText);
+  return length !== null && bytes.length - (head + 4) >= Number(length[1]);
 }

@@ -25,12 +25,17 @@ const encoder = new TextEncoder();
 async function readUntilClosed(conn: Deno.Conn, ms: number): Promise<string | "open"> {
   const buffer = new Uint8Array(65536);
   let text = "";
-  const timeout = new Promise<"open">((resolve) => setTimeout(() => resolve("open"), ms));
-  for (;;) {
-    const n = await Promise.race([conn.read(buffer).catch(() => null), timeout]);
-    if (n === "open") return "open";
-    if (n === null) return text;
-    text += new TextDecoder().decode(buffer.subarray(0, n));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"open">((resolve) => timer = setTimeout(() => resolve("open"), ms));
+  try {
+    for (;;) {
+      const n = await Promise.race([conn.read(buffer).catch(() => null), timeout]);
+      if (n === "open") return "open";
+      if (n === null) return text;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -79,6 +84,7 @@ Deno.test({
       assert.equal(end, "");
       return performance.now();
     });
+    closedAt.catch(() => {}); // awaited below; a failed assertion before then must not leave it unhandled
     // Requests 200 ms apart, for longer than the idle timeout: each one is answered.
     for (let i = 0; i < 6; i++) {
       await busy.write(request);
