@@ -7,9 +7,10 @@
  * supervisord `stdout_logfile_maxbytes=0`), started over the socket and
  * timed until the file holds every byte, with the daemon's CPU from /proc.
  *
- * Then the same capture as users configure it, through each real daemon:
- * rotated every sixth of it (50 MB of 300) into up to 10 backups (taskmaster and supervisord), and with
- * a timestamp on every line (taskmaster; supervisord has no such option).
+ * Each rep also runs the same capture as users configure it, through each
+ * real daemon, right after the plain one: rotated every sixth of it (50 MB
+ * of 300) into up to 10 backups (taskmaster and supervisord), and with a
+ * timestamp on every line (taskmaster; supervisord has no such option).
  * Each is timed until every byte is in the files (rotated: the backups and
  * the live file; timestamps: the lines with their 25-byte prefixes) and
  * verified whole (rotated: the files' concatenation, oldest first;
