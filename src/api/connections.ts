@@ -20,6 +20,11 @@
  */
 
 import { isOutOfFds } from "../process/spawner.ts";
+import {
+  FixedDelayQueue,
+  type QueuedDeadline,
+  type QueueTimers,
+} from "../util/fixed_delay_queue.ts";
 
 /** What a handler learns of its request's connection. */
 export interface ConnectionInfo {
@@ -70,12 +75,22 @@ interface Tracked {
   readonly abort: AbortController;
   readonly finished: Promise<void>;
   active: number;
-  /** performance.now() (monotonic: a step of the wall clock moves no deadline). */
-  lastActive: number;
+  /** While no request is in progress: when it is closed as idle. */
+  idle: QueuedDeadline | null;
 }
 
-/** setTimeout's longest delay. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
+/**
+ * The idle deadlines' timer: monotonic, as the queue's own, and unref'd (an
+ * idle connection alone keeps nothing alive).
+ */
+const IDLE_TIMERS: QueueTimers = {
+  now: () => performance.now(),
+  arm(fn, ms) {
+    const id = setTimeout(fn, ms);
+    Deno.unrefTimer(id);
+    return () => clearTimeout(id);
+  },
+};
 /** Pause after an accept error, so a persistent one does not spin. */
 const ACCEPT_RETRY_MS = 50;
 
@@ -88,14 +103,11 @@ export class ConnectionGate {
   #reserve: Deno.FsFile | null = null;
   #closed = false;
   /**
-   * Set for the first moment an idle connection may be due, never later
-   * (a connection used again since moves its own moment on; the sweep then
-   * finds none due and sets the next): a client that keeps its connection
-   * open does not wake the daemon every second (a 1 s sweep cost an idle
-   * daemon ~0.5 ms of CPU a second).
+   * Idle connections' deadlines, one timer for all: a client that keeps its
+   * connection open does not wake the daemon every second (a 1 s sweep cost
+   * an idle daemon ~0.5 ms of CPU a second).
    */
-  #sweeper: ReturnType<typeof setTimeout> | null = null;
-  #sweepAt = Infinity;
+  readonly #idle: FixedDelayQueue;
   #loop: Promise<void>;
   readonly #onRefused: (refused: number, why: string) => void;
 
@@ -111,6 +123,7 @@ export class ConnectionGate {
     this.#limits = limits;
     this.#onRefused = onRefused;
     this.#reserve = openReserve();
+    this.#idle = new FixedDelayQueue(limits.idleTimeoutMs, IDLE_TIMERS);
     this.#loop = this.#acceptLoop(serve, handler, onError);
   }
 
@@ -141,31 +154,46 @@ export class ConnectionGate {
         abort: new AbortController(),
         finished: Promise.resolve(),
         active: 0,
-        lastActive: performance.now(),
+        idle: null,
       };
       const server = serve(
         conn,
         tracked.abort.signal,
         (request, info) => {
-          tracked.active++;
+          if (tracked.active++ === 0) this.#busy(tracked);
           info.completed.catch(() => {}).finally(() => {
-            tracked.active--;
-            tracked.lastActive = performance.now();
-            if (tracked.active === 0) {
-              this.#sweepBy(tracked.lastActive + this.#limits.idleTimeoutMs);
-            }
+            if (--tracked.active === 0) this.#idleFrom(tracked);
           });
           return handler(request, info);
         },
         onError,
         () => {},
       );
-      const finished = server.finished.catch(() => {}).finally(() => this.#conns.delete(tracked));
+      const finished = server.finished.catch(() => {}).finally(() => {
+        this.#conns.delete(tracked);
+        this.#busy(tracked);
+      });
       Object.assign(tracked, { finished });
       this.#conns.add(tracked);
       // A connection that never sends a request is idle from its accept.
-      this.#sweepBy(tracked.lastActive + this.#limits.idleTimeoutMs);
+      this.#idleFrom(tracked);
     }
+  }
+
+  /** No request in progress from now on: closed after idleTimeoutMs unless one comes. */
+  #idleFrom(tracked: Tracked): void {
+    if (this.#closed) return;
+    tracked.idle = this.#idle.add(() => {
+      tracked.idle = null;
+      endConnection(tracked.abort);
+    });
+  }
+
+  /** A request in progress (or the connection gone): no idle deadline. */
+  #busy(tracked: Tracked): void {
+    if (tracked.idle === null) return;
+    this.#idle.delete(tracked.idle);
+    tracked.idle = null;
   }
 
   /**
@@ -197,39 +225,6 @@ export class ConnectionGate {
     this.#onRefused(this.#refused, why);
   }
 
-  /** Makes sure a sweep runs at `at` at the latest. */
-  #sweepBy(at: number): void {
-    if (this.#closed || this.#sweepAt <= at) return;
-    this.#stopSweeper();
-    this.#sweepAt = at;
-    this.#sweeper = setTimeout(
-      () => this.#sweep(),
-      Math.min(MAX_DELAY_MS, Math.max(0, at - performance.now())),
-    );
-    Deno.unrefTimer(Number(this.#sweeper));
-  }
-
-  /** Ends the connections idle for too long, and sets the sweep for the next one due. */
-  #sweep(): void {
-    this.#sweeper = null;
-    this.#sweepAt = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    for (const c of this.#conns) {
-      if (c.active !== 0) continue; // its request's end sets the sweep again
-      const due = c.lastActive + this.#limits.idleTimeoutMs;
-      if (due <= now) endConnection(c.abort);
-      else next = Math.min(next, due);
-    }
-    if (next !== Infinity) this.#sweepBy(next);
-  }
-
-  #stopSweeper(): void {
-    if (this.#sweeper !== null) clearTimeout(this.#sweeper);
-    this.#sweeper = null;
-    this.#sweepAt = Infinity;
-  }
-
   /**
    * Stops accepting, then ends every connection gracefully (a response being
    * written is finished first) and waits for them.
@@ -237,7 +232,7 @@ export class ConnectionGate {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#stopSweeper();
+      for (const c of this.#conns) this.#busy(c);
       try {
         this.#listener.close();
       } catch {
