@@ -10,19 +10,8 @@ import { denoOutput } from "./src/util/text_output.ts";
 import { VERSION } from "./src/version.ts";
 import { ArgumentError, readOptions, stringOption } from "./src/util/cli_args.ts";
 import { listenForSignals } from "./src/daemon/signals.ts";
-
-/**
- * Loads the module of one command. The path is a plain string on purpose:
- * before running a script, `deno run` reads and hashes every module that a
- * string-literal import reaches, `import("…")` included, so a `ctl status`
- * run from source first went through the daemon's ~400 modules (a third of
- * its CPU time). `deno compile` does not follow a string either: every path
- * given here is in src/compile_includes.ts, which the build passes with
- * --include (tests/release/compile_includes_test.ts keeps them in step).
- */
-function load<Module>(path: string): Promise<Module> {
-  return import(path);
-}
+// Each command's module loads through a variable (src/util/load_module.ts says why).
+import { loadModule } from "./src/util/load_module.ts";
 
 const USAGE = `usage:
   taskmaster -c FILE [--no-shell] [--detach [--wait]] [--logfile PATH] [--pidfile PATH]
@@ -94,24 +83,26 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (first === "ctl") {
-    const { runCtl } = await load<typeof import("./src/ctl.ts")>("./src/ctl.ts");
+    const { runCtl } = await loadModule<typeof import("./src/ctl.ts")>(
+      new URL("./src/ctl.ts", import.meta.url),
+    );
     return await runCtl(args.slice(1));
   }
   if (first === "import") {
-    const { runImport } = await load<typeof import("./src/supervisord/import_cli.ts")>(
-      "./src/supervisord/import_cli.ts",
+    const { runImport } = await loadModule<typeof import("./src/supervisord/import_cli.ts")>(
+      new URL("./src/supervisord/import_cli.ts", import.meta.url),
     );
     return await runImport(args.slice(1));
   }
   if (first === "export") {
-    const { runExport } = await load<typeof import("./src/export/command.ts")>(
-      "./src/export/command.ts",
+    const { runExport } = await loadModule<typeof import("./src/export/command.ts")>(
+      new URL("./src/export/command.ts", import.meta.url),
     );
     return await runExport(args.slice(1), denoOutput);
   }
   if (first === "startup") {
-    const { runStartup } = await load<typeof import("./src/startup/command.ts")>(
-      "./src/startup/command.ts",
+    const { runStartup } = await loadModule<typeof import("./src/startup/command.ts")>(
+      new URL("./src/startup/command.ts", import.meta.url),
     );
     return await runStartup(args.slice(1), denoOutput);
   }
@@ -124,21 +115,21 @@ async function main(args: string[]): Promise<number> {
     throw new ArgumentError("--wait goes with --detach");
   }
   if (checkOnly) {
-    const { checkConfig } = await load<typeof import("./src/daemon/check.ts")>(
-      "./src/daemon/check.ts",
+    const { checkConfig } = await loadModule<typeof import("./src/daemon/check.ts")>(
+      new URL("./src/daemon/check.ts", import.meta.url),
     );
     return await checkConfig(parsed.config);
   }
   if (parsed.detach) {
-    const { detach } = await load<typeof import("./src/daemon/detach.ts")>(
-      "./src/daemon/detach.ts",
+    const { detach } = await loadModule<typeof import("./src/daemon/detach.ts")>(
+      new URL("./src/daemon/detach.ts", import.meta.url),
     );
     return await detach(args.filter((a) => a !== "--detach"));
   }
   // Before the daemon's modules load: a SIGTERM from here on is held, not fatal.
   const signals = listenForSignals();
-  const { runDaemon } = await load<typeof import("./src/daemon/daemon.ts")>(
-    "./src/daemon/daemon.ts",
+  const { runDaemon } = await loadModule<typeof import("./src/daemon/daemon.ts")>(
+    new URL("./src/daemon/daemon.ts", import.meta.url),
   );
   return await runDaemon(signals, {
     configPath: parsed.config,

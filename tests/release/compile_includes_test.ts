@@ -11,50 +11,58 @@ import { COMPILE_INCLUDES } from "../../src/compile_includes.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
-/** The paths main.ts loads: `load<typeof import("./src/x.ts")>("./src/x.ts")`. */
-async function loadedByMain(): Promise<string[]> {
-  const text = await Deno.readTextFile(new URL("main.ts", ROOT));
-  const loads = [
-    ...text.matchAll(/\bload<typeof import\("\.\/([^"]+)"\)>\(\s*"\.\/([^"]+)",?\s*\)/g),
-  ];
-  for (const [call, typed, loaded] of loads) assert.equal(typed, loaded, call);
-  return loads.map((m) => m[2]!);
-}
-
 Deno.test("every module main.ts loads for a command is in the compile includes, and exists", async () => {
-  const loaded = await loadedByMain();
+  const loaded = (await loadModuleCalls("main.ts")).map((c) => includePath(c));
   assert.ok(loaded.includes("src/daemon/daemon.ts"), loaded.join(" "));
   assert.ok(loaded.includes("src/ctl.ts"), loaded.join(" "));
   for (const path of loaded) assert.ok(COMPILE_INCLUDES.includes(path), `${path} not included`);
   for (const path of COMPILE_INCLUDES) {
     assert.ok((await Deno.stat(new URL(path, ROOT))).isFile, path);
   }
-  // Every load() call is one the pattern above read (one written without its
-  // type would escape it), and there is no import("…") of a string literal:
-  // that would make `deno run` read the module's whole graph up front.
-  const code = (await Deno.readTextFile(new URL("main.ts", ROOT))).split("\n")
-    .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
-  assert.equal([...code.matchAll(/\bload(<[^>]*>)?\(\s*"/g)].length, loaded.length);
+  // No import("…") of a string literal: that would make `deno run` read the
+  // module's whole graph up front.
+  const code = withoutComments(await Deno.readTextFile(new URL("main.ts", ROOT)));
   assert.equal([...code.matchAll(/(?<!typeof )\bimport\(\s*"/g)].length, 0);
 });
 
-/** Every `loadModule<typeof import("X")>(…"X"…)` call in src/, with the file it is in. */
-async function loadedBySrc(): Promise<{ file: string; typed: string; loaded: string }[]> {
-  const calls: { file: string; typed: string; loaded: string }[] = [];
+interface LoadModuleCall {
+  readonly file: string;
+  readonly typed: string;
+  readonly loaded: string;
+}
+
+function withoutComments(text: string): string {
+  return text.split("\n").filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
+}
+
+/** Every `loadModule<typeof import("X")>(…"X"…)` call in `file` (relative to the root). */
+async function loadModuleCalls(file: string): Promise<LoadModuleCall[]> {
   const pattern =
     /\bloadModule<typeof import\("([^"]+)"\)>\(\s*(?:new URL\(\s*"([^"]+)",\s*import\.meta\.url,?\s*\)|"([^"]+)"),?\s*\)/g;
+  const text = withoutComments(await Deno.readTextFile(new URL(file, ROOT)));
+  const found = [...text.matchAll(pattern)];
+  const calls = found.map(([call, typed, relative, bare]) => {
+    // A relative string would resolve against load_module.ts, not the caller.
+    assert.ok(bare === undefined || !bare.startsWith("."), `${file}: ${call}`);
+    assert.equal(typed, relative ?? bare, `${file}: the type and the module differ`);
+    return { file, typed: typed!, loaded: relative ?? bare! };
+  });
+  // Every call is one the pattern read (a call written another way would escape the check).
+  const all = [...text.matchAll(/\bloadModule(?!<Module>)\s*[<(]/g)].length;
+  assert.equal(all, found.length, `${file}: a loadModule call the check cannot read`);
+  return calls;
+}
+
+/** A relative call's module as a path from the root, as COMPILE_INCLUDES lists it. */
+function includePath({ file, loaded }: LoadModuleCall): string {
+  return new URL(loaded, new URL(file, ROOT)).href.slice(ROOT.href.length);
+}
+
+/** Every loadModule call in src/. */
+async function loadedBySrc(): Promise<LoadModuleCall[]> {
+  const calls: LoadModuleCall[] = [];
   for await (const file of walkTs(new URL("src/", ROOT))) {
-    const text = (await Deno.readTextFile(new URL(file, ROOT))).split("\n")
-      .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
-    const found = [...text.matchAll(pattern)];
-    for (const [call, typed, relative, bare] of found) {
-      // A relative string would resolve against load_module.ts, not the caller.
-      assert.ok(bare === undefined || !bare.startsWith("."), `${file}: ${call}`);
-      calls.push({ file, typed: typed!, loaded: relative ?? bare! });
-    }
-    // Every call is one the pattern read (a call written another way would escape the check).
-    const all = [...text.matchAll(/\bloadModule(?!<Module>)\s*[<(]/g)].length;
-    assert.equal(all, found.length, `${file}: a loadModule call the check cannot read`);
+    calls.push(...await loadModuleCalls(file));
   }
   return calls;
 }
@@ -72,11 +80,10 @@ Deno.test("every module src/ loads through loadModule is in the compile includes
   const relative = calls.filter((c) => c.loaded.startsWith("."));
   assert.ok(relative.some((c) => c.loaded === "./_sse.ts"), JSON.stringify(calls));
   assert.ok(relative.some((c) => c.loaded === "./shell/repl.ts"), JSON.stringify(calls));
-  for (const { file, typed, loaded } of calls) {
-    assert.equal(typed, loaded, `${file}: the type and the module differ`);
-    if (!loaded.startsWith(".")) continue; // a package, resolved by deno.json's imports
-    const path = new URL(loaded, new URL(file, ROOT)).href.slice(ROOT.href.length);
-    assert.ok(COMPILE_INCLUDES.includes(path), `${path} (loaded by ${file}) not included`);
+  for (const call of calls) {
+    if (!call.loaded.startsWith(".")) continue; // a package, resolved by deno.json's imports
+    const path = includePath(call);
+    assert.ok(COMPILE_INCLUDES.includes(path), `${path} (loaded by ${call.file}) not included`);
   }
 });
 
@@ -84,8 +91,7 @@ Deno.test("the ctl client's modules import no module or package by a string lite
   // ctl.ts and what it reaches before a command runs: a literal import("…")
   // would make `deno run` read that module's graph (npm packages included) first.
   for (const file of ["src/ctl.ts", "src/api/client.ts"]) {
-    const code = (await Deno.readTextFile(new URL(file, ROOT))).split("\n")
-      .filter((line) => !/^\s*(\/\/|\/\*|\*)/.test(line)).join("\n");
+    const code = withoutComments(await Deno.readTextFile(new URL(file, ROOT)));
     const literal = [...code.matchAll(/(?<!typeof )\bimport\(\s*"([^"]+)"/g)].map((m) => m[1]);
     assert.deepEqual(literal.filter((s) => !s!.startsWith("node:")), [], file);
   }
