@@ -24,7 +24,7 @@ import { launchTaskmaster, taskmasterArgv } from "./_taskmaster.ts";
 import { useTaskmasterSettings } from "./_launch.ts";
 import { runSpawn } from "./spawn.ts";
 import { runRestart } from "./restart.ts";
-import { runStop } from "./stop.ts";
+import { MIN_FULL_REPS, runStop } from "./stop.ts";
 import { runCapture } from "./capture.ts";
 import { runStatus } from "./status.ts";
 import { runCrash } from "./crash.ts";
@@ -195,7 +195,7 @@ async function main(): Promise<number> {
   print(
     `taskmaster vs supervisord ${machine.supervisord} — ${args.quick ? "quick" : "full"} run, ` +
       `median of ${reps}${
-        args.quick ? "" : " (stop: at least 5)"
+        args.quick ? "" : ` (stop: at least ${MIN_FULL_REPS})`
       }; ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ` +
       `Linux ${machine.kernel}, Deno ${machine.deno}`,
   );

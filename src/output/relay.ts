@@ -164,7 +164,8 @@ class CopyLoop implements ReadableListener {
       queueMicrotask(() => this.readable());
       return;
     }
-    if (!this.#parks || this.#buffer !== null) {
+    // Only a parking source (onReadable and readNow) tells this.
+    if (this.#buffer !== null) {
       this.#run(null);
       return;
     }
