@@ -16,6 +16,8 @@ export interface ProcStat {
   readonly state: string;
   readonly ppid: number;
   readonly pgrp: number;
+  /** Page faults served without I/O (minflt). */
+  readonly minorFaults: number;
   /** User + system CPU time in clock ticks. */
   readonly ticks: number;
   /** Start time since boot in clock ticks: with the pid, identifies a process. */
@@ -47,6 +49,7 @@ export function readStat(pid: number): ProcStat | null {
     state: f[0] ?? "?",
     ppid: num(4),
     pgrp: num(5),
+    minorFaults: num(10),
     ticks: num(14) + num(15),
     starttime: num(22),
   };
