@@ -2,15 +2,17 @@
  * `deno task bench:stop-ab`: a before and after for the stop path. Cold
  * stops of N `sleep`s, each on a fresh daemon, alternated between this
  * checkout and each `--root DIR` (a worktree of another commit, run with
- * this checkout's flags): when every program was dead (pidfds) and when
- * the request was answered, from the request, with the daemon main
- * thread's time on a CPU and time runnable but waiting for one over it
- * (/proc/PID/task/PID/schedstat), and its minor faults.
+ * this checkout's flags). For each stop, timed from the request: when
+ * every program was dead (pidfds) and when the request was answered; and,
+ * over the same span, the daemon main thread's time on a CPU and time
+ * runnable but waiting for one (/proc/PID/task/PID/schedstat), and the
+ * daemon's minor page faults (all its threads).
  *
- * The stop scenario times one checkout against the floor. One stop of 100
- * varies 8–14 ms here from one run to the next, more than most changes to
- * the stop path move it, so a change is judged on medians of alternated
- * stops, never on two runs apart (bench/RESULTS.md, twenty-third pass).
+ * The stop scenario times one checkout against the floor. A stop of 100
+ * takes 8 to 14 ms until none is alive here, from one run to the next:
+ * more than most changes to the stop path move it, so a change is judged
+ * on medians of alternated stops, never on two runs apart (bench/RESULTS.md,
+ * twenty-third pass).
  *
  * ```
  * deno run --allow-all bench/stop_ab.ts [--reps 16] [--n 100] [--root DIR]...
@@ -35,8 +37,14 @@ const { values } = parseArgs({
 });
 const REPS = Number(values.reps);
 const N = Number(values.n);
-const HERE = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const ROOTS = [HERE, ...values.root.map((root) => root.replace(/\/$/, ""))];
+// Absolute: each daemon runs in a temp directory of its own. Once each.
+const ROOTS = [
+  ...new Set([new URL("..", import.meta.url).pathname, ...values.root].map(realRoot)),
+];
+
+function realRoot(root: string): string {
+  return Deno.realPathSync(root).replace(/\/$/, "");
+}
 
 /** The main thread's ns on a CPU and ns waiting for one (schedstat's first two fields). */
 function mainThreadSchedule(pid: number): { onCpu: number; waiting: number } {
@@ -58,6 +66,7 @@ async function coldStop(root: string): Promise<Stop> {
     [{ name: "sleepers", cmd: "sleep 100000", numprocs: N, starttime: 0 }],
     { main: `${root}/main.ts` },
   );
+  let exits: ExitWatch | null = null;
   try {
     await daemon.ready();
     await pollUntil(() => liveChildren(daemon.pid).length >= N ? true : null, {
@@ -66,12 +75,14 @@ async function coldStop(root: string): Promise<Stop> {
     });
     daemon.track();
     await sleep(500);
-    const exits = ExitWatch.open(liveChildren(daemon.pid).map((child) => child.pid));
+    exits = ExitWatch.open(liveChildren(daemon.pid).map((child) => child.pid));
     const before = mainThreadSchedule(daemon.pid);
     const faultsBefore = readStat(daemon.pid)?.minorFaults ?? NaN;
     const t0 = performance.now();
     let answeredAt = NaN;
     const answered = daemon.stopAll().then(() => answeredAt = performance.now());
+    // A failed request is thrown below, once the exits were waited for.
+    answered.catch(() => {});
     const deadAt = await exits.allExited(60_000);
     await answered;
     const after = mainThreadSchedule(daemon.pid);
@@ -83,13 +94,14 @@ async function coldStop(root: string): Promise<Stop> {
       faults: (readStat(daemon.pid)?.minorFaults ?? NaN) - faultsBefore,
     };
   } finally {
+    exits?.close();
     await daemon.close();
   }
 }
 
 const stops = new Map<string, Stop[]>(ROOTS.map((root) => [root, []]));
 for (let rep = 0; rep < REPS; rep++) {
-  // Each round starts with the next checkout: none is always first after a pause.
+  // Each round starts with the next checkout, so that none always runs first.
   for (let i = 0; i < ROOTS.length; i++) {
     const root = ROOTS[(rep + i) % ROOTS.length]!;
     const stop = await coldStop(root);
