@@ -39,7 +39,9 @@ export const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--no-memory-reducer,
  * from it at start: a daemon with no program running read 33.5–40.2 MB of
  * RSS without it against 39.0–44.8 MB with it (bench/RESULTS.md,
  * twenty-third pass). The price: its modules are compiled from source at
- * each start, ~25 ms more for the daemon and ~1.3 ms for a `ctl` call.
+ * each start, ~25 ms more for the daemon, ~1.3 ms for a `ctl status` and
+ * nothing measurable for a `ctl stop all`. Measured from source (`deno
+ * run`); the compiled binary's own code cache was not measured.
  */
 export const CODE_CACHE_FLAG = "--no-code-cache";
 
