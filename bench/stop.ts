@@ -18,6 +18,7 @@
  */
 
 import {
+  type Daemon,
   fig,
   type Figure,
   progress,
@@ -32,6 +33,38 @@ import { childrenOf, liveChildren, pollUntil, sleep } from "./_proc.ts";
 /** Cold stops per supervisor in a full run, whatever `--reps` says below it. */
 export const MIN_FULL_REPS = 5;
 
+/** Waits until `n` children of `daemon` run, remembers them, and lets every one reach RUNNING. */
+export async function childrenRunning(daemon: Daemon, n: number, what: string): Promise<void> {
+  await pollUntil(() => liveChildren(daemon.pid).length >= n ? true : null, {
+    timeoutMs: 60_000,
+    what,
+  });
+  daemon.track();
+  await sleep(500); // every one RUNNING (starttime 0), nothing else going on
+}
+
+/** One `stop all`, timed from the request: when every child had exited, and its answer. */
+export interface TimedStop {
+  readonly t0: number;
+  readonly deadAt: number;
+  /** performance.now() at the answer; rejects with a failed request. */
+  readonly answeredAt: Promise<number>;
+}
+
+/** Sends `stop all` and resolves once every child of `daemon` has exited (seen by pidfds). */
+export async function stopAllTimed(daemon: Daemon): Promise<TimedStop> {
+  const exits = ExitWatch.open(liveChildren(daemon.pid).map((child) => child.pid));
+  try {
+    const t0 = performance.now();
+    const answeredAt = daemon.stopAll().then(() => performance.now());
+    // A failed request is the caller's, once it awaits the answer.
+    answeredAt.catch(() => {});
+    return { t0, deadAt: await exits.allExited(60_000), answeredAt };
+  } finally {
+    exits.close();
+  }
+}
+
 export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
   const n = opts.quick ? 50 : 100;
   const reps = opts.quick ? opts.reps : Math.max(opts.reps, MIN_FULL_REPS);
@@ -43,22 +76,13 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
       ]);
       try {
         await daemon.ready();
-        await pollUntil(() => liveChildren(daemon.pid).length >= n ? true : null, {
-          timeoutMs: 60_000,
-          what: `${kind}: ${n} children`,
-        });
-        daemon.track();
-        await sleep(500); // every one RUNNING (starttime 0), nothing else going on
-        const exits = ExitWatch.open(liveChildren(daemon.pid).map((child) => child.pid));
-        const t0 = performance.now();
-        let answeredAt = NaN;
-        const answered = daemon.stopAll().then(() => answeredAt = performance.now());
-        const deadAt = await exits.allExited(60_000);
+        await childrenRunning(daemon, n, `${kind}: ${n} children`);
+        const { t0, deadAt, answeredAt: answered } = await stopAllTimed(daemon);
         const reaped = await pollUntil(
           () => childrenOf(daemon.pid).length === 0 ? true : null,
           { intervalMs: 2, timeoutMs: 60_000, what: `${kind}: all ${n} reaped` },
         );
-        await answered;
+        const answeredAt = await answered;
         samples.add(kind, "dead", deadAt - t0);
         samples.add(kind, "reaped", reaped.at - t0);
         samples.add(kind, "answered", answeredAt - t0);
@@ -70,12 +94,7 @@ export async function runStop(opts: ScenarioOptions): Promise<Figure[]> {
         // Again through the supervisor's own client, as a user types it.
         const started = await timeCommand(daemon.clientArgv(["start", "all"]));
         if (started.code !== 0) throw new Error(`${kind} start all: ${started.stderr}`);
-        await pollUntil(() => liveChildren(daemon.pid).length >= n ? true : null, {
-          timeoutMs: 60_000,
-          what: `${kind}: ${n} children again`,
-        });
-        daemon.track();
-        await sleep(500);
+        await childrenRunning(daemon, n, `${kind}: ${n} children again`);
         const client = await timeCommand(daemon.clientArgv(["stop", "all"]));
         if (client.code !== 0) throw new Error(`${kind} stop all: ${client.stderr}`);
         samples.add(kind, "client", client.ms);

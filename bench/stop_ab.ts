@@ -23,8 +23,8 @@
 
 import { parseArgs } from "node:util";
 import { median, print } from "./_common.ts";
-import { ExitWatch } from "./_exit_watch.ts";
-import { liveChildren, pollUntil, readStat, sleep } from "./_proc.ts";
+import { readStat } from "./_proc.ts";
+import { childrenRunning, stopAllTimed } from "./stop.ts";
 import { launchTaskmaster } from "./_taskmaster.ts";
 
 const { values } = parseArgs({
@@ -66,35 +66,22 @@ async function coldStop(root: string): Promise<Stop> {
     [{ name: "sleepers", cmd: "sleep 100000", numprocs: N, starttime: 0 }],
     { main: `${root}/main.ts` },
   );
-  let exits: ExitWatch | null = null;
   try {
     await daemon.ready();
-    await pollUntil(() => liveChildren(daemon.pid).length >= N ? true : null, {
-      timeoutMs: 60_000,
-      what: `${N} children of ${root}`,
-    });
-    daemon.track();
-    await sleep(500);
-    exits = ExitWatch.open(liveChildren(daemon.pid).map((child) => child.pid));
+    await childrenRunning(daemon, N, `${N} children of ${root}`);
     const before = mainThreadSchedule(daemon.pid);
     const faultsBefore = readStat(daemon.pid)?.minorFaults ?? NaN;
-    const t0 = performance.now();
-    let answeredAt = NaN;
-    const answered = daemon.stopAll().then(() => answeredAt = performance.now());
-    // A failed request is thrown below, once the exits were waited for.
-    answered.catch(() => {});
-    const deadAt = await exits.allExited(60_000);
-    await answered;
+    const { t0, deadAt, answeredAt } = await stopAllTimed(daemon);
+    const answered = await answeredAt;
     const after = mainThreadSchedule(daemon.pid);
     return {
       dead: deadAt - t0,
-      answered: answeredAt - t0,
+      answered: answered - t0,
       cpu: (after.onCpu - before.onCpu) / 1e6,
       wait: (after.waiting - before.waiting) / 1e6,
       faults: (readStat(daemon.pid)?.minorFaults ?? NaN) - faultsBefore,
     };
   } finally {
-    exits?.close();
     await daemon.close();
   }
 }
