@@ -22,8 +22,8 @@
 import { isOutOfFds } from "../process/spawner.ts";
 import {
   FixedDelayQueue,
+  monotonicTimers,
   type QueuedDeadline,
-  type QueueTimers,
 } from "../util/fixed_delay_queue.ts";
 
 /** What a handler learns of its request's connection. */
@@ -79,18 +79,8 @@ interface Tracked {
   idle: QueuedDeadline | null;
 }
 
-/**
- * The idle deadlines' timer: monotonic, as the queue's own, and unref'd (an
- * idle connection alone keeps nothing alive).
- */
-const IDLE_TIMERS: QueueTimers = {
-  now: () => performance.now(),
-  arm(fn, ms) {
-    const id = setTimeout(fn, ms);
-    Deno.unrefTimer(id);
-    return () => clearTimeout(id);
-  },
-};
+/** The idle deadlines' timer: unref'd (an idle connection alone keeps nothing alive). */
+const IDLE_TIMERS = monotonicTimers({ unref: true });
 /** Pause after an accept error, so a persistent one does not spin. */
 const ACCEPT_RETRY_MS = 50;
 

@@ -21,13 +21,22 @@ export interface QueueTimers {
   arm(fn: () => void, ms: number): () => void;
 }
 
-const REAL_TIMERS: QueueTimers = {
-  now: () => performance.now(),
-  arm(fn, ms) {
-    const id = setTimeout(fn, ms);
-    return () => clearTimeout(id);
-  },
-};
+/**
+ * setTimeout on the monotonic clock. `unref`: an armed timer does not keep
+ * the process alive by itself.
+ */
+export function monotonicTimers(options: { unref: boolean } = { unref: false }): QueueTimers {
+  return {
+    now: () => performance.now(),
+    arm(fn, ms) {
+      const id = setTimeout(fn, ms);
+      if (options.unref) Deno.unrefTimer(id);
+      return () => clearTimeout(id);
+    },
+  };
+}
+
+const REAL_TIMERS = monotonicTimers();
 
 /** One waiting entry: what {@link FixedDelayQueue.add} returns, for `delete`. */
 export interface QueuedDeadline {
