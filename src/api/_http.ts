@@ -9,6 +9,7 @@
 import { type ErrorBody } from "./protocol.ts";
 import { asTaskmasterError, type ErrorCode, TaskmasterError } from "../util/errors.ts";
 import type { Body, BodyKind } from "./_bodies.ts";
+import { setGuardTimer } from "../util/guard_timer.ts";
 
 /** The HTTP status each error code travels with. Exhaustive on purpose. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -100,7 +101,7 @@ export async function readBody(
   const reader = request.body.getReader();
   let expired = false;
   // A client that stops sending mid-body must not hold its connection slot forever.
-  const timer = setTimeout(() => {
+  const cancelTimer = setGuardTimer(() => {
     expired = true;
     reader.cancel().catch(() => {});
   }, timeoutMs);
@@ -120,7 +121,7 @@ export async function readBody(
     // its mistake, not ours.
     throw new HttpError(400, `request body ended early: ${(error as Error).message ?? error}`);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
   if (expired) {
     throw new HttpError(408, `request body not received within ${timeoutMs / 1000} s`);

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { setGuardTimer } from "./guard_timer.ts";
+
 /**
  * The timer functions the queue runs on. By default the real ones on a
  * monotonic clock (a drain's limit must not stretch when the wall clock is
@@ -22,17 +24,14 @@ export interface QueueTimers {
 }
 
 /**
- * setTimeout on the monotonic clock. `unref`: an armed timer does not keep
- * the process alive by itself.
+ * Guard timers (guard_timer.ts) on the monotonic clock: a queue's entries
+ * are mostly deleted long before they expire, and its timer with them.
+ * `unref`: an armed timer does not keep the process alive by itself.
  */
 export function monotonicTimers(options: { unref: boolean } = { unref: false }): QueueTimers {
   return {
     now: () => performance.now(),
-    arm(fn, ms) {
-      const id = setTimeout(fn, ms);
-      if (options.unref) Deno.unrefTimer(id);
-      return () => clearTimeout(id);
-    },
+    arm: (fn, ms) => setGuardTimer(fn, ms, options),
   };
 }
 

@@ -5,16 +5,17 @@
  * @module
  */
 
+import { setGuardTimer } from "./guard_timer.ts";
 import { formatSeconds } from "./time_format.ts";
 
 /** Rejects after `ms` with "timed out after N s", unless `work` settles first. */
 export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = setGuardTimer(() => {
       onTimeout?.();
       reject(new Error(`timed out after ${formatSeconds(ms)}`));
     }, ms);
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([work, timeout]).finally(cancel);
 }

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { FIRST_STEP_MS, setGuardTimer, type TimerFunctions } from "../../src/util/guard_timer.ts";
+
+/**
+ * Timers that remember every delay ever armed, like Deno's lists: a
+ * cleared timer's delay still counts as a wake-up at its deadline.
+ */
+class RecordingTimers implements TimerFunctions<number> {
+  time = 0;
+  armed: { id: number; at: number; fn: () => void; live: boolean; unref: boolean }[] = [];
+
+  set(fn: () => void, ms: number): number {
+    this.armed.push({ id: this.armed.length, at: this.time + ms, fn, live: true, unref: false });
+    return this.armed.length - 1;
+  }
+
+  clear(id: number): void {
+    this.armed[id]!.live = false;
+  }
+
+  unref(id: number): void {
+    this.armed[id]!.unref = true;
+  }
+
+  /** The latest deadline ever armed: when the event loop last wakes for these timers. */
+  get lastWake(): number {
+    return Math.max(...this.armed.map((t) => t.at));
+  }
+
+  /** Fires what falls due in deadline order, each at its own time. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.armed.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      this.time = due.at;
+      due.live = false;
+      due.fn();
+    }
+    this.time = end;
+  }
+}
+
+Deno.test("a guard cancelled within the first step leaves no wake-up after it", () => {
+  const timers = new RecordingTimers();
+  let fired = false;
+  const cancel = setGuardTimer(() => fired = true, 30_000, {}, timers);
+  timers.advance(5);
+  cancel();
+  timers.advance(60_000);
+  assert.equal(fired, false);
+  assert.equal(
+    timers.lastWake,
+    FIRST_STEP_MS,
+    "the loop wakes at 100 ms at the latest, not at 30 s",
+  );
+});
+
+Deno.test("a guard left alone fires its whole delay after it was armed, not before", () => {
+  const timers = new RecordingTimers();
+  let firedAt: number | null = null;
+  setGuardTimer(() => firedAt = timers.time, 30_000, {}, timers);
+  timers.advance(29_999);
+  assert.equal(firedAt, null);
+  timers.advance(1);
+  assert.equal(firedAt, 30_000);
+});
+
+Deno.test("a guard cancelled in its second step never fires", () => {
+  const timers = new RecordingTimers();
+  let fired = false;
+  const cancel = setGuardTimer(() => fired = true, 10_000, {}, timers);
+  timers.advance(5_000);
+  cancel();
+  timers.advance(60_000);
+  assert.equal(fired, false);
+});
+
+Deno.test("a guard no longer than the first step is one timer", () => {
+  const timers = new RecordingTimers();
+  let fired = false;
+  setGuardTimer(() => fired = true, 40, {}, timers);
+  assert.equal(timers.armed.length, 1);
+  timers.advance(40);
+  assert.equal(fired, true);
+});
+
+Deno.test("an unref'd guard is unref'd in both steps", () => {
+  const timers = new RecordingTimers();
+  setGuardTimer(() => {}, 1_000, { unref: true }, timers);
+  timers.advance(FIRST_STEP_MS);
+  assert.equal(timers.armed.length, 2);
+  assert.ok(timers.armed.every((t) => t.unref));
+});
