@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FIRST_STEP_MS, setGuardTimer, type TimerFunctions } from "../../src/util/guard_timer.ts";
+import { MAX_TIMER_MS } from "../../src/util/clock.ts";
 
 /**
  * Timers that remember every delay ever armed, like Deno's lists: a
@@ -91,4 +92,26 @@ Deno.test("an unref'd guard is unref'd in both steps", () => {
   timers.advance(FIRST_STEP_MS);
   assert.equal(timers.armed.length, 2);
   assert.ok(timers.armed.every((t) => t.unref));
+});
+
+Deno.test("a guard past the timer range is held at it, not fired at once", () => {
+  const timers = new RecordingTimers();
+  let fired = false;
+  // An email alert's limit is its timeout × 3: 800,000 s would overflow setTimeout.
+  setGuardTimer(() => fired = true, 800_000 * 3000, {}, timers);
+  timers.advance(FIRST_STEP_MS);
+  assert.equal(timers.armed[1]!.at, MAX_TIMER_MS, "the second step ends at the range's end");
+  timers.advance(MAX_TIMER_MS - FIRST_STEP_MS - 1);
+  assert.equal(fired, false);
+  timers.advance(1);
+  assert.equal(fired, true);
+});
+
+Deno.test("a guard of exactly the first step is one timer, and a ref'd one stays ref'd", () => {
+  const timers = new RecordingTimers();
+  setGuardTimer(() => {}, FIRST_STEP_MS, {}, timers);
+  setGuardTimer(() => {}, 5_000, {}, timers);
+  timers.advance(FIRST_STEP_MS);
+  assert.equal(timers.armed.length, 3, "one for the first guard, two steps for the second");
+  assert.ok(timers.armed.every((t) => !t.unref));
 });
