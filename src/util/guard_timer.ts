@@ -29,17 +29,20 @@ import { MAX_TIMER_MS } from "./clock.ts";
 export const FIRST_STEP_MS = 100;
 
 /** setTimeout and clearTimeout, injectable so a test can see what is armed. */
-export interface TimerFunctions<Id = unknown> {
-  set(fn: () => void, ms: number): Id;
-  clear(id: Id): void;
+export interface TimerFunctions {
+  /** Returns the timer, for clear and unref. */
+  set(fn: () => void, ms: number): unknown;
+  clear(id: unknown): void;
   /** An armed timer does not keep the process alive by itself. */
-  unref(id: Id): void;
+  unref(id: unknown): void;
 }
 
-const REAL_TIMERS: TimerFunctions<ReturnType<typeof setTimeout>> = {
+type TimerId = ReturnType<typeof setTimeout>;
+
+const REAL_TIMERS: TimerFunctions = {
   set: (fn, ms) => setTimeout(fn, ms),
-  clear: (id) => clearTimeout(id),
-  unref: (id) => Deno.unrefTimer(id),
+  clear: (id) => clearTimeout(id as TimerId),
+  unref: (id) => Deno.unrefTimer(id as TimerId),
 };
 
 /**
@@ -49,13 +52,13 @@ const REAL_TIMERS: TimerFunctions<ReturnType<typeof setTimeout>> = {
  * timer range (~24.8 days) is held at it, where setTimeout would fire it at
  * once. `unref`: the guard does not keep the process alive.
  */
-export function setGuardTimer<Id = ReturnType<typeof setTimeout>>(
+export function setGuardTimer(
   fn: () => void,
   ms: number,
   options: { unref?: boolean } = {},
-  timers: TimerFunctions<Id> = REAL_TIMERS as TimerFunctions<Id>,
+  timers: TimerFunctions = REAL_TIMERS,
 ): () => void {
-  const arm = (run: () => void, delay: number) => {
+  const arm = (run: () => void, delay: number): unknown => {
     const id = timers.set(run, delay);
     if (options.unref === true) timers.unref(id);
     return id;

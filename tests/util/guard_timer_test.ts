@@ -1,26 +1,42 @@
 import assert from "node:assert/strict";
 import { FIRST_STEP_MS, setGuardTimer, type TimerFunctions } from "../../src/util/guard_timer.ts";
 import { MAX_TIMER_MS } from "../../src/util/clock.ts";
+import { FakeClock } from "../_helpers/fake_process.ts";
+
+/** One armed timer, its deadline from the test's start. */
+interface Armed {
+  readonly at: number;
+  readonly cancel: () => void;
+  unref: boolean;
+}
 
 /**
- * Timers that remember every delay ever armed, like Deno's lists: a
- * cleared timer's delay still counts as a wake-up at its deadline.
+ * Timers on a {@link FakeClock} that remember every deadline ever armed,
+ * like Deno's lists: a cleared timer's deadline still counts as a wake-up.
  */
-class RecordingTimers implements TimerFunctions<number> {
-  time = 0;
-  armed: { id: number; at: number; fn: () => void; live: boolean; unref: boolean }[] = [];
+class RecordingTimers implements TimerFunctions {
+  readonly #clock = new FakeClock();
+  readonly #start = this.#clock.now();
+  readonly armed: Armed[] = [];
 
-  set(fn: () => void, ms: number): number {
-    this.armed.push({ id: this.armed.length, at: this.time + ms, fn, live: true, unref: false });
-    return this.armed.length - 1;
+  /** Milliseconds since the test started. */
+  get time(): number {
+    return this.#clock.now() - this.#start;
   }
 
-  clear(id: number): void {
-    this.armed[id]!.live = false;
+  set(fn: () => void, ms: number): Armed {
+    const at = this.#clock.now() + ms;
+    const armed = { at: at - this.#start, cancel: this.#clock.schedule(at, fn), unref: false };
+    this.armed.push(armed);
+    return armed;
   }
 
-  unref(id: number): void {
-    this.armed[id]!.unref = true;
+  clear(id: unknown): void {
+    (id as Armed).cancel();
+  }
+
+  unref(id: unknown): void {
+    (id as Armed).unref = true;
   }
 
   /** The latest deadline ever armed: when the event loop last wakes for these timers. */
@@ -28,17 +44,8 @@ class RecordingTimers implements TimerFunctions<number> {
     return Math.max(...this.armed.map((t) => t.at));
   }
 
-  /** Fires what falls due in deadline order, each at its own time. */
   advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      const due = this.armed.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (due === undefined) break;
-      this.time = due.at;
-      due.live = false;
-      due.fn();
-    }
-    this.time = end;
+    this.#clock.advance(ms);
   }
 }
 
