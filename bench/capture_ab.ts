@@ -9,7 +9,8 @@
  * when the file had its first byte and when it had every byte; and, over
  * that span, the daemon's CPU (all threads, /proc/PID/stat), its main
  * thread's time on a CPU (/proc/PID/task/PID/schedstat) and how often that
- * thread gave the CPU up (voluntary context switches).
+ * thread gave the CPU up (voluntary context switches). `--timestamps`
+ * captures with a timestamp on every line (the redirect has none).
  *
  * The capture scenario reads one checkout against the floor, three reps.
  * A capture of 300 MB moves by 10–20% from one rep to the next here, more
@@ -17,7 +18,7 @@
  * alternated captures (bench/RESULTS.md, twenty-fifth pass).
  *
  * ```
- * deno run --allow-all bench/capture_ab.ts [--reps 8] [--mb 300] [--settle-ms 0] [--root DIR]...
+ * deno run --allow-all bench/capture_ab.ts [--reps 8] [--mb 300] [--settle-ms 0] [--timestamps] [--root DIR]...
  * ```
  *
  * @module
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     mb: { type: "string", default: "300" },
     // How long after the daemon answers before the capture starts (its start-up settles at ~0.6 s).
     "settle-ms": { type: "string", default: "0" },
+    timestamps: { type: "boolean", default: false },
     root: { type: "string", multiple: true, default: [] },
   },
 });
@@ -42,6 +44,9 @@ const REPS = Number(values.reps);
 const BYTES = Number(values.mb) * 1_000_000;
 const SETTLE_MS = Number(values["settle-ms"]);
 const PRODUCER = `yes '${"x".repeat(99)}' | head -c ${BYTES}`;
+const TIMESTAMPS = values.timestamps;
+/** What the file holds once every byte is in: a stamped line has 25 bytes more (`2026-12-04T18:20:00.123Z `). */
+const CAPTURED = TIMESTAMPS ? BYTES + (BYTES / 100) * 25 : BYTES;
 // Absolute: each daemon runs in a temp directory of its own. Once each.
 const ROOTS = [
   ...new Set([new URL("..", import.meta.url).pathname, ...values.root].map(realRoot)),
@@ -103,6 +108,7 @@ async function capture(root: string, dir: string): Promise<Capture> {
     autostart: false,
     autorestart: "never",
     stdout: path,
+    timestamps: TIMESTAMPS,
   }], { main: `${root}/main.ts` });
   try {
     await daemon.ready();
@@ -117,7 +123,7 @@ async function capture(root: string, dir: string): Promise<Capture> {
       timeoutMs: 30_000,
       what: `the first byte from ${root}`,
     });
-    const done = await pollUntil(() => sizeOf(path) >= BYTES ? true : null, {
+    const done = await pollUntil(() => sizeOf(path) >= CAPTURED ? true : null, {
       intervalMs: 2,
       timeoutMs: 120_000,
       what: `${BYTES / 1e6} MB from ${root}`,
@@ -165,7 +171,11 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 const floor = median(captures.get(REDIRECT)!.map((c) => c.mbPerSec));
-print(`\nmedians of ${REPS} captures of ${BYTES / 1e6} MB (CPU in ms):`);
+print(
+  `\nmedians of ${REPS} captures of ${BYTES / 1e6} MB${
+    TIMESTAMPS ? ", timestamped" : ""
+  } (CPU in ms):`,
+);
 for (const [kind, list] of captures) {
   const med = (key: keyof Capture) => median(list.map((c) => c[key]));
   const mbPerSec = med("mbPerSec");
