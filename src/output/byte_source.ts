@@ -57,6 +57,13 @@ export interface ByteSource {
    * source never runs dry calls it now and then.
    */
   nextTurn?(): Promise<void>;
+  /**
+   * Where the source is a pipe of the daemon's own: gives it room for a
+   * flood (its reader's buffer grew to the largest), and {@link narrow}
+   * its default size back once the stream is quiet (pipes.ts says why).
+   */
+  widen?(): void;
+  narrow?(): void;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */

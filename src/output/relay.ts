@@ -312,10 +312,13 @@ class CopyLoop implements ReadableListener {
       } else if (n === room && buffer.byteLength < MAX_BUFFER) {
         buffer = resize(buffer, carry, Math.min(MAX_BUFFER, buffer.byteLength * 8));
         this.#smallReads = 0;
+        // A read filled 64 KiB, a default pipe's whole capacity: the stream floods.
+        if (buffer.byteLength === MAX_BUFFER) source.widen?.();
       } else if (buffer.byteLength > MIN_BUFFER && n < SMALL_READ && carry < MIN_BUFFER / 2) {
         if (++this.#smallReads >= SHRINK_AFTER) {
           buffer = resize(buffer, carry, MIN_BUFFER);
           this.#smallReads = 0;
+          source.narrow?.();
         }
       } else {
         this.#smallReads = 0;

@@ -1,6 +1,6 @@
 /**
  * The few libc calls Deno has no API for, opened once by FFI: becoming a
- * child subreaper and collecting orphans (reaper.ts), enlarging the pipes
+ * child subreaper and collecting orphans (reaper.ts), sizing the pipes
  * of children's output (pipes.ts), reading /proc (proc_table.ts) and other
  * kernel files under /proc and /sys (kernel_files.ts), which Deno's own file
  * API refuses without --allow-all, marking inherited descriptors

@@ -11,6 +11,7 @@
 import type { ByteSource, ReadableListener, ReadResult } from "../output/byte_source.ts";
 import type { FdPoller } from "./fd_poller.ts";
 import { ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
+import { narrowPipe, widenPipe } from "./pipes.ts";
 
 const { EINTR, EBADF, EFAULT } = ERRNO;
 
@@ -97,6 +98,14 @@ class PipeSource implements ByteSource {
   /** A call to a worker thread and back: its completion comes with the event loop's I/O. */
   async nextTurn(): Promise<void> {
     await this.#c.symbols.usleep(0);
+  }
+
+  widen(): void {
+    if (!this.#cancelled && !this.#closed) widenPipe(this.#fd);
+  }
+
+  narrow(): void {
+    if (!this.#cancelled && !this.#closed) narrowPipe(this.#fd);
   }
 
   onReadable(listener: ReadableListener): void {

@@ -26,7 +26,6 @@ import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFile } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
-import { enlargePipe } from "./pipes.ts";
 
 /**
  * The spawning functions, bound on the first spawn: a daemon with no
@@ -212,7 +211,6 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     const stdinName = ["pipe:[", pipeIdentity(stdin)?.ino ?? 0n, "]"].join("");
     for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
       if (end < 0) continue; // discarded
-      enlargePipe(end);
       makeNonBlocking(end);
     }
     // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.

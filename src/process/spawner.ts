@@ -10,7 +10,7 @@
 import type { DiscardedStreams } from "../config/discarded_streams.ts";
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
-import { enlargeOutputPipes } from "./pipes.ts";
+import { outputPipeIdentities } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { ERRNO, errnoName } from "./libc.ts";
@@ -231,7 +231,7 @@ export class DenoSpawner implements Spawner {
         detached: true,
       }).spawn();
       this.#live.add(child.pid);
-      const pipes = enlargeOutputPipes(child.pid, spec.combineOutput ? [1] : [1, 2]);
+      const pipes = outputPipeIdentities(child.pid, spec.combineOutput ? [1] : [1, 2]);
       const output = poller === null || firstFreeFd === null
         ? null
         : takeOutputPipes(child, pipes, firstFreeFd, poller);

@@ -60,6 +60,26 @@ Deno.test("relay buffer: 1 KiB for a quiet stream, grown 8× per full read up to
   assert.deepEqual(published, produced);
 });
 
+Deno.test("relay buffer: a source is widened once the buffer reaches its largest, narrowed when it is given back", async () => {
+  const { source: scripted, offered } = scriptedSource([
+    "full", // 1 KiB
+    "full", // 8 KiB
+    "full", // 64 KiB: a default pipe's whole capacity
+    "full", // 128 KiB
+    "full",
+    ...Array.from({ length: 64 }, () => 10),
+    20,
+  ]);
+  const calls: string[] = [];
+  const source: ByteSource = {
+    ...scripted,
+    widen: () => calls.push(`widen after ${offered.length} reads`),
+    narrow: () => calls.push(`narrow after ${offered.length} reads`),
+  };
+  await relayAll(source);
+  assert.deepEqual(calls, ["widen after 3 reads", "narrow after 69 reads"]);
+});
+
 Deno.test("relay buffer: reads of 1 KiB or more keep a grown buffer (a steady stream of long lines is not shrunk)", async () => {
   const { source, offered } = scriptedSource(["full", ...Array.from({ length: 100 }, () => 1500)]);
   await relayAll(source);

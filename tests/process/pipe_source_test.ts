@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { ByteSource } from "../../src/output/byte_source.ts";
 import { outputPoller } from "../../src/process/fd_poller.ts";
 import { closeFd, duplicateOutputPipes, lowestFreeFd } from "../../src/process/pipe_fds.ts";
-import { enlargeOutputPipes } from "../../src/process/pipes.ts";
+import { outputPipeIdentities } from "../../src/process/pipes.ts";
 import { concatBytes } from "../../src/util/bytes.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { relayToNowhere } from "../_helpers/relay.ts";
@@ -128,7 +128,7 @@ Deno.test("a program that already sent its stderr to stdout keeps Deno's streams
   assert.ok(from !== null);
   const child = await childWithLinks("exec 2>&1; exec sleep 30", (one, two) => one === two);
   try {
-    const pipes = enlargeOutputPipes(child.pid);
+    const pipes = outputPipeIdentities(child.pid);
     assert.equal(pipes[0]?.ino, pipes[1]?.ino, "both fds name the stdout pipe now");
     assert.equal(duplicateOutputPipes(pipes, from), null);
   } finally {
@@ -150,7 +150,7 @@ Deno.test("a program that swapped stdout and stderr keeps Deno's streams: no str
   assert.equal(new TextDecoder().decode((await reader.read()).value), "swapped\n");
   reader.releaseLock();
   try {
-    const pipes = enlargeOutputPipes(child.pid);
+    const pipes = outputPipeIdentities(child.pid);
     assert.ok(pipes[0] !== null && pipes[1] !== null && pipes[0]!.ino !== pipes[1]!.ino);
     assert.equal(duplicateOutputPipes(pipes, from), null);
     // In creation order they are found and taken: the same pipes, as Deno made them.
@@ -172,7 +172,7 @@ Deno.test("only pipes are taken: a child whose stdout is /dev/null keeps Deno's 
     stderr: "piped",
   }).spawn();
   try {
-    const [stdout, stderr] = enlargeOutputPipes(child.pid);
+    const [stdout, stderr] = outputPipeIdentities(child.pid);
     assert.equal(stdout, null, "/dev/null is no pipe");
     assert.ok(stderr !== null && stderr !== undefined);
     assert.equal(duplicateOutputPipes([stdout ?? null, stderr], from), null);

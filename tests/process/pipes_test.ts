@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
 import { libc } from "../../src/process/libc.ts";
-import { enlargeOutputPipes, PIPE_SIZE } from "../../src/process/pipes.ts";
+import {
+  DEFAULT_PIPE_SIZE,
+  narrowPipe,
+  outputPipeIdentities,
+  PIPE_SIZE,
+  widenPipe,
+} from "../../src/process/pipes.ts";
 
 const F_GETPIPE_SZ = 1032;
+const O_WRONLY = 1;
 
 function pipeSize(pid: number, fd: number): number {
   const c = libc()!;
-  const own = c.symbols.open(new TextEncoder().encode(`/proc/${pid}/fd/${fd}\0`), 1);
+  const own = c.symbols.open(new TextEncoder().encode(`/proc/${pid}/fd/${fd}\0`), O_WRONLY);
   try {
     return c.symbols.fcntl(own, F_GETPIPE_SZ, 0);
   } finally {
@@ -14,30 +21,64 @@ function pipeSize(pid: number, fd: number): number {
   }
 }
 
-Deno.test("enlargeOutputPipes() gives a child's stdout and stderr pipes 1 MiB and names each", {
-  ignore: libc() === null,
-}, async () => {
-  const child = new Deno.Command("/bin/sleep", {
-    args: ["30"],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  try {
-    assert.equal(pipeSize(child.pid, 1), 64 * 1024, "Linux's default before");
-    const [stdout, stderr] = enlargeOutputPipes(child.pid);
-    assert.ok(stdout && stderr, "both are pipes");
-    assert.equal(`pipe:[${stdout.ino}]`, Deno.readLinkSync(`/proc/${child.pid}/fd/1`));
-    assert.equal(`pipe:[${stderr.ino}]`, Deno.readLinkSync(`/proc/${child.pid}/fd/2`));
-    assert.equal(pipeSize(child.pid, 1), PIPE_SIZE);
-    assert.equal(pipeSize(child.pid, 2), PIPE_SIZE);
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-    await child.stdout.cancel();
-    await child.stderr.cancel();
-  }
+Deno.test(
+  "outputPipeIdentities() names a child's stdout and stderr pipes and leaves their size alone",
+  {
+    ignore: libc() === null,
+  },
+  async () => {
+    const child = new Deno.Command("/bin/sleep", {
+      args: ["30"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const [stdout, stderr] = outputPipeIdentities(child.pid);
+      assert.ok(stdout && stderr, "both are pipes");
+      assert.equal(`pipe:[${stdout.ino}]`, Deno.readLinkSync(`/proc/${child.pid}/fd/1`));
+      assert.equal(`pipe:[${stderr.ino}]`, Deno.readLinkSync(`/proc/${child.pid}/fd/2`));
+      // Widened only once the stream floods (the relay asks): pipes.ts says why.
+      assert.equal(pipeSize(child.pid, 1), DEFAULT_PIPE_SIZE);
+      assert.equal(pipeSize(child.pid, 2), DEFAULT_PIPE_SIZE);
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+      await child.stdout.cancel();
+      await child.stderr.cancel();
+    }
+  },
+);
+
+Deno.test("outputPipeIdentities() on a pid that is gone names no pipe, never throws", () => {
+  assert.deepEqual(outputPipeIdentities(2 ** 22 + 12345), [null, null]);
 });
 
-Deno.test("enlargeOutputPipes() on a pid that is gone names no pipe, never throws", () => {
-  assert.deepEqual(enlargeOutputPipes(2 ** 22 + 12345), [null, null]);
-});
+Deno.test(
+  "widenPipe() gives a pipe 1 MiB; narrowPipe() gives the default back once it holds less",
+  {
+    ignore: libc() === null,
+  },
+  async () => {
+    const c = libc()!;
+    const child = new Deno.Command("/bin/sleep", { args: ["30"], stdout: "piped" }).spawn();
+    const own = c.symbols.open(new TextEncoder().encode(`/proc/${child.pid}/fd/1\0`), O_WRONLY);
+    const reader = child.stdout.getReader();
+    try {
+      widenPipe(own);
+      assert.equal(pipeSize(child.pid, 1), PIPE_SIZE);
+      // 100 KB in it: too much for 64 KiB, so it stays wide.
+      const bytes = new Uint8Array(100_000);
+      assert.equal(Number(c.symbols.write(own, bytes, BigInt(bytes.length))), bytes.length);
+      narrowPipe(own);
+      assert.equal(pipeSize(child.pid, 1), PIPE_SIZE, "still holds 100 KB");
+      for (let taken = 0; taken < bytes.length;) taken += (await reader.read()).value?.length ?? 0;
+      narrowPipe(own);
+      assert.equal(pipeSize(child.pid, 1), DEFAULT_PIPE_SIZE);
+    } finally {
+      c.symbols.close(own);
+      child.kill("SIGKILL");
+      await child.status;
+      await reader.cancel();
+    }
+  },
+);
