@@ -59,10 +59,11 @@ export interface ByteSource {
   nextTurn?(): Promise<void>;
   /**
    * Where the source is a pipe of the daemon's own: gives it room for a
-   * flood (its reader's buffer grew to the largest), and {@link narrow}
-   * its default size back once the stream is quiet (pipes.ts says why).
+   * flood, so the writer does not wait on the reader (pipes.ts says why
+   * only then).
    */
   widen?(): void;
+  /** After {@link widen}: gives the pipe its default size back, the flood over. */
   narrow?(): void;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;

@@ -3,7 +3,7 @@
  * byte for byte, with bounded memory, and never sits on a program's bytes.
  *
  * How a relay works: it reads the pipe with a BYOB reader into one reused
- * buffer (at most 128 KiB per stream; a pipe read returns at most 64 KiB)
+ * buffer (at most 128 KiB per stream)
  * and hands what it read to the destination {@link LogFile}. The next read
  * only starts once the previous block is written, so a slow or stuck
  * destination fills the child's pipe and stalls the child instead of growing

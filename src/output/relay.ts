@@ -16,6 +16,7 @@
 import type { ByteSource, ReadableListener, ReadResult } from "./byte_source.ts";
 import { LineStamper, timestampPrefix } from "./line_stamp.ts";
 import type { LogFile } from "./log_file.ts";
+import { type IdleCandidate, unwatchIdle, watchIdle } from "./idle_sweep.ts";
 
 /** Where one relayed stream goes. */
 export interface OutputTarget {
@@ -46,6 +47,12 @@ const MAX_BUFFER = 2 * PARTIAL_LINE_LIMIT;
  * they were ~9 KB of its ~42 KB of daemon memory (issue 17).
  */
 const MIN_BUFFER = 1024;
+/**
+ * A read this large means the stream floods: its pipe is widened. Not a
+ * full 64 KiB: a writer of one line per write(2) never fills a default
+ * pipe to its last byte (100-byte lines stop at 64,000).
+ */
+const FLOOD_READ = 32 * 1024;
 /** A read shorter than this counts toward giving a grown buffer back. */
 const SMALL_READ = 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
@@ -105,7 +112,7 @@ export function startCopy(
  * entry in the poller's map, with no buffer, promise chain or suspended
  * async function held while it waits (issue 17).
  */
-class CopyLoop implements ReadableListener {
+class CopyLoop implements ReadableListener, IdleCandidate {
   readonly #source: ByteSource;
   readonly #target: OutputTarget;
   readonly #route: Route;
@@ -119,6 +126,10 @@ class CopyLoop implements ReadableListener {
   #onEnd: CopyEndListener | null;
   /** While start() asks the source to tell when it is readable. */
   #starting = false;
+  /** The source was widened for a flood, and is under the idle sweep until narrowed. */
+  #wide = false;
+  /** Read from since the idle sweep last looked (only looked at while {@link #wide}). */
+  touched = false;
 
   constructor(
     source: ByteSource,
@@ -196,7 +207,38 @@ class CopyLoop implements ReadableListener {
     }).catch((error) => this.#end({ error }));
   }
 
+  /**
+   * The idle sweep found no read since it last looked (a second or two): a
+   * stream that flooded and then fell silent gives its pipe's room back,
+   * and its parked buffer.
+   */
+  closeIdle(): void {
+    if (!this.#wide) return;
+    this.#wide = false;
+    this.#source.narrow?.();
+    this.#buffer = null;
+  }
+
+  #widen(): void {
+    if (this.#wide || this.#source.widen === undefined) return;
+    this.#wide = true;
+    this.touched = true;
+    this.#source.widen();
+    watchIdle(this);
+  }
+
+  #narrow(): void {
+    if (!this.#wide) return;
+    this.#wide = false;
+    this.#source.narrow?.();
+    unwatchIdle(this);
+  }
+
   #end(end: CopyEnd): void {
+    if (this.#wide) {
+      this.#wide = false;
+      unwatchIdle(this);
+    }
     const onEnd = this.#onEnd;
     this.#onEnd = null;
     onEnd?.copyEnded(end);
@@ -271,6 +313,8 @@ class CopyLoop implements ReadableListener {
       buffer = chunk.buffer as ArrayBuffer; // a BYOB read transfers the buffer
       const n = chunk.length;
       if (n > 0) hooks.publish(route.key, chunk);
+      if (n >= FLOOD_READ) this.#widen();
+      this.touched = true;
       if (flushed && carry > 0) {
         // The held partial line is in the file already: only the new bytes remain.
         new Uint8Array(buffer).copyWithin(0, carry, carry + n);
@@ -312,13 +356,12 @@ class CopyLoop implements ReadableListener {
       } else if (n === room && buffer.byteLength < MAX_BUFFER) {
         buffer = resize(buffer, carry, Math.min(MAX_BUFFER, buffer.byteLength * 8));
         this.#smallReads = 0;
-        // A read filled 64 KiB, a default pipe's whole capacity: the stream floods.
-        if (buffer.byteLength === MAX_BUFFER) source.widen?.();
       } else if (buffer.byteLength > MIN_BUFFER && n < SMALL_READ && carry < MIN_BUFFER / 2) {
         if (++this.#smallReads >= SHRINK_AFTER) {
           buffer = resize(buffer, carry, MIN_BUFFER);
           this.#smallReads = 0;
-          source.narrow?.();
+          // Calm again: the pipe's room goes back with the buffer.
+          this.#narrow();
         }
       } else {
         this.#smallReads = 0;

@@ -5,15 +5,17 @@
  * larger blocks. Measured with a 300 MB producer: 0.76–0.89 of a shell
  * redirect's throughput at 64 KiB, 0.92–1.0 at 1 MiB (bench/RESULTS.md).
  *
- * A pipe is widened only once its stream floods (the relay's reads fill its
- * largest buffer: relay.ts), and given its default size back once the
- * stream is quiet again. For a user without CAP_SYS_RESOURCE the kernel
+ * A pipe is widened only once its stream floods (a read of 32 KiB or more:
+ * relay.ts), and given its default size back once the stream calms down
+ * (64 short reads in a row) or falls silent (no read for a second or two:
+ * idle_sweep.ts). For a user without CAP_SYS_RESOURCE the kernel
  * counts every pipe's capacity, full or empty, against
  * /proc/sys/fs/pipe-user-pages-soft (64 MiB by default): past it, no pipe
  * may grow and every new pipe gets 8 KiB. Widened at spawn, the first 32
  * programs' pipes took the whole allowance, and each later program's
  * output went through 8 KiB pipes (bench/RESULTS.md, twenty-fifth pass).
  * 1 MiB is the default /proc/sys/fs/pipe-max-size, so it needs no privilege.
+ * Pipes read through Deno's streams (no FFI: spawner.ts) keep their size.
  *
  * Deno hands out no file descriptors, so a pipe Deno made is named through
  * the child's own fd in /proc (same pipe, a new descriptor, closed at once).

@@ -60,7 +60,7 @@ Deno.test("relay buffer: 1 KiB for a quiet stream, grown 8× per full read up to
   assert.deepEqual(published, produced);
 });
 
-Deno.test("relay buffer: a source is widened once the buffer reaches its largest, narrowed when it is given back", async () => {
+Deno.test("relay buffer: a source is widened by its first read of 32 KiB or more, narrowed when the buffer is given back", async () => {
   const { source: scripted, offered } = scriptedSource([
     "full", // 1 KiB
     "full", // 8 KiB
@@ -78,6 +78,15 @@ Deno.test("relay buffer: a source is widened once the buffer reaches its largest
   };
   await relayAll(source);
   assert.deepEqual(calls, ["widen after 3 reads", "narrow after 69 reads"]);
+});
+
+Deno.test("relay buffer: a pipe of 100-byte writes, full at 64,000 bytes, is widened too", async () => {
+  const { source: scripted, offered } = scriptedSource(["full", "full", 64_000, 64_000, 10]);
+  let widened = 0;
+  const source: ByteSource = { ...scripted, widen: () => widened++, narrow: () => {} };
+  await relayAll(source);
+  assert.deepEqual(offered.slice(0, 4), [1024, 8192, 65536, 65536], "not grown past 64 KiB");
+  assert.equal(widened, 1, "widened once, at the first 64,000-byte read");
 });
 
 Deno.test("relay buffer: reads of 1 KiB or more keep a grown buffer (a steady stream of long lines is not shrunk)", async () => {

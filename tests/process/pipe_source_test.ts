@@ -41,7 +41,7 @@ function descriptorsNaming(targets: readonly string[]): string[] {
 }
 
 Deno.test("a child's output read through the daemon's own descriptors: every byte of both streams, in order, then EOF", async () => {
-  // 3 MB on stdout: more than the 1 MiB pipe, so the reader waits on the poller many times.
+  // 3 MB on stdout: more than a pipe holds, so the reader waits on the poller many times.
   const script = "head -c 3000000 /dev/urandom | tee /dev/stderr | sha256sum >&2; echo done";
   const result = new DenoSpawner({ baseEnv: {} }).spawn(
     spec({ argv: ["/bin/sh", "-c", script], env: { PATH: "/usr/bin:/bin" }, directOutput: true }),
