@@ -6,8 +6,8 @@
  * read through fd_poller.ts instead). Deno hands out no descriptor, so it is
  * found: Deno makes the pipes at spawn, so they take the lowest free numbers
  * from the one noted before the spawn, and the candidate is the one whose
- * pipe (device and inode) is the child's own fd 1 (or 2), as pipes.ts saw
- * it when enlarging it, opened read-only. It is duplicated, so the stream
+ * pipe (device and inode) is the child's own fd 1 (or 2), as pipes.ts
+ * names it, opened read-only. It is duplicated, so the stream
  * can then be cancelled (closing Deno's copy) while the pipe lives on in ours.
  *
  * A child that already moved its fds, or exited, is not matched (see

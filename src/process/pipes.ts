@@ -46,6 +46,7 @@ export function outputPipeIdentities(
   const c = libc();
   if (c === null) return fds.map(() => null);
   return fds.map((fd) => {
+    // The write end: opening a pipe for reading waits while it has no writer.
     const own = c.symbols.open(cString(`/proc/${pid}/fd/${fd}`), O_WRONLY | O_CLOEXEC);
     if (own < 0) return null;
     const identity = pipeIdentity(own);

@@ -6,27 +6,12 @@
  * (src/process/pipes.ts). Run as root, as CI does: no allowance applies.
  */
 import assert from "node:assert/strict";
-import { libc } from "../../src/process/libc.ts";
 import { TestDaemon } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { pipeSizeOf } from "../_helpers/pipe_size.ts";
 
-const F_GETPIPE_SZ = 1032;
-const O_WRONLY = 1;
 const WIDE = 1024 * 1024;
 const DEFAULT = 64 * 1024;
-
-/** The capacity of the pipe behind `pid`'s fd 1. */
-function stdoutPipeSize(pid: number | null): number {
-  assert.ok(pid !== null, "running, with a pid");
-  const c = libc()!;
-  const own = c.symbols.open(new TextEncoder().encode(`/proc/${pid}/fd/1\0`), O_WRONLY);
-  assert.ok(own >= 0, `fd 1 of ${pid} can be opened`);
-  try {
-    return c.symbols.fcntl(own, F_GETPIPE_SZ, 0);
-  } finally {
-    c.symbols.close(own);
-  }
-}
 
 function sizeOf(path: string): number {
   try {
@@ -72,13 +57,13 @@ programs:
       what: `${name}'s flood in its file`,
     });
     assert.equal(
-      stdoutPipeSize(pids.get(name)!),
+      pipeSizeOf(pids.get(name)!, 1),
       WIDE,
       `${name}'s pipe is widened while it floods`,
     );
   }
   assert.equal(
-    stdoutPipeSize(pids.get("quiet")!),
+    pipeSizeOf(pids.get("quiet")!, 1),
     DEFAULT,
     "a quiet program's pipe keeps Linux's default",
   );
@@ -87,11 +72,11 @@ programs:
     await Deno.writeTextFile(`${d.dir}/${name}.stop`, "");
   }
   // No read for a second or two: the idle sweep narrows it.
-  await waitFor(() => stdoutPipeSize(pids.get("silent")!) === DEFAULT || null, {
+  await waitFor(() => pipeSizeOf(pids.get("silent")!, 1) === DEFAULT || null, {
     what: "the silent program's pipe narrowed",
   });
   // 100 short lines, 20 ms apart, after its flood: narrowed after 64 of them.
-  await waitFor(() => stdoutPipeSize(pids.get("calms")!) === DEFAULT || null, {
+  await waitFor(() => pipeSizeOf(pids.get("calms")!, 1) === DEFAULT || null, {
     what: "the calmed program's pipe narrowed",
   });
 });

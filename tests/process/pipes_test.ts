@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { libc } from "../../src/process/libc.ts";
+import { type Libc, libc } from "../../src/process/libc.ts";
 import {
   DEFAULT_PIPE_SIZE,
   narrowPipe,
@@ -7,25 +7,19 @@ import {
   PIPE_SIZE,
   widenPipe,
 } from "../../src/process/pipes.ts";
+import { pipeSizeOf as pipeSize } from "../_helpers/pipe_size.ts";
 
-const F_GETPIPE_SZ = 1032;
 const O_WRONLY = 1;
 
-function pipeSize(pid: number, fd: number): number {
-  const c = libc()!;
-  const own = c.symbols.open(new TextEncoder().encode(`/proc/${pid}/fd/${fd}\0`), O_WRONLY);
-  try {
-    return c.symbols.fcntl(own, F_GETPIPE_SZ, 0);
-  } finally {
-    c.symbols.close(own);
-  }
+/** libc through FFI, which the daemon always has: without it these tests fail, never skip. */
+function ffi(): Libc {
+  const c = libc();
+  assert.ok(c !== null, "libc through FFI (deno test --allow-all on glibc Linux)");
+  return c;
 }
 
 Deno.test(
   "outputPipeIdentities() names a child's stdout and stderr pipes and leaves their size alone",
-  {
-    ignore: libc() === null,
-  },
   async () => {
     const child = new Deno.Command("/bin/sleep", {
       args: ["30"],
@@ -55,11 +49,8 @@ Deno.test("outputPipeIdentities() on a pid that is gone names no pipe, never thr
 
 Deno.test(
   "widenPipe() gives a pipe 1 MiB; narrowPipe() gives the default back once it holds less",
-  {
-    ignore: libc() === null,
-  },
   async () => {
-    const c = libc()!;
+    const c = ffi();
     const child = new Deno.Command("/bin/sleep", { args: ["30"], stdout: "piped" }).spawn();
     const own = c.symbols.open(new TextEncoder().encode(`/proc/${child.pid}/fd/1\0`), O_WRONLY);
     const reader = child.stdout.getReader();
