@@ -189,3 +189,16 @@ export async function pollUntil<T>(
     await sleep(interval);
   }
 }
+
+/** The main thread's ns on a CPU and ns waiting for one (schedstat's first two fields). */
+export function mainThreadSchedule(pid: number): { onCpu: number; waiting: number } {
+  const [onCpu, waiting] = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/schedstat`)
+    .split(" ").map(Number);
+  return { onCpu: onCpu!, waiting: waiting! };
+}
+
+/** How often the main thread gave its CPU up (voluntary context switches) so far. */
+export function mainThreadYields(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/status`);
+  return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+}

@@ -11,6 +11,16 @@ import { RUN_FLAGS } from "../src/permissions.ts";
 
 export const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
 
+/**
+ * The checkouts a before-and-after runs: this one, then `others` (worktrees
+ * of other commits), each absolute (every daemon runs in a temp directory
+ * of its own) and once.
+ */
+export function checkoutRoots(others: readonly string[]): string[] {
+  const realRoot = (root: string) => Deno.realPathSync(root).replace(/\/$/, "");
+  return [...new Set([new URL("..", import.meta.url).pathname, ...others].map(realRoot))];
+}
+
 /** Which main.ts runs, and Deno flags of the bench's own (`--inspect=…`). */
 export interface RunOptions {
   /** Another checkout's main.ts, for a before and after. @default this checkout's */

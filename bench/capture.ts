@@ -26,11 +26,16 @@ import { cpuSeconds, pollUntil } from "./_proc.ts";
 import { runOutputBench } from "./output.ts";
 
 const LINE = "x".repeat(99);
+
+/** The capture's producer: `bytes` of 100-byte lines, as fast as `yes` and `head` go. */
+export function captureProducer(bytes: number): string {
+  return `yes '${LINE}' | head -c ${bytes}`;
+}
 /** The rotated case rotates every sixth of the capture (50 MB of 300): 6 files, all kept. */
 const ROTATE_PARTS = 6;
 const ROTATE_BACKUPS = 10;
 /** `2026-12-04T18:20:00.123Z ` */
-const STAMP_BYTES = 25;
+export const STAMP_BYTES = 25;
 
 /** How a capture is configured, and how its files are read back. */
 type CaptureCase = "plain" | "rotated" | "timestamps";
@@ -39,7 +44,7 @@ const CASES: readonly CaptureCase[] = ["plain", "rotated", "timestamps"];
 export async function runCapture(opts: ScenarioOptions): Promise<Figure[]> {
   const mb = opts.quick ? 50 : 300;
   const bytes = mb * 1_000_000;
-  const producer = `yes '${LINE}' | head -c ${bytes}`;
+  const producer = captureProducer(bytes);
   progress(`output: runOutputBench(${mb} MB, ${opts.reps} reps)`);
   const hub = await runOutputBench({ mb, reps: opts.reps, progress });
   const byName = new Map(hub.map((r) => [r.name, r]));
@@ -222,7 +227,7 @@ async function captureAs(
 }
 
 /** The sum of the sizes of those of `files` that exist. */
-function sizeOf(files: readonly string[]): number {
+export function sizeOf(files: readonly string[]): number {
   let total = 0;
   for (const f of files) {
     try {

@@ -26,8 +26,9 @@
 
 import { parseArgs } from "node:util";
 import { median, print } from "./_common.ts";
-import { cpuSeconds, pollUntil, sleep } from "./_proc.ts";
-import { launchTaskmaster } from "./_taskmaster.ts";
+import { captureProducer, sizeOf, STAMP_BYTES } from "./capture.ts";
+import { cpuSeconds, mainThreadSchedule, mainThreadYields, pollUntil, sleep } from "./_proc.ts";
+import { checkoutRoots, launchTaskmaster } from "./_taskmaster.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -43,19 +44,12 @@ const { values } = parseArgs({
 const REPS = Number(values.reps);
 const BYTES = Number(values.mb) * 1_000_000;
 const SETTLE_MS = Number(values["settle-ms"]);
-const PRODUCER = `yes '${"x".repeat(99)}' | head -c ${BYTES}`;
+const PRODUCER = captureProducer(BYTES);
 const TIMESTAMPS = values.timestamps;
-/** What the file holds once every byte is in: a stamped line has 25 bytes more (`2026-12-04T18:20:00.123Z `). */
-const CAPTURED = TIMESTAMPS ? BYTES + (BYTES / 100) * 25 : BYTES;
-// Absolute: each daemon runs in a temp directory of its own. Once each.
-const ROOTS = [
-  ...new Set([new URL("..", import.meta.url).pathname, ...values.root].map(realRoot)),
-];
+/** What the file holds once every byte is in: each stamped 100-byte line has its prefix too. */
+const CAPTURED = TIMESTAMPS ? BYTES + (BYTES / 100) * STAMP_BYTES : BYTES;
+const ROOTS = checkoutRoots(values.root);
 const REDIRECT = "shell redirect";
-
-function realRoot(root: string): string {
-  return Deno.realPathSync(root).replace(/\/$/, "");
-}
 
 interface Capture {
   mbPerSec: number;
@@ -64,23 +58,6 @@ interface Capture {
   cpu: number;
   mainCpu: number;
   yields: number;
-}
-
-function sizeOf(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The main thread's ms on a CPU and its voluntary context switches so far. */
-function mainThread(pid: number): { cpu: number; yields: number } {
-  const task = `/proc/${pid}/task/${pid}`;
-  const onCpu = Number(Deno.readTextFileSync(`${task}/schedstat`).split(" ")[0]);
-  const status = Deno.readTextFileSync(`${task}/status`);
-  const yields = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
-  return { cpu: onCpu / 1e6, yields };
 }
 
 async function redirect(dir: string): Promise<Capture> {
@@ -114,30 +91,32 @@ async function capture(root: string, dir: string): Promise<Capture> {
     await daemon.ready();
     await sleep(SETTLE_MS);
     const cpu0 = cpuSeconds(daemon.pid) ?? NaN;
-    const main0 = mainThread(daemon.pid);
+    const mainCpu0 = mainThreadSchedule(daemon.pid).onCpu;
+    const yields0 = mainThreadYields(daemon.pid);
     const t0 = performance.now();
     let answered = NaN;
     const started = daemon.start("producer").then(() => answered = performance.now() - t0);
-    const first = await pollUntil(() => sizeOf(path) > 0 ? true : null, {
+    const first = await pollUntil(() => sizeOf([path]) > 0 ? true : null, {
       intervalMs: 1,
       timeoutMs: 30_000,
       what: `the first byte from ${root}`,
     });
-    const done = await pollUntil(() => sizeOf(path) >= CAPTURED ? true : null, {
+    const done = await pollUntil(() => sizeOf([path]) >= CAPTURED ? true : null, {
       intervalMs: 2,
       timeoutMs: 120_000,
       what: `${BYTES / 1e6} MB from ${root}`,
     });
     const cpu = ((cpuSeconds(daemon.pid) ?? NaN) - cpu0) * 1000;
-    const main1 = mainThread(daemon.pid);
+    const mainCpu = (mainThreadSchedule(daemon.pid).onCpu - mainCpu0) / 1e6;
+    const yields = mainThreadYields(daemon.pid) - yields0;
     await started;
     return {
       mbPerSec: BYTES / 1e6 / ((done.at - t0) / 1000),
       answered,
       firstByte: first.at - t0,
       cpu,
-      mainCpu: main1.cpu - main0.cpu,
-      yields: main1.yields - main0.yields,
+      mainCpu,
+      yields,
     };
   } finally {
     await daemon.close();

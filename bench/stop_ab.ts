@@ -23,9 +23,9 @@
 
 import { parseArgs } from "node:util";
 import { median, print } from "./_common.ts";
-import { readStat } from "./_proc.ts";
+import { mainThreadSchedule, readStat } from "./_proc.ts";
 import { childrenRunning, stopAllTimed } from "./stop.ts";
-import { launchTaskmaster } from "./_taskmaster.ts";
+import { checkoutRoots, launchTaskmaster } from "./_taskmaster.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,21 +37,7 @@ const { values } = parseArgs({
 });
 const REPS = Number(values.reps);
 const N = Number(values.n);
-// Absolute: each daemon runs in a temp directory of its own. Once each.
-const ROOTS = [
-  ...new Set([new URL("..", import.meta.url).pathname, ...values.root].map(realRoot)),
-];
-
-function realRoot(root: string): string {
-  return Deno.realPathSync(root).replace(/\/$/, "");
-}
-
-/** The main thread's ns on a CPU and ns waiting for one (schedstat's first two fields). */
-function mainThreadSchedule(pid: number): { onCpu: number; waiting: number } {
-  const [onCpu, waiting] = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/schedstat`)
-    .split(" ").map(Number);
-  return { onCpu: onCpu!, waiting: waiting! };
-}
+const ROOTS = checkoutRoots(values.root);
 
 interface Stop {
   dead: number;
