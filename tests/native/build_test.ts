@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import * as spawnCode from "../../src/process/native_spawn_code.ts";
 import * as stampCode from "../../src/output/native_stamp_code.ts";
+import * as copyCode from "../../src/output/native_copy_code.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** Each C source and the module native/build.sh makes of it. */
 const OBJECTS = [
   ["native/spawn_into_cgroup.c", "src/process/native_spawn_code.ts", spawnCode.SOURCE_SHA256],
   ["native/line_stamp.c", "src/output/native_stamp_code.ts", stampCode.SOURCE_SHA256],
+  ["native/flood_copy.c", "src/output/native_copy_code.ts", copyCode.SOURCE_SHA256],
 ] as const;
 
 async function sha256(path: string): Promise<string> {

@@ -1,0 +1,140 @@
+/*
+ * taskmaster's copy of a flooding output pipe into its log file, loaded by
+ * src/output/native_copy.ts and run on one of Deno's worker threads (a
+ * nonblocking FFI call) while the event loop goes on answering requests.
+ *
+ * Why native: each read of a pipe made from JavaScript is a round trip
+ * through the FFI and the event loop (50-65 us of CPU on a paravirtualised
+ * guest), and a flood is tens of thousands of them; a capture stayed at
+ * 0.65-0.86x a shell redirect (issue 17). Here a read and its write are two
+ * system calls, and a drained pipe is left 250 us to fill before the next
+ * read, so reads come in large blocks as a redirect's writes do.
+ *
+ * Build: `make native` (native/build.sh), which regenerates
+ * src/output/native_copy_code.ts. Never edited by hand afterwards.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* How a copy ended: out[1]. */
+enum {
+  END_EOF = 0,    /* the pipe's writers are all gone */
+  END_QUIET = 1,  /* the pipe stayed empty for QUIET_POLLS pauses */
+  END_BUDGET = 2, /* max_bytes or max_ms reached */
+  END_STOP = 3,   /* *stop became non-zero */
+  END_OPEN = 4,   /* the log file is not the one expected (or cannot be opened) */
+  END_WRITE = 5,  /* a write failed: out[5] bytes at the buffer's start are unwritten */
+  END_READ = 6,   /* a read failed with something other than EAGAIN or EINTR */
+};
+
+/* How long a drained pipe is left to fill before the next read. */
+#define PAUSE_NS 250000L
+/* Empty reads in a row (pauses between them) after which the flood is over. */
+#define QUIET_POLLS 8
+
+static int64_t now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void pause_briefly(void) {
+  struct timespec t = {0, PAUSE_NS};
+  nanosleep(&t, NULL);
+}
+
+/*
+ * Copies the non-blocking pipe `in_fd` into the regular file at `path`,
+ * opened here for appending and only if its inode is still `ino`, through
+ * `buf` (`cap` bytes), until one of the ends above; at most `max_bytes`
+ * bytes and about `max_ms` ms. `*stop` is read before every read.
+ *
+ * out[0]: bytes written; out[1]: the end; out[2]: bytes of the last read,
+ * at the start of `buf` (written unless the end is END_WRITE); out[3]:
+ * bytes written after the last newline written, -1 when none was; out[4]:
+ * errno of a failed open, read or write; out[5]: with END_WRITE, bytes at
+ * the start of `buf` read but not written.
+ */
+EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t *buf,
+                          uint32_t cap, uint64_t max_bytes, uint32_t max_ms,
+                          const volatile int32_t *stop, int64_t *out) {
+  int64_t written = 0, last = 0, tail = -1;
+  int end = END_BUDGET, empties = 0, err = 0;
+  int64_t unwritten = 0;
+  struct stat st;
+  int64_t deadline = now_ms() + max_ms;
+  int out_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+  if (out_fd < 0 || fstat(out_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      (uint64_t)st.st_ino != ino) {
+    err = out_fd < 0 ? errno : 0;
+    if (out_fd >= 0) close(out_fd);
+    end = END_OPEN;
+    goto done;
+  }
+  while ((uint64_t)written < max_bytes) {
+    if (*stop) {
+      end = END_STOP;
+      break;
+    }
+    uint64_t room = max_bytes - (uint64_t)written;
+    ssize_t n = read(in_fd, buf, room < cap ? (size_t)room : cap);
+    if (n == 0) {
+      end = END_EOF;
+      break;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) {
+        err = errno;
+        end = END_READ;
+        break;
+      }
+      if (++empties >= QUIET_POLLS) {
+        end = END_QUIET;
+        break;
+      }
+      pause_briefly();
+      continue;
+    }
+    empties = 0;
+    last = n;
+    ssize_t done_bytes = 0;
+    while (done_bytes < n) {
+      ssize_t w = write(out_fd, buf + done_bytes, (size_t)(n - done_bytes));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      done_bytes += w;
+    }
+    const uint8_t *newline = memrchr(buf, '\n', (size_t)done_bytes);
+    if (newline != NULL) tail = done_bytes - (newline - buf) - 1;
+    else if (tail >= 0) tail += done_bytes;
+    written += done_bytes;
+    if (done_bytes < n) {
+      err = errno;
+      /* What was not written moves to the buffer's start for the caller. */
+      unwritten = n - done_bytes;
+      memmove(buf, buf + done_bytes, (size_t)unwritten);
+      end = END_WRITE;
+      break;
+    }
+    if (now_ms() >= deadline) break;
+    if ((uint64_t)n < cap) pause_briefly();
+  }
+  close(out_fd);
+done:
+  out[0] = written;
+  out[1] = end;
+  out[2] = last;
+  out[3] = tail;
+  out[4] = err;
+  out[5] = unwritten;
+}

@@ -1,0 +1,156 @@
+/**
+ * A flood copied in native code (native/flood_copy.c) on one of Deno's
+ * worker threads: the relay hands over a pipe that reads full and gets it
+ * back when the flood calms, ends, or runs ~20 ms, so the event loop stays
+ * free for requests and other streams meanwhile, and a flood costs two
+ * system calls per block instead of an FFI round trip per read (issue 17:
+ * captures were at 0.65-0.86x a shell redirect).
+ *
+ * Only where nothing but the file wants the bytes: a file of the stream's
+ * own, regular, never rotated, without timestamps, and nobody following
+ * the stream. {@link interruptFloodCopies} brings every copy back at once
+ * when that may have changed (a follower, a reload, a file newly shared).
+ *
+ * @module
+ */
+
+import { cString } from "../process/libc.ts";
+import { openSharedObject } from "../process/shared_object.ts";
+import { SHARED_OBJECT_X86_64 } from "./native_copy_code.ts";
+
+/** What native/flood_copy.c exports. */
+export const COPY_SYMBOLS = {
+  tm_copy_flood: {
+    parameters: ["i32", "buffer", "u64", "buffer", "u32", "u64", "u32", "buffer", "buffer"],
+    result: "void",
+    nonblocking: true,
+  },
+} as const;
+
+/** How a copy ended (native/flood_copy.c's END_*). */
+export const FloodEnd = {
+  /** The pipe's writers are all gone. */
+  Eof: 0,
+  /** The pipe stayed empty ~2 ms. */
+  Quiet: 1,
+  /** The byte or time budget was spent. */
+  Budget: 2,
+  /** Interrupted ({@link interruptFloodCopies} or a cancel). */
+  Stop: 3,
+  /** The log file is not the one expected (moved, replaced) or cannot be opened. */
+  Open: 4,
+  /** A write failed: {@link FloodCopy.unwritten} bytes at the buffer's start were not written. */
+  Write: 5,
+  /** A read failed with something other than EAGAIN. */
+  Read: 6,
+} as const;
+export type FloodEnd = typeof FloodEnd[keyof typeof FloodEnd];
+
+/** What one copy did. */
+export interface FloodCopy {
+  /** Bytes appended to the file. */
+  readonly written: number;
+  readonly end: FloodEnd;
+  /** Bytes of the last read, at the buffer's start. */
+  readonly lastRead: number;
+  /** Bytes written after the last newline written; -1 when none was. */
+  readonly afterNewline: number;
+  /** errno of what failed (Open, Write, Read). */
+  readonly errno: number;
+  /** With {@link FloodEnd.Write}: bytes at the buffer's start read but not written. */
+  readonly unwritten: number;
+}
+
+/** How long one copy runs before the relay looks at its stream again. */
+const MAX_MS = 20;
+/** Bytes one copy moves at most (a few hundred ms at a redirect's speed). */
+const MAX_BYTES = 256 * 1024 * 1024;
+
+/** One flooding stream's handles to the native loop, kept while it floods. */
+export class FloodCopier {
+  /** Non-zero asks the running copy to come back (read by the C loop before each read). */
+  readonly #stop = new Int32Array(1);
+  readonly #out = new BigInt64Array(6);
+  #running = false;
+
+  /** Whether a copy is under way. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Copies from `fd` (a non-blocking pipe, read by nobody else meanwhile)
+   * to the regular file at `path` if its inode is still `ino`, through
+   * `buffer`, until the flood calms, ends, is interrupted or ran its budget.
+   */
+  async copy(
+    fd: number,
+    path: string,
+    ino: number,
+    buffer: Uint8Array<ArrayBuffer>,
+  ): Promise<FloodCopy> {
+    const copyFlood = nativeCopy()!;
+    this.#stop[0] = 0;
+    this.#running = true;
+    floodCopyTotals.started++;
+    running.add(this);
+    try {
+      await copyFlood(
+        fd,
+        cString(path),
+        BigInt(ino),
+        buffer,
+        buffer.byteLength,
+        BigInt(MAX_BYTES),
+        MAX_MS,
+        this.#stop,
+        this.#out,
+      );
+    } finally {
+      this.#running = false;
+      running.delete(this);
+    }
+    const out = this.#out;
+    floodCopyTotals.bytes += Number(out[0]);
+    floodCopyTotals.copies++;
+    return {
+      written: Number(out[0]),
+      end: Number(out[1]) as FloodEnd,
+      lastRead: Number(out[2]),
+      afterNewline: Number(out[3]),
+      errno: Number(out[4]),
+      unwritten: Number(out[5]),
+    };
+  }
+
+  /** Asks the running copy, if any, to come back before its next read. */
+  interrupt(): void {
+    if (this.#running) this.#stop[0] = 1;
+  }
+}
+
+/** What native copies moved since the daemon started (tests and benchmarks read it). */
+export const floodCopyTotals = { started: 0, copies: 0, bytes: 0 };
+
+/** Copies under way: {@link interruptFloodCopies} reaches them. */
+const running = new Set<FloodCopier>();
+
+/**
+ * Brings every copy under way back to its relay before its next read: the
+ * conditions of a native copy (no follower, a file of its own, the same
+ * route) may no longer hold.
+ */
+export function interruptFloodCopies(): void {
+  for (const copier of running) copier.interrupt();
+}
+
+type CopyFlood = Deno.DynamicLibrary<typeof COPY_SYMBOLS>["symbols"]["tm_copy_flood"];
+
+let loaded: CopyFlood | null | undefined;
+
+/** The native loop, opened on first use; null where it cannot run (no FFI, another architecture). */
+export function nativeCopy(): CopyFlood | null {
+  if (loaded !== undefined) return loaded;
+  const library = openSharedObject("taskmaster-copy", SHARED_OBJECT_X86_64, COPY_SYMBOLS);
+  return loaded = library?.symbols.tm_copy_flood ?? null;
+}

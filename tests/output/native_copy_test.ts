@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import {
+  FloodCopier,
+  type FloodCopy,
+  FloodEnd,
+  interruptFloodCopies,
+  nativeCopy,
+} from "../../src/output/native_copy.ts";
+import { cString, type Libc, libc } from "../../src/process/libc.ts";
+import { sha256, tempDir } from "./_helpers.ts";
+
+const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
+
+/** libc and the native loop, which the daemon always has here: without them these tests fail, never skip. */
+function ffi(): Libc {
+  const c = libc();
+  assert.ok(c !== null, "libc through FFI (deno test --allow-all on glibc Linux)");
+  assert.ok(nativeCopy() !== null, "native/flood_copy.c loads");
+  return c;
+}
+
+/**
+ * A pipe's read end of our own (non-blocking, as the daemon opens a
+ * child's: pipe_fds.ts) with a child writing `script`'s output into it,
+ * let go only once the descriptor is open (it waits for a line on stdin).
+ */
+async function pipeFrom(script: string): Promise<{ fd: number; child: Deno.ChildProcess }> {
+  const c = ffi();
+  const child = new Deno.Command("sh", {
+    args: ["-c", `read go; ${script}`],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const fd = c.symbols.open(cString(`/proc/${child.pid}/fd/1`), O_RDONLY | O_NONBLOCK);
+  assert.ok(fd >= 0);
+  // Deno's own read end stays unread: the bytes are ours to take.
+  await child.stdout.cancel();
+  const stdin = child.stdin.getWriter();
+  await stdin.write(new TextEncoder().encode("go\n"));
+  await stdin.close();
+  return { fd, child };
+}
+
+/** Copies until the pipe ends, as the relay does (reading on after a quiet spell). */
+async function copyToEnd(fd: number, path: string): Promise<FloodCopy[]> {
+  const copier = new FloodCopier();
+  const buffer = new Uint8Array(1 << 20);
+  const ino = (await Deno.stat(path)).ino!;
+  const copies: FloodCopy[] = [];
+  for (;;) {
+    const copied = await copier.copy(fd, path, ino, buffer);
+    copies.push(copied);
+    if (copied.end === FloodEnd.Eof || copied.end >= FloodEnd.Open) return copies;
+    if (copied.end === FloodEnd.Quiet) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("a native flood copy appends a pipe's bytes to the file, byte for byte, to its end", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const path = `${dir.path}/out.log`;
+  await Deno.writeTextFile(path, "already here\n");
+  const script = "seq 1 2000000; printf 'no newline at the end'";
+  const { fd, child } = await pipeFrom(script);
+  try {
+    const copies = await copyToEnd(fd, path);
+    assert.equal(copies.at(-1)!.end, FloodEnd.Eof);
+    const expected = (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
+    const written = copies.reduce((sum, copied) => sum + copied.written, 0);
+    assert.equal(written, expected.length);
+    const file = await Deno.readFile(path);
+    assert.equal(
+      await sha256(file),
+      await sha256(new Uint8Array([...new TextEncoder().encode("already here\n"), ...expected])),
+    );
+    // The open line at the end: what the log file needs to know to go on writing after it.
+    const last = copies.findLast((copied) => copied.written > 0)!;
+    assert.equal(last.afterNewline, "no newline at the end".length);
+  } finally {
+    c.symbols.close(fd);
+    await child.status;
+  }
+});
+
+Deno.test("a native flood copy refuses a file that is no longer the one expected, reading nothing", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const path = `${dir.path}/out.log`;
+  await Deno.writeTextFile(path, "");
+  const ino = (await Deno.stat(path)).ino!;
+  // Moved away by a logrotate and replaced: the bytes are not the new file's to take here.
+  await Deno.rename(path, `${path}.1`);
+  await Deno.writeTextFile(path, "");
+  const { fd, child } = await pipeFrom("echo one; echo two");
+  try {
+    await child.status;
+    const copied = await new FloodCopier().copy(fd, path, ino, new Uint8Array(4096));
+    assert.equal(copied.end, FloodEnd.Open);
+    assert.equal(copied.written, 0);
+    assert.equal(await Deno.readTextFile(path), "");
+    assert.equal(await Deno.readTextFile(`${path}.1`), "");
+    // The pipe still holds its bytes for the relay's own reads.
+    const view = new Uint8Array(64);
+    const n = Number(c.symbols.read(fd, view, 64n));
+    assert.equal(new TextDecoder().decode(view.subarray(0, n)), "one\ntwo\n");
+  } finally {
+    c.symbols.close(fd);
+  }
+});
+
+Deno.test("a native flood copy comes back when interrupted, and when the pipe stays quiet", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const path = `${dir.path}/out.log`;
+  await Deno.writeTextFile(path, "");
+  const ino = (await Deno.stat(path)).ino!;
+  // A writer that never ends: only an interrupt brings the copy back while it writes.
+  const { fd, child } = await pipeFrom("exec yes");
+  const copier = new FloodCopier();
+  try {
+    const buffer = new Uint8Array(1 << 16);
+    let copied: FloodCopy | null = null;
+    let before = 0;
+    // Interrupted once it has copied something (a copy that ran its 20 ms first is tried again).
+    for (let attempt = 0; attempt < 100 && copied?.end !== FloodEnd.Stop; attempt++) {
+      before = (await Deno.stat(path)).size;
+      const copying = copier.copy(fd, path, ino, buffer);
+      assert.ok(copier.running);
+      // (A copy begun before `yes` runs comes back quiet: tried again.)
+      while (copier.running && (await Deno.stat(path)).size === before) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      interruptFloodCopies();
+      copied = await copying;
+    }
+    assert.equal(copied?.end, FloodEnd.Stop);
+    assert.ok(copied.written > 0);
+    assert.equal(copier.running, false);
+    // The last read is at the buffer's start, and it is in the file.
+    const file = await Deno.readFile(path);
+    assert.equal(file.length, before + copied.written);
+    assert.deepEqual(
+      buffer.subarray(0, copied.lastRead),
+      file.subarray(file.length - copied.lastRead),
+    );
+    child.kill("SIGKILL");
+    await child.status;
+    // Writers gone: the copy drains what is left and ends at EOF.
+    const rest = await copier.copy(fd, path, ino, buffer);
+    assert.equal(rest.end, FloodEnd.Eof);
+  } finally {
+    c.symbols.close(fd);
+  }
+  // A pipe whose writer is still there but silent: the copy gives up after a quiet spell.
+  const quiet = await pipeFrom("sleep 5");
+  try {
+    const copied = await copier.copy(quiet.fd, path, ino, new Uint8Array(4096));
+    assert.equal(copied.end, FloodEnd.Quiet);
+    assert.equal(copied.written, 0);
+  } finally {
+    c.symbols.close(quiet.fd);
+    quiet.child.kill();
+    await quiet.child.status;
+  }
+});
