@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { FloodCopy } from "./native_copy.ts";
+
 /**
  * Told that a source is readable. An object, the reader itself: a closure
  * and its scope per stream cost ~100 B each while it waits (issue 17).
@@ -65,6 +67,15 @@ export interface ByteSource {
   widen?(): void;
   /** After {@link widen}: gives the pipe its default size back, the flood over. */
   narrow?(): void;
+  /**
+   * Where the source is a pipe of the daemon's own and native code runs:
+   * copies a flood straight into the regular file at `path`, if its inode
+   * is still `ino`, off the main thread, through `buffer`
+   * (native_copy.ts); null when it cannot. Nothing else may read the
+   * source until it settles; a cancel meanwhile brings it back early and a
+   * release closes the pipe once it is back. Never rejects.
+   */
+  copyFlood?(path: string, ino: number, buffer: Uint8Array<ArrayBuffer>): Promise<FloodCopy> | null;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */

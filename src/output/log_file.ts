@@ -151,6 +151,30 @@ export class LogFile {
     return this.#openLineWriter === writer;
   }
 
+  /**
+   * Where `writer`'s flood may be copied straight to (native_copy.ts): the
+   * file's inode, or null when every byte must come through {@link write}
+   * (not a regular file, rotated, closed, failing, or another writer's line
+   * left open).
+   */
+  floodIno(writer: string): number | null {
+    if (!this.#sync || this.#closed || (this.#f.file === null && !this.#idle)) return null;
+    if (this.#openLineWriter !== null && this.#openLineWriter !== writer) return null;
+    return this.#f.appendableIno();
+  }
+
+  /**
+   * `bytes` of `writer`'s were appended by a copy elsewhere (after
+   * {@link floodIno}), `afterNewline` of them after its last newline (-1:
+   * none): the file's end as this writer knows it moves with them.
+   */
+  appendedElsewhere(bytes: number, afterNewline: number, writer: string): void {
+    if (bytes === 0) return;
+    this.#openLineWriter = afterNewline === 0 ? null : writer;
+    this.#idleSweep.touched = true;
+    this.#f.appendedElsewhere(bytes, afterNewline);
+  }
+
   /** Reopens the path (after an external `mv`): new bytes go to a fresh file. */
   reopen(): Promise<void> {
     if (!this.#sync) return Promise.resolve(); // a FIFO or device is not moved away

@@ -38,6 +38,7 @@
 
 import { LogFile } from "./log_file.ts";
 import { type ByteSource, openByteSource } from "./byte_source.ts";
+import { interruptFloodCopies } from "./native_copy.ts";
 import {
   type CopyEnd,
   type CopyEndListener,
@@ -129,6 +130,7 @@ export class OutputHub {
    * on, discarded streams included. Returns the unsubscribe function.
    */
   subscribe(key: string, listener: (chunk: Uint8Array) => void): () => void {
+    interruptFloodCopies();
     let set = this.#listeners.get(key);
     if (set === undefined) {
       set = new Set();
@@ -151,6 +153,7 @@ export class OutputHub {
    * {@link FOLLOW_WINDOW_BYTES} and is told how many (see follow_ring.ts).
    */
   follow(key: string, signal: AbortSignal, options: FollowOptions): AsyncIterable<Uint8Array> {
+    interruptFloodCopies();
     let entry = this.#rings.get(key);
     if (entry === undefined) {
       entry = { ring: new FollowRing(FOLLOW_WINDOW_BYTES), followers: 0 };
@@ -174,6 +177,7 @@ export class OutputHub {
   async retarget(key: string, newKey: string, target: OutputTarget): Promise<void> {
     const route = this.#routes.get(key);
     if (route === undefined) return;
+    interruptFloodCopies();
     this.#routes.delete(key);
     route.key = newKey;
     this.#routes.set(newKey, route);
@@ -193,6 +197,7 @@ export class OutputHub {
 
   /** Reopens every open file (SIGUSR2 after an external logrotate moved them). */
   async reopen(): Promise<void> {
+    interruptFloodCopies();
     const files = await Promise.all([...this.#files.values()].map((entry) => entry.file));
     await Promise.all(files.map((file) => file.reopen()));
   }
@@ -207,6 +212,7 @@ export class OutputHub {
    * backups stay. A missing file is already clear. Rejects if truncation fails.
    */
   async clear(path: string): Promise<void> {
+    interruptFloodCopies();
     const entry = this.#files.get(path);
     if (entry !== undefined) {
       await (await entry.file).clear();
@@ -253,9 +259,12 @@ export class OutputHub {
       if (listeners !== undefined) this.#publish(listeners, chunk);
     },
     sharesFile: (path) => (this.#files.get(path)?.refs ?? 0) > 1,
+    isFollowed: (key) => this.#rings.has(key) || this.#listeners.has(key),
   };
 
   async #acquire(path: string, settings: OutputTarget): Promise<LogFile> {
+    // A file of one relay's own may be becoming shared.
+    interruptFloodCopies();
     let entry = this.#files.get(path);
     if (entry === undefined) {
       const onDrop = (bytes: number) =>

@@ -17,6 +17,7 @@ import type { ByteSource, ReadableListener, ReadResult } from "./byte_source.ts"
 import { LineStamper, timestampPrefix } from "./line_stamp.ts";
 import type { LogFile } from "./log_file.ts";
 import { type IdleCandidate, unwatchIdle, watchIdle } from "./idle_sweep.ts";
+import { FloodEnd } from "./native_copy.ts";
 
 /** Where one relayed stream goes. */
 export interface OutputTarget {
@@ -53,6 +54,8 @@ const MIN_BUFFER = 1024;
  * pipe to its last byte (100-byte lines stop at 64,000).
  */
 const FLOOD_READ = 32 * 1024;
+/** Buffer of a flood copied natively: a widened pipe's whole content. */
+const FLOOD_BUFFER = 1024 * 1024;
 /** A read shorter than this counts toward giving a grown buffer back. */
 const SMALL_READ = 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
@@ -78,6 +81,8 @@ export interface CopyHooks {
   readonly publish: (key: string, chunk: Uint8Array) => void;
   /** Whether other streams write to the file at `path` too (partial lines are then held back). */
   readonly sharesFile: (path: string) => boolean;
+  /** Whether anyone but the file wants `key`'s bytes (a follower, a subscriber). */
+  readonly isFollowed: (key: string) => boolean;
 }
 
 /** How a copy ended: null when it reached EOF or was cancelled, else what failed. */
@@ -130,6 +135,10 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   #wide = false;
   /** Read from since the idle sweep last looked (only looked at while {@link #wide}). */
   touched = false;
+  /** A native copy failed (file moved, write error): this flood is read here until it calms. */
+  #copyRefused = false;
+  /** What a native copy reads into: kept while the pipe is wide (the flood goes on). */
+  #floodBuffer: ArrayBuffer | null = null;
 
   constructor(
     source: ByteSource,
@@ -215,6 +224,8 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   closeIdle(): void {
     if (!this.#wide) return;
     this.#wide = false;
+    this.#copyRefused = false;
+    this.#floodBuffer = null;
     this.#source.narrow?.();
     this.#buffer = null;
   }
@@ -230,11 +241,14 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   #narrow(): void {
     if (!this.#wide) return;
     this.#wide = false;
+    this.#copyRefused = false;
+    this.#floodBuffer = null;
     this.#source.narrow?.();
     unwatchIdle(this);
   }
 
   #end(end: CopyEnd): void {
+    this.#floodBuffer = null;
     if (this.#wide) {
       this.#wide = false;
       unwatchIdle(this);
@@ -242,6 +256,50 @@ class CopyLoop implements ReadableListener, IdleCandidate {
     const onEnd = this.#onEnd;
     this.#onEnd = null;
     onEnd?.copyEnded(end);
+  }
+
+  /** Whether a flood into `file` may be copied natively now (native_copy.ts says when). */
+  #copiesFloods(file: LogFile): boolean {
+    return this.#source.copyFlood !== undefined && this.#stamper === null &&
+      !this.#copyRefused && !this.#hooks.isFollowed(this.#route.key) &&
+      !this.#hooks.sharesFile(file.path) && file.floodIno(this.#route.key) !== null;
+  }
+
+  /**
+   * Has native code copy the flood into `file` until it calms, ends or ran
+   * its time; false when it copied nothing and cannot. The bytes it read
+   * last are published if a follower came meanwhile.
+   */
+  async #copyFlood(file: LogFile): Promise<boolean> {
+    const key = this.#route.key;
+    const buffer = this.#floodBuffer ??= new ArrayBuffer(FLOOD_BUFFER);
+    const ino = file.floodIno(key);
+    const copying = ino === null
+      ? null
+      : this.#source.copyFlood!(file.path, ino, new Uint8Array(buffer));
+    if (copying === null || copying === undefined) {
+      this.#copyRefused = true;
+      return false;
+    }
+    const copied = await copying;
+    file.appendedElsewhere(copied.written, copied.afterNewline, key);
+    if (copied.written > 0) this.touched = true;
+    if (copied.end === FloodEnd.Write) {
+      // Written the usual way, which reports the failure and counts what is dropped.
+      this.#copyRefused = true;
+      const pending = this.#put(new Uint8Array(buffer, 0, copied.unwritten));
+      if (pending !== undefined) await pending;
+    } else if (copied.end === FloodEnd.Open) {
+      this.#copyRefused = true;
+    }
+    // Followed since the copy began: its last read may be newer than the follower.
+    if (
+      copied.end !== FloodEnd.Write && copied.lastRead > 0 &&
+      this.#hooks.isFollowed(this.#route.key)
+    ) {
+      this.#hooks.publish(this.#route.key, new Uint8Array(buffer, 0, copied.lastRead));
+    }
+    return copied.written > 0 || copied.end !== FloodEnd.Open;
   }
 
   #put(block: Uint8Array): Promise<void> | undefined {
@@ -335,6 +393,13 @@ class CopyLoop implements ReadableListener, IdleCandidate {
         const pending = put(bytes);
         if (pending !== undefined) await pending;
         carry = 0;
+        if (n >= FLOOD_READ && parks && this.#copiesFloods(file)) {
+          // Reading goes on here where the copy left off (at the end, or back to a trickle).
+          if (await this.#copyFlood(file)) {
+            sliceStart = performance.now();
+            continue;
+          }
+        }
       } else {
         const lastNewline = bytes.lastIndexOf(NEWLINE);
         if (lastNewline >= 0) {

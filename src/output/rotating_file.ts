@@ -205,6 +205,23 @@ export class RotatingFile {
     this.#rememberOpenLine(bytes);
   }
 
+  /**
+   * The inode a copy made elsewhere may append to (native_copy.ts): null
+   * for a rotated file (rotation cuts on newlines this writer must see),
+   * an unknown inode, or while the rest of a dropped line is being dropped.
+   */
+  appendableIno(): number | null {
+    if (this.#settings.maxBytes > 0 || this.#skipToNewline) return null;
+    return this.ino;
+  }
+
+  /** `bytes` were appended by a copy elsewhere, `afterNewline` of them after its last newline (-1: none). */
+  appendedElsewhere(bytes: number, afterNewline: number): void {
+    this.size += bytes;
+    if (afterNewline >= 0) this.#lineStart = this.size - afterNewline;
+    this.#drops.succeeded();
+  }
+
   /** Drops a whole block; a block ending inside a line drops that line's rest too. */
   dropBlock(block: Uint8Array): void {
     if (block.length === 0) return;

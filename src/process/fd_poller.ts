@@ -25,6 +25,7 @@ import { type Libc, libc } from "./libc.ts";
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
+const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 0x1;
 const EPOLLERR = 0x8;
 const EPOLLHUP = 0x10;
@@ -149,6 +150,22 @@ export class FdPoller {
   poke(token: number): void {
     if (!this.#wake(token)) this.#early.add(token);
     this.#stopIfIdle();
+  }
+
+  /**
+   * Stops reporting `fd`'s bytes while something else reads it to the end
+   * of a flood (native_copy.ts): each write into the pipe is an edge, and
+   * each edge would wake the loop and the event loop for nothing (a 300 MB
+   * flood: ~800 wakes of the main thread). Its writers' hang-up is still
+   * noted. {@link unmute} puts it back.
+   */
+  mute(fd: number, token: number, inEpoll: boolean): void {
+    if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_MOD, fd, EPOLLET, token);
+  }
+
+  /** After {@link mute}: reports `fd`'s bytes again (at once if it holds some). */
+  unmute(fd: number, token: number, inEpoll: boolean): void {
+    if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLET, token);
   }
 
   /** Takes `fd` out of the epoll (before it is closed) and wakes its listener. Once per watch. */

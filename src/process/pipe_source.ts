@@ -9,6 +9,7 @@
  */
 
 import type { ByteSource, ReadableListener, ReadResult } from "../output/byte_source.ts";
+import { FloodCopier, type FloodCopy, FloodEnd, nativeCopy } from "../output/native_copy.ts";
 import type { FdPoller } from "./fd_poller.ts";
 import { ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { narrowPipe, widenPipe } from "./pipes.ts";
@@ -44,6 +45,8 @@ class PipeSource implements ByteSource {
    */
   #drainWaiters: (() => void)[] | null = null;
   #emptied = false;
+  /** Made by the first flood copied natively: a stream that never floods holds none. */
+  #copier: FloodCopier | null = null;
 
   constructor(c: Libc, fd: number, poller: FdPoller, token: number, inEpoll: boolean) {
     this.#c = c;
@@ -108,6 +111,18 @@ class PipeSource implements ByteSource {
     if (!this.#cancelled && !this.#closed) narrowPipe(this.#fd);
   }
 
+  copyFlood(path: string, ino: number, buffer: Uint8Array<ArrayBuffer>): Promise<FloodCopy> | null {
+    if (this.#cancelled || this.#closed || nativeCopy() === null) return null;
+    const copier = this.#copier ??= new FloodCopier();
+    if (copier.running) return null;
+    this.#poller.mute(this.#fd, this.#token, this.#inEpoll);
+    return copier.copy(this.#fd, path, ino, buffer).catch(() => NOTHING_COPIED).finally(() => {
+      // Released while the copy read it: the descriptor is closed only now.
+      if (this.#closed) this.#c.symbols.close(this.#fd);
+      else if (!this.#cancelled) this.#poller.unmute(this.#fd, this.#token, this.#inEpoll);
+    });
+  }
+
   onReadable(listener: ReadableListener): void {
     if (this.#emptied) this.#drained();
     if (this.#cancelled || this.#closed) queueMicrotask(() => listener.readable());
@@ -129,6 +144,7 @@ class PipeSource implements ByteSource {
   cancel(): Promise<void> {
     this.#unwatch();
     this.#cancelled = true;
+    this.#copier?.interrupt();
     this.#drained();
     return Promise.resolve();
   }
@@ -138,7 +154,8 @@ class PipeSource implements ByteSource {
     this.#unwatch();
     this.#closed = true;
     this.#drained();
-    this.#c.symbols.close(this.#fd);
+    if (this.#copier?.running) this.#copier.interrupt();
+    else this.#c.symbols.close(this.#fd);
   }
 
   /** Out of the epoll, its waiter woken: once, before the descriptor is closed. */
@@ -154,3 +171,13 @@ class PipeSource implements ByteSource {
     for (const resolve of waiters) resolve();
   }
 }
+
+/** A copy that failed to run at all: the relay goes on reading itself. */
+const NOTHING_COPIED: FloodCopy = {
+  written: 0,
+  end: FloodEnd.Open,
+  lastRead: 0,
+  afterNewline: -1,
+  errno: 0,
+  unwritten: 0,
+};

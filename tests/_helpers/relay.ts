@@ -15,7 +15,7 @@ export function relayToNowhere(
       source,
       { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
       { key: "test:stdout", path: null, file: null },
-      { publish: (_key, chunk) => publish(chunk), sharesFile: () => false },
+      { publish: (_key, chunk) => publish(chunk), sharesFile: () => false, isFollowed: () => true },
       { copyEnded: (end) => end === null ? resolve() : reject(end.error) },
     )
   );

@@ -179,7 +179,7 @@ Deno.test("relay: a source that is readable at once, already at its end, ends th
       source,
       { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
       { key: "test:stdout", path: null, file: null },
-      { publish: () => {}, sharesFile: () => false },
+      { publish: () => {}, sharesFile: () => false, isFollowed: () => false },
       {
         copyEnded: () => {
           endedBeforeReturn = !returned;

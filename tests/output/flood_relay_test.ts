@@ -1,0 +1,240 @@
+/**
+ * Floods relayed from a pipe the daemon reads itself (pipe_source.ts), as
+ * a child's output is: copied natively (native_copy.ts) where only the file
+ * wants the bytes, and read by the relay itself otherwise.
+ */
+import assert from "node:assert/strict";
+import { OutputHub } from "../../src/output/output_hub.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
+import {
+  type FloodCopy,
+  floodCopyTotals,
+  FloodEnd,
+  nativeCopy,
+} from "../../src/output/native_copy.ts";
+import type { ByteSource, ReadResult } from "../../src/output/byte_source.ts";
+import { LogFile } from "../../src/output/log_file.ts";
+import { type OutputTarget, startCopy } from "../../src/output/relay.ts";
+import { outputPoller } from "../../src/process/fd_poller.ts";
+import { cString, libc } from "../../src/process/libc.ts";
+import { pipeSource } from "../../src/process/pipe_source.ts";
+import { sha256, tempDir, waitFor } from "./_helpers.ts";
+
+const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
+/** ~38.9 MB of numbered lines. */
+const SCRIPT = "seq 1 5000000";
+const LAST = 5_000_000;
+
+const ownFile = (path: string, more: Partial<OutputTarget> = {}): OutputTarget => ({
+  path,
+  maxBytes: 0,
+  backups: 0,
+  timestamps: false,
+  flushPartialAfterMs: 200,
+  ...more,
+});
+
+/**
+ * Relays a child's stdout, read through a descriptor of our own as the
+ * daemon reads it; the child starts writing at `go()`.
+ */
+async function relayed(
+  hub: OutputHub,
+  key: string,
+  target: OutputTarget,
+): Promise<{ go: () => Promise<void>; done: Promise<unknown> }> {
+  const c = libc();
+  const poller = outputPoller();
+  assert.ok(c !== null && poller !== null && nativeCopy() !== null, "FFI and the native loop");
+  const child = new Deno.Command("sh", {
+    args: ["-c", `read go; ${SCRIPT}`],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const fd = c.symbols.open(cString(`/proc/${child.pid}/fd/1`), O_RDONLY | O_NONBLOCK);
+  assert.ok(fd >= 0);
+  await child.stdout.cancel();
+  const relay = hub.relay(key, pipeSource(fd, poller), target);
+  const go = async () => {
+    const stdin = child.stdin.getWriter();
+    await stdin.write(new TextEncoder().encode("go\n"));
+    await stdin.close();
+  };
+  return { go, done: Promise.all([relay, child.status]) };
+}
+
+/** {@link relayed}, started at once. */
+async function floodInto(hub: OutputHub, key: string, target: OutputTarget) {
+  const flood = await relayed(hub, key, target);
+  await flood.go();
+  return flood.done;
+}
+
+async function expectedOutput(): Promise<Uint8Array> {
+  return (await new Deno.Command("sh", { args: ["-c", SCRIPT] }).output()).stdout;
+}
+
+Deno.test("a flood into a file of its own is copied natively, byte for byte, to EOF", async () => {
+  await using dir = await tempDir();
+  const errors: string[] = [];
+  const hub = new OutputHub({ onError: (m) => errors.push(m) });
+  const path = `${dir.path}/flood.log`;
+  const before = floodCopyTotals.bytes;
+  await floodInto(hub, "flood:stdout", ownFile(path));
+  await hub.close();
+  const written = await Deno.readFile(path);
+  assert.equal(await sha256(written), await sha256(await expectedOutput()));
+  // Most of it went through the native loop, not through the relay's own reads.
+  assert.ok(
+    floodCopyTotals.bytes - before > written.length / 2,
+    `${floodCopyTotals.bytes - before}`,
+  );
+  assert.deepEqual(errors, []);
+});
+
+Deno.test("a subscriber that comes in the middle of a flood gets every line from then on", async () => {
+  await using dir = await tempDir();
+  const hub = new OutputHub();
+  const path = `${dir.path}/flood.log`;
+  const started = floodCopyTotals.started;
+  const flood = floodInto(hub, "flood:stdout", ownFile(path));
+  // Well under way natively (copying, not starting): the subscriber must bring
+  // the copy back without losing the read it was in the middle of.
+  await waitFor(
+    () => floodCopyTotals.started > started && Deno.statSync(path).size > 4_000_000,
+    { timeout: 30_000, interval: 1, what: "a native copy" },
+  );
+  const chunks: Uint8Array[] = [];
+  hub.subscribe("flood:stdout", (chunk) => chunks.push(chunk.slice()));
+  await flood;
+  await hub.close();
+  assert.equal(await sha256(await Deno.readFile(path)), await sha256(await expectedOutput()));
+  const seen = new TextDecoder().decode(concatBytes(chunks)).split("\n");
+  // The first may be the end of a line begun before; the last is empty (the final newline).
+  assert.equal(seen.pop(), "");
+  const numbers = seen.slice(1).map(Number);
+  assert.ok(
+    numbers.length > 0 && numbers[0]! < LAST,
+    "the flood went on after the subscriber came",
+  );
+  numbers.forEach((n, i) => {
+    if (i > 0 && n !== numbers[i - 1]! + 1) assert.fail(`line ${numbers[i - 1]} followed by ${n}`);
+  });
+  assert.equal(numbers.at(-1), LAST);
+});
+
+Deno.test("a flood into a rotated, timestamped or shared file is read by the relay itself", async () => {
+  await using dir = await tempDir();
+  const hub = new OutputHub();
+  const before = floodCopyTotals.bytes;
+  const rotated = floodInto(
+    hub,
+    "rotated:stdout",
+    ownFile(`${dir.path}/rotated.log`, { maxBytes: 10_000_000, backups: 5 }),
+  );
+  const stamped = floodInto(
+    hub,
+    "stamped:stdout",
+    ownFile(`${dir.path}/stamped.log`, { timestamps: true }),
+  );
+  // A file another relay writes to too (its child quiet meanwhile).
+  const flooding = await relayed(hub, "a:stdout", ownFile(`${dir.path}/shared.log`));
+  const quiet = await relayed(hub, "b:stdout", ownFile(`${dir.path}/shared.log`));
+  await flooding.go();
+  await Promise.all([rotated, stamped, flooding.done]);
+  assert.equal(floodCopyTotals.bytes, before);
+  // Alone in the file now, the other may flood natively: both whole in the end.
+  await quiet.go();
+  await quiet.done;
+  await hub.close();
+  // Rotation cut on lines and kept everything (the newest file last).
+  const parts = [5, 4, 3, 2, 1].map((n) => `${dir.path}/rotated.log.${n}`);
+  const files = await Promise.all(
+    [...parts, `${dir.path}/rotated.log`].map((p) =>
+      Deno.readFile(p).catch(() => new Uint8Array())
+    ),
+  );
+  assert.equal(await sha256(concatBytes(files)), await sha256(await expectedOutput()));
+  const stampedLines = (await Deno.readTextFile(`${dir.path}/stamped.log`)).split("\n");
+  assert.equal(stampedLines.length, LAST + 1);
+  assert.match(stampedLines[LAST - 1]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z 5000000$/);
+  const sharedLines = (await Deno.readTextFile(`${dir.path}/shared.log`)).split("\n");
+  assert.equal(sharedLines.length, 2 * LAST + 1);
+});
+
+Deno.test("relay: a follower that comes while a flood is copied natively gets the read the copy was in", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/out.log`;
+  const file = await LogFile.open(path, { maxBytes: 0, backups: 0 }, (m) => assert.fail(m));
+  const encoder = new TextEncoder();
+  const copiedBefore = encoder.encode("copied before the follower came\n");
+  const copiedAsItCame = encoder.encode("read by the copy as the follower came\n");
+  const readAfter = encoder.encode("read by the relay afterwards\n");
+  const reads: Uint8Array[] = [];
+  let followed = false;
+  // Three reads that fill the relay's growing buffer (the last one a flood's), then the rest.
+  const script = [1024, 8192, 65536];
+  const readNow = (view: Uint8Array<ArrayBuffer>): ReadResult => {
+    const size = script.shift();
+    if (size !== undefined) {
+      view.fill(0x78, 0, size);
+      view[size - 1] = 10;
+      reads.push(view.slice(0, size));
+      return { chunk: view.subarray(0, size), done: false };
+    }
+    if (reads.length === 3) {
+      reads.push(readAfter);
+      view.set(readAfter);
+      return { chunk: view.subarray(0, readAfter.length), done: false };
+    }
+    return { chunk: view.subarray(0, 0), done: true };
+  };
+  const source: ByteSource = {
+    read: (view) => Promise.resolve(readNow(view)),
+    readNow,
+    onReadable: (listener) => queueMicrotask(() => listener.readable()),
+    copyFlood: async (to, ino, buffer): Promise<FloodCopy> => {
+      assert.equal(to, path);
+      assert.equal(ino, (await Deno.stat(path)).ino);
+      await Deno.writeFile(path, concatBytes([copiedBefore, copiedAsItCame]), { append: true });
+      followed = true;
+      buffer.set(copiedAsItCame);
+      return {
+        written: copiedBefore.length + copiedAsItCame.length,
+        end: FloodEnd.Stop,
+        lastRead: copiedAsItCame.length,
+        afterNewline: 0,
+        errno: 0,
+        unwritten: 0,
+      };
+    },
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  const published: Uint8Array[] = [];
+  await new Promise<void>((resolve, reject) =>
+    startCopy(
+      source,
+      ownFile(path, { flushPartialAfterMs: 0 }),
+      { key: "flood:stdout", path, file },
+      {
+        publish: (_key, chunk) => followed && published.push(chunk.slice()),
+        sharesFile: () => false,
+        isFollowed: () => followed,
+      },
+      { copyEnded: (end) => end === null ? resolve() : reject(end.error) },
+    )
+  );
+  await file.close();
+  const text = new TextDecoder();
+  assert.deepEqual(published.map((chunk) => text.decode(chunk)), [
+    text.decode(copiedAsItCame),
+    text.decode(readAfter),
+  ]);
+  // Every byte in the file once, in order, the copy's among the relay's own.
+  assert.equal(
+    text.decode(await Deno.readFile(path)),
+    text.decode(concatBytes([...reads.slice(0, 3), copiedBefore, copiedAsItCame, readAfter])),
+  );
+});
