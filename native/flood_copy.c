@@ -32,7 +32,7 @@ enum {
   END_BUDGET = 2, /* max_bytes or max_ms reached */
   END_STOP = 3,   /* *stop became non-zero */
   END_OPEN = 4,   /* the log file is not the one expected (or cannot be opened) */
-  END_WRITE = 5,  /* a write failed: out[5] bytes at the buffer's start are unwritten */
+  END_WRITE = 5,  /* a write failed: the last read's bytes from out[5] on are unwritten */
   END_READ = 6,   /* a read failed with something other than EAGAIN or EINTR */
 };
 
@@ -59,20 +59,23 @@ static void pause_briefly(void) {
  * bytes and about `max_ms` ms. `*stop` is read before every read.
  *
  * out[0]: bytes written; out[1]: the end; out[2]: bytes of the last read,
- * at the start of `buf` (written unless the end is END_WRITE); out[3]:
- * bytes written after the last newline written, -1 when none was; out[4]:
- * errno of a failed open, read or write; out[5]: with END_WRITE, bytes at
- * the start of `buf` read but not written.
+ * at the start of `buf`; out[3]: bytes written after the last newline
+ * written, -1 when none was; out[4]: errno of a failed open, read or
+ * write; out[5]: with END_WRITE, how many of the last read's bytes were
+ * written (the rest were not).
+ *
+ * The file is opened non-blocking: a FIFO put in its place is refused
+ * (ENXIO without a reader, else not S_ISREG) instead of blocking here.
  */
 EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t *buf,
                           uint32_t cap, uint64_t max_bytes, uint32_t max_ms,
                           const volatile int32_t *stop, int64_t *out) {
   int64_t written = 0, last = 0, tail = -1;
   int end = END_BUDGET, empties = 0, err = 0;
-  int64_t unwritten = 0;
+  int64_t last_written = 0;
   struct stat st;
   int64_t deadline = now_ms() + max_ms;
-  int out_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+  int out_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (out_fd < 0 || fstat(out_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
       (uint64_t)st.st_ino != ino) {
     err = out_fd < 0 ? errno : 0;
@@ -120,9 +123,7 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
     written += done_bytes;
     if (done_bytes < n) {
       err = errno;
-      /* What was not written moves to the buffer's start for the caller. */
-      unwritten = n - done_bytes;
-      memmove(buf, buf + done_bytes, (size_t)unwritten);
+      last_written = done_bytes;
       end = END_WRITE;
       break;
     }
@@ -136,5 +137,5 @@ done:
   out[2] = last;
   out[3] = tail;
   out[4] = err;
-  out[5] = unwritten;
+  out[5] = last_written;
 }

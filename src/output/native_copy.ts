@@ -9,7 +9,9 @@
  * Only where nothing but the file wants the bytes: a file of the stream's
  * own, regular, never rotated, without timestamps, and nobody following
  * the stream. {@link interruptFloodCopies} brings every copy back at once
- * when that may have changed (a follower, a reload, a file newly shared).
+ * when that may have changed (a follower, a file newly shared), and
+ * {@link holdFloodCopies} also keeps new ones from starting while the hub
+ * changes a file under them (clear, reopen, a relay moved to another file).
  *
  * @module
  */
@@ -39,7 +41,7 @@ export const FloodEnd = {
   Stop: 3,
   /** The log file is not the one expected (moved, replaced) or cannot be opened. */
   Open: 4,
-  /** A write failed: {@link FloodCopy.unwritten} bytes at the buffer's start were not written. */
+  /** A write failed: the last read's bytes from {@link FloodCopy.lastWritten} on were not written. */
   Write: 5,
   /** A read failed with something other than EAGAIN. */
   Read: 6,
@@ -57,8 +59,8 @@ export interface FloodCopy {
   readonly afterNewline: number;
   /** errno of what failed (Open, Write, Read). */
   readonly errno: number;
-  /** With {@link FloodEnd.Write}: bytes at the buffer's start read but not written. */
-  readonly unwritten: number;
+  /** With {@link FloodEnd.Write}: how many of the last read's bytes were written. */
+  readonly lastWritten: number;
 }
 
 /** How long one copy runs before the relay looks at its stream again. */
@@ -119,7 +121,7 @@ export class FloodCopier {
       lastRead: Number(out[2]),
       afterNewline: Number(out[3]),
       errno: Number(out[4]),
-      unwritten: Number(out[5]),
+      lastWritten: Number(out[5]),
     };
   }
 
@@ -134,14 +136,59 @@ export const floodCopyTotals = { started: 0, copies: 0, bytes: 0 };
 
 /** Copies under way: {@link interruptFloodCopies} reaches them. */
 const running = new Set<FloodCopier>();
+/** Each copy under way until its relay has accounted for it (see {@link trackFloodCopy}). */
+const accounted = new Set<Promise<unknown>>();
+/** Holds in force ({@link holdFloodCopies}): no copy starts meanwhile. */
+let holds = 0;
+
+/**
+ * Has `settled`, a copy followed by its relay's bookkeeping of the file's
+ * end, waited for by {@link interruptFloodCopies} and {@link holdFloodCopies}.
+ */
+export function trackFloodCopy<T>(settled: Promise<T>): Promise<T> {
+  const done = settled.then(() => {}, () => {});
+  accounted.add(done);
+  done.then(() => accounted.delete(done));
+  return settled;
+}
+
+/** Whether copies may start now (no {@link holdFloodCopies} in force). */
+export function floodCopiesAllowed(): boolean {
+  return holds === 0;
+}
 
 /**
  * Brings every copy under way back to its relay before its next read: the
- * conditions of a native copy (no follower, a file of its own, the same
- * route) may no longer hold.
+ * conditions of a native copy (no follower, a file of its own) may no
+ * longer hold. Null when none runs; else resolves once each is back and
+ * its bytes are accounted for in its log file.
  */
-export function interruptFloodCopies(): void {
+export function interruptFloodCopies(): Promise<void> | null {
+  if (accounted.size === 0 && running.size === 0) return null;
   for (const copier of running) copier.interrupt();
+  return Promise.all(accounted).then(() => {});
+}
+
+/**
+ * {@link interruptFloodCopies}, then no copy starts until the returned
+ * function is called: the hub truncates, reopens or moves a log file with
+ * nothing writing to it behind the relays' backs.
+ */
+export async function holdFloodCopies(): Promise<() => void> {
+  holds++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    holds--;
+  };
+  try {
+    await interruptFloodCopies();
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return release;
 }
 
 type CopyFlood = Deno.DynamicLibrary<typeof COPY_SYMBOLS>["symbols"]["tm_copy_flood"];

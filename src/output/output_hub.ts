@@ -38,7 +38,7 @@
 
 import { LogFile } from "./log_file.ts";
 import { type ByteSource, openByteSource } from "./byte_source.ts";
-import { interruptFloodCopies } from "./native_copy.ts";
+import { holdFloodCopies, interruptFloodCopies } from "./native_copy.ts";
 import {
   type CopyEnd,
   type CopyEndListener,
@@ -177,11 +177,20 @@ export class OutputHub {
   async retarget(key: string, newKey: string, target: OutputTarget): Promise<void> {
     const route = this.#routes.get(key);
     if (route === undefined) return;
-    interruptFloodCopies();
     this.#routes.delete(key);
     route.key = newKey;
     this.#routes.set(newKey, route);
     if (target.path === route.path) return;
+    // Nothing copied natively to the old file once the relay writes to the new one.
+    const release = await holdFloodCopies();
+    try {
+      await this.#moveTo(route, newKey, target);
+    } finally {
+      release();
+    }
+  }
+
+  async #moveTo(route: Route, newKey: string, target: OutputTarget): Promise<void> {
     const next = target.path === null ? null : await this.#acquire(target.path, target);
     if (this.#routes.get(newKey) !== route) {
       // The relay ended while the new file opened, and let its old file go
@@ -197,9 +206,14 @@ export class OutputHub {
 
   /** Reopens every open file (SIGUSR2 after an external logrotate moved them). */
   async reopen(): Promise<void> {
-    interruptFloodCopies();
-    const files = await Promise.all([...this.#files.values()].map((entry) => entry.file));
-    await Promise.all(files.map((file) => file.reopen()));
+    // Bytes a native copy wrote to the moved file are counted before the new one is taken.
+    const release = await holdFloodCopies();
+    try {
+      const files = await Promise.all([...this.#files.values()].map((entry) => entry.file));
+      await Promise.all(files.map((file) => file.reopen()));
+    } finally {
+      release();
+    }
   }
 
   /** Bytes of output that could not be written to `path` (a full disk…) so far. */
@@ -212,10 +226,15 @@ export class OutputHub {
    * backups stay. A missing file is already clear. Rejects if truncation fails.
    */
   async clear(path: string): Promise<void> {
-    interruptFloodCopies();
     const entry = this.#files.get(path);
     if (entry !== undefined) {
-      await (await entry.file).clear();
+      // Truncated with nothing copied natively into it meanwhile (its end would be miscounted).
+      const release = await holdFloodCopies();
+      try {
+        await (await entry.file).clear();
+      } finally {
+        release();
+      }
       return;
     }
     try {
@@ -263,8 +282,6 @@ export class OutputHub {
   };
 
   async #acquire(path: string, settings: OutputTarget): Promise<LogFile> {
-    // A file of one relay's own may be becoming shared.
-    interruptFloodCopies();
     let entry = this.#files.get(path);
     if (entry === undefined) {
       const onDrop = (bytes: number) =>
@@ -272,7 +289,9 @@ export class OutputHub {
       entry = { refs: 0, file: LogFile.open(path, settings, this.#report, { onDrop }) };
       this.#files.set(path, entry);
     }
-    entry.refs++;
+    // Shared from here on: no new copy starts into it, and one under way is
+    // back (its file's end known) before the newcomer writes a line.
+    if (++entry.refs > 1) await interruptFloodCopies();
     return await entry.file;
   }
 

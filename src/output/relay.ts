@@ -17,7 +17,7 @@ import type { ByteSource, ReadableListener, ReadResult } from "./byte_source.ts"
 import { LineStamper, timestampPrefix } from "./line_stamp.ts";
 import type { LogFile } from "./log_file.ts";
 import { type IdleCandidate, unwatchIdle, watchIdle } from "./idle_sweep.ts";
-import { FloodEnd } from "./native_copy.ts";
+import { floodCopiesAllowed, FloodEnd, trackFloodCopy } from "./native_copy.ts";
 
 /** Where one relayed stream goes. */
 export interface OutputTarget {
@@ -261,7 +261,7 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   /** Whether a flood into `file` may be copied natively now (native_copy.ts says when). */
   #copiesFloods(file: LogFile): boolean {
     return this.#source.copyFlood !== undefined && this.#stamper === null &&
-      !this.#copyRefused && !this.#hooks.isFollowed(this.#route.key) &&
+      !this.#copyRefused && floodCopiesAllowed() && !this.#hooks.isFollowed(this.#route.key) &&
       !this.#hooks.sharesFile(file.path) && file.floodIno(this.#route.key) !== null;
   }
 
@@ -281,23 +281,24 @@ class CopyLoop implements ReadableListener, IdleCandidate {
       this.#copyRefused = true;
       return false;
     }
-    const copied = await copying;
-    file.appendedElsewhere(copied.written, copied.afterNewline, key);
+    // The file's end moves with the copy before anyone waiting for it goes on (a clear, a newcomer).
+    const copied = await trackFloodCopy(copying.then((copied) => {
+      file.appendedElsewhere(copied.written, copied.afterNewline, key);
+      return copied;
+    }));
     if (copied.written > 0) this.touched = true;
+    const lastRead = new Uint8Array(buffer, 0, copied.lastRead);
+    // Followed since the copy began: its last read may be newer than the follower.
+    if (copied.lastRead > 0 && this.#hooks.isFollowed(this.#route.key)) {
+      this.#hooks.publish(this.#route.key, lastRead);
+    }
     if (copied.end === FloodEnd.Write) {
-      // Written the usual way, which reports the failure and counts what is dropped.
+      // The rest is written the usual way, which reports the failure and counts what is dropped.
       this.#copyRefused = true;
-      const pending = this.#put(new Uint8Array(buffer, 0, copied.unwritten));
+      const pending = this.#put(lastRead.subarray(copied.lastWritten));
       if (pending !== undefined) await pending;
     } else if (copied.end === FloodEnd.Open) {
       this.#copyRefused = true;
-    }
-    // Followed since the copy began: its last read may be newer than the follower.
-    if (
-      copied.end !== FloodEnd.Write && copied.lastRead > 0 &&
-      this.#hooks.isFollowed(this.#route.key)
-    ) {
-      this.#hooks.publish(this.#route.key, new Uint8Array(buffer, 0, copied.lastRead));
     }
     return copied.written > 0 || copied.end !== FloodEnd.Open;
   }

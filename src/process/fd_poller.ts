@@ -163,9 +163,16 @@ export class FdPoller {
     if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_MOD, fd, EPOLLET, token);
   }
 
-  /** After {@link mute}: reports `fd`'s bytes again (at once if it holds some). */
-  unmute(fd: number, token: number, inEpoll: boolean): void {
-    if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLET, token);
+  /**
+   * After {@link mute}: reports `fd`'s bytes again (at once if it holds
+   * some). Returns whether it is in the epoll: if the kernel refuses it
+   * back (ENOMEM), its reader polls it instead, as one never taken.
+   */
+  unmute(fd: number, token: number, inEpoll: boolean): boolean {
+    if (!inEpoll) return false;
+    if (control(this.#c, this.#epfd, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLET, token)) return true;
+    control(this.#c, this.#epfd, EPOLL_CTL_DEL, fd, 0, token);
+    return control(this.#c, this.#epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, token);
   }
 
   /** Takes `fd` out of the epoll (before it is closed) and wakes its listener. Once per watch. */

@@ -31,7 +31,8 @@ class PipeSource implements ByteSource {
   readonly #poller: FdPoller;
   /** The pipe's registration with the poller (fields here, not an object of its own). */
   readonly #token: number;
-  readonly #inEpoll: boolean;
+  /** False when the epoll refused it (or refused it back after a native copy): polled then. */
+  #inEpoll: boolean;
   #cancelled = false;
   #closed = false;
   /** EOF or a failed read: nothing more to take. */
@@ -47,6 +48,8 @@ class PipeSource implements ByteSource {
   #emptied = false;
   /** Made by the first flood copied natively: a stream that never floods holds none. */
   #copier: FloodCopier | null = null;
+  /** A native copy reads the descriptor: a release closes it only once the copy is back. */
+  #copying = false;
 
   constructor(c: Libc, fd: number, poller: FdPoller, token: number, inEpoll: boolean) {
     this.#c = c;
@@ -112,14 +115,17 @@ class PipeSource implements ByteSource {
   }
 
   copyFlood(path: string, ino: number, buffer: Uint8Array<ArrayBuffer>): Promise<FloodCopy> | null {
-    if (this.#cancelled || this.#closed || nativeCopy() === null) return null;
+    if (this.#cancelled || this.#closed || this.#copying || nativeCopy() === null) return null;
     const copier = this.#copier ??= new FloodCopier();
-    if (copier.running) return null;
+    this.#copying = true;
     this.#poller.mute(this.#fd, this.#token, this.#inEpoll);
     return copier.copy(this.#fd, path, ino, buffer).catch(() => NOTHING_COPIED).finally(() => {
+      this.#copying = false;
       // Released while the copy read it: the descriptor is closed only now.
       if (this.#closed) this.#c.symbols.close(this.#fd);
-      else if (!this.#cancelled) this.#poller.unmute(this.#fd, this.#token, this.#inEpoll);
+      else if (!this.#cancelled) {
+        this.#inEpoll = this.#poller.unmute(this.#fd, this.#token, this.#inEpoll);
+      }
     });
   }
 
@@ -154,7 +160,7 @@ class PipeSource implements ByteSource {
     this.#unwatch();
     this.#closed = true;
     this.#drained();
-    if (this.#copier?.running) this.#copier.interrupt();
+    if (this.#copying) this.#copier!.interrupt();
     else this.#c.symbols.close(this.#fd);
   }
 
@@ -179,5 +185,5 @@ const NOTHING_COPIED: FloodCopy = {
   lastRead: 0,
   afterNewline: -1,
   errno: 0,
-  unwritten: 0,
+  lastWritten: 0,
 };

@@ -43,12 +43,13 @@ async function relayed(
   hub: OutputHub,
   key: string,
   target: OutputTarget,
-): Promise<{ go: () => Promise<void>; done: Promise<unknown> }> {
+  script = SCRIPT,
+): Promise<{ go: () => Promise<void>; done: Promise<unknown>; child: Deno.ChildProcess }> {
   const c = libc();
   const poller = outputPoller();
   assert.ok(c !== null && poller !== null && nativeCopy() !== null, "FFI and the native loop");
   const child = new Deno.Command("sh", {
-    args: ["-c", `read go; ${SCRIPT}`],
+    args: ["-c", `read go; ${script}`],
     stdin: "piped",
     stdout: "piped",
   }).spawn();
@@ -61,7 +62,16 @@ async function relayed(
     await stdin.write(new TextEncoder().encode("go\n"));
     await stdin.close();
   };
-  return { go, done: Promise.all([relay, child.status]) };
+  return { go, done: within(Promise.all([relay, child.status]), 60_000, `${key} to end`), child };
+}
+
+/** `promise`, or a failure after `ms`: a relay that never ends fails its test instead of hanging it. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** {@link relayed}, started at once. */
@@ -206,7 +216,7 @@ Deno.test("relay: a follower that comes while a flood is copied natively gets th
         lastRead: copiedAsItCame.length,
         afterNewline: 0,
         errno: 0,
-        unwritten: 0,
+        lastWritten: 0,
       };
     },
     cancel: () => Promise.resolve(),
@@ -237,4 +247,77 @@ Deno.test("relay: a follower that comes while a flood is copied natively gets th
     text.decode(await Deno.readFile(path)),
     text.decode(concatBytes([...reads.slice(0, 3), copiedBefore, copiedAsItCame, readAfter])),
   );
+});
+
+Deno.test("a stream that floods and then pauses has its next line in the file while it still runs", async () => {
+  await using dir = await tempDir();
+  const hub = new OutputHub();
+  const path = `${dir.path}/bursts.log`;
+  const started = floodCopyTotals.started;
+  // The pipe is muted in the epoll while a copy reads it: it must be heard again after.
+  const script = "seq 1 1000000; sleep 0.5; echo second burst; exec sleep 60";
+  const flood = await relayed(hub, "bursts:stdout", ownFile(path), script);
+  await flood.go();
+  const first = (await new Deno.Command("seq", { args: ["1", "1000000"] }).output()).stdout;
+  const want = first.length + "second burst\n".length;
+  try {
+    await waitFor(() => Deno.statSync(path).size >= want, {
+      timeout: 20_000,
+      what: "the second burst in the file",
+    });
+    assert.ok(floodCopyTotals.started > started, "the first burst was copied natively");
+    assert.equal(
+      await sha256(await Deno.readFile(path)),
+      await sha256(concatBytes([first, new TextEncoder().encode("second burst\n")])),
+    );
+  } finally {
+    flood.child.kill();
+    await flood.done;
+    await hub.close();
+  }
+});
+
+Deno.test("clear in the middle of a flood copied natively empties the file, and the flood goes on into it", async () => {
+  await using dir = await tempDir();
+  const hub = new OutputHub();
+  const path = `${dir.path}/flood.log`;
+  const started = floodCopyTotals.started;
+  const flood = await relayed(hub, "flood:stdout", ownFile(path));
+  await flood.go();
+  await waitFor(
+    () => floodCopyTotals.started > started && Deno.statSync(path).size > 4_000_000,
+    { timeout: 30_000, interval: 1, what: "a native copy" },
+  );
+  await hub.clear(path);
+  await flood.done;
+  await hub.close();
+  const expected = new TextDecoder().decode(await expectedOutput());
+  const kept = await Deno.readTextFile(path);
+  assert.ok(
+    kept.length > 0 && kept.length < expected.length - 4_000_000,
+    `${kept.length} bytes kept`,
+  );
+  // What was written after the clear, whole: no hole, nothing twice.
+  assert.ok(expected.endsWith(kept), "the file is the end of the output");
+});
+
+Deno.test("closing the hub in the middle of a flood copied natively lets the pipe go", async () => {
+  await using dir = await tempDir();
+  const hub = new OutputHub({ closeGraceMs: 100 });
+  const path = `${dir.path}/endless.log`;
+  const started = floodCopyTotals.started;
+  const flood = await relayed(hub, "endless:stdout", ownFile(path), "exec yes");
+  await flood.go();
+  await waitFor(() => floodCopyTotals.started > started, {
+    timeout: 30_000,
+    interval: 1,
+    what: "a native copy",
+  });
+  await within(hub.close(), 20_000, "the hub to close");
+  // The daemon's read end was the pipe's last: closed, `yes` dies of SIGPIPE.
+  const status = await within(flood.child.status, 20_000, "yes to end");
+  assert.equal(status.signal, "SIGPIPE");
+  await flood.done;
+  const text = await Deno.readTextFile(path);
+  assert.ok(text.length > 0 && /^(y\n)*y?$/.test(text.slice(0, 1_000_000)));
 });

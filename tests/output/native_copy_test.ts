@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import {
   FloodCopier,
+  floodCopiesAllowed,
   type FloodCopy,
   FloodEnd,
+  holdFloodCopies,
   interruptFloodCopies,
   nativeCopy,
+  trackFloodCopy,
 } from "../../src/output/native_copy.ts";
 import { cString, type Libc, libc } from "../../src/process/libc.ts";
 import { sha256, tempDir } from "./_helpers.ts";
@@ -162,5 +165,36 @@ Deno.test("a native flood copy comes back when interrupted, and when the pipe st
     c.symbols.close(quiet.fd);
     quiet.child.kill();
     await quiet.child.status;
+  }
+});
+
+Deno.test("holdFloodCopies() returns once the copies under way are back and accounted for; none starts until released", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const path = `${dir.path}/out.log`;
+  await Deno.writeTextFile(path, "");
+  const ino = (await Deno.stat(path)).ino!;
+  const { fd, child } = await pipeFrom("exec yes");
+  try {
+    let accountedFor = false;
+    const copying = trackFloodCopy(
+      new FloodCopier().copy(fd, path, ino, new Uint8Array(1 << 16)).then((copied) => {
+        accountedFor = true;
+        return copied;
+      }),
+    );
+    assert.ok(floodCopiesAllowed());
+    const release = await holdFloodCopies();
+    assert.ok(accountedFor, "the copy's bookkeeping ran before the hold was granted");
+    assert.equal(floodCopiesAllowed(), false);
+    assert.ok((await copying).end !== FloodEnd.Eof);
+    assert.equal(interruptFloodCopies(), null, "nothing under way any more");
+    release();
+    release(); // once is enough
+    assert.ok(floodCopiesAllowed());
+  } finally {
+    c.symbols.close(fd);
+    child.kill();
+    await child.status;
   }
 });
