@@ -29,10 +29,10 @@
 enum {
   END_EOF = 0,    /* the pipe's writers are all gone */
   END_QUIET = 1,  /* the pipe stayed empty for QUIET_POLLS pauses */
-  END_BUDGET = 2, /* max_bytes or max_ms reached */
+  END_BUDGET = 2, /* max_ms reached, or a read would pass max_bytes */
   END_STOP = 3,   /* *stop became non-zero */
   END_OPEN = 4,   /* the log file is not the one expected (or cannot be opened) */
-  END_WRITE = 5,  /* a write failed: the last read's bytes from out[5] on are unwritten */
+  END_WRITE = 5,  /* a write failed */
   END_READ = 6,   /* a read failed with something other than EAGAIN or EINTR */
 };
 
@@ -55,14 +55,17 @@ static void pause_briefly(void) {
 /*
  * Copies the non-blocking pipe `in_fd` into the regular file at `path`,
  * opened here for appending and only if its inode is still `ino`, through
- * `buf` (`cap` bytes), until one of the ends above; at most `max_bytes`
- * bytes and about `max_ms` ms. `*stop` is read before every read.
+ * `buf` (`cap` bytes), until one of the ends above, for about `max_ms` ms.
+ * `*stop` is read before every read. At most `max_bytes` are written: of
+ * a read that would pass them, only the whole lines that fit are (the
+ * caller rotates the file before the rest).
  *
  * out[0]: bytes written; out[1]: the end; out[2]: bytes of the last read,
  * at the start of `buf`; out[3]: bytes written after the last newline
  * written, -1 when none was; out[4]: errno of a failed open, read or
- * write; out[5]: with END_WRITE, how many of the last read's bytes were
- * written (the rest were not).
+ * write; out[5]: how many of the last read's bytes were written (fewer
+ * than out[2] after END_WRITE or a read cut at max_bytes: the rest are
+ * the caller's to write).
  *
  * The file is opened non-blocking: a FIFO put in its place is refused
  * (ENXIO without a reader, else not S_ISREG) instead of blocking here.
@@ -83,13 +86,12 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
     end = END_OPEN;
     goto done;
   }
-  while ((uint64_t)written < max_bytes) {
+  for (;;) {
     if (*stop) {
       end = END_STOP;
       break;
     }
-    uint64_t room = max_bytes - (uint64_t)written;
-    ssize_t n = read(in_fd, buf, room < cap ? (size_t)room : cap);
+    ssize_t n = read(in_fd, buf, cap);
     if (n == 0) {
       end = END_EOF;
       break;
@@ -110,9 +112,17 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
     }
     empties = 0;
     last = n;
+    ssize_t want = n;
+    int cut = 0;
+    if ((uint64_t)n > max_bytes - (uint64_t)written) {
+      size_t room = (size_t)(max_bytes - (uint64_t)written);
+      const uint8_t *end_of_fit = room > 0 ? memrchr(buf, '\n', room) : NULL;
+      want = end_of_fit == NULL ? 0 : end_of_fit - buf + 1;
+      cut = 1;
+    }
     ssize_t done_bytes = 0;
-    while (done_bytes < n) {
-      ssize_t w = write(out_fd, buf + done_bytes, (size_t)(n - done_bytes));
+    while (done_bytes < want) {
+      ssize_t w = write(out_fd, buf + done_bytes, (size_t)(want - done_bytes));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) break;
       done_bytes += w;
@@ -121,10 +131,14 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
     if (newline != NULL) tail = done_bytes - (newline - buf) - 1;
     else if (tail >= 0) tail += done_bytes;
     written += done_bytes;
-    if (done_bytes < n) {
+    last_written = done_bytes;
+    if (done_bytes < want) {
       err = errno;
-      last_written = done_bytes;
       end = END_WRITE;
+      break;
+    }
+    if (cut) {
+      end = END_BUDGET;
       break;
     }
     if (now_ms() >= deadline) break;

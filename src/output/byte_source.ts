@@ -70,12 +70,17 @@ export interface ByteSource {
   /**
    * Where the source is a pipe of the daemon's own and native code runs:
    * copies a flood straight into the regular file at `path`, if its inode
-   * is still `ino`, off the main thread, through `buffer`
-   * (native_copy.ts); null when it cannot. Nothing else may read the
+   * is still `ino`, off the main thread, through `buffer`, writing at most
+   * `maxBytes` (native_copy.ts); null when it cannot. Nothing else may read the
    * source until it settles; a cancel meanwhile brings it back early and a
    * release closes the pipe once it is back. Never rejects.
    */
-  copyFlood?(path: string, ino: number, buffer: Uint8Array<ArrayBuffer>): Promise<FloodCopy> | null;
+  copyFlood?(
+    path: string,
+    ino: number,
+    buffer: Uint8Array<ArrayBuffer>,
+    maxBytes: number,
+  ): Promise<FloodCopy> | null;
   /** Cancels the stream (a pending read then returns null). Never rejects. */
   cancel(): Promise<void>;
   /** Releases the reader's lock. */

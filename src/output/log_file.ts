@@ -154,8 +154,8 @@ export class LogFile {
   /**
    * Where `writer`'s flood may be copied straight to (native_copy.ts): the
    * file's inode, or null when every byte must come through {@link write}
-   * (not a regular file, rotated, closed, failing, or another writer's line
-   * left open).
+   * (not a regular file, closed, failing, or another writer's line left
+   * open). {@link room} says how much it may copy.
    */
   floodIno(writer: string): number | null {
     if (!this.#sync || this.#closed || (this.#f.file === null && !this.#idle)) return null;
@@ -163,16 +163,27 @@ export class LogFile {
     return this.#f.appendableIno();
   }
 
+  /** Bytes that may be appended before the file rotates (Infinity: never rotated). */
+  get room(): number {
+    return this.#f.room;
+  }
+
   /**
    * `bytes` of `writer`'s were appended by a copy elsewhere (after
    * {@link floodIno}), `afterNewline` of them after its last newline (-1:
-   * none): the file's end as this writer knows it moves with them.
+   * none), which are `openLine` when known: the file's end as this writer
+   * knows it moves with them.
    */
-  appendedElsewhere(bytes: number, afterNewline: number, writer: string): void {
+  appendedElsewhere(
+    bytes: number,
+    afterNewline: number,
+    writer: string,
+    openLine: Uint8Array | null,
+  ): void {
     if (bytes === 0) return;
     this.#openLineWriter = afterNewline === 0 ? null : writer;
     this.#idleSweep.touched = true;
-    this.#f.appendedElsewhere(bytes, afterNewline);
+    this.#f.appendedElsewhere(bytes, afterNewline, openLine);
   }
 
   /** Reopens the path (after an external `mv`): new bytes go to a fresh file. */

@@ -35,13 +35,13 @@ export const FloodEnd = {
   Eof: 0,
   /** The pipe stayed empty ~2 ms. */
   Quiet: 1,
-  /** The byte or time budget was spent. */
+  /** The time was spent, or a read would pass the byte budget (its rest is unwritten). */
   Budget: 2,
   /** Interrupted ({@link interruptFloodCopies} or a cancel). */
   Stop: 3,
   /** The log file is not the one expected (moved, replaced) or cannot be opened. */
   Open: 4,
-  /** A write failed: the last read's bytes from {@link FloodCopy.lastWritten} on were not written. */
+  /** A write failed: the last read's bytes from {@link FloodCopy.lastWritten} on are unwritten. */
   Write: 5,
   /** A read failed with something other than EAGAIN. */
   Read: 6,
@@ -59,14 +59,12 @@ export interface FloodCopy {
   readonly afterNewline: number;
   /** errno of what failed (Open, Write, Read). */
   readonly errno: number;
-  /** With {@link FloodEnd.Write}: how many of the last read's bytes were written. */
+  /** How many of the last read's bytes were written: the rest are the caller's to write. */
   readonly lastWritten: number;
 }
 
 /** How long one copy runs before the relay looks at its stream again. */
 const MAX_MS = 20;
-/** Bytes one copy moves at most (a few hundred ms at a redirect's speed). */
-const MAX_BYTES = 256 * 1024 * 1024;
 
 /** One flooding stream's handles to the native loop, kept while it floods. */
 export class FloodCopier {
@@ -83,13 +81,15 @@ export class FloodCopier {
   /**
    * Copies from `fd` (a non-blocking pipe, read by nobody else meanwhile)
    * to the regular file at `path` if its inode is still `ino`, through
-   * `buffer`, until the flood calms, ends, is interrupted or ran its budget.
+   * `buffer`, until the flood calms, ends, is interrupted or ran its time;
+   * at most `maxBytes`, cut after a newline (a rotated file's room).
    */
   async copy(
     fd: number,
     path: string,
     ino: number,
     buffer: Uint8Array<ArrayBuffer>,
+    maxBytes: number,
   ): Promise<FloodCopy> {
     const copyFlood = nativeCopy()!;
     this.#stop[0] = 0;
@@ -103,7 +103,7 @@ export class FloodCopier {
         BigInt(ino),
         buffer,
         buffer.byteLength,
-        BigInt(MAX_BYTES),
+        BigInt(Math.min(maxBytes, Number.MAX_SAFE_INTEGER)),
         MAX_MS,
         this.#stop,
         this.#out,

@@ -56,6 +56,8 @@ const MIN_BUFFER = 1024;
 const FLOOD_READ = 32 * 1024;
 /** Buffer of a flood copied natively: a widened pipe's whole content. */
 const FLOOD_BUFFER = 1024 * 1024;
+/** A rotated file this close to its limit rotates through the relay's own writes first. */
+const MIN_FLOOD_ROOM = 64 * 1024;
 /** A read shorter than this counts toward giving a grown buffer back. */
 const SMALL_READ = 1024;
 /** Consecutive small reads after which a grown buffer is given back. */
@@ -262,7 +264,8 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   #copiesFloods(file: LogFile): boolean {
     return this.#source.copyFlood !== undefined && this.#stamper === null &&
       !this.#copyRefused && floodCopiesAllowed() && !this.#hooks.isFollowed(this.#route.key) &&
-      !this.#hooks.sharesFile(file.path) && file.floodIno(this.#route.key) !== null;
+      !this.#hooks.sharesFile(file.path) && file.room >= MIN_FLOOD_ROOM &&
+      file.floodIno(this.#route.key) !== null;
   }
 
   /**
@@ -276,14 +279,19 @@ class CopyLoop implements ReadableListener, IdleCandidate {
     const ino = file.floodIno(key);
     const copying = ino === null
       ? null
-      : this.#source.copyFlood!(file.path, ino, new Uint8Array(buffer));
+      : this.#source.copyFlood!(file.path, ino, new Uint8Array(buffer), file.room);
     if (copying === null || copying === undefined) {
       this.#copyRefused = true;
       return false;
     }
     // The file's end moves with the copy before anyone waiting for it goes on (a clear, a newcomer).
     const copied = await trackFloodCopy(copying.then((copied) => {
-      file.appendedElsewhere(copied.written, copied.afterNewline, key);
+      const { written, afterNewline, lastWritten } = copied;
+      // The open line's bytes, for rotation to move whole, when the last read holds them.
+      const openLine = afterNewline > 0 && afterNewline <= lastWritten
+        ? new Uint8Array(buffer, lastWritten - afterNewline, afterNewline)
+        : null;
+      file.appendedElsewhere(written, afterNewline, key, openLine);
       return copied;
     }));
     if (copied.written > 0) this.touched = true;
@@ -292,13 +300,11 @@ class CopyLoop implements ReadableListener, IdleCandidate {
     if (copied.lastRead > 0 && this.#hooks.isFollowed(this.#route.key)) {
       this.#hooks.publish(this.#route.key, lastRead);
     }
-    if (copied.end === FloodEnd.Write) {
-      // The rest is written the usual way, which reports the failure and counts what is dropped.
-      this.#copyRefused = true;
+    if (copied.end === FloodEnd.Write || copied.end === FloodEnd.Open) this.#copyRefused = true;
+    if (copied.lastWritten < copied.lastRead) {
+      // Written the usual way: the file rotates first, or the failure is reported and counted.
       const pending = this.#put(lastRead.subarray(copied.lastWritten));
       if (pending !== undefined) await pending;
-    } else if (copied.end === FloodEnd.Open) {
-      this.#copyRefused = true;
     }
     return copied.written > 0 || copied.end !== FloodEnd.Open;
   }

@@ -207,19 +207,33 @@ export class RotatingFile {
 
   /**
    * The inode a copy made elsewhere may append to (native_copy.ts): null
-   * for a rotated file (rotation cuts on newlines this writer must see),
-   * an unknown inode, or while the rest of a dropped line is being dropped.
+   * when unknown, or while the rest of a dropped line is being dropped.
    */
   appendableIno(): number | null {
-    if (this.#settings.maxBytes > 0 || this.#skipToNewline) return null;
-    return this.ino;
+    return this.#skipToNewline ? null : this.ino;
   }
 
-  /** `bytes` were appended by a copy elsewhere, `afterNewline` of them after its last newline (-1: none). */
-  appendedElsewhere(bytes: number, afterNewline: number): void {
+  /** Bytes that may be appended before the file must rotate (Infinity: never rotated). */
+  get room(): number {
+    return this.#settings.maxBytes > 0 ? this.#settings.maxBytes - this.size : Infinity;
+  }
+
+  /**
+   * `bytes` were appended by a copy elsewhere, `afterNewline` of them after
+   * its last newline (-1: none); `openLine`, when known, is those bytes.
+   */
+  appendedElsewhere(bytes: number, afterNewline: number, openLine: Uint8Array | null): void {
+    if (bytes === 0) return;
     this.size += bytes;
     if (afterNewline >= 0) this.#lineStart = this.size - afterNewline;
     this.#drops.succeeded();
+    if (this.#settings.maxBytes <= 0) return; // only rotation needs the open line
+    if (afterNewline === 0) this.#openLine = new Uint8Array(0);
+    else if (
+      afterNewline > 0 && openLine?.length === afterNewline && afterNewline <= OPEN_LINE_LIMIT
+    ) {
+      this.#openLine = openLine.slice();
+    } else this.#openLine = null; // rotation then starts a fresh file without moving it
   }
 
   /** Drops a whole block; a block ending inside a line drops that line's rest too. */

@@ -114,19 +114,26 @@ class PipeSource implements ByteSource {
     if (!this.#cancelled && !this.#closed) narrowPipe(this.#fd);
   }
 
-  copyFlood(path: string, ino: number, buffer: Uint8Array<ArrayBuffer>): Promise<FloodCopy> | null {
+  copyFlood(
+    path: string,
+    ino: number,
+    buffer: Uint8Array<ArrayBuffer>,
+    maxBytes: number,
+  ): Promise<FloodCopy> | null {
     if (this.#cancelled || this.#closed || this.#copying || nativeCopy() === null) return null;
     const copier = this.#copier ??= new FloodCopier();
     this.#copying = true;
     this.#poller.mute(this.#fd, this.#token, this.#inEpoll);
-    return copier.copy(this.#fd, path, ino, buffer).catch(() => NOTHING_COPIED).finally(() => {
-      this.#copying = false;
-      // Released while the copy read it: the descriptor is closed only now.
-      if (this.#closed) this.#c.symbols.close(this.#fd);
-      else if (!this.#cancelled) {
-        this.#inEpoll = this.#poller.unmute(this.#fd, this.#token, this.#inEpoll);
-      }
-    });
+    return copier.copy(this.#fd, path, ino, buffer, maxBytes).catch(() => NOTHING_COPIED).finally(
+      () => {
+        this.#copying = false;
+        // Released while the copy read it: the descriptor is closed only now.
+        if (this.#closed) this.#c.symbols.close(this.#fd);
+        else if (!this.#cancelled) {
+          this.#inEpoll = this.#poller.unmute(this.#fd, this.#token, this.#inEpoll);
+        }
+      },
+    );
   }
 
   onReadable(listener: ReadableListener): void {

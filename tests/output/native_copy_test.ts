@@ -52,7 +52,7 @@ async function copyToEnd(fd: number, path: string): Promise<FloodCopy[]> {
   const ino = (await Deno.stat(path)).ino!;
   const copies: FloodCopy[] = [];
   for (;;) {
-    const copied = await copier.copy(fd, path, ino, buffer);
+    const copied = await copier.copy(fd, path, ino, buffer, Infinity);
     copies.push(copied);
     if (copied.end === FloodEnd.Eof || copied.end >= FloodEnd.Open) return copies;
     if (copied.end === FloodEnd.Quiet) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -98,7 +98,7 @@ Deno.test("a native flood copy refuses a file that is no longer the one expected
   const { fd, child } = await pipeFrom("echo one; echo two");
   try {
     await child.status;
-    const copied = await new FloodCopier().copy(fd, path, ino, new Uint8Array(4096));
+    const copied = await new FloodCopier().copy(fd, path, ino, new Uint8Array(4096), Infinity);
     assert.equal(copied.end, FloodEnd.Open);
     assert.equal(copied.written, 0);
     assert.equal(await Deno.readTextFile(path), "");
@@ -128,7 +128,7 @@ Deno.test("a native flood copy comes back when interrupted, and when the pipe st
     // Interrupted once it has copied something (a copy that ran its 20 ms first is tried again).
     for (let attempt = 0; attempt < 100 && copied?.end !== FloodEnd.Stop; attempt++) {
       before = (await Deno.stat(path)).size;
-      const copying = copier.copy(fd, path, ino, buffer);
+      const copying = copier.copy(fd, path, ino, buffer, Infinity);
       assert.ok(copier.running);
       // (A copy begun before `yes` runs comes back quiet: tried again.)
       while (copier.running && (await Deno.stat(path)).size === before) {
@@ -150,7 +150,7 @@ Deno.test("a native flood copy comes back when interrupted, and when the pipe st
     child.kill("SIGKILL");
     await child.status;
     // Writers gone: the copy drains what is left and ends at EOF.
-    const rest = await copier.copy(fd, path, ino, buffer);
+    const rest = await copier.copy(fd, path, ino, buffer, Infinity);
     assert.equal(rest.end, FloodEnd.Eof);
   } finally {
     c.symbols.close(fd);
@@ -158,7 +158,7 @@ Deno.test("a native flood copy comes back when interrupted, and when the pipe st
   // A pipe whose writer is still there but silent: the copy gives up after a quiet spell.
   const quiet = await pipeFrom("sleep 5");
   try {
-    const copied = await copier.copy(quiet.fd, path, ino, new Uint8Array(4096));
+    const copied = await copier.copy(quiet.fd, path, ino, new Uint8Array(4096), Infinity);
     assert.equal(copied.end, FloodEnd.Quiet);
     assert.equal(copied.written, 0);
   } finally {
@@ -178,7 +178,7 @@ Deno.test("holdFloodCopies() returns once the copies under way are back and acco
   try {
     let accountedFor = false;
     const copying = trackFloodCopy(
-      new FloodCopier().copy(fd, path, ino, new Uint8Array(1 << 16)).then((copied) => {
+      new FloodCopier().copy(fd, path, ino, new Uint8Array(1 << 16), Infinity).then((copied) => {
         accountedFor = true;
         return copied;
       }),
@@ -192,6 +192,44 @@ Deno.test("holdFloodCopies() returns once the copies under way are back and acco
     release();
     release(); // once is enough
     assert.ok(floodCopiesAllowed());
+  } finally {
+    c.symbols.close(fd);
+    child.kill();
+    await child.status;
+  }
+});
+
+Deno.test("a native flood copy writes no more than its budget, cut after a newline, and hands back the rest", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const path = `${dir.path}/out.log`;
+  await Deno.writeTextFile(path, "");
+  const ino = (await Deno.stat(path)).ino!;
+  const { fd, child } = await pipeFrom("seq 1 100000");
+  try {
+    const buffer = new Uint8Array(1 << 16);
+    const copier = new FloodCopier();
+    // Copies with what is left of 100,000 bytes until one stops at the limit (seq may be slow to start).
+    let written = 0;
+    let copied: FloodCopy | null = null;
+    for (let attempt = 0; attempt < 1000 && copied?.end !== FloodEnd.Budget; attempt++) {
+      copied = await copier.copy(fd, path, ino, buffer, 100_000 - written);
+      written += copied.written;
+    }
+    assert.equal(copied?.end, FloodEnd.Budget);
+    const file = await Deno.readFile(path);
+    assert.equal(file.length, written);
+    assert.ok(written <= 100_000 && written > 100_000 - 10, `${written}`);
+    assert.equal(file.at(-1), 10, "cut after a newline");
+    assert.equal(copied.afterNewline, 0);
+    assert.ok(copied.lastWritten < copied.lastRead);
+    // What the copy read and did not write comes next, for the relay to write after rotating.
+    const expected = (await new Deno.Command("seq", { args: ["1", "100000"] }).output()).stdout;
+    const rest = buffer.subarray(copied.lastWritten, copied.lastRead);
+    assert.deepEqual(
+      new Uint8Array([...file, ...rest]),
+      expected.subarray(0, file.length + rest.length),
+    );
   } finally {
     c.symbols.close(fd);
     child.kill();
