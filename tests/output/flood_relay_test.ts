@@ -16,12 +16,11 @@ import type { ByteSource, ReadResult } from "../../src/output/byte_source.ts";
 import { LogFile } from "../../src/output/log_file.ts";
 import { type OutputTarget, startCopy } from "../../src/output/relay.ts";
 import { outputPoller } from "../../src/process/fd_poller.ts";
-import { cString, libc } from "../../src/process/libc.ts";
+import { libc } from "../../src/process/libc.ts";
+import { gatedPipe } from "./_gated_pipe.ts";
 import { pipeSource } from "../../src/process/pipe_source.ts";
 import { sha256, tempDir, waitFor } from "./_helpers.ts";
 
-const O_RDONLY = 0;
-const O_NONBLOCK = 0o4000;
 /** ~38.9 MB of numbered lines. */
 const SCRIPT = "seq 1 5000000";
 const LAST = 5_000_000;
@@ -48,20 +47,8 @@ async function relayed(
   const c = libc();
   const poller = outputPoller();
   assert.ok(c !== null && poller !== null && nativeCopy() !== null, "FFI and the native loop");
-  const child = new Deno.Command("sh", {
-    args: ["-c", `read go; ${script}`],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const fd = c.symbols.open(cString(`/proc/${child.pid}/fd/1`), O_RDONLY | O_NONBLOCK);
-  assert.ok(fd >= 0);
-  await child.stdout.cancel();
+  const { fd, child, go } = await gatedPipe(script);
   const relay = hub.relay(key, pipeSource(fd, poller), target);
-  const go = async () => {
-    const stdin = child.stdin.getWriter();
-    await stdin.write(new TextEncoder().encode("go\n"));
-    await stdin.close();
-  };
   return { go, done: within(Promise.all([relay, child.status]), 60_000, `${key} to end`), child };
 }
 

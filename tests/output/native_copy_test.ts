@@ -9,11 +9,9 @@ import {
   nativeCopy,
   trackFloodCopy,
 } from "../../src/output/native_copy.ts";
-import { cString, type Libc, libc } from "../../src/process/libc.ts";
+import { type Libc, libc } from "../../src/process/libc.ts";
+import { gatedPipe } from "./_gated_pipe.ts";
 import { sha256, tempDir } from "./_helpers.ts";
-
-const O_RDONLY = 0;
-const O_NONBLOCK = 0o4000;
 
 /** libc and the native loop, which the daemon always has here: without them these tests fail, never skip. */
 function ffi(): Libc {
@@ -23,26 +21,19 @@ function ffi(): Libc {
   return c;
 }
 
-/**
- * A pipe's read end of our own (non-blocking, as the daemon opens a
- * child's: pipe_fds.ts) with a child writing `script`'s output into it,
- * let go only once the descriptor is open (it waits for a line on stdin).
- */
+/** A child writing `script`'s output into a pipe the test reads, started at once. */
 async function pipeFrom(script: string): Promise<{ fd: number; child: Deno.ChildProcess }> {
-  const c = ffi();
-  const child = new Deno.Command("sh", {
-    args: ["-c", `read go; ${script}`],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const fd = c.symbols.open(cString(`/proc/${child.pid}/fd/1`), O_RDONLY | O_NONBLOCK);
-  assert.ok(fd >= 0);
-  // Deno's own read end stays unread: the bytes are ours to take.
-  await child.stdout.cancel();
-  const stdin = child.stdin.getWriter();
-  await stdin.write(new TextEncoder().encode("go\n"));
-  await stdin.close();
+  ffi();
+  const { fd, child, go } = await gatedPipe(script);
+  await go();
   return { fd, child };
+}
+
+/** An empty log file in `dir`, and its inode. */
+async function emptyLog(dir: string): Promise<{ path: string; ino: number }> {
+  const path = `${dir}/out.log`;
+  await Deno.writeTextFile(path, "");
+  return { path, ino: (await Deno.stat(path)).ino! };
 }
 
 /** Copies until the pipe ends, as the relay does (reading on after a quiet spell). */
@@ -89,9 +80,7 @@ Deno.test("a native flood copy appends a pipe's bytes to the file, byte for byte
 Deno.test("a native flood copy refuses a file that is no longer the one expected, reading nothing", async () => {
   await using dir = await tempDir();
   const c = ffi();
-  const path = `${dir.path}/out.log`;
-  await Deno.writeTextFile(path, "");
-  const ino = (await Deno.stat(path)).ino!;
+  const { path, ino } = await emptyLog(dir.path);
   // Moved away by a logrotate and replaced: the bytes are not the new file's to take here.
   await Deno.rename(path, `${path}.1`);
   await Deno.writeTextFile(path, "");
@@ -115,9 +104,7 @@ Deno.test("a native flood copy refuses a file that is no longer the one expected
 Deno.test("a native flood copy comes back when interrupted, and when the pipe stays quiet", async () => {
   await using dir = await tempDir();
   const c = ffi();
-  const path = `${dir.path}/out.log`;
-  await Deno.writeTextFile(path, "");
-  const ino = (await Deno.stat(path)).ino!;
+  const { path, ino } = await emptyLog(dir.path);
   // A writer that never ends: only an interrupt brings the copy back while it writes.
   const { fd, child } = await pipeFrom("exec yes");
   const copier = new FloodCopier();
@@ -171,9 +158,7 @@ Deno.test("a native flood copy comes back when interrupted, and when the pipe st
 Deno.test("holdFloodCopies() returns once the copies under way are back and accounted for; none starts until released", async () => {
   await using dir = await tempDir();
   const c = ffi();
-  const path = `${dir.path}/out.log`;
-  await Deno.writeTextFile(path, "");
-  const ino = (await Deno.stat(path)).ino!;
+  const { path, ino } = await emptyLog(dir.path);
   const { fd, child } = await pipeFrom("exec yes");
   try {
     let accountedFor = false;
@@ -202,9 +187,7 @@ Deno.test("holdFloodCopies() returns once the copies under way are back and acco
 Deno.test("a native flood copy writes no more than its budget, cut after a newline, and hands back the rest", async () => {
   await using dir = await tempDir();
   const c = ffi();
-  const path = `${dir.path}/out.log`;
-  await Deno.writeTextFile(path, "");
-  const ino = (await Deno.stat(path)).ino!;
+  const { path, ino } = await emptyLog(dir.path);
   const { fd, child } = await pipeFrom("seq 1 100000");
   try {
     const buffer = new Uint8Array(1 << 16);
