@@ -6,9 +6,10 @@
  * system calls per block instead of an FFI round trip per read (issue 17:
  * captures were at 0.65-0.86x a shell redirect).
  *
- * Only where nothing but the file wants the bytes: a file of the stream's
- * own, regular, never rotated, without timestamps, and nobody following
- * the stream. {@link interruptFloodCopies} brings every copy back at once
+ * Only where nothing but the file wants the bytes: a regular file of the
+ * stream's own, without timestamps, and nobody following the stream; a
+ * rotated file gets whole lines up to its limit, the relay rotating first
+ * for the rest. {@link interruptFloodCopies} brings every copy back at once
  * when that may have changed (a follower, a file newly shared), and
  * {@link holdFloodCopies} also keeps new ones from starting while the hub
  * changes a file under them (clear, reopen, a relay moved to another file).
@@ -71,11 +72,10 @@ export class FloodCopier {
   /** Non-zero asks the running copy to come back (read by the C loop before each read). */
   readonly #stop = new Int32Array(1);
   readonly #out = new BigInt64Array(6);
-  #running = false;
 
   /** Whether a copy is under way. */
   get running(): boolean {
-    return this.#running;
+    return running.has(this);
   }
 
   /**
@@ -93,7 +93,6 @@ export class FloodCopier {
   ): Promise<FloodCopy> {
     const copyFlood = nativeCopy()!;
     this.#stop[0] = 0;
-    this.#running = true;
     floodCopyTotals.started++;
     running.add(this);
     try {
@@ -109,7 +108,6 @@ export class FloodCopier {
         this.#out,
       );
     } finally {
-      this.#running = false;
       running.delete(this);
     }
     const out = this.#out;
@@ -127,7 +125,7 @@ export class FloodCopier {
 
   /** Asks the running copy, if any, to come back before its next read. */
   interrupt(): void {
-    if (this.#running) this.#stop[0] = 1;
+    if (this.running) this.#stop[0] = 1;
   }
 }
 

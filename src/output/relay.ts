@@ -260,12 +260,15 @@ class CopyLoop implements ReadableListener, IdleCandidate {
     onEnd?.copyEnded(end);
   }
 
-  /** Whether a flood into `file` may be copied natively now (native_copy.ts says when). */
-  #copiesFloods(file: LogFile): boolean {
-    return this.#source.copyFlood !== undefined && this.#stamper === null &&
+  /**
+   * The inode of `file` when a flood into it may be copied natively now
+   * (native_copy.ts says when), else null.
+   */
+  #floodIno(file: LogFile): number | null {
+    const copies = this.#source.copyFlood !== undefined && this.#stamper === null &&
       !this.#copyRefused && floodCopiesAllowed() && !this.#hooks.isFollowed(this.#route.key) &&
-      !this.#hooks.sharesFile(file.path) && file.room >= MIN_FLOOD_ROOM &&
-      file.floodIno(this.#route.key) !== null;
+      !this.#hooks.sharesFile(file.path) && file.room >= MIN_FLOOD_ROOM;
+    return copies ? file.floodIno(this.#route.key) : null;
   }
 
   /**
@@ -273,14 +276,11 @@ class CopyLoop implements ReadableListener, IdleCandidate {
    * its time; false when it copied nothing and cannot. The bytes it read
    * last are published if a follower came meanwhile.
    */
-  async #copyFlood(file: LogFile): Promise<boolean> {
+  async #copyFlood(file: LogFile, ino: number): Promise<boolean> {
     const key = this.#route.key;
     const buffer = this.#floodBuffer ??= new ArrayBuffer(FLOOD_BUFFER);
-    const ino = file.floodIno(key);
-    const copying = ino === null
-      ? null
-      : this.#source.copyFlood!(file.path, ino, new Uint8Array(buffer), file.room);
-    if (copying === null || copying === undefined) {
+    const copying = this.#source.copyFlood!(file.path, ino, new Uint8Array(buffer), file.room);
+    if (copying === null) {
       this.#copyRefused = true;
       return false;
     }
@@ -400,9 +400,10 @@ class CopyLoop implements ReadableListener, IdleCandidate {
         const pending = put(bytes);
         if (pending !== undefined) await pending;
         carry = 0;
-        if (n >= FLOOD_READ && parks && this.#copiesFloods(file)) {
+        const ino = n >= FLOOD_READ && parks ? this.#floodIno(file) : null;
+        if (ino !== null) {
           // Reading goes on here where the copy left off (at the end, or back to a trickle).
-          if (await this.#copyFlood(file)) {
+          if (await this.#copyFlood(file, ino)) {
             sliceStart = performance.now();
             continue;
           }
