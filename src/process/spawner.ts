@@ -138,6 +138,15 @@ export class DenoSpawner implements Spawner {
     this.#setpriv = options.setpriv !== undefined ? options.setpriv : findSetpriv();
   }
 
+  /**
+   * Loads now what the first spawn would: posix_spawn's functions and the
+   * native code (~10–15 ms of FFI loading), so that a program first started
+   * by a request (`autostart: false`) does not wait for them.
+   */
+  warm(): void {
+    posixSpawnAvailable({ cwd: true, native: true });
+  }
+
   /** Whether `pid` is a child of ours that Deno has not collected yet. */
   isManaged(pid: number): boolean {
     return this.#live.has(pid);
