@@ -10,7 +10,9 @@
  * that span, the daemon's CPU (all threads, /proc/PID/stat), its main
  * thread's time on a CPU (/proc/PID/task/PID/schedstat) and how often that
  * thread gave the CPU up (voluntary context switches). `--timestamps`
- * captures with a timestamp on every line (the redirect has none).
+ * captures with a timestamp on every line (the redirect has none);
+ * `--rotate-mb N` rotates the capture every N MB into up to 10 backups (the
+ * capture scenario's rotated case is `--rotate-mb 50`).
  *
  * The capture scenario reads one checkout against the floor, three reps.
  * A capture of 300 MB moves by 10–20% from one rep to the next here, more
@@ -18,7 +20,7 @@
  * alternated captures (bench/RESULTS.md, twenty-fifth pass).
  *
  * ```
- * deno run --allow-all bench/capture_ab.ts [--reps 8] [--mb 300] [--settle-ms 0] [--timestamps] [--root DIR]...
+ * deno run --allow-all bench/capture_ab.ts [--reps 8] [--mb 300] [--settle-ms 0] [--timestamps] [--rotate-mb N] [--root DIR]...
  * ```
  *
  * @module
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     // How long after the daemon answers before the capture starts (its start-up settles at ~0.6 s).
     "settle-ms": { type: "string", default: "0" },
     timestamps: { type: "boolean", default: false },
+    "rotate-mb": { type: "string", default: "0" },
     root: { type: "string", multiple: true, default: [] },
   },
 });
@@ -46,6 +49,8 @@ const BYTES = Number(values.mb) * 1_000_000;
 const SETTLE_MS = Number(values["settle-ms"]);
 const PRODUCER = captureProducer(BYTES);
 const TIMESTAMPS = values.timestamps;
+const ROTATE_BYTES = Number(values["rotate-mb"]) * 1_000_000;
+const BACKUPS = 10;
 /** What the file holds once every byte is in: each stamped 100-byte line has its prefix too. */
 const CAPTURED = TIMESTAMPS ? BYTES + (BYTES / 100) * STAMP_BYTES : BYTES;
 const ROOTS = checkoutRoots(values.root);
@@ -78,6 +83,9 @@ async function redirect(dir: string): Promise<Capture> {
 
 async function capture(root: string, dir: string): Promise<Capture> {
   const path = `${dir}/capture.log`;
+  const files = ROTATE_BYTES > 0
+    ? [path, ...Array.from({ length: BACKUPS }, (_, i) => `${path}.${i + 1}`)]
+    : [path];
   const daemon = await launchTaskmaster([{
     name: "producer",
     cmd: `/bin/sh -c "${PRODUCER}"`,
@@ -86,6 +94,7 @@ async function capture(root: string, dir: string): Promise<Capture> {
     autorestart: "never",
     stdout: path,
     timestamps: TIMESTAMPS,
+    ...(ROTATE_BYTES > 0 ? { stdoutMaxBytes: ROTATE_BYTES, stdoutBackups: BACKUPS } : {}),
   }], { main: `${root}/main.ts` });
   try {
     await daemon.ready();
@@ -101,7 +110,7 @@ async function capture(root: string, dir: string): Promise<Capture> {
       timeoutMs: 30_000,
       what: `the first byte from ${root}`,
     });
-    const done = await pollUntil(() => sizeOf([path]) >= CAPTURED ? true : null, {
+    const done = await pollUntil(() => sizeOf(files) >= CAPTURED ? true : null, {
       intervalMs: 2,
       timeoutMs: 120_000,
       what: `${BYTES / 1e6} MB from ${root}`,
@@ -120,7 +129,7 @@ async function capture(root: string, dir: string): Promise<Capture> {
     };
   } finally {
     await daemon.close();
-    await Deno.remove(path).catch(() => {});
+    for (const file of files) await Deno.remove(file).catch(() => {});
   }
 }
 
@@ -151,8 +160,8 @@ try {
 }
 const floor = median(captures.get(REDIRECT)!.map((c) => c.mbPerSec));
 print(
-  `\nmedians of ${REPS} captures of ${BYTES / 1e6} MB${
-    TIMESTAMPS ? ", timestamped" : ""
+  `\nmedians of ${REPS} captures of ${BYTES / 1e6} MB${TIMESTAMPS ? ", timestamped" : ""}${
+    ROTATE_BYTES > 0 ? `, rotated every ${ROTATE_BYTES / 1e6} MB` : ""
   } (CPU in ms):`,
 );
 for (const [kind, list] of captures) {
