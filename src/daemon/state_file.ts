@@ -3,7 +3,7 @@
  * (SIGKILL, the OOM killer) leaves for the next one. Per live instance its
  * name, pid, process group and start time (with the pid, proof that a
  * process is still the one we started), its cgroup and how to stop it. It is
- * rewritten atomically (write a temp file, rename it) after spawns and exits; a
+ * rewritten atomically (write a temp file, swap it in) after spawns and exits; a
  * burst of spawns in one event-loop turn is written at most every
  * {@link COALESCE_MS} and once at the end of the turn; exits within
  * {@link EXIT_COALESCE_MS}. A big file is written less often (see
@@ -13,6 +13,7 @@
  */
 
 import { type Clock, systemClock } from "../util/clock.ts";
+import { cString, libc } from "../process/libc.ts";
 
 /** One live instance, as the next taskmaster needs it to stop it. */
 export interface InstanceRecord {
@@ -91,7 +92,7 @@ export function readStateFile(path: string): DaemonState | null | { error: strin
 }
 
 /**
- * Writes `state` to `path` atomically: a temp file, then a rename. Not
+ * Writes `state` to `path` atomically: a temp file, then swapped in. Not
  * fsync'd: the file is for a taskmaster that dies (SIGKILL, the OOM
  * killer), whose page cache survives it; a power loss ends the programs
  * too, and a file it left torn is ignored with a warning. An fsync held
@@ -107,6 +108,33 @@ export function writeStateFile(path: string, state: DaemonState): void {
     while (written < bytes.byteLength) written += file.writeSync(bytes.subarray(written));
   } finally {
     file.close();
+  }
+  replaceWith(path, temp);
+}
+
+const AT_FDCWD = -100;
+const RENAME_EXCHANGE = 2;
+
+/**
+ * Puts `temp` in `path`'s place, atomically: the file exists at every
+ * moment. A rename over an existing file makes ext4 (`auto_da_alloc`) start
+ * writing the renamed file back at once, ~0.2 ms of the main thread after
+ * every spawn; swapping the two (`renameat2(RENAME_EXCHANGE)`) then
+ * removing the old copy does not (~0.06 ms). The first write (nothing to
+ * swap with) and a file system that cannot swap take the rename.
+ */
+function replaceWith(path: string, temp: string): void {
+  const exchange = libc()?.symbols.renameat2;
+  if (
+    exchange !== undefined && exchange !== null &&
+    exchange(AT_FDCWD, cString(temp), AT_FDCWD, cString(path), RENAME_EXCHANGE) === 0
+  ) {
+    try {
+      Deno.removeSync(temp); // the previous state
+    } catch {
+      // Left behind: the next write truncates it.
+    }
+    return;
   }
   Deno.renameSync(temp, path);
 }
