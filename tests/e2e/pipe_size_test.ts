@@ -56,11 +56,11 @@ programs:
     await waitFor(() => sizeOf(`${d.dir}/logs/${name}.out`) > 20_000_000 || null, {
       what: `${name}'s flood in its file`,
     });
-    assert.equal(
-      pipeSizeOf(pids.get(name)!, 1),
-      WIDE,
-      `${name}'s pipe is widened while it floods`,
-    );
+    // Polled, not read once: on a loaded machine the relay can keep up with "lines" for 64
+    // reads in a row, and its pipe is then rightly narrowed until it fills again.
+    await waitFor(() => pipeSizeOf(pids.get(name)!, 1) === WIDE || null, {
+      what: `${name}'s pipe widened while it floods`,
+    });
   }
   assert.equal(
     pipeSizeOf(pids.get("quiet")!, 1),
