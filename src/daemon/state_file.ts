@@ -115,28 +115,38 @@ export function writeStateFile(path: string, state: DaemonState): void {
 const AT_FDCWD = -100;
 const RENAME_EXCHANGE = 2;
 
+/** State files this process wrote, whose place the next write may swap into. */
+const swappable = new Set<string>();
+/** State files a swap failed for: renamed over from then on. */
+const unswappable = new Set<string>();
+
 /**
  * Puts `temp` in `path`'s place, atomically: the file exists at every
  * moment. A rename over an existing file makes ext4 (`auto_da_alloc`) start
  * writing the renamed file back at once, ~0.2 ms of the main thread after
  * every spawn; swapping the two (`renameat2(RENAME_EXCHANGE)`) then
- * removing the old copy does not (~0.06 ms). The first write (nothing to
- * swap with) and a file system that cannot swap take the rename.
+ * removing the old copy does not (~0.06 ms). Only a file this process wrote
+ * is swapped with (the kernel would swap a directory too, where the rename
+ * fails with EISDIR): the first write takes the rename, and so does every
+ * write after a swap failed (a file system that cannot swap).
+ * A daemon has one state file; the sets stay small.
  */
 function replaceWith(path: string, temp: string): void {
   const exchange = libc()?.symbols.renameat2;
-  if (
-    exchange !== undefined && exchange !== null &&
-    exchange(AT_FDCWD, cString(temp), AT_FDCWD, cString(path), RENAME_EXCHANGE) === 0
-  ) {
-    try {
-      Deno.removeSync(temp); // the previous state
-    } catch {
-      // Left behind: the next write truncates it.
+  if (swappable.has(path) && exchange !== undefined && exchange !== null) {
+    if (exchange(AT_FDCWD, cString(temp), AT_FDCWD, cString(path), RENAME_EXCHANGE) === 0) {
+      try {
+        Deno.removeSync(temp); // the previous state
+      } catch {
+        // Left behind: the next write truncates it.
+      }
+      return;
     }
-    return;
+    swappable.delete(path);
+    unswappable.add(path);
   }
   Deno.renameSync(temp, path);
+  if (exchange !== undefined && exchange !== null && !unswappable.has(path)) swappable.add(path);
 }
 
 /** Keeps the state file current; `snapshot` says what is live right now. */
@@ -240,10 +250,13 @@ export class StateKeeper {
     this.#closed = true;
     this.#soon?.();
     this.#soon = null;
-    try {
-      Deno.removeSync(this.#path);
-    } catch {
-      // Never written, or already gone.
+    swappable.delete(this.#path);
+    for (const path of [this.#path, `${this.#path}.tmp`]) {
+      try {
+        Deno.removeSync(path);
+      } catch {
+        // Never written, or already gone.
+      }
     }
   }
 }

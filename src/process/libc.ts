@@ -9,7 +9,8 @@
  * (resident_pages.ts), and reading children's output pipes with one epoll
  * for all of them (pipe_fds.ts, fd_poller.ts), and signalling process
  * groups (signals.ts), and raising the thread that sends a stop's signals
- * to real-time priority for that burst (realtime_burst.ts). (posix_spawn.ts
+ * to real-time priority for that burst (realtime_burst.ts), and swapping the
+ * state file into place (state_file.ts). (posix_spawn.ts
  * opens its own few on first use.) `null` where unavailable (no FFI permission, not
  * Linux/glibc): callers then do without.
  *

@@ -8,6 +8,16 @@ import {
   writeStateFile,
 } from "../../src/daemon/state_file.ts";
 import { FakeClock } from "../_helpers/fake_process.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const state = (pids: number[]): DaemonState => ({
   version: 1,
@@ -67,46 +77,71 @@ Deno.test("writeStateFile() replaces the file whole (no temp file left) and read
 
 Deno.test("a reader of the state file during rewrites always finds it, whole", async () => {
   const dir = Deno.makeTempDirSync();
+  const path = `${dir}/taskmaster.state`;
+  const ready = `${dir}/ready`;
+  const done = `${dir}/done`;
+  writeStateFile(path, state([1]));
+  // Another process, as the next taskmaster would be: reads until told to stop (at most 30 s).
+  const reader = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `const seen = { reads: 0, missing: 0, torn: 0 };
+      const until = Date.now() + 30000;
+      while (Date.now() < until) {
+        try { Deno.statSync(${JSON.stringify(done)}); break; } catch { /* go on */ }
+        let text;
+        try { text = Deno.readTextFileSync(${
+        JSON.stringify(path)
+      }); } catch { seen.missing++; continue; }
+        if (seen.reads++ === 0) Deno.writeTextFileSync(${JSON.stringify(ready)}, "");
+        try { JSON.parse(text); } catch { seen.torn++; }
+      }
+      console.log(JSON.stringify(seen));`,
+    ],
+    stdout: "piped",
+  }).spawn();
   try {
-    const path = `${dir}/taskmaster.state`;
-    const done = `${dir}/done`;
-    writeStateFile(path, state([1]));
-    // Another process, as the next taskmaster would be: reads until told to stop (at most 20 s).
-    const reader = new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `const seen = { reads: 0, missing: 0, torn: 0 };
-        const until = Date.now() + 20000;
-        while (Date.now() < until) {
-          try { Deno.statSync(${JSON.stringify(done)}); break; } catch { /* go on */ }
-          let text;
-          try { text = Deno.readTextFileSync(${
-          JSON.stringify(path)
-        }); } catch { seen.missing++; continue; }
-          seen.reads++;
-          try { JSON.parse(text); } catch { seen.torn++; }
-        }
-        console.log(JSON.stringify(seen));`,
-      ],
-      stdout: "piped",
-    }).spawn();
-    // Writes until the reader has been reading for a while (at most 15 s).
-    const deadline = Date.now() + 15_000;
-    let writes = 0;
+    await waitFor(() => existsSync(ready) || null, {
+      what: "the reader's first read",
+      timeout: 20_000,
+    });
+    // Writes while it reads: 2,000 times and for at least a second (at most 15 s).
     const started = Date.now();
-    while (Date.now() < deadline && (writes < 2_000 || Date.now() - started < 1_000)) {
+    let writes = 0;
+    while (Date.now() - started < 15_000 && (writes < 2_000 || Date.now() - started < 1_000)) {
       writeStateFile(path, state(writes % 2 === 0 ? [1, 2, 3] : [4]));
       writes++;
       if (writes % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     Deno.writeTextFileSync(done, "");
     const seen = JSON.parse(new TextDecoder().decode((await reader.output()).stdout));
-    assert.ok(seen.reads > 0, `the reader read ${seen.reads} times`);
+    assert.ok(seen.reads > 1, `the reader read ${seen.reads} times`);
     assert.deepEqual({ missing: seen.missing, torn: seen.torn }, { missing: 0, torn: 0 });
     assert.deepEqual(
       [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
-      ["done", "taskmaster.state"],
+      ["done", "ready", "taskmaster.state"],
     );
+  } finally {
+    try {
+      reader.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await reader.status;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a state file path that is a directory is refused, and the directory left as it was", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/taskmaster.state`;
+    Deno.mkdirSync(path);
+    Deno.writeTextFileSync(`${path}/keep`, "mine");
+    assert.throws(() => writeStateFile(path, state([1])));
+    assert.equal(Deno.readTextFileSync(`${path}/keep`), "mine");
+    assert.throws(() => writeStateFile(path, state([2])));
+    assert.equal(Deno.readTextFileSync(`${path}/keep`), "mine");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
