@@ -318,12 +318,17 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
     }
     dropStartupPages();
   };
+  // A program a request starts first does not wait for the spawn code to load
+  // (the native part only where a cgroup or a umask will need it).
+  if (config.programs.size > 0) {
+    spawner.warm({
+      native: cgroups !== null || [...config.programs.values()].some((p) => p.umask !== null),
+    });
+  }
   // The last step of start-up: the code that ran only to get here can leave
   // the resident set. A launch still under way then (hundreds of programs)
   // faults back code only launching runs: dropped again once it is over,
   // so the daemon settles at the same size however its programs came up.
-  // A program a request starts first does not wait for the spawn code to load.
-  if (config.programs.size > 0) spawner.warm();
   warmBodyParsing()
     .catch((e) => log.write("warning", `request schemas not loaded ahead: ${e}`))
     // The first request with a body compiles its path: here, not in a user's first `stop`.

@@ -139,12 +139,14 @@ export class DenoSpawner implements Spawner {
   }
 
   /**
-   * Loads now what the first spawn would: posix_spawn's functions and the
-   * native code (~10–15 ms of FFI loading), so that a program first started
-   * by a request (`autostart: false`) does not wait for them.
+   * Loads now what the first spawn would: posix_spawn's functions and, when
+   * `native` (a cgroup or a umask to set), the native code (~10–15 ms of FFI
+   * loading), so that a program first started by a request (`autostart:
+   * false`) does not wait for them.
    */
-  warm(): void {
-    posixSpawnAvailable({ cwd: true, native: true });
+  warm(needs: { native: boolean }): void {
+    posixSpawnAvailable({ cwd: true });
+    if (needs.native) posixSpawnAvailable({ cwd: true, native: true });
   }
 
   /** Whether `pid` is a child of ours that Deno has not collected yet. */
