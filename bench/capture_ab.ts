@@ -53,6 +53,9 @@ const ROTATE_BYTES = Number(values["rotate-mb"]) * 1_000_000;
 const BACKUPS = 10;
 /** What the file holds once every byte is in: each stamped 100-byte line has its prefix too. */
 const CAPTURED = TIMESTAMPS ? BYTES + (BYTES / 100) * STAMP_BYTES : BYTES;
+if (ROTATE_BYTES > 0 && ROTATE_BYTES * (BACKUPS + 1) < CAPTURED) {
+  throw new Error(`--rotate-mb ${values["rotate-mb"]}: ${BACKUPS} backups cannot hold the capture`);
+}
 const ROOTS = checkoutRoots(values.root);
 const REDIRECT = "shell redirect";
 
