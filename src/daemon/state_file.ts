@@ -132,8 +132,8 @@ const unswappable = new Set<string>();
  * A daemon has one state file; the sets stay small.
  */
 function replaceWith(path: string, temp: string): void {
-  const exchange = libc()?.symbols.renameat2;
-  if (swappable.has(path) && exchange !== undefined && exchange !== null) {
+  const exchange = libc()?.symbols.renameat2 ?? null;
+  if (exchange !== null && swappable.has(path)) {
     if (exchange(AT_FDCWD, cString(temp), AT_FDCWD, cString(path), RENAME_EXCHANGE) === 0) {
       try {
         Deno.removeSync(temp); // the previous state
@@ -146,7 +146,7 @@ function replaceWith(path: string, temp: string): void {
     unswappable.add(path);
   }
   Deno.renameSync(temp, path);
-  if (exchange !== undefined && exchange !== null && !unswappable.has(path)) swappable.add(path);
+  if (exchange !== null && !unswappable.has(path)) swappable.add(path);
 }
 
 /** Keeps the state file current; `snapshot` says what is live right now. */

@@ -112,7 +112,6 @@ export class FloodCopier {
     }
     const out = this.#out;
     floodCopyTotals.bytes += Number(out[0]);
-    floodCopyTotals.copies++;
     return {
       written: Number(out[0]),
       end: Number(out[1]) as FloodEnd,
@@ -129,8 +128,8 @@ export class FloodCopier {
   }
 }
 
-/** What native copies moved since the daemon started (tests and benchmarks read it). */
-export const floodCopyTotals = { started: 0, copies: 0, bytes: 0 };
+/** What native copies moved since the daemon started (tests read it). */
+export const floodCopyTotals = { started: 0, bytes: 0 };
 
 /** Copies under way: {@link interruptFloodCopies} reaches them. */
 const running = new Set<FloodCopier>();
