@@ -171,7 +171,7 @@ Deno.test("StateKeeper writes at once, coalesces a burst into the end of the tur
   }
 });
 
-Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhile writes them at once", () => {
+Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhile writes them at once", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/taskmaster.state`;
@@ -183,6 +183,7 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
     keeper.changedSoon();
     live = [3];
     keeper.changedSoon();
+    await Promise.resolve(); // timed at the end of the turn
     clock.advance(EXIT_COALESCE_MS - 1);
     assert.deepEqual(readStateFile(path), state([1, 2, 3]), "exits wait");
     clock.advance(1);
@@ -194,6 +195,11 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
     live = [4];
     keeper.changed();
     assert.deepEqual(readStateFile(path), state([4]), "a spawn is written at once, with the exit");
+    await Promise.resolve();
+    assert.equal(writes(), 3, "the exit it wrote is not written again");
+    live = [];
+    keeper.changedSoon();
+    await Promise.resolve();
     keeper.remove(); // the pending exit write is dropped with the file
     clock.advance(EXIT_COALESCE_MS);
     assert.equal(readStateFile(path), null);
@@ -203,7 +209,43 @@ Deno.test("StateKeeper writes exits in one batch a little later; a spawn meanwhi
   }
 });
 
-Deno.test("StateKeeper writes a file that is slow to write less often: spawns and exits wait for the gap, then go in one write", () => {
+Deno.test("StateKeeper: an exit and the spawn that replaces it in one turn make one write and arm no timer", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/taskmaster.state`;
+    const clock = new FakeClock();
+    let timersArmed = 0;
+    const schedule = clock.schedule.bind(clock);
+    clock.schedule = (at, fn) => {
+      timersArmed++;
+      return schedule(at, fn);
+    };
+    let live = [1];
+    const { keeper, writes } = countingKeeper(path, () => live, clock);
+    keeper.write();
+    clock.advance(EXIT_COALESCE_MS);
+    live = []; // a restart: the exit, then the spawn in the same turn
+    keeper.changedSoon();
+    live = [2];
+    keeper.changed();
+    await Promise.resolve();
+    assert.deepEqual(readStateFile(path), state([2]));
+    assert.equal(writes(), 2);
+    assert.equal(timersArmed, 0, "no timer armed for an exit the spawn wrote");
+    live = []; // an exit with no spawn after it is still written, a little later
+    keeper.changedSoon();
+    await Promise.resolve();
+    assert.equal(timersArmed, 1);
+    clock.advance(EXIT_COALESCE_MS);
+    assert.deepEqual(readStateFile(path), state([]));
+    assert.equal(writes(), 3);
+    keeper.remove();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateKeeper writes a file that is slow to write less often: spawns and exits wait for the gap, then go in one write", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/taskmaster.state`;
@@ -223,6 +265,7 @@ Deno.test("StateKeeper writes a file that is slow to write less often: spawns an
     assert.equal(writes(), 1, "the spawns wait for the gap");
     live = live.slice(1);
     keeper.changedSoon(); // an exit meanwhile joins them
+    await Promise.resolve();
     clock.advance(firstDone + gap - clock.now() - 1);
     assert.equal(writes(), 1);
     clock.advance(1);
@@ -230,6 +273,7 @@ Deno.test("StateKeeper writes a file that is slow to write less often: spawns an
     assert.deepEqual(readStateFile(path), state([2, 3, 4, 5]));
     live = [2, 3];
     keeper.changedSoon();
+    await Promise.resolve();
     clock.advance(EXIT_COALESCE_MS);
     assert.equal(writes(), 2, "an exit too waits for the gap, not only its own delay");
     clock.advance(gap);
