@@ -59,16 +59,19 @@ export class TurnPacer implements Pacer {
     // Order is kept: a job never overtakes one already waiting.
     if (this.#queue.length === 0 && this.#sliceLeft()) {
       this.#runOne(job);
+      // After the job, not before: the turn's end is a timer (~0.1 ms), and
+      // the job is mostly a restart's spawn, which it would delay.
+      this.#awaitTurnEnd();
       return;
     }
     this.#queue.push(job);
     this.#awaitTurnEnd();
   }
 
+  /** Whether this turn's slice has time left; the first ask of a turn starts its slice. */
   #sliceLeft(): boolean {
     if (this.#sliceStart === null) {
       this.#sliceStart = this.#runtime.now();
-      this.#awaitTurnEnd();
       return true;
     }
     return this.#runtime.now() - this.#sliceStart < this.#sliceMs;
@@ -89,6 +92,7 @@ export class TurnPacer implements Pacer {
     do {
       this.#runOne(this.#queue.shift()!);
     } while (this.#queue.length > 0 && this.#sliceLeft());
+    this.#awaitTurnEnd();
   }
 
   #runOne(job: () => void): void {

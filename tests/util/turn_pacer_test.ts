@@ -106,3 +106,21 @@ Deno.test("pacer: a job that throws does not strand the ones behind it", async (
     globalThis.removeEventListener("error", onError);
   }
 });
+
+Deno.test("pacer: a lone job (a restart's spawn) runs before the turn's end is armed, and the next turn starts a new slice", () => {
+  const { turns, pacer, ran } = setup();
+  const armed: number[] = [];
+  const nextTurn = turns.runtime.nextTurn;
+  turns.runtime.nextTurn = (fn) => {
+    armed.push(ran.length);
+    nextTurn(fn);
+  };
+  pacer.run(turns.job("a", 12));
+  assert.deepEqual(armed, [1], "the turn's end was armed once, after the job ran");
+  pacer.run(turns.job("b"));
+  assert.deepEqual(ran, ["a"], "the slice is spent: b waits");
+  turns.turn();
+  assert.deepEqual(ran, ["a", "b"]);
+  pacer.run(turns.job("c"));
+  assert.deepEqual(ran, ["a", "b", "c"], "a new turn, a new slice");
+});
