@@ -175,7 +175,11 @@ export class FdPoller {
     return control(this.#c, this.#epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, token);
   }
 
-  /** Takes `fd` out of the epoll (before it is closed) and wakes its listener. Once per watch. */
+  /**
+   * Takes `fd` out of the epoll (before it is closed) and wakes its
+   * listener. Once per watch. `inEpoll` false: not in it, or left for the
+   * close of its only descriptor, which takes it out itself.
+   */
   unwatch(fd: number, token: number, inEpoll: boolean): void {
     if (inEpoll) control(this.#c, this.#epfd, EPOLL_CTL_DEL, fd, 0, token);
     if (this.#running) this.#unwatchedMeanwhile.add(token);

@@ -16,12 +16,16 @@ import { narrowPipe, widenPipe } from "./pipes.ts";
 
 const { EINTR, EBADF, EFAULT } = ERRNO;
 
-/** Reads `fd` (ours, non-blocking; closed by `release`) as a {@link ByteSource}. */
-export function pipeSource(fd: number, poller: FdPoller): ByteSource {
+/**
+ * Reads `fd` (ours, non-blocking; closed by `release`) as a {@link ByteSource}.
+ * `sole`: no other descriptor refers to its pipe end (one the daemon made
+ * itself, not a copy of Deno's): its close then takes it out of the epoll.
+ */
+export function pipeSource(fd: number, poller: FdPoller, sole = false): ByteSource {
   const c = libc();
   if (c === null) throw new Error("pipeSource needs FFI");
   const { token, inEpoll } = poller.watch(fd);
-  return new PipeSource(c, fd, poller, token, inEpoll);
+  return new PipeSource(c, fd, poller, token, inEpoll, sole);
 }
 
 /** A class, not a closure object: its methods are shared, ~1 KB less per instance. */
@@ -50,13 +54,23 @@ class PipeSource implements ByteSource {
   #copier: FloodCopier | null = null;
   /** A native copy reads the descriptor: a release closes it only once the copy is back. */
   #copying = false;
+  /** See {@link pipeSource}. */
+  readonly #sole: boolean;
 
-  constructor(c: Libc, fd: number, poller: FdPoller, token: number, inEpoll: boolean) {
+  constructor(
+    c: Libc,
+    fd: number,
+    poller: FdPoller,
+    token: number,
+    inEpoll: boolean,
+    sole: boolean,
+  ) {
     this.#c = c;
     this.#fd = fd;
     this.#poller = poller;
     this.#token = token;
     this.#inEpoll = inEpoll;
+    this.#sole = sole;
   }
 
   async read(view: Uint8Array<ArrayBuffer>): Promise<ReadResult> {
@@ -164,17 +178,22 @@ class PipeSource implements ByteSource {
 
   release(): void {
     if (this.#closed) return;
-    this.#unwatch();
+    // Closed at once and the pipe's only descriptor: the close takes it out
+    // of the epoll, with no epoll_ctl first (~0.02 ms of a restart, each).
+    this.#unwatch(this.#sole && !this.#copying);
     this.#closed = true;
     this.#drained();
     if (this.#copying) this.#copier!.interrupt();
     else this.#c.symbols.close(this.#fd);
   }
 
-  /** Out of the epoll, its waiter woken: once, before the descriptor is closed. */
-  #unwatch(): void {
+  /**
+   * Out of the epoll (or left for the close to take out: `closing`), its
+   * waiter woken: once, before the descriptor is closed.
+   */
+  #unwatch(closing = false): void {
     if (this.#cancelled || this.#closed) return;
-    this.#poller.unwatch(this.#fd, this.#token, this.#inEpoll);
+    this.#poller.unwatch(this.#fd, this.#token, this.#inEpoll && !closing);
   }
 
   #drained(): void {
