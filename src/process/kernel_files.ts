@@ -7,7 +7,7 @@
  * @module
  */
 
-import { cString, type Libc, libc } from "./libc.ts";
+import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -94,6 +94,13 @@ export function writeKernelFile(path: string, text: string): boolean {
 export function makeDirectory(path: string): boolean {
   const c = libc();
   return c !== null && c.symbols.mkdir(cString(path), 0o755) === 0;
+}
+
+/** mkdir(2); true when it made the directory or something of that name was there (EEXIST). */
+export function directoryThere(path: string): boolean {
+  const c = libc();
+  if (c === null) return false;
+  return c.symbols.mkdir(cString(path), 0o755) === 0 || lastErrno(c) === ERRNO.EEXIST;
 }
 
 /** rmdir(2); true when it removed the directory. */

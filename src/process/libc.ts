@@ -95,6 +95,7 @@ export const ERRNO = {
   ENOMEM: 12,
   EACCES: 13,
   EFAULT: 14,
+  EEXIST: 17,
   ENOTDIR: 20,
   EISDIR: 21,
   EINVAL: 22,
