@@ -25,7 +25,7 @@ import type { DiscardedStreams } from "../config/discarded_streams.ts";
 import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFile } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
-import { makeNonBlocking, pipeIdentity } from "./pipe_fds.ts";
+import { pipeIdentity } from "./pipe_fds.ts";
 
 /**
  * The spawning functions, bound on the first spawn: a daemon with no
@@ -86,6 +86,8 @@ const O_RDWR = 2;
 const O_WRONLY = 1;
 const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
@@ -206,12 +208,11 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     if (stdout === null || (stderr === null && !request.combineOutput)) {
       return { ok: false, errno: lastErrno(c), during: "pipes" };
     }
-    // Joined, not a template literal: one flat string (32 B), not a tree of
-    // three (88 B), and every running instance keeps it.
-    const stdinName = ["pipe:[", pipeIdentity(stdin)?.ino ?? 0n, "]"].join("");
     for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
       if (end < 0) continue; // discarded
-      makeNonBlocking(end);
+      // A pipe made just now: its read end's only status flag is O_RDONLY,
+      // which F_SETFL leaves as it is (no F_GETFL first: a system call less).
+      s.fcntl(end, F_SETFL, O_NONBLOCK);
     }
     // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.
     const childEnds: number[] = [];
@@ -230,6 +231,10 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     if (!started.ok) return started;
     const tickAfter = bootTick(c);
     spawned = true;
+    // After the spawn, not before (an fstat less ahead of a restart's
+    // exec). Joined, not a template literal: one flat string (32 B), not a
+    // tree of three (88 B), and every running instance keeps it.
+    const stdinName = ["pipe:[", pipeIdentity(stdin)?.ino ?? 0n, "]"].join("");
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
@@ -327,7 +332,10 @@ function spawnNatively(
   const c = libc()!;
   // The daemon's thread waits for the exec: a child born frozen would hold it
   // (and the whole event loop) until someone thaws the cgroup. The shim waits instead.
-  if (cgroup !== null && /^frozen 1$/m.test(readKernelFile(`${cgroup}/cgroup.events`) ?? "")) {
+  const events = cgroup === null
+    ? null
+    : readKernelFile(`${cgroup}/cgroup.events`, { shortLines: true });
+  if (events !== null && /^frozen 1$/m.test(events)) {
     return { ok: false, errno: 0, during: "native" };
   }
   const cgroupFd = cgroup === null
