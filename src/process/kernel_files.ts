@@ -90,6 +90,26 @@ export function writeKernelFile(path: string, text: string): boolean {
   }
 }
 
+const AT_FDCWD = -100;
+const STATX_TYPE = 1;
+const STATX_MODE = 2;
+/** `struct statx` is 256 bytes; its `stx_mode` (u16) is at byte 28. */
+const statxBuffer = new Uint8Array(256);
+const statxView = new DataView(statxBuffer.buffer);
+
+/**
+ * `path`'s st_mode (symbolic links followed), or null when it cannot be
+ * stat'ed; undefined without statx(2) through FFI. One system call and no
+ * Deno.FileInfo (twenty fields, four Dates) for a spawn's check of its
+ * command (~0.04 ms of a restart).
+ */
+export function fileMode(path: string): number | null | undefined {
+  const statx = libc()?.symbols.statx ?? null;
+  if (statx === null) return undefined;
+  if (statx(AT_FDCWD, cString(path), 0, STATX_TYPE | STATX_MODE, statxBuffer) !== 0) return null;
+  return statxView.getUint16(28, true);
+}
+
 /** mkdir(2); true when it made the directory. */
 export function makeDirectory(path: string): boolean {
   const c = libc();

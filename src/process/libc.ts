@@ -59,6 +59,8 @@ const SYMBOLS = {
   sched_getscheduler: { parameters: ["i32"], result: "i32" },
   sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32", optional: true },
+  // glibc 2.28+; without it a command's file is stat'ed through Deno (spawner.ts).
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32", optional: true },
   // glibc 2.28+; without it the state file is replaced by a plain rename.
   renameat2: {
     parameters: ["i32", "buffer", "i32", "buffer", "u32"],

@@ -17,7 +17,7 @@ import { ERRNO, errnoName } from "./libc.ts";
 import { childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
-import { processStartTime } from "./kernel_files.ts";
+import { fileMode, processStartTime } from "./kernel_files.ts";
 import { linkTarget, procStdin, procStdinAvailable } from "./stdin_writer.ts";
 import { shimScript } from "./shim.ts";
 import { FixedDelayQueue, type QueuedDeadline } from "../util/fixed_delay_queue.ts";
@@ -563,6 +563,10 @@ export function resolveCommand(
 const RESOLVED = new Map<string, string>();
 
 function isExecutableFile(path: string): boolean {
+  const mode = fileMode(path);
+  if (mode !== undefined) {
+    return mode !== null && (mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0;
+  }
   try {
     const info = Deno.statSync(path);
     return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
@@ -592,6 +596,9 @@ function searchCommand(
   }
   return { ok: false, reason: `can't find command '${program}'` };
 }
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 
 function directoryProblem(dir: string): string | null {
   try {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DenoSpawner, type ExitStatus } from "../../src/process/spawner.ts";
+import { DenoSpawner, type ExitStatus, resolveCommand } from "../../src/process/spawner.ts";
 import { shimScript } from "../../src/process/shim.ts";
 import { decodeWaitStatus } from "../../src/process/child_exits.ts";
 import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
@@ -492,6 +492,39 @@ Deno.test("a drain is told only after the reader wrote the partial line it held 
   } finally {
     await child.status;
     await hub.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("resolveCommand: a command found once is checked again at every spawn: made non-executable, replaced by a directory or removed, it is not found", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const command = `${dir}/tool`;
+    await Deno.writeTextFile(command, "#!/bin/sh\nexit 0\n");
+    await Deno.chmod(command, 0o755);
+    const link = `${dir}/link`;
+    await Deno.symlink(command, link);
+    assert.deepEqual(resolveCommand("tool", `/nonexistent:${dir}`), { ok: true, path: command });
+    assert.deepEqual(
+      resolveCommand("link", dir),
+      { ok: true, path: link },
+      "a symlink is followed",
+    );
+    await Deno.chmod(command, 0o644);
+    assert.deepEqual(resolveCommand("tool", `/nonexistent:${dir}`), {
+      ok: false,
+      reason: "can't find command 'tool'",
+    });
+    assert.equal(resolveCommand("link", dir).ok, false, "its target is not executable");
+    await Deno.remove(command);
+    await Deno.mkdir(command, { mode: 0o755 });
+    assert.equal(resolveCommand("tool", dir).ok, false, "a directory is not a command");
+    await Deno.remove(command);
+    assert.deepEqual(resolveCommand(command, ""), {
+      ok: false,
+      reason: `can't find command '${command}'`,
+    });
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
