@@ -341,6 +341,7 @@ class Relay implements PromiseLike<void>, CopyEndListener, Route {
   file: LogFile | null = null;
   readonly source: ByteSource;
   #ended = false;
+  #sourceReleased = false;
   /** Made only for a caller that waits (the relays of programs are not waited for). */
   #done: PromiseWithResolvers<void> | null = null;
 
@@ -384,6 +385,10 @@ class Relay implements PromiseLike<void>, CopyEndListener, Route {
       this.#finish(copied);
       return;
     }
+    // Every byte read was written: an exit's drain (spawner.ts) is told now,
+    // not after the file's release, which may wait for its close; a restart
+    // then spawns in the microtasks of the exit, with no timer armed.
+    this.#releaseSource();
     this.#hub.release(this.path).then(
       () => this.#finish(copied),
       (error) => this.#finish({ error }),
@@ -403,12 +408,23 @@ class Relay implements PromiseLike<void>, CopyEndListener, Route {
         hub.report(`Cannot relay output of "${this.key}": ${messageOf(end.error)}`);
       }
       hub.active.delete(this);
-      this.source.release();
+      this.#releaseSource();
     } catch (error) {
       hub.report(`Cannot release the output of "${this.key}": ${messageOf(error)}`);
     } finally {
       this.#ended = true;
       this.#done?.resolve();
+    }
+  }
+
+  /** Once, when the copy ended; never throws (a failure is reported). */
+  #releaseSource(): void {
+    if (this.#sourceReleased) return;
+    this.#sourceReleased = true;
+    try {
+      this.source.release();
+    } catch (error) {
+      this.#hub.report(`Cannot release the output of "${this.key}": ${messageOf(error)}`);
     }
   }
 }
