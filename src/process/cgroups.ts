@@ -11,7 +11,7 @@
  */
 
 import {
-  directoryThere,
+  madeOrThere,
   makeDirectory,
   readKernelFile,
   removeDirectory,
@@ -133,7 +133,7 @@ export class CgroupTree implements CgroupPort {
     // restart. Otherwise the chain is made from the outside in, the root too: a
     // daemon refused at start on the same state file may have undone a tree it took
     // for its own (undoOpen) just after this one found it.
-    if (!directoryThere(path)) {
+    if (!madeOrThere(path)) {
       for (const dir of [parentOf(this.root), this.root, parentOf(path), path]) makeDirectory(dir);
     }
     return path;

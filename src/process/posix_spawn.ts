@@ -210,8 +210,8 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     }
     for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
       if (end < 0) continue; // discarded
-      // A pipe made just now: its read end's only status flag is O_RDONLY,
-      // which F_SETFL leaves as it is (no F_GETFL first: a system call less).
+      // A pipe made just now has no status flag set (O_RDONLY is its access
+      // mode, which F_SETFL leaves alone): no F_GETFL first, a system call less.
       s.fcntl(end, F_SETFL, O_NONBLOCK);
     }
     // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.

@@ -239,6 +239,17 @@ Deno.test("StateKeeper: an exit and the spawn that replaces it in one turn make 
     clock.advance(EXIT_COALESCE_MS);
     assert.deepEqual(readStateFile(path), state([]));
     assert.equal(writes(), 3);
+    clock.advance(EXIT_COALESCE_MS);
+    live = [3]; // an exit, the spawn that writes it, then another exit in the same turn
+    keeper.changedSoon();
+    keeper.changed();
+    live = [];
+    keeper.changedSoon();
+    await Promise.resolve();
+    assert.equal(writes(), 4);
+    clock.advance(EXIT_COALESCE_MS);
+    assert.equal(writes(), 5, "the exit after the write is written too");
+    assert.deepEqual(readStateFile(path), state([]));
     keeper.remove();
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -7,7 +7,7 @@ import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { assertStartedAlone, namesUntil } from "../_helpers/started_alone.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
 import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
-import { processStartTime } from "../../src/process/kernel_files.ts";
+import { fileMode, processStartTime } from "../../src/process/kernel_files.ts";
 import { libc } from "../../src/process/libc.ts";
 import { groupExists } from "../../src/process/group.ts";
 import { OutputHub } from "../../src/output/output_hub.ts";
@@ -504,14 +504,22 @@ Deno.test("resolveCommand: a command found once is checked again at every spawn:
     await Deno.chmod(command, 0o755);
     const link = `${dir}/link`;
     await Deno.symlink(command, link);
-    assert.deepEqual(resolveCommand("tool", `/nonexistent:${dir}`), { ok: true, path: command });
+    const path = `${dir}/first:${dir}`;
+    assert.deepEqual(resolveCommand("tool", path), { ok: true, path: command });
     assert.deepEqual(
       resolveCommand("link", dir),
       { ok: true, path: link },
       "a symlink is followed",
     );
+    // Found once, a command is kept while it stays an executable file: one
+    // put earlier in PATH since is not looked for.
+    await Deno.mkdir(`${dir}/first`);
+    await Deno.writeTextFile(`${dir}/first/tool`, "#!/bin/sh\nexit 1\n");
+    await Deno.chmod(`${dir}/first/tool`, 0o755);
+    assert.deepEqual(resolveCommand("tool", path), { ok: true, path: command });
+    await Deno.remove(`${dir}/first`, { recursive: true });
     await Deno.chmod(command, 0o644);
-    assert.deepEqual(resolveCommand("tool", `/nonexistent:${dir}`), {
+    assert.deepEqual(resolveCommand("tool", path), {
       ok: false,
       reason: "can't find command 'tool'",
     });
@@ -524,6 +532,23 @@ Deno.test("resolveCommand: a command found once is checked again at every spawn:
       ok: false,
       reason: `can't find command '${command}'`,
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileMode reads what stat(2) does: a file, a directory, a symlink's target; null for a missing path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/file`, "x");
+    await Deno.chmod(`${dir}/file`, 0o751);
+    await Deno.symlink(`${dir}/file`, `${dir}/link`);
+    for (const path of [`${dir}/file`, dir, `${dir}/link`]) {
+      const mode = fileMode(path);
+      assert.notEqual(mode, undefined, "statx is there on this machine");
+      assert.equal(mode, Deno.statSync(path).mode, path);
+    }
+    assert.equal(fileMode(`${dir}/missing`), null);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
