@@ -115,10 +115,11 @@ export function writeStateFile(path: string, state: DaemonState): void {
 const AT_FDCWD = -100;
 const RENAME_EXCHANGE = 2;
 
-/** State files this process wrote, whose place the next write may swap into. */
-const swappable = new Set<string>();
-/** State files a swap failed for: renamed over from then on. */
-const unswappable = new Set<string>();
+/**
+ * How each state file this process wrote is replaced: `swap` once written
+ * (its place is a file of ours), `rename` from a failed swap on.
+ */
+const replacements = new Map<string, "swap" | "rename">();
 
 /**
  * Puts `temp` in `path`'s place, atomically: the file exists at every
@@ -129,11 +130,11 @@ const unswappable = new Set<string>();
  * is swapped with (the kernel would swap a directory too, where the rename
  * fails with EISDIR): the first write takes the rename, and so does every
  * write after a swap failed (a file system that cannot swap).
- * A daemon has one state file; the sets stay small.
+ * A daemon has one state file; the map stays small.
  */
 function replaceWith(path: string, temp: string): void {
   const exchange = libc()?.symbols.renameat2 ?? null;
-  if (exchange !== null && swappable.has(path)) {
+  if (exchange !== null && replacements.get(path) === "swap") {
     if (exchange(AT_FDCWD, cString(temp), AT_FDCWD, cString(path), RENAME_EXCHANGE) === 0) {
       try {
         Deno.removeSync(temp); // the previous state
@@ -142,11 +143,10 @@ function replaceWith(path: string, temp: string): void {
       }
       return;
     }
-    swappable.delete(path);
-    unswappable.add(path);
+    replacements.set(path, "rename");
   }
   Deno.renameSync(temp, path);
-  if (exchange !== null && !unswappable.has(path)) swappable.add(path);
+  if (exchange !== null && !replacements.has(path)) replacements.set(path, "swap");
 }
 
 /** Keeps the state file current; `snapshot` says what is live right now. */
@@ -266,7 +266,8 @@ export class StateKeeper {
     this.#closed = true;
     this.#soon?.();
     this.#soon = null;
-    swappable.delete(this.#path);
+    // Gone: a later write takes the rename first again (a failed swap is remembered).
+    if (replacements.get(this.#path) === "swap") replacements.delete(this.#path);
     for (const path of [this.#path, `${this.#path}.tmp`]) {
       try {
         Deno.removeSync(path);

@@ -409,8 +409,6 @@ class Relay implements PromiseLike<void>, CopyEndListener, Route {
       }
       hub.active.delete(this);
       this.#releaseSource();
-    } catch (error) {
-      hub.report(`Cannot release the output of "${this.key}": ${messageOf(error)}`);
     } finally {
       this.#ended = true;
       this.#done?.resolve();

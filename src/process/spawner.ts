@@ -563,16 +563,24 @@ export function resolveCommand(
 const RESOLVED = new Map<string, string>();
 
 function isExecutableFile(path: string): boolean {
+  const mode = modeOf(path);
+  return mode !== null && isExecutable(mode);
+}
+
+/** `path`'s st_mode (links followed): statx through FFI, else Deno's stat; null when it cannot be stat'ed. */
+function modeOf(path: string): number | null {
   const mode = fileMode(path);
-  if (mode !== undefined) {
-    return mode !== null && (mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0;
-  }
+  if (mode !== undefined) return mode;
   try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
+    return Deno.statSync(path).mode;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** A regular file with an execute bit. */
+function isExecutable(mode: number): boolean {
+  return (mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0;
 }
 
 function searchCommand(
@@ -583,13 +591,9 @@ function searchCommand(
     ? [program]
     : path.split(":").filter((dir) => dir !== "").map((dir) => `${dir}/${program}`);
   for (const candidate of candidates) {
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(candidate);
-    } catch {
-      continue;
-    }
-    if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return { ok: true, path: candidate };
+    const mode = modeOf(candidate);
+    if (mode === null) continue;
+    if (isExecutable(mode)) return { ok: true, path: candidate };
     if (program.includes("/")) {
       return { ok: false, reason: `command at '${program}' is not executable` };
     }
