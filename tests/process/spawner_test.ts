@@ -6,7 +6,7 @@ import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { assertStartedAlone, namesUntil } from "../_helpers/started_alone.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
-import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
+import { type PosixChild, posixSpawn, prepareSpawnPipes } from "../../src/process/posix_spawn.ts";
 import { fileMode, processStartTime } from "../../src/process/kernel_files.ts";
 import { libc } from "../../src/process/libc.ts";
 import { groupExists } from "../../src/process/group.ts";
@@ -351,6 +351,49 @@ Deno.test("a child's start time comes from the boot clock when its spawn stayed 
       c.symbols.close(child.stdout!);
       if (child.stderr !== null) c.symbols.close(child.stderr);
     }
+  }
+});
+
+Deno.test("a spawn takes the pipes made ahead of it, and makes the next spawn's after its child runs", () => {
+  const c = libc()!;
+  const pipesHeld = () => {
+    const inodes = new Set<string>();
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      try {
+        const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
+        if (target.startsWith("pipe:")) inodes.add(target);
+      } catch {
+        // The directory's own descriptor, closed by now.
+      }
+    }
+    return inodes;
+  };
+  const pipeOf = (fd: number) => Deno.readLinkSync(`/proc/self/fd/${fd}`);
+  prepareSpawnPipes();
+  const ahead = pipesHeld();
+  const result = posixSpawn({
+    path: "/bin/sleep",
+    argv: ["sleep", "30"],
+    env: {},
+    cwd: null,
+    combineOutput: false,
+  });
+  assert.ok(result.ok);
+  const { child } = result;
+  try {
+    // Made before the spawn: its stdin and both output pipes were already held.
+    assert.ok(ahead.has(child.stdin), `stdin ${child.stdin} was made by the spawn`);
+    assert.ok(ahead.has(pipeOf(child.stdout!)), "stdout's pipe was made by the spawn");
+    assert.ok(ahead.has(pipeOf(child.stderr!)), "stderr's pipe was made by the spawn");
+    // And the next spawn's are made: three pipes the child has none of.
+    const own = new Set([child.stdin, pipeOf(child.stdout!), pipeOf(child.stderr!)]);
+    const next = [...pipesHeld()].filter((pipe) => !ahead.has(pipe) && !own.has(pipe));
+    assert.equal(next.length, 3, `pipes made for the next spawn: ${next.join(" ")}`);
+  } finally {
+    Deno.kill(child.pid, "SIGKILL");
+    c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
+    c.symbols.close(child.stdout!);
+    c.symbols.close(child.stderr!);
   }
 });
 
