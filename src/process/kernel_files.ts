@@ -64,6 +64,24 @@ export function readKernelFile(
 }
 
 /**
+ * The first read(2) of `name` in the directory open as `dir` (a cgroup's
+ * cgroup.events: one short read holds it all), or null when unreadable.
+ * Relative to a descriptor the caller holds anyway: no walk from the root.
+ */
+export function readKernelFileAt(dir: number, name: string): string | null {
+  const c = libc();
+  if (c === null) return null;
+  const fd = c.symbols.openat(dir, cString(name), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return null;
+  try {
+    const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.byteLength)));
+    return n < 0 ? null : decoder.decode(buffer.subarray(0, n));
+  } finally {
+    c.symbols.close(fd);
+  }
+}
+
+/**
  * What one read(2) of a kernel file gives (a /proc/PID/stat line: the
  * kernel writes it whole), as bytes in a buffer every call shares: valid
  * until the next read of this module. Null when unreadable or empty. For

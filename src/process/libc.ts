@@ -22,6 +22,7 @@ const SYMBOLS = {
   waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   open: { parameters: ["buffer", "i32"], result: "i32" },
+  openat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },

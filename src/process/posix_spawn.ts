@@ -23,7 +23,7 @@
 
 import type { DiscardedStreams } from "../config/discarded_streams.ts";
 import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
-import { readKernelFile } from "./kernel_files.ts";
+import { readKernelFileAt } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { pipeIdentity } from "./pipe_fds.ts";
 
@@ -386,14 +386,6 @@ function spawnNatively(
   umask: number | null,
 ): { ok: true; pid: number } | PosixSpawnFailure {
   const c = libc()!;
-  // The daemon's thread waits for the exec: a child born frozen would hold it
-  // (and the whole event loop) until someone thaws the cgroup. The shim waits instead.
-  const events = cgroup === null
-    ? null
-    : readKernelFile(`${cgroup}/cgroup.events`, { shortLines: true });
-  if (events !== null && /^frozen 1$/m.test(events)) {
-    return { ok: false, errno: 0, during: "native" };
-  }
   const cgroupFd = cgroup === null
     ? null
     : c.symbols.open(cString(cgroup), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -401,6 +393,12 @@ function spawnNatively(
     return { ok: false, errno: lastErrno(c), during: "native" };
   }
   try {
+    // The daemon's thread waits for the exec: a child born frozen would hold it
+    // (and the whole event loop) until someone thaws the cgroup. The shim waits instead.
+    const events = cgroupFd === null ? null : readKernelFileAt(cgroupFd, "cgroup.events");
+    if (events !== null && /^frozen 1$/m.test(events)) {
+      return { ok: false, errno: 0, during: "native" };
+    }
     const started = nativeSpawner()!.spawn({
       path: cString(request.path),
       argv: cStringVector(request.argv),

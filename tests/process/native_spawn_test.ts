@@ -3,6 +3,7 @@ import { cgroup2Mount, members } from "../../src/process/cgroups.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { nativeSpawner } from "../../src/process/native_spawn.ts";
 import { cString, libc } from "../../src/process/libc.ts";
+import { readKernelFileAt } from "../../src/process/kernel_files.ts";
 import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { assertStartedAlone, namesUntil, procStatus } from "../_helpers/started_alone.ts";
@@ -149,6 +150,25 @@ Deno.test("a cgroup removed before the spawn: the shim makes it again and the pr
     assert.equal(text, `0::${relative}\n`);
     assert.deepEqual(await result.child.status, { code: 0, signal: null });
     await result.child.stderr?.cancel();
+  });
+});
+
+Deno.test("a cgroup's cgroup.events read through its directory's descriptor says what its path says, frozen or not", async () => {
+  await withCgroup(async (cgroup) => {
+    const c = libc()!;
+    const dir = c.symbols.open(cString(cgroup), O_DIRECTORY | O_CLOEXEC);
+    assert.ok(dir >= 0);
+    try {
+      const read = () => readKernelFileAt(dir, "cgroup.events");
+      assert.match(read() ?? "", /^frozen 0$/m);
+      await Deno.writeTextFile(`${cgroup}/cgroup.freeze`, "1");
+      await waitFor(() => /^frozen 1$/m.test(read() ?? ""), "frozen 1 through the descriptor");
+      assert.equal(read(), Deno.readTextFileSync(`${cgroup}/cgroup.events`));
+      await Deno.writeTextFile(`${cgroup}/cgroup.freeze`, "0");
+      assert.equal(readKernelFileAt(dir, "no-such-file"), null);
+    } finally {
+      c.symbols.close(dir);
+    }
   });
 });
 
