@@ -218,7 +218,7 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
-    refillSpares(c);
+    refillSparesLater();
     return {
       ok: true,
       child: {
@@ -244,9 +244,9 @@ interface ChildStdin {
 const SPARE_OUTPUTS = 2;
 
 /**
- * Pipes made for the next spawn, after a spawn's clone (or at start-up,
- * {@link prepareSpawnPipes}), so that a restart makes none between the
- * exit and the clone: seven system calls that cost ~0.1 ms there on a
+ * Pipes made for the next spawn, in the turn after a spawn (or at
+ * start-up, {@link prepareSpawnPipes}), so that a restart makes none between
+ * the exit and the clone: seven system calls that cost ~0.1 ms there on a
  * machine just woken (bench/RESULTS.md, twenty-ninth pass). The daemon
  * holds five descriptors for them (close-on-exec, as every one of its own),
  * three pipes' worth of the user's pipe allowance (pipes.ts), whether or
@@ -261,6 +261,23 @@ const spare: { stdin: ChildStdin | null; outputs: [number, number][] } = {
 export function prepareSpawnPipes(): void {
   const c = libc();
   if (c !== null && spawnFunctions()?.symbols.pipe2 != null) refillSpares(c);
+}
+
+let refillQueued = false;
+
+/**
+ * After the turn, not just after the clone: the clone returns as the child
+ * starts its exec, and on a machine with few CPUs the daemon's work then
+ * competes with it. A spawn storm takes the spares with its first spawn and
+ * makes them once, at its end.
+ */
+function refillSparesLater(): void {
+  if (refillQueued) return;
+  refillQueued = true;
+  setTimeout(() => {
+    refillQueued = false;
+    prepareSpawnPipes();
+  }, 0);
 }
 
 function refillSpares(c: Libc): void {

@@ -354,7 +354,7 @@ Deno.test("a child's start time comes from the boot clock when its spawn stayed 
   }
 });
 
-Deno.test("a spawn takes the pipes made ahead of it, and makes the next spawn's after its child runs", () => {
+Deno.test("a spawn takes the pipes made ahead of it, and the next spawn's are made in a later turn", async () => {
   const c = libc()!;
   const pipesHeld = () => {
     const inodes = new Set<string>();
@@ -385,10 +385,11 @@ Deno.test("a spawn takes the pipes made ahead of it, and makes the next spawn's 
     assert.ok(ahead.has(child.stdin), `stdin ${child.stdin} was made by the spawn`);
     assert.ok(ahead.has(pipeOf(child.stdout!)), "stdout's pipe was made by the spawn");
     assert.ok(ahead.has(pipeOf(child.stderr!)), "stderr's pipe was made by the spawn");
-    // And the next spawn's are made: three pipes the child has none of.
+    // And the next spawn's are made, after the turn: three pipes the child has none of.
     const own = new Set([child.stdin, pipeOf(child.stdout!), pipeOf(child.stderr!)]);
-    const next = [...pipesHeld()].filter((pipe) => !ahead.has(pipe) && !own.has(pipe));
-    assert.equal(next.length, 3, `pipes made for the next spawn: ${next.join(" ")}`);
+    const next = () => [...pipesHeld()].filter((pipe) => !ahead.has(pipe) && !own.has(pipe));
+    assert.equal(next().length, 0, "pipes made before the spawn returned");
+    await waitFor(() => next().length === 3, "three pipes made for the next spawn");
   } finally {
     Deno.kill(child.pid, "SIGKILL");
     c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
