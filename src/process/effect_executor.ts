@@ -111,7 +111,20 @@ export class EffectExecutor implements ChildHooks {
   #spawn(): void {
     const host = this.#host;
     this.#reapedAlone = null;
-    const result = this.child.spawn(host.config, host, host.spawnSpec(), host.snapshot.generation);
+    let result: { ok: true; pid: number } | { ok: false; reason: string };
+    try {
+      result = this.child.spawn(host.config, host, host.spawnSpec(), host.snapshot.generation);
+    } catch (error) {
+      // A defect of ours, not the program's: reported as a failed start, so the
+      // instance backs off and can be stopped. Left STARTING with no pid, a stop
+      // (and the shutdown) waited for it forever.
+      const message = error instanceof Error ? error.message : String(error);
+      host.log(
+        "error",
+        `internal error (taskmaster keeps running): spawning ${host.name}: ${message}`,
+      );
+      result = { ok: false, reason: `internal error while spawning: ${message}` };
+    }
     host.enqueue(
       result.ok
         ? { kind: "spawned", pid: result.pid }

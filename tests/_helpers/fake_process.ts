@@ -44,11 +44,14 @@ export class FakeSpawner {
   spawned: SpawnSpec[] = [];
   #exitsByPid = new Map<number, (status: ExitStatus) => void>();
   failWith: string | null = null;
+  /** Thrown by the next spawns, as a defect of the spawner would be. */
+  throwWith: Error | null = null;
   // Pids above any pid_max: they name no real process (signals go to FakeOs).
   #nextPid = 5_000_000;
 
   spawn(spec: SpawnSpec): SpawnResult {
     this.spawned.push(spec);
+    if (this.throwWith !== null) throw this.throwWith;
     if (this.failWith !== null) return { ok: false, reason: this.failWith };
     let exit!: (status: ExitStatus) => void;
     const status = new Promise<ExitStatus>((resolve) => (exit = resolve));

@@ -70,6 +70,24 @@ Deno.test("ProcessRunner retries a quick exit after 1 s, 2 s, then goes FATAL", 
   assert.ok(logs.some((l) => l.startsWith("gave up: web entered FATAL state")));
 });
 
+Deno.test("ProcessRunner: a spawn that throws (a defect of ours) is a failed start, logged; the instance can be stopped", () => {
+  const { spawner, runner, logs, clock } = setup({ startretries: 1 });
+  spawner.throwWith = new TypeError("argvV is not defined");
+  runner.dispatch({ kind: "start" });
+  assert.equal(runner.state, "BACKOFF");
+  assert.equal(runner.info().description, "internal error while spawning: argvV is not defined");
+  assert.ok(logs.includes(
+    "internal error (taskmaster keeps running): spawning web: argvV is not defined",
+  ));
+  assert.ok(logs.includes("spawnerr: internal error while spawning: argvV is not defined"));
+  runner.dispatch({ kind: "stop" });
+  assert.equal(runner.state, "STOPPED");
+  spawner.throwWith = null;
+  runner.dispatch({ kind: "start" });
+  clock.advance(1000);
+  assert.equal(runner.state, "RUNNING");
+});
+
 Deno.test("ProcessRunner records a spawn failure as the reason, then FATAL", () => {
   const { spawner, runner } = setup({ startretries: 0 });
   spawner.failWith = "can't find command '/nope'";
