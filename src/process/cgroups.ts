@@ -51,8 +51,10 @@ export interface CgroupPort {
   /**
    * The instance's cgroup (null: none for it), made if missing. Entering it is
    * left to the child's shim, which also makes it again if a removal won a race.
+   * `held`: the cgroup the instance still holds (its last child's, never
+   * released since): there, no `mkdir` to learn that it exists.
    */
-  prepare(program: string, instance: string): string | null;
+  prepare(program: string, instance: string, held?: string | null): string | null;
   /**
    * Signals every member (but those of `exceptGroup`, signalled through
    * their group: a trap must run once); SIGKILL kills them all at once.
@@ -120,7 +122,7 @@ export class CgroupTree implements CgroupPort {
    * entering a cgroup (3-10 ms quiet, 14-33 ms at load 4): that stays in the
    * child, off the event loop.
    */
-  prepare(program: string, instance: string): string | null {
+  prepare(program: string, instance: string, held: string | null = null): string | null {
     const path = this.pathOf(program, instance);
     // The child may be in it before the next populated() call: the program is no longer empty.
     this.#programsThisTurn.forget(parentOf(path));
@@ -128,6 +130,10 @@ export class CgroupTree implements CgroupPort {
     if (this.#toRemove.includes(path)) {
       this.#toRemove = this.#toRemove.filter((queued) => queued !== path);
     }
+    // A restart: the exited child's cgroup was never released, so it is there
+    // (one cold mkdir less on the restart's path; removed behind our back,
+    // the native spawn cannot open it and the shim makes it again).
+    if (path === held) return path;
     // Innermost first: after the first run the instance's directory (or at
     // least its program's) is there and one mkdir does, each ~0.02 ms of a
     // restart. Otherwise the chain is made from the outside in, the root too: a

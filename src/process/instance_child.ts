@@ -78,7 +78,7 @@ export class InstanceChild implements ChildEndListener {
     const targets = deps.targets(cfg, name);
     this.#spawns++;
     const cgroups = deps.cgroups ?? null;
-    const cgroup = cgroups?.prepare(cfg.name, name) ?? null;
+    const cgroup = cgroups?.prepare(cfg.name, name, this.#leftovers.cgroup) ?? null;
     if (cgroups !== null && cgroup === null) {
       this.#hooks.log("warning", `couldn't create a cgroup for '${name}': process group only`);
     }

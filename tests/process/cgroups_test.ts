@@ -88,6 +88,35 @@ Deno.test("CgroupTree + the spawner's shim: a prepared cgroup exists before the 
   assert.ok(CgroupTree.open("/nonexistent-dir/taskmaster") === null);
 });
 
+Deno.test("prepare() takes the cgroup an instance still holds as there (no mkdir); any other is made", async () => {
+  const mount = cgroup2Mount();
+  assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
+  const outer = `${mount}/taskmaster-test-${Deno.pid}-${Date.now()}`;
+  const tree = CgroupTree.open(`${outer}/taskmaster`);
+  assert.ok(tree !== null);
+  const exists = (path: string) => {
+    try {
+      return Deno.statSync(path).isDirectory;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    const path = tree.prepare("web", "web:0")!;
+    assert.ok(exists(path), "prepare() made it");
+    // Removed behind the daemon's back: held, it is not looked at (the spawn's fallback makes it).
+    await Deno.remove(path);
+    assert.equal(tree.prepare("web", "web:0", path), path);
+    assert.equal(exists(path), false, "prepare() looked at a held cgroup");
+    // Not held (none, or another instance's): made.
+    assert.equal(tree.prepare("web", "web:0", tree.pathOf("web", "web:1")), path);
+    assert.ok(exists(path), "prepare() did not make a cgroup it does not hold");
+  } finally {
+    await tree.removeEmpty();
+  }
+  await Deno.remove(outer);
+});
+
 Deno.test("undoOpen() removes only the directories open() made; prepare() makes a removed root again", async () => {
   const mount = cgroup2Mount();
   assert.ok(mount !== null, "this machine has a cgroup v2 hierarchy (see DENO-NOTES)");
