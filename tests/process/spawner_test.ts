@@ -319,24 +319,37 @@ Deno.test("without a shell, a failed exec is a spawn error in supervisord's word
   }
 });
 
+/** `sleep 30` started by posixSpawn (through the native code when given a umask). */
+function posixSleep(umask: number | null = null): PosixChild {
+  const result = posixSpawn({
+    path: "/bin/sleep",
+    argv: ["sleep", "30"],
+    env: {},
+    cwd: null,
+    combineOutput: false,
+    umask,
+  });
+  assert.ok(result.ok, result.ok ? "" : `errno ${result.errno} during ${result.during}`);
+  return result.child;
+}
+
+/** Kills and collects a {@link posixSleep} child, and closes the daemon's ends of its pipes. */
+function endPosixChild(child: PosixChild): void {
+  const c = libc()!;
+  Deno.kill(child.pid, "SIGKILL");
+  c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
+  c.symbols.close(child.stdout!);
+  if (child.stderr !== null) c.symbols.close(child.stderr);
+}
+
 Deno.test("a child's start time comes from the boot clock when its spawn stayed within one tick: the same as /proc's", () => {
   // The native code (for the umask half) is x86_64's; the test needs it here.
   assert.notEqual(nativeSpawner(), null, "native/spawn_into_cgroup.c did not load");
-  const c = libc()!;
   const spawned: PosixChild[] = [];
   try {
     for (let i = 0; i < 20; i++) {
       // Half through glibc, half through the native code (a umask).
-      const result = posixSpawn({
-        path: "/bin/sleep",
-        argv: ["sleep", "30"],
-        env: {},
-        cwd: null,
-        combineOutput: false,
-        umask: i % 2 === 0 ? null : 0o022,
-      });
-      assert.ok(result.ok, `spawn ${i}`);
-      spawned.push(result.child);
+      spawned.push(posixSleep(i % 2 === 0 ? null : 0o022));
     }
     const fromClock = spawned.filter((child) => child.startTime !== null);
     // A spawn takes ~1 ms and a tick is 10: most never cross one.
@@ -345,41 +358,15 @@ Deno.test("a child's start time comes from the boot clock when its spawn stayed 
       assert.equal(child.startTime, processStartTime(child.pid), `pid ${child.pid}`);
     }
   } finally {
-    for (const child of spawned) {
-      Deno.kill(child.pid, "SIGKILL");
-      c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
-      c.symbols.close(child.stdout!);
-      if (child.stderr !== null) c.symbols.close(child.stderr);
-    }
+    for (const child of spawned) endPosixChild(child);
   }
 });
 
 Deno.test("a spawn takes the pipes made ahead of it, and the next spawn's are made in a later turn", async () => {
-  const c = libc()!;
-  const pipesHeld = () => {
-    const inodes = new Set<string>();
-    for (const entry of Deno.readDirSync("/proc/self/fd")) {
-      try {
-        const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
-        if (target.startsWith("pipe:")) inodes.add(target);
-      } catch {
-        // The directory's own descriptor, closed by now.
-      }
-    }
-    return inodes;
-  };
   const pipeOf = (fd: number) => Deno.readLinkSync(`/proc/self/fd/${fd}`);
   prepareSpawnPipes();
-  const ahead = pipesHeld();
-  const result = posixSpawn({
-    path: "/bin/sleep",
-    argv: ["sleep", "30"],
-    env: {},
-    cwd: null,
-    combineOutput: false,
-  });
-  assert.ok(result.ok);
-  const { child } = result;
+  const ahead = ownPipes();
+  const child = posixSleep();
   try {
     // Made before the spawn: its stdin and both output pipes were already held.
     assert.ok(ahead.has(child.stdin), `stdin ${child.stdin} was made by the spawn`);
@@ -387,14 +374,11 @@ Deno.test("a spawn takes the pipes made ahead of it, and the next spawn's are ma
     assert.ok(ahead.has(pipeOf(child.stderr!)), "stderr's pipe was made by the spawn");
     // And the next spawn's are made, after the turn: three pipes the child has none of.
     const own = new Set([child.stdin, pipeOf(child.stdout!), pipeOf(child.stderr!)]);
-    const next = () => [...pipesHeld()].filter((pipe) => !ahead.has(pipe) && !own.has(pipe));
+    const next = () => [...ownPipes()].filter((pipe) => !ahead.has(pipe) && !own.has(pipe));
     assert.equal(next().length, 0, "pipes made before the spawn returned");
     await waitFor(() => next().length === 3, "three pipes made for the next spawn");
   } finally {
-    Deno.kill(child.pid, "SIGKILL");
-    c.symbols.waitpid(child.pid, new Uint8Array(4), 0);
-    c.symbols.close(child.stdout!);
-    c.symbols.close(child.stderr!);
+    endPosixChild(child);
   }
 });
 
