@@ -218,7 +218,6 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
-    refillSparesLater();
     return {
       ok: true,
       child: {
@@ -231,6 +230,9 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     };
   } finally {
     if (!spawned) { for (const fd of made) s.close(fd); }
+    // Whether it started or not: a failed native spawn (a frozen cgroup)
+    // closed the spares it took, and its retry through the shim follows.
+    refillSparesLater();
   }
 }
 
