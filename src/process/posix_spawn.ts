@@ -218,6 +218,11 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
+    // After a success only: out of descriptors (EMFILE), spares remade after
+    // each failed spawn took every fd a stop freed, and the control socket
+    // had none left to answer with. A failed native spawn's retry through the
+    // shim is a spawn of its own, and remakes them.
+    refillSparesLater();
     return {
       ok: true,
       child: {
@@ -230,9 +235,6 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     };
   } finally {
     if (!spawned) { for (const fd of made) s.close(fd); }
-    // Whether it started or not: a failed native spawn (a frozen cgroup)
-    // closed the spares it took, and its retry through the shim follows.
-    refillSparesLater();
   }
 }
 
