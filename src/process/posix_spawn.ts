@@ -168,6 +168,7 @@ export function posixSpawnAvailable(needs: { cwd: boolean; native?: boolean }): 
 export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   const c = libc()!;
   const s = c.symbols;
+  const pipe2 = spawnFunctions()!.symbols.pipe2!;
   const environment = Object.entries(request.env).map(([k, v]) => `${k}=${v}`);
   // A C string ends at its first NUL: the rest would be dropped without a word.
   const texts = [request.path, request.cwd ?? "", ...request.argv, ...environment];
@@ -177,30 +178,45 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   const made: number[] = [];
   let spawned = false;
   try {
-    const stdin = spare.stdin ?? makeStdin(c);
-    spare.stdin = null;
-    if (typeof stdin === "number") return { ok: false, errno: stdin, during: "pipes" };
-    made.push(stdin.fd);
+    const pipe = (): [number, number] | null => {
+      const ends = new Int32Array(2);
+      if (pipe2(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) return null;
+      made.push(ends[0]!, ends[1]!);
+      return [ends[0]!, ends[1]!];
+    };
+    const stdinPipe = pipe();
+    // The child's fd 0 is its stdin pipe opened read-write: the child is then a
+    // writer of its own stdin and never reads EOF, with no end of it held by
+    // the daemon (stdin_writer.ts writes through /proc when asked).
+    const stdin = stdinPipe === null
+      ? -1
+      : s.open(cString(`/proc/self/fd/${stdinPipe[0]}`), O_RDWR | O_CLOEXEC);
+    if (stdin >= 0) made.push(stdin);
     // A discarded stream's is /dev/null: the child's end only (no read end, -1),
     // closed here after the spawn like the pipes' child ends. Without a
     // /dev/null (a bare chroot), a pipe as before.
-    const output = (discarded = false): [number, number] | number => {
+    const output = (discarded = false): [number, number] | null => {
       const fd = discarded ? s.open(cString("/dev/null"), O_WRONLY | O_CLOEXEC) : -1;
-      if (fd >= 0) {
-        made.push(fd);
-        return [-1, fd];
-      }
-      const ends = spare.outputs.pop() ?? makeOutputPipe(c);
-      if (typeof ends !== "number") made.push(...ends);
-      return ends;
+      if (fd < 0) return pipe();
+      made.push(fd);
+      return [-1, fd];
     };
-    const stdout = output(request.discard?.stdout);
-    if (typeof stdout === "number") return { ok: false, errno: stdout, during: "pipes" };
-    const stderr = request.combineOutput ? null : output(request.discard?.stderr);
-    if (typeof stderr === "number") return { ok: false, errno: stderr, during: "pipes" };
+    const stdout = stdin < 0 ? null : output(request.discard?.stdout);
+    const stderr = stdout === null || request.combineOutput
+      ? null
+      : output(request.discard?.stderr);
+    if (stdout === null || (stderr === null && !request.combineOutput)) {
+      return { ok: false, errno: lastErrno(c), during: "pipes" };
+    }
+    for (const end of stderr === null ? [stdout[0]] : [stdout[0], stderr[0]]) {
+      if (end < 0) continue; // discarded
+      // A pipe made just now has no status flag set (O_RDONLY is its access
+      // mode, which F_SETFL leaves alone): no F_GETFL first, a system call less.
+      s.fcntl(end, F_SETFL, O_NONBLOCK);
+    }
     // A descriptor below 3 (the daemon's own 0–2 closed) would be clobbered by an earlier dup2.
     const childEnds: number[] = [];
-    for (const fd of [stdin.fd, stdout[1], (stderr ?? stdout)[1]]) {
+    for (const fd of [stdin, stdout[1], (stderr ?? stdout)[1]]) {
       const above = fd > 2 ? fd : s.fcntl(fd, F_DUPFD_CLOEXEC, 3);
       if (above < 0) return { ok: false, errno: lastErrno(c), during: "pipes" };
       if (above !== fd) made.push(above);
@@ -215,19 +231,18 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     if (!started.ok) return started;
     const tickAfter = bootTick(c);
     spawned = true;
+    // After the spawn, not before (an fstat less ahead of a restart's
+    // exec). Joined, not a template literal: one flat string (32 B), not a
+    // tree of three (88 B), and every running instance keeps it.
+    const stdinName = ["pipe:[", pipeIdentity(stdin)?.ino ?? 0n, "]"].join("");
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
-    // After a success only: out of descriptors (EMFILE), spares remade after
-    // each failed spawn took every fd a stop freed, and the control socket
-    // had none left to answer with. A failed native spawn's retry through the
-    // shim is a spawn of its own, and remakes them.
-    refillSparesLater();
     return {
       ok: true,
       child: {
         pid: started.pid,
-        stdin: stdin.name,
+        stdin: stdinName,
         stdout: readEnd(stdout),
         stderr: stderr === null ? null : readEnd(stderr),
         startTime: tickBefore !== null && tickBefore === tickAfter ? String(tickBefore) : null,
@@ -236,98 +251,6 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   } finally {
     if (!spawned) { for (const fd of made) s.close(fd); }
   }
-}
-
-/** A child's stdin: a pipe opened read-write, and its name (`pipe:[inode]`). */
-interface ChildStdin {
-  readonly fd: number;
-  readonly name: string;
-}
-
-/** How many output pipes are kept ready: a program's stdout and stderr. */
-const SPARE_OUTPUTS = 2;
-
-/**
- * Pipes made for the next spawn, in the turn after a spawn (or at
- * start-up, {@link prepareSpawnPipes}), so that a restart makes none between
- * the exit and the clone: seven system calls that cost ~0.1 ms there on a
- * machine just woken (bench/RESULTS.md, twenty-ninth pass). The daemon
- * holds five descriptors for them (close-on-exec, as every one of its own),
- * three pipes' worth of the user's pipe allowance (pipes.ts), whether or
- * not anything runs.
- */
-const spare: { stdin: ChildStdin | null; outputs: [number, number][] } = {
-  stdin: null,
-  outputs: [],
-};
-
-/** Makes the pipes the next spawn takes, if they are not made yet; quietly none when refused. */
-export function prepareSpawnPipes(): void {
-  const c = libc();
-  if (c !== null && spawnFunctions()?.symbols.pipe2 != null) refillSpares(c);
-}
-
-let refillQueued = false;
-
-/**
- * After the turn, not just after the clone: the clone returns as the child
- * starts its exec, and on a machine with few CPUs the daemon's work then
- * competes with it. A spawn storm takes the spares with its first spawn and
- * makes them once, at its end.
- */
-function refillSparesLater(): void {
-  if (refillQueued) return;
-  refillQueued = true;
-  setTimeout(() => {
-    refillQueued = false;
-    prepareSpawnPipes();
-  }, 0);
-}
-
-function refillSpares(c: Libc): void {
-  if (spare.stdin === null) {
-    const stdin = makeStdin(c);
-    if (typeof stdin === "number") return;
-    spare.stdin = stdin;
-  }
-  while (spare.outputs.length < SPARE_OUTPUTS) {
-    const ends = makeOutputPipe(c);
-    if (typeof ends === "number") return;
-    spare.outputs.push(ends);
-  }
-}
-
-/**
- * The child's fd 0: its stdin pipe opened read-write, the pipe's own two
- * ends closed. The child is then a writer of its own stdin and never reads
- * EOF, with no end of it held by the daemon (stdin_writer.ts writes through
- * /proc when asked). The errno when it cannot be made.
- */
-function makeStdin(c: Libc): ChildStdin | number {
-  const ends = new Int32Array(2);
-  if (spawnFunctions()!.symbols.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) {
-    return lastErrno(c);
-  }
-  const fd = c.symbols.open(cString(`/proc/self/fd/${ends[0]}`), O_RDWR | O_CLOEXEC);
-  const errno = fd < 0 ? lastErrno(c) : 0;
-  c.symbols.close(ends[0]!);
-  c.symbols.close(ends[1]!);
-  if (fd < 0) return errno;
-  // Joined, not a template literal: one flat string (32 B), not a tree of
-  // three (88 B), and every running instance keeps it.
-  return { fd, name: ["pipe:[", pipeIdentity(fd)?.ino ?? 0n, "]"].join("") };
-}
-
-/** An output pipe, its read end (the daemon's) non-blocking; the errno when refused. */
-function makeOutputPipe(c: Libc): [number, number] | number {
-  const ends = new Int32Array(2);
-  if (spawnFunctions()!.symbols.pipe2!(new Uint8Array(ends.buffer), O_CLOEXEC) !== 0) {
-    return lastErrno(c);
-  }
-  // A pipe made just now has no status flag set (O_RDONLY is its access
-  // mode, which F_SETFL leaves alone): no F_GETFL first, a system call less.
-  c.symbols.fcntl(ends[0]!, F_SETFL, O_NONBLOCK);
-  return [ends[0]!, ends[1]!];
 }
 
 /** The daemon's end of a child's output: none for a stream sent to /dev/null. */

@@ -12,7 +12,7 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { outputPipeIdentities } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { posixSpawn, posixSpawnAvailable, prepareSpawnPipes } from "./posix_spawn.ts";
+import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { ERRNO, errnoName } from "./libc.ts";
 import { childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
@@ -139,14 +139,13 @@ export class DenoSpawner implements Spawner {
   }
 
   /**
-   * Loads now what the first spawn would: posix_spawn's functions (and
-   * makes the pipes the first spawn takes) and, when `native` (a cgroup or a
-   * umask to set), the native code (~10–15 ms of FFI loading), so that a
-   * program first started by a request (`autostart: false`) does not wait
-   * for them.
+   * Loads now what the first spawn would: posix_spawn's functions and, when
+   * `native` (a cgroup or a umask to set), the native code (~10–15 ms of FFI
+   * loading), so that a program first started by a request (`autostart:
+   * false`) does not wait for them.
    */
   warm(needs: { native: boolean }): void {
-    if (posixSpawnAvailable({ cwd: true })) prepareSpawnPipes();
+    posixSpawnAvailable({ cwd: true });
     if (needs.native) posixSpawnAvailable({ cwd: true, native: true });
   }
 

@@ -6,7 +6,7 @@ import { keepDescriptorsFromChildren } from "../../src/process/descriptors.ts";
 import { plainSpec as spec } from "../_helpers/spawn_spec.ts";
 import { assertStartedAlone, namesUntil } from "../_helpers/started_alone.ts";
 import { alive, waitFor } from "../_helpers/wait_for.ts";
-import { type PosixChild, posixSpawn, prepareSpawnPipes } from "../../src/process/posix_spawn.ts";
+import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
 import { fileMode, processStartTime } from "../../src/process/kernel_files.ts";
 import { libc } from "../../src/process/libc.ts";
 import { groupExists } from "../../src/process/group.ts";
@@ -359,36 +359,6 @@ Deno.test("a child's start time comes from the boot clock when its spawn stayed 
     }
   } finally {
     for (const child of spawned) endPosixChild(child);
-  }
-});
-
-Deno.test("a spawn takes the pipes made ahead of it, and the next spawn's are made in a later turn", async () => {
-  // Other test modules run in this process too: their pipes come and go in
-  // /proc/self/fd, so only our children's pipes are looked for, never counted.
-  const pipeOf = (fd: number) => Deno.readLinkSync(`/proc/self/fd/${fd}`);
-  const pipesOf = (
-    child: PosixChild,
-  ) => [child.stdin, pipeOf(child.stdout!), pipeOf(child.stderr!)];
-  prepareSpawnPipes();
-  const ahead = ownPipes();
-  const children: PosixChild[] = [];
-  try {
-    const first = posixSleep();
-    children.push(first);
-    for (const pipe of pipesOf(first)) assert.ok(ahead.has(pipe), `${pipe} made by the spawn`);
-    // Not remade before the turn ends: a spawn at once makes its own.
-    const afterFirst = ownPipes();
-    const second = posixSleep();
-    children.push(second);
-    for (const pipe of pipesOf(second)) assert.ok(!afterFirst.has(pipe), `${pipe} made ahead`);
-    // The refill's 0 ms timer was set before this one: it has run.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const afterTurn = ownPipes();
-    const third = posixSleep();
-    children.push(third);
-    for (const pipe of pipesOf(third)) assert.ok(afterTurn.has(pipe), `${pipe} made by the spawn`);
-  } finally {
-    for (const child of children) endPosixChild(child);
   }
 });
 
