@@ -13,7 +13,7 @@
  */
 
 import { type Clock, systemClock } from "../util/clock.ts";
-import { cString, libc } from "../process/libc.ts";
+import { AT_FDCWD, cString, libc } from "../process/libc.ts";
 
 /** One live instance, as the next taskmaster needs it to stop it. */
 export interface InstanceRecord {
@@ -112,7 +112,6 @@ export function writeStateFile(path: string, state: DaemonState): void {
   replaceWith(path, temp);
 }
 
-const AT_FDCWD = -100;
 const RENAME_EXCHANGE = 2;
 
 /**

@@ -111,7 +111,7 @@ export class EffectExecutor implements ChildHooks {
   #spawn(): void {
     const host = this.#host;
     this.#reapedAlone = null;
-    let result: { ok: true; pid: number } | { ok: false; reason: string };
+    let result: ReturnType<InstanceChild["spawn"]>;
     try {
       result = this.child.spawn(host.config, host, host.spawnSpec(), host.snapshot.generation);
     } catch (error) {

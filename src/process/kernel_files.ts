@@ -7,7 +7,7 @@
  * @module
  */
 
-import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
+import { AT_FDCWD, cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -22,11 +22,18 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const buffer = new Uint8Array(64 * 1024);
 
-/** `read` applied to `path` open read-only; null when it cannot be opened (or no FFI). */
-function withFileOpen<T>(path: string, read: (c: Libc, fd: number) => T | null): T | null {
+/**
+ * `read` applied to `path` (relative to the directory open as `dir`, if
+ * not absolute) open read-only; null when it cannot be opened (or no FFI).
+ */
+function withFileOpen<T>(
+  path: string,
+  read: (c: Libc, fd: number) => T | null,
+  dir = AT_FDCWD,
+): T | null {
   const c = libc();
   if (c === null) return null;
-  const fd = c.symbols.open(cString(path), O_RDONLY | O_CLOEXEC);
+  const fd = c.symbols.openat(dir, cString(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return null;
   try {
     return read(c, fd);
@@ -65,20 +72,12 @@ export function readKernelFile(
 
 /**
  * The first read(2) of `name` in the directory open as `dir` (a cgroup's
- * cgroup.events: one short read holds it all), or null when unreadable.
- * Relative to a descriptor the caller holds anyway: no walk from the root.
+ * cgroup.events: one short read holds it all), or null when unreadable or
+ * empty. Relative to a descriptor the caller holds anyway: no walk from the root.
  */
 export function readKernelFileAt(dir: number, name: string): string | null {
-  const c = libc();
-  if (c === null) return null;
-  const fd = c.symbols.openat(dir, cString(name), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return null;
-  try {
-    const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.byteLength)));
-    return n < 0 ? null : decoder.decode(buffer.subarray(0, n));
-  } finally {
-    c.symbols.close(fd);
-  }
+  const bytes = readKernelBytes(name, dir);
+  return bytes === null ? null : decoder.decode(bytes);
 }
 
 /**
@@ -87,11 +86,11 @@ export function readKernelFileAt(dir: number, name: string): string | null {
  * until the next read of this module. Null when unreadable or empty. For
  * callers that parse the bytes in place, thousands of times a status call.
  */
-export function readKernelBytes(path: string): Uint8Array | null {
+export function readKernelBytes(path: string, dir = AT_FDCWD): Uint8Array | null {
   return withFileOpen(path, (c, fd) => {
     const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.byteLength)));
     return n <= 0 ? null : buffer.subarray(0, n);
-  });
+  }, dir);
 }
 
 /** Writes `text` in one write(2), as kernel files expect; false when refused. */
@@ -108,7 +107,6 @@ export function writeKernelFile(path: string, text: string): boolean {
   }
 }
 
-const AT_FDCWD = -100;
 const STATX_TYPE = 1;
 const STATX_MODE = 2;
 /** `struct statx` is 256 bytes; its `stx_mode` (u16) is at byte 28. */

@@ -72,6 +72,9 @@ const SYMBOLS = {
 
 const encoder = new TextEncoder();
 
+/** The directory argument of the *at(2) calls that means "relative to the working directory". */
+export const AT_FDCWD = -100;
+
 /** `text` as a NUL-terminated C string. */
 export function cString(text: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(`${text}\0`) as Uint8Array<ArrayBuffer>;

@@ -12,6 +12,13 @@ import { waitFor } from "../_helpers/wait_for.ts";
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
 
+/** A descriptor of the directory `path` (a cgroup's, as clone3 takes it); the caller closes it. */
+function openDirectory(path: string): number {
+  const fd = libc()!.symbols.open(cString(path), O_DIRECTORY | O_CLOEXEC);
+  assert.ok(fd >= 0, `open ${path}`);
+  return fd;
+}
+
 /** A cgroup of this test's own under the v2 hierarchy, removed afterwards. */
 async function withCgroup(fn: (path: string, relative: string) => Promise<void>): Promise<void> {
   const mount = cgroup2Mount();
@@ -156,8 +163,7 @@ Deno.test("a cgroup removed before the spawn: the shim makes it again and the pr
 Deno.test("a cgroup's cgroup.events read through its directory's descriptor says what its path says, frozen or not", async () => {
   await withCgroup(async (cgroup) => {
     const c = libc()!;
-    const dir = c.symbols.open(cString(cgroup), O_DIRECTORY | O_CLOEXEC);
-    assert.ok(dir >= 0);
+    const dir = openDirectory(cgroup);
     try {
       const read = () => readKernelFileAt(dir, "cgroup.events");
       assert.match(read() ?? "", /^frozen 0$/m);
@@ -198,8 +204,7 @@ Deno.test("a frozen cgroup: the spawn returns at once through the shim, and the 
 Deno.test("clone3 into a cgroup removed after it was opened fails before any child, as `clone`", async () => {
   await withCgroup(async (cgroup) => {
     const c = libc()!;
-    const fd = c.symbols.open(cString(cgroup), O_DIRECTORY | O_CLOEXEC);
-    assert.ok(fd >= 0);
+    const fd = openDirectory(cgroup);
     try {
       await Deno.remove(cgroup);
       const path = cString("/bin/true");
