@@ -18,7 +18,7 @@ import { type ChildExit, type ChildHooks, InstanceChild } from "./instance_child
 import { Leftovers } from "./leftovers.ts";
 import type { RunnerPorts } from "./runner_deps.ts";
 import type { ProcessEffect, ProcessEvent, ProcessSnapshot, TimerName } from "./snapshot.ts";
-import type { SpawnSpec } from "./spawner.ts";
+import type { ExitStatus, SpawnSpec } from "./spawner.ts";
 import type { Pacer } from "../util/turn_pacer.ts";
 
 /** The instance the effects are for, as it is at the moment each runs. */
@@ -28,6 +28,8 @@ export interface EffectHost {
   readonly config: ProgramConfig;
   readonly snapshot: ProcessSnapshot;
   spawnSpec(): SpawnSpec;
+  /** Whether this exit of the live child would spawn the next one at once, were it reported now. */
+  respawnsOnExit(exit: { code: number | null; signal: string | null; generation: number }): boolean;
   /** Takes the event an effect's outcome makes, after the one being handled. */
   enqueue(event: ProcessEvent): void;
   /** Logs a line about this instance. */
@@ -66,7 +68,7 @@ export class EffectExecutor implements ChildHooks {
     this.leftovers = new Leftovers(deps.cgroups, deps.os);
     this.child = new InstanceChild(deps, this.leftovers, this);
     this.#signaller = new GroupSignaller(deps.os, deps.cgroups, deps.clock);
-    this.#pacer = deps.pacer ?? { run: (job) => job() };
+    this.#pacer = deps.pacer ?? NO_PACER;
   }
 
   execute(effect: ProcessEffect): void {
@@ -140,9 +142,25 @@ export class EffectExecutor implements ChildHooks {
     return this.#host.snapshot.state === "STOPPING";
   }
 
+  childReaped(status: ExitStatus, generation: number): void {
+    const host = this.#host;
+    if (!host.respawnsOnExit({ ...status, generation })) return;
+    // Not while crashes wait for their turn: this one waits behind them too.
+    this.#pacer.runIfIdle?.(() => this.child.prespawn(host.config, host, host.spawnSpec()));
+  }
+
   childExited(exit: ChildExit, pid: number, generation: number): void {
     const host = this.#host;
-    const handle = () => host.enqueue({ kind: "exited", generation, ...exit });
+    const handle = () => {
+      // A child started ahead (childReaped) is taken by the spawn this exit
+      // leads to; if it leads to none, it goes before the transition looks.
+      if (!host.respawnsOnExit({ ...exit, generation })) this.child.discardPrespawned("no restart");
+      try {
+        host.enqueue({ kind: "exited", generation, ...exit });
+      } finally {
+        this.child.discardPrespawned("no restart");
+      }
+    };
     // The end of a stop spawns nothing, and a client is waiting for it.
     if (host.snapshot.state === "STOPPING") {
       // Only a stop owes the members a stopsignal, and only its exit report
@@ -153,17 +171,22 @@ export class EffectExecutor implements ChildHooks {
     // instance_child noted whether the group outlived its leader (no second probe).
     const outlived = this.leftovers.outlived(pid);
     if (!outlived) this.#reapedAlone = pid;
-    this.#pacer.run(() => {
+    const crash = () => {
       // A stop came while this crash waited for its turn: like any stop whose
       // leader dies first, it lasts until what the leader left (its group,
       // or its cgroup) is gone, and stoptime's SIGKILL reaches what ignores
       // the stopsignal.
       const snap = host.snapshot;
       const stopping = snap.state === "STOPPING" && snap.generation === generation;
+      if (stopping) this.child.discardPrespawned("a stop came first");
       if (stopping && (outlived || this.leftovers.populated())) {
         host.enqueue({ kind: "exited", generation, ...exit, groupAlive: true });
       } else handle();
-    });
+    };
+    // The pacer let the next child start already (childReaped): taking it is
+    // cheap, and a turn's end would leave it running unread and unrecorded.
+    if (this.child.prespawned) crash();
+    else this.#pacer.run(crash);
   }
 
   /**
@@ -211,6 +234,7 @@ export class EffectExecutor implements ChildHooks {
 
   /** Cancels every timer and the group watch (the instance is forgotten). */
   dispose(): void {
+    this.child.discardPrespawned("the instance is gone");
     for (const name of Object.keys(this.#timers) as TimerName[]) {
       this.#timers[name]?.();
       this.#timers[name] = null;
@@ -220,3 +244,12 @@ export class EffectExecutor implements ChildHooks {
     this.#signaller.forgetOwed();
   }
 }
+
+/** Without a pacer, everything is handled at once. */
+const NO_PACER: Pacer = {
+  run: (job) => job(),
+  runIfIdle: (job) => {
+    job();
+    return true;
+  },
+};

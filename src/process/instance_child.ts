@@ -26,12 +26,33 @@ export interface ChildExit {
   readonly groupAlive: boolean;
 }
 
+/** A child started and not yet held (see {@link InstanceChild.spawn}). */
+interface Started {
+  readonly ok: true;
+  readonly child: SpawnedChild;
+  readonly cgroup: string | null;
+}
+
+/** A child started ahead of a restart, with what it was started from. */
+interface Prespawned extends Started {
+  readonly cfg: ProgramConfig;
+  readonly spec: SpawnSpec;
+  /** It ended (and was collected) before a spawn took it. */
+  ended: boolean;
+}
+
 /** What the instance is told about the children it asked for. */
 export interface ChildHooks {
   /** Whether the instance is STOPPING when the child exits (only a stop waits for its group). */
   childStopping(): boolean;
   /** Child `pid`, spawned in the instance's run `generation`, exited. */
   childExited(exit: ChildExit, pid: number, generation: number): void;
+  /**
+   * The live child of run `generation` was just reaped, as `status`; its
+   * exit is reported (`childExited`) once its pipes are drained. An instance
+   * that will restart it may {@link InstanceChild.prespawn} now.
+   */
+  childReaped?(status: ExitStatus, generation: number): void;
   /** Logs a line about the instance. */
   log(level: "info" | "warning" | "error", message: string): void;
 }
@@ -55,6 +76,8 @@ export class InstanceChild implements ChildEndListener {
   #spawns = 0;
   #expectedExits = 0;
   #unexpectedExits = 0;
+  /** A child started as the last one was reaped, for the spawn its exit leads to. */
+  #prespawned: Prespawned | null = null;
 
   constructor(deps: RunnerPorts, leftovers: Leftovers, hooks: ChildHooks) {
     this.#deps = deps;
@@ -65,7 +88,8 @@ export class InstanceChild implements ChildEndListener {
   /**
    * Spawns instance `name` (number `index`) of `cfg` from `spec`, for the
    * instance's run `generation`. Returns its pid, or why it could not be
-   * spawned; `childExited` follows, once, after the pid is returned.
+   * spawned; `childExited` follows, once, after the pid is returned. A child
+   * {@link prespawn} started for this very spawn is taken instead.
    */
   spawn(
     cfg: ProgramConfig,
@@ -73,13 +97,43 @@ export class InstanceChild implements ChildEndListener {
     spec: SpawnSpec,
     generation: number,
   ): { ok: true; pid: number } | { ok: false; reason: string } {
-    const { name, index } = instance;
+    const { name } = instance;
     const deps = this.#deps;
     const targets = deps.targets(cfg, name);
     this.#spawns++;
+    const started = this.#takePrespawned(cfg, spec) ?? this.#start(cfg, instance, spec, targets);
+    if (!started.ok) return started;
+    const { child, cgroup } = started;
+    this.#child = child;
+    this.#spawnedWith = cfg;
+    this.#generation = generation;
+    if (cgroup !== null) this.#leftovers.adopt(cgroup);
+    this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
+    deps.liveChanged?.("spawned");
+    // Relays never reject; the output hub drains them at shutdown. Combined
+    // output is one stream, relayed (and followed) under the stdout key.
+    // A stream the child writes to /dev/null itself has no source.
+    const { stdout, stderr } = child.output ?? child;
+    if (stdout !== null) deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
+    if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
+    child.onEnd(this);
+    return { ok: true, pid: child.pid };
+  }
+
+  /** Starts the child in its cgroup; nothing of it is held here yet. */
+  #start(
+    cfg: ProgramConfig,
+    instance: { name: string; index: number },
+    spec: SpawnSpec,
+    targets: ReturnType<RunnerPorts["targets"]>,
+    quiet = false,
+  ): Started | { ok: false; reason: string } {
+    const { name, index } = instance;
+    const deps = this.#deps;
     const cgroups = deps.cgroups ?? null;
     const cgroup = cgroups?.prepare(cfg.name, name, this.#leftovers.cgroup) ?? null;
     if (cgroups !== null && cgroup === null) {
+      if (quiet) return { ok: false, reason: "no cgroup" };
       this.#hooks.log("warning", `couldn't create a cgroup for '${name}': process group only`);
     }
     const result = deps.spawner.spawn({
@@ -98,21 +152,85 @@ export class InstanceChild implements ChildEndListener {
       }
       return result;
     }
-    const child = result.child;
-    this.#child = child;
-    this.#spawnedWith = cfg;
-    this.#generation = generation;
-    if (cgroup !== null) this.#leftovers.adopt(cgroup);
-    this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
-    deps.liveChanged?.("spawned");
-    // Relays never reject; the output hub drains them at shutdown. Combined
-    // output is one stream, relayed (and followed) under the stdout key.
-    // A stream the child writes to /dev/null itself has no source.
-    const { stdout, stderr } = child.output ?? child;
-    if (stdout !== null) deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
-    if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
-    child.onEnd(this);
-    return { ok: true, pid: child.pid };
+    return { ok: true, child: result.child, cgroup };
+  }
+
+  childReaped(child: SpawnedChild, status: ExitStatus): void {
+    if (this.#child !== child) return;
+    try {
+      this.#hooks.childReaped?.(status, this.#generation);
+    } catch (error) {
+      // Called from the collector's sweep, which must go on: the exit's report spawns instead.
+      this.#hooks.log("error", `the early restart after pid ${child.pid} failed: ${error}`);
+    }
+  }
+
+  /**
+   * Starts the next child now, as the last one was just reaped, for the
+   * spawn its exit's report is about to ask for: that report waits for the
+   * last child's pipes to be drained, its transition and log lines, which
+   * kept a restart ~0.5 ms longer than the floor's (issue 17). The spawn
+   * takes this child if nothing changed meanwhile (same config and spec);
+   * otherwise it is ended ({@link discardPrespawned}).
+   */
+  prespawn(cfg: ProgramConfig, instance: { name: string; index: number }, spec: SpawnSpec): void {
+    if (this.#prespawned !== null) return;
+    const started = this.#start(cfg, instance, spec, this.#deps.targets(cfg, instance.name), true);
+    if (!started.ok) return; // The spawn tries again, and reports why it fails.
+    // It is in the instance's cgroup now: a stop or a release must see it there.
+    if (started.cgroup !== null) this.#leftovers.adopt(started.cgroup);
+    const prespawned = { ...started, cfg, spec, ended: false };
+    this.#prespawned = prespawned;
+    // Told if it ends before a spawn takes it (whose own listener then replaces this one).
+    started.child.onEnd({ childEnded: () => void (prespawned.ended = true) });
+  }
+
+  /** Whether a child {@link prespawn} started waits for its spawn. */
+  get prespawned(): boolean {
+    return this.#prespawned !== null;
+  }
+
+  /** The child {@link prespawn} started, if it was started for this spawn; else it is ended. */
+  #takePrespawned(cfg: ProgramConfig, spec: SpawnSpec): Started | null {
+    const prespawned = this.#prespawned;
+    if (prespawned === null) return null;
+    const same = prespawned.cfg === cfg && prespawned.spec.argv === spec.argv &&
+      prespawned.spec.cwd === spec.cwd;
+    if (!same) {
+      this.discardPrespawned("the program changed");
+      return null;
+    }
+    this.#prespawned = null;
+    return prespawned;
+  }
+
+  /**
+   * Ends the child {@link prespawn} started when no spawn took it, for
+   * `reason` (a stop, a reload or an exit that does not restart came
+   * first): its group is killed and its pipes closed; its exit is collected
+   * and told nobody. What it may have left in the cgroup is the cgroup's
+   * leftover, ended by the next stop or the shutdown.
+   */
+  discardPrespawned(reason: string): void {
+    const prespawned = this.#prespawned;
+    if (prespawned === null) return;
+    this.#prespawned = null;
+    const { child } = prespawned;
+    this.#hooks.log("info", `pid ${child.pid}, started ahead of a restart, killed: ${reason}`);
+    // Once it ended, its pid (and group) may be another's.
+    if (!prespawned.ended) {
+      try {
+        this.#deps.os.signalGroup(child.pid, "SIGKILL");
+      } catch { /* Gone already. */ }
+    }
+    const output = child.output;
+    if (output !== undefined) {
+      output.stdout?.release();
+      output.stderr?.release();
+    } else {
+      child.stdout.cancel().catch(() => {});
+      child.stderr?.cancel().catch(() => {});
+    }
   }
 
   childEnded(child: SpawnedChild, status: ExitStatus): void {
@@ -142,7 +260,9 @@ export class InstanceChild implements ChildEndListener {
     // Only a stop waits for the rest of the group (and cgroup); other exits
     // move on at once, remembering a group that outlived its leader for shutdown.
     const stopping = this.#hooks.childStopping();
-    if (!stopping) this.#leftovers.noteExit(child.pid);
+    // A stop came before this report: the child started ahead is not wanted.
+    if (stopping) this.discardPrespawned("a stop came first");
+    else this.#leftovers.noteExit(child.pid);
     const rest = stopping &&
       (await deps.groupAlive(child.pid) || this.#leftovers.populated());
     this.#hooks.childExited(

@@ -200,6 +200,22 @@ export class ProcessRunner {
     return spawnSpec(this.#config, (path) => this.#deps.os.isDirectory(path), argv);
   }
 
+  respawnsOnExit(
+    exit: { code: number | null; signal: string | null; generation: number },
+  ): boolean {
+    const snap = this.#snap;
+    if (snap.state !== "RUNNING" || this.#busy || this.#queue.length > 0) return false;
+    // The transition itself says: a second copy of its rules would drift.
+    const { effects } = transition(
+      snap,
+      { kind: "exited", ...exit, groupAlive: false },
+      this.#config,
+      this.name,
+      this.#deps.clock.now(),
+    );
+    return effects.some((effect) => effect.kind === "spawn");
+  }
+
   /**
    * Sends `signal` to the main process alone (supervisorctl's `signal`; a
    * stop signals the whole group). Returns null once sent, else why not.

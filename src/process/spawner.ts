@@ -74,6 +74,12 @@ export interface ExitStatus {
  */
 export interface ChildEndListener {
   childEnded(child: SpawnedChild, status: ExitStatus): void;
+  /**
+   * Told as the child is reaped, before its pipes are drained and
+   * `childEnded` follows: a restart can start the next child now. Called
+   * from the collector's sweep: it must not throw.
+   */
+  childReaped?(child: SpawnedChild, status: ExitStatus): void;
 }
 
 /** A running child, leader of its own session and process group. */
@@ -136,6 +142,7 @@ export class DenoSpawner implements Spawner {
   constructor(options: { baseEnv?: Record<string, string>; setpriv?: string | null } = {}) {
     this.#baseEnv = options.baseEnv ?? childBaseEnv(Deno.env.toObject());
     this.#setpriv = options.setpriv !== undefined ? options.setpriv : findSetpriv();
+    this.#poller?.onHangUp(sweepExits);
   }
 
   /**
@@ -341,6 +348,14 @@ function spawnDirect(
   return { ok: true, child: record };
 }
 
+/**
+ * A child's output pipes hang up as it exits, just before its SIGCHLD: the
+ * exit is collected then, and the signal, later, finds nothing left.
+ */
+function sweepExits(): void {
+  childExits()?.sweep();
+}
+
 /** What a spawn reads its child's output through: descriptors of its own. */
 type OwnOutput = NonNullable<SpawnedChild["output"]>;
 
@@ -391,6 +406,7 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
 
   /** The child was reaped: it has ended once its readers took what its pipes held. */
   exited(status: WaitStatus): void {
+    this.#listener?.childReaped?.(this, status);
     const end = () => this.#end(status);
     // Never during the call: the collector (or Deno's status) is not re-entered.
     if (this.output === undefined) queueMicrotask(end);

@@ -21,6 +21,8 @@ export const PACED_SLICE_MS = 10;
 /** Runs jobs now while the current turn's slice lasts, later otherwise. */
 export interface Pacer {
   run(job: () => void): void;
+  /** Runs `job` now if {@link run} would, else not at all; whether it ran. */
+  runIfIdle?(job: () => void): boolean;
 }
 
 /** What the pacer needs from the runtime; injected so the rule is tested without real turns. */
@@ -66,6 +68,13 @@ export class TurnPacer implements Pacer {
     }
     this.#queue.push(job);
     this.#awaitTurnEnd();
+  }
+
+  runIfIdle(job: () => void): boolean {
+    if (this.#queue.length > 0 || !this.#sliceLeft()) return false;
+    this.#runOne(job);
+    this.#awaitTurnEnd();
+    return true;
   }
 
   /** Whether this turn's slice has time left; the first ask of a turn starts its slice. */

@@ -4,6 +4,7 @@
  * the test says so, and an OS that records the signals a real one would send.
  */
 import type {
+  ChildEndListener,
   ExitStatus,
   SpawnedChild,
   SpawnResult,
@@ -46,6 +47,11 @@ export class FakeSpawner {
   failWith: string | null = null;
   /** Thrown by the next spawns, as a defect of the spawner would be. */
   throwWith: Error | null = null;
+  /**
+   * Tells a child's listener it was reaped, at once, before its end follows
+   * (as the real spawner's records do): an instance may start the next one then.
+   */
+  reapsAhead = false;
   // Pids above any pid_max: they name no real process (signals go to FakeOs).
   #nextPid = 5_000_000;
 
@@ -53,10 +59,17 @@ export class FakeSpawner {
     this.spawned.push(spec);
     if (this.throwWith !== null) throw this.throwWith;
     if (this.failWith !== null) return { ok: false, reason: this.failWith };
-    let exit!: (status: ExitStatus) => void;
-    const status = new Promise<ExitStatus>((resolve) => (exit = resolve));
+    let settle!: (status: ExitStatus) => void;
+    const status = new Promise<ExitStatus>((resolve) => (settle = resolve));
     const pid = this.#nextPid++;
-    this.#exitsByPid.set(pid, exit);
+    let listener: ChildEndListener | null = null;
+    let exited = false;
+    this.#exitsByPid.set(pid, (end) => {
+      if (exited) return;
+      exited = true;
+      if (this.reapsAhead) listener?.childReaped?.(child, end);
+      settle(end);
+    });
     const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     const child: SpawnedChild = {
       pid,
@@ -64,7 +77,10 @@ export class FakeSpawner {
       stdout: empty(),
       stderr: empty(),
       status,
-      onEnd: (listener) => void status.then((s) => listener.childEnded(child, s)),
+      onEnd: (l) => {
+        listener = l;
+        status.then((s) => l.childEnded(child, s));
+      },
     };
     return { ok: true, child };
   }

@@ -32,6 +32,35 @@ programs:
   assert.match(await d.eventLog(), /exited: sleeper \(terminated by SIGKILL; not expected\)/);
 });
 
+Deno.test("a child restarted after kill -9 logs after the last one, and its stdin takes writes", async () => {
+  // The next child is started as the last one is reaped, before the exit is
+  // reported (instance_child.ts prespawn): its pipes wait for the restart.
+  await using d = await TestDaemon.start(`
+programs:
+  echo:
+    cmd: /bin/sh -c 'echo "up $$"; while read -r line; do echo "got $line in $$"; done'
+    starttime: 0
+    stdout: echo.log
+`);
+  const log = () => Deno.readTextFile(`${d.dir}/echo.log`).catch(() => "");
+  const first = await d.waitState("echo", "RUNNING");
+  await d.port.sendStdin("echo", new TextEncoder().encode("one\n"));
+  await waitFor(async () => (await log()).includes(`got one in ${first.pid}`), { what: "one" });
+  Deno.kill(first.pid!, "SIGKILL");
+  const again = await waitFor(async () => {
+    const p = await d.info("echo");
+    return p.pid !== null && p.pid !== first.pid && p.state === "RUNNING" ? p : null;
+  });
+  d.track(again.pid!);
+  await d.port.sendStdin("echo", new TextEncoder().encode("two\n"));
+  await waitFor(async () => (await log()).includes(`got two in ${again.pid}`), { what: "two" });
+  assert.equal(
+    await log(),
+    `up ${first.pid}\ngot one in ${first.pid}\nup ${again.pid}\ngot two in ${again.pid}\n`,
+  );
+  assert.match(await d.eventLog(), new RegExp(`spawned: 'echo' with pid ${again.pid}`));
+});
+
 Deno.test("kill -9 under autorestart never leaves the program EXITED", async () => {
   await using d = await TestDaemon.start(`
 programs:

@@ -246,6 +246,10 @@ class HeldPacer implements Pacer {
   release(): void {
     for (const job of this.held.splice(0)) job();
   }
+  /** Crashes wait here: nothing runs ahead of them. */
+  runIfIdle(): boolean {
+    return false;
+  }
 }
 
 Deno.test("ProcessRunner hands a crash's restart to the pacer; the end of a stop is handled at once", async () => {
@@ -422,4 +426,120 @@ Deno.test("ProcessRunner: a stop while a crash waits for the pacer, what its lea
   await settle();
   assert.equal(runner.state, "STOPPED");
   runner.dispose();
+});
+
+/** A child killed from outside (kill -9), which `autorestart: always` restarts at once. */
+const KILLED = { code: null, signal: "SIGKILL" } as const;
+
+Deno.test("ProcessRunner starts the next child as the last one is reaped; the restart its exit leads to takes it", async () => {
+  const { spawner, runner, logs } = setup({ starttime: 0, autorestart: "always" });
+  spawner.reapsAhead = true;
+  runner.dispatch({ kind: "start" });
+  const first = runner.snapshot.pid!;
+  spawner.exitLatest(KILLED);
+  // Reaped, not yet reported (its pipes are drained first): the next child already exists.
+  assert.equal(spawner.spawned.length, 2);
+  assert.equal(runner.snapshot.pid, first);
+  await settle();
+  assert.equal(spawner.spawned.length, 2, "the restart took the child started ahead");
+  assert.equal(runner.state, "RUNNING");
+  assert.equal(runner.snapshot.pid, first + 1);
+  assert.equal(runner.counters.restarts, 1);
+  const exited = logs.findIndex((line) => line.startsWith("exited: "));
+  const spawned = logs.indexOf(`spawned: 'web' with pid ${first + 1}`);
+  assert.ok(exited >= 0 && spawned > exited, logs.join("\n"));
+  // The next exit is handled the same way.
+  spawner.exitLatest(KILLED);
+  await settle();
+  assert.equal(spawner.spawned.length, 3);
+  assert.equal(runner.snapshot.pid, first + 2);
+});
+
+Deno.test("ProcessRunner starts nothing ahead of an exit that does not restart at once", async () => {
+  for (
+    const [overrides, exit] of [
+      [{ autorestart: "unexpected", exitcodes: [0] }, { code: 0, signal: null }],
+      [{ autorestart: "never" }, KILLED],
+      // A crash within 1 s of its start waits (MIN_RESTART_INTERVAL_MS).
+      [{ autorestart: "always" }, { code: 1, signal: null }],
+    ] as const
+  ) {
+    const { spawner, runner } = setup({ starttime: 0, ...overrides, exitcodes: [0] });
+    spawner.reapsAhead = true;
+    runner.dispatch({ kind: "start" });
+    spawner.exitLatest(exit);
+    assert.equal(spawner.spawned.length, 1, JSON.stringify(overrides));
+    await settle();
+    assert.equal(spawner.spawned.length, 1, JSON.stringify(overrides));
+    assert.equal(runner.state, "EXITED");
+  }
+});
+
+Deno.test("ProcessRunner: the child started ahead is killed when a stop comes before the exit's report", async () => {
+  const { spawner, runner, os, logs } = setup({ starttime: 0, autorestart: "always" });
+  spawner.reapsAhead = true;
+  runner.dispatch({ kind: "start" });
+  const ahead = runner.snapshot.pid! + 1;
+  spawner.exitLatest(KILLED);
+  assert.equal(spawner.spawned.length, 2);
+  runner.dispatch({ kind: "stop" });
+  await settle();
+  assert.equal(runner.state, "STOPPED");
+  assert.equal(spawner.spawned.length, 2);
+  assert.ok(os.sent.some((s) => s.to === "group" && s.id === ahead && s.signal === "SIGKILL"));
+  assert.ok(logs.some((line) => line.startsWith(`pid ${ahead}, started ahead`)), logs.join("\n"));
+});
+
+Deno.test("ProcessRunner: a config changed before the exit's report restarts with the new one; the child started ahead is killed", async () => {
+  const { spawner, runner, os } = setup({ starttime: 0, autorestart: "always" });
+  spawner.reapsAhead = true;
+  runner.dispatch({ kind: "start" });
+  const ahead = runner.snapshot.pid! + 1;
+  spawner.exitLatest(KILLED);
+  runner.updateConfig(program({ starttime: 0, autorestart: "always", cmd: "/bin/true again" }));
+  await settle();
+  assert.equal(spawner.spawned.length, 3);
+  assert.deepEqual(spawner.spawned[2]!.argv, ["/bin/true", "again"]);
+  assert.equal(runner.snapshot.pid, ahead + 1);
+  assert.ok(os.sent.some((s) => s.to === "group" && s.id === ahead && s.signal === "SIGKILL"));
+});
+
+Deno.test("ProcessRunner starts nothing ahead while crashes wait for the pacer", async () => {
+  const pacer = new HeldPacer();
+  const { spawner, runner } = setup({ starttime: 0, autorestart: "always" }, undefined, pacer);
+  spawner.reapsAhead = true;
+  runner.dispatch({ kind: "start" });
+  spawner.exitLatest(KILLED);
+  await settle();
+  assert.equal(spawner.spawned.length, 1);
+  pacer.release();
+  assert.equal(spawner.spawned.length, 2);
+  assert.equal(runner.state, "RUNNING");
+});
+
+Deno.test("ProcessRunner: a child started ahead that dies before the restart takes it is reported as its own exit", async () => {
+  const { spawner, runner, os, logs } = setup({ starttime: 0, autorestart: "always" });
+  spawner.reapsAhead = true;
+  runner.dispatch({ kind: "start" });
+  const ahead = runner.snapshot.pid! + 1;
+  spawner.exitLatest(KILLED);
+  spawner.exit(ahead, { code: 3, signal: null });
+  await settle();
+  assert.equal(spawner.spawned.length, 2);
+  assert.ok(logs.includes(`spawned: 'web' with pid ${ahead}`), logs.join("\n"));
+  assert.ok(logs.some((line) => line.startsWith("exited: web (exit status 3")), logs.join("\n"));
+  assert.equal(runner.state, "EXITED");
+  assert.equal(runner.snapshot.pid, null);
+  // Dead before anyone looked: no signal to a group whose pid may be another's.
+  assert.ok(!os.sent.some((s) => s.id === ahead));
+});
+
+Deno.test("ProcessRunner: an instance forgotten while a child started ahead waits kills that child", () => {
+  const { spawner, runner, os } = setup({ starttime: 0, autorestart: "always" });
+  spawner.reapsAhead = true;
+  runner.dispatch({ kind: "start" });
+  const ahead = runner.snapshot.pid! + 1;
+  spawner.exitLatest(KILLED);
+  runner.dispose();
+  assert.ok(os.sent.some((s) => s.to === "group" && s.id === ahead && s.signal === "SIGKILL"));
 });

@@ -124,3 +124,21 @@ Deno.test("pacer: a lone job (a restart's spawn) runs before the turn's end is a
   pacer.run(turns.job("c"));
   assert.deepEqual(ran, ["a", "b", "c"], "a new turn, a new slice");
 });
+
+Deno.test("pacer: runIfIdle runs a job only when run would run it now, and never queues it", () => {
+  const { turns, pacer, ran } = setup();
+  assert.equal(pacer.runIfIdle(turns.job("a", 6)), true);
+  assert.equal(pacer.runIfIdle(turns.job("b", 6)), true);
+  // The slice is spent (12 ms of 10): refused, and not kept for later.
+  assert.equal(pacer.runIfIdle(turns.job("c")), false);
+  pacer.run(turns.job("d"));
+  assert.equal(pacer.waiting, 1);
+  turns.turn();
+  assert.deepEqual(ran, ["a", "b", "d"]);
+  // A job waiting for its turn is not overtaken, even with time left.
+  pacer.run(turns.job("e", 20));
+  pacer.run(turns.job("f"));
+  assert.equal(pacer.runIfIdle(turns.job("g")), false);
+  turns.turn();
+  assert.deepEqual(ran, ["a", "b", "d", "e", "f"]);
+});
