@@ -90,13 +90,6 @@ export class FdPoller {
    * (tokens are never reused).
    */
   readonly #unwatchedMeanwhile = new Set<number>();
-  /** See {@link onHangUp}. */
-  readonly #hangUpListeners = new Set<() => void>();
-  /**
-   * The listeners run inside the loop, between two waits: a reader they let
-   * go need not end a wait (the loop's own test ends it).
-   */
-  #betweenWaits = false;
 
   private constructor(c: Libc, epfd: number, wakeFd: number) {
     this.#c = c;
@@ -151,18 +144,6 @@ export class FdPoller {
       this.#waiters.set(token, listener);
       this.#ensureLoop();
     }
-  }
-
-  /**
-   * Calls `listener` after each wait that brought a pipe's hang-up (all its
-   * writers gone: mostly, a child that exited), before the pipe's reader
-   * hears of it. Returns its removal. The spawner collects exits there:
-   * Deno passes a SIGCHLD to the event loop through a thread of its own,
-   * which a busy machine may not run for a while (issue 17).
-   */
-  onHangUp(listener: () => void): () => void {
-    this.#hangUpListeners.add(listener);
-    return () => this.#hangUpListeners.delete(listener);
   }
 
   /** Treats the pipe as readable now: wakes its listener, or its next wait returns at once. */
@@ -251,13 +232,11 @@ export class FdPoller {
           this.#wakeAll();
           break;
         }
-        let hangUps = 0;
         for (let i = 0; i < n; i++) {
           const token = view.getUint32(i * EVENT_SIZE + DATA_OFFSET, true);
           if (this.#unwatchedMeanwhile.has(token)) continue;
           if ((view.getUint32(i * EVENT_SIZE, true) & (EPOLLHUP | EPOLLERR)) !== 0) {
             this.#hungUp.add(token);
-            hangUps++;
           }
           if (token === WAKE) {
             c.read(this.#wakeFd, this.#wakeCount, 8n);
@@ -265,8 +244,6 @@ export class FdPoller {
           } else if (!this.#wake(token)) this.#early.add(token);
         }
         this.#unwatchedMeanwhile.clear();
-        // The readers were woken in microtasks: the listener comes first.
-        if (hangUps > 0) this.#hungUpNow();
       }
     } finally {
       this.#running = false;
@@ -275,27 +252,9 @@ export class FdPoller {
     }
   }
 
-  #hungUpNow(): void {
-    this.#betweenWaits = true;
-    try {
-      for (const listener of [...this.#hangUpListeners]) {
-        try {
-          listener();
-        } catch (error) {
-          // Not the loop's failure: reported as a stray error, and the readers still hear.
-          queueMicrotask(() => {
-            throw error;
-          });
-        }
-      }
-    } finally {
-      this.#betweenWaits = false;
-    }
-  }
-
   /** Ends a blocked epoll_wait once nobody waits, so the loop stops. */
   #stopIfIdle(): void {
-    if (this.#waiters.size > 0 || !this.#running || this.#wakeSent || this.#betweenWaits) return;
+    if (this.#waiters.size > 0 || !this.#running || this.#wakeSent) return;
     this.#wakeSent = true;
     this.#c.symbols.write(this.#wakeFd, ONE, 8n);
   }

@@ -142,7 +142,6 @@ export class DenoSpawner implements Spawner {
   constructor(options: { baseEnv?: Record<string, string>; setpriv?: string | null } = {}) {
     this.#baseEnv = options.baseEnv ?? childBaseEnv(Deno.env.toObject());
     this.#setpriv = options.setpriv !== undefined ? options.setpriv : findSetpriv();
-    this.#poller?.onHangUp(sweepExits);
   }
 
   /**
@@ -346,14 +345,6 @@ function spawnDirect(
   });
   exits.watch(pid, record);
   return { ok: true, child: record };
-}
-
-/**
- * A child's output pipes hang up as it exits, just before its SIGCHLD: the
- * exit is collected then, and the signal, later, finds nothing left.
- */
-function sweepExits(): void {
-  childExits()?.sweep();
 }
 
 /** What a spawn reads its child's output through: descriptors of its own. */

@@ -280,36 +280,3 @@ Deno.test("a quiet relay woken with nothing to read (a drain's poke) waits again
     output.stderr.release();
   }
 });
-
-Deno.test("the poller tells its hang-up listeners of a pipe's last writer gone, before the pipe's reader", async () => {
-  const result = new DenoSpawner({ baseEnv: {} }).spawn(
-    // The hang-up comes well after the line: the reader waits for it.
-    spec({ argv: ["/bin/sh", "-c", "echo bye; sleep 0.3"], directOutput: true }),
-  );
-  assert.ok(result.ok);
-  const source = result.child.output!.stdout!;
-  const heard: string[] = [];
-  const removeListener = outputPoller()!.onHangUp(() => heard.push("hang-up"));
-  try {
-    const view = new Uint8Array(4096);
-    let text = "";
-    for (;;) {
-      const read = source.readNow!(view);
-      if (read === null) {
-        await new Promise<void>((resolve) =>
-          source.onReadable!({ readable: () => resolve(void heard.push("readable")) })
-        );
-        continue;
-      }
-      if (read.done) break;
-      text += new TextDecoder().decode(read.chunk!);
-    }
-    assert.equal(text, "bye\n");
-    const hangUp = heard.indexOf("hang-up");
-    assert.ok(hangUp >= 0 && heard.indexOf("readable", hangUp) > hangUp, heard.join(", "));
-  } finally {
-    removeListener();
-    source.release();
-  }
-  assert.deepEqual(await result.child.status, { code: 0, signal: null });
-});
