@@ -104,20 +104,48 @@ export class InstanceChild implements ChildEndListener {
     const started = this.#takePrespawned(cfg, spec) ?? this.#start(cfg, instance, spec, targets);
     if (!started.ok) return started;
     const { child, cgroup } = started;
-    this.#child = child;
-    this.#spawnedWith = cfg;
-    this.#generation = generation;
-    if (cgroup !== null) this.#leftovers.adopt(cgroup);
-    this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
-    deps.liveChanged?.("spawned");
-    // Relays never reject; the output hub drains them at shutdown. Combined
-    // output is one stream, relayed (and followed) under the stdout key.
-    // A stream the child writes to /dev/null itself has no source.
-    const { stdout, stderr } = child.output ?? child;
-    if (stdout !== null) deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
-    if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
-    child.onEnd(this);
+    try {
+      this.#child = child;
+      this.#spawnedWith = cfg;
+      this.#generation = generation;
+      if (cgroup !== null) this.#leftovers.adopt(cgroup);
+      this.#live = { pid: child.pid, startTime: child.startTime ?? null, cgroup };
+      deps.liveChanged?.("spawned");
+      // Relays never reject; the output hub drains them at shutdown. Combined
+      // output is one stream, relayed (and followed) under the stdout key.
+      // A stream the child writes to /dev/null itself has no source.
+      const { stdout, stderr } = child.output ?? child;
+      if (stdout !== null) deps.output.relay(`${name}:stdout`, stdout, targets.stdout);
+      if (stderr !== null) deps.output.relay(`${name}:stderr`, stderr, targets.stderr);
+      child.onEnd(this);
+    } catch (error) {
+      // A defect of ours (the caller reports it as a failed start): the child
+      // it started must not run on, untracked, while another is started.
+      if (this.#child === child) this.#child = null;
+      if (this.#live?.pid === child.pid) this.#live = null;
+      this.#end(child);
+      throw error;
+    }
     return { ok: true, pid: child.pid };
+  }
+
+  /** Kills a started child nobody will hold, and lets its pipes go. */
+  #end(child: SpawnedChild): void {
+    try {
+      this.#deps.os.signalGroup(child.pid, "SIGKILL");
+    } catch { /* Gone already. */ }
+    this.#releaseOutput(child);
+  }
+
+  #releaseOutput(child: SpawnedChild): void {
+    const output = child.output;
+    if (output !== undefined) {
+      output.stdout?.release();
+      output.stderr?.release();
+    } else {
+      child.stdout.cancel().catch(() => {});
+      child.stderr?.cancel().catch(() => {});
+    }
   }
 
   /** Starts the child in its cgroup; nothing of it is held here yet. */
@@ -218,19 +246,8 @@ export class InstanceChild implements ChildEndListener {
     const { child } = prespawned;
     this.#hooks.log("info", `pid ${child.pid}, started ahead of a restart, killed: ${reason}`);
     // Once it ended, its pid (and group) may be another's.
-    if (!prespawned.ended) {
-      try {
-        this.#deps.os.signalGroup(child.pid, "SIGKILL");
-      } catch { /* Gone already. */ }
-    }
-    const output = child.output;
-    if (output !== undefined) {
-      output.stdout?.release();
-      output.stderr?.release();
-    } else {
-      child.stdout.cancel().catch(() => {});
-      child.stderr?.cancel().catch(() => {});
-    }
+    if (!prespawned.ended) this.#end(child);
+    else this.#releaseOutput(child);
   }
 
   childEnded(child: SpawnedChild, status: ExitStatus): void {

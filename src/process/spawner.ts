@@ -13,8 +13,8 @@ import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { outputPipeIdentities } from "./pipes.ts";
 import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
-import { ERRNO, errnoName } from "./libc.ts";
-import { childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
+import { ERRNO, errnoName, libc } from "./libc.ts";
+import { type ChildExits, childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
 import { fileMode, processStartTime } from "./kernel_files.ts";
@@ -233,8 +233,9 @@ export class DenoSpawner implements Spawner {
     }
     ({ command, args } = shimmed());
     const firstFreeFd = poller === null ? null : lowestFreeFd();
+    let started: Deno.ChildProcess | null = null;
     try {
-      const child = new Deno.Command(command, {
+      const child = started = new Deno.Command(command, {
         args,
         env,
         clearEnv: true,
@@ -273,6 +274,20 @@ export class DenoSpawner implements Spawner {
       });
       return { ok: true, child: record };
     } catch (error) {
+      if (started !== null) {
+        // A defect of ours after the child started: it must not run on untracked.
+        const child = started;
+        try {
+          Deno.kill(-child.pid, "SIGKILL");
+        } catch { /* Gone already. */ }
+        child.status.then(() => this.#live.delete(child.pid));
+        for (const close of [() => child.stdin.abort(), () => child.stdout.cancel()]) {
+          try {
+            close().catch(() => {});
+          } catch { /* Taken already. */ }
+        }
+        throw error;
+      }
       // The pipes could not even be made.
       if (isOutOfFds(error)) return tooManyOpenFiles(spec);
       return { ok: false, reason: `couldn't exec ${program}: ${errorText(error)}` };
@@ -332,20 +347,45 @@ function spawnDirect(
     return { ok: false, reason: `couldn't exec ${command}: ${errnoName(started.errno)}` };
   }
   const { pid } = started.child;
-  const record = new SpawnedChildRecord({
-    pid,
-    startTime: started.child.startTime ?? processStartTime(pid),
-    stdin: started.child.stdin,
-    output: {
-      // Pipes posix_spawn made: the daemon holds the only descriptor of their read ends.
-      stdout: started.child.stdout === null ? null : pipeSource(started.child.stdout, poller, true),
-      stderr: started.child.stderr === null ? null : pipeSource(started.child.stderr, poller, true),
-    },
-    streams: null,
-  });
-  exits.watch(pid, record);
-  return { ok: true, child: record };
+  try {
+    const record = new SpawnedChildRecord({
+      pid,
+      startTime: started.child.startTime ?? processStartTime(pid),
+      stdin: started.child.stdin,
+      output: {
+        // Pipes posix_spawn made: the daemon holds the only descriptor of their read ends.
+        stdout: started.child.stdout === null
+          ? null
+          : pipeSource(started.child.stdout, poller, true),
+        stderr: started.child.stderr === null
+          ? null
+          : pipeSource(started.child.stderr, poller, true),
+      },
+      streams: null,
+    });
+    exits.watch(pid, record);
+    return { ok: true, child: record };
+  } catch (error) {
+    // A defect of ours, after the child started: it is killed and collected
+    // rather than left running untracked (the caller reports the failure).
+    endUnheldChild(pid, [started.child.stdout, started.child.stderr], exits);
+    throw error;
+  }
 }
+
+/** Kills a child nothing holds, closes its pipes' read ends, and has its exit collected. */
+function endUnheldChild(
+  pid: number,
+  readEnds: readonly (number | null)[],
+  exits: ChildExits,
+): void {
+  const c = libc()!;
+  c.symbols.kill(-pid, SIGKILL);
+  for (const fd of readEnds) if (fd !== null) c.symbols.close(fd);
+  if (!exits.watches(pid)) exits.watch(pid, { exited: () => {} });
+}
+
+const SIGKILL = 9;
 
 /** What a spawn reads its child's output through: descriptors of its own. */
 type OwnOutput = NonNullable<SpawnedChild["output"]>;

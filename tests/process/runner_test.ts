@@ -543,3 +543,33 @@ Deno.test("ProcessRunner: an instance forgotten while a child started ahead wait
   runner.dispose();
   assert.ok(os.sent.some((s) => s.to === "group" && s.id === ahead && s.signal === "SIGKILL"));
 });
+
+Deno.test("ProcessRunner: a child whose output cannot be taken (a defect of ours) is killed, and the start failed", () => {
+  const clock = new FakeClock();
+  const spawner = new FakeSpawner();
+  const os = new FakeOs();
+  const logs: string[] = [];
+  const runner = new ProcessRunner(program({ starttime: 1 }), 0, {
+    spawner,
+    clock,
+    log: (_level, message) => logs.push(message),
+    output: {
+      relay: () => {
+        throw new Error("no relay");
+      },
+    },
+    targets: () => ({
+      stdout: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+      stderr: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
+    }),
+    onChange: () => {},
+    groupAlive: () => Promise.resolve(false),
+    os,
+  });
+  runner.dispatch({ kind: "start" });
+  const started = 5_000_000;
+  assert.ok(os.sent.some((s) => s.to === "group" && s.id === started && s.signal === "SIGKILL"));
+  assert.equal(runner.state, "BACKOFF");
+  assert.equal(runner.liveChild, null);
+  assert.ok(logs.some((line) => line.includes("internal error") && line.includes("no relay")));
+});

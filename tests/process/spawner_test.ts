@@ -12,6 +12,7 @@ import { libc } from "../../src/process/libc.ts";
 import { groupExists } from "../../src/process/group.ts";
 import { OutputHub } from "../../src/output/output_hub.ts";
 import { nativeSpawner } from "../../src/process/native_spawn.ts";
+import { outputPoller } from "../../src/process/fd_poller.ts";
 
 Deno.test('shimScript(): no shell unless needed; the user\'s command is always "$@"', () => {
   assert.equal(shimScript({ umask: false, combineOutput: false }), null);
@@ -560,4 +561,41 @@ Deno.test("fileMode reads what stat(2) does: a file, a directory, a symlink's ta
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Pids of this process's children whose command line has `marker` as an argument. */
+function childrenRunning(marker: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+      if (ppid === Deno.pid && argv.includes(marker)) found.push(pid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+Deno.test("a spawn that fails after its child started (a defect of ours) kills and collects that child", async () => {
+  const poller = outputPoller()!;
+  const watch = poller.watch;
+  poller.watch = () => {
+    throw new Error("a defect after the start");
+  };
+  let thrown: unknown = null;
+  try {
+    new DenoSpawner().spawn(spec({ argv: ["/bin/sleep", "1013.7"], directOutput: true }));
+  } catch (error) {
+    thrown = error;
+  } finally {
+    poller.watch = watch;
+  }
+  assert.match(String(thrown), /a defect after the start/);
+  // Killed and reaped: not running, and no zombie left under this process.
+  await waitFor(() => childrenRunning("1013.7").length === 0, { what: "the child gone" });
 });
