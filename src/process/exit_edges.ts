@@ -107,21 +107,40 @@ function exitedFromRunning(
     tooQuick: false,
     lastHealthRestart: null,
   };
-  const restart = cfg.autorestart === "always" ||
-    (cfg.autorestart === "unexpected" && !exit.expected);
-  if (!restart) return { next, effects };
-  const earliest = (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS;
-  const crashed = exit.signal === null || CRASH_SIGNALS.has(exit.signal);
-  if (crashed && now < earliest) {
-    // A process that crashes right after starting (starttime 0) would otherwise
-    // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
-    // A kill from outside (kill -9) is not a crash loop: it restarts at once.
+  const restart = restartOf(snap, { code: exit.exitcode, signal: exit.signal }, cfg, now);
+  if (restart === "none") return { next, effects };
+  if (restart === "later") {
     return {
       next: { ...next, restartPending: true, restarts: next.restarts + 1 },
-      effects: [...effects, { kind: "schedule", timer: "restart", at: earliest }],
+      effects: [...effects, {
+        kind: "schedule",
+        timer: "restart",
+        at: (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS,
+      }],
     };
   }
   return spawnAgain({ ...next, restarts: next.restarts + 1 }, effects);
+}
+
+/**
+ * Whether the exit (`code`, `signal`) of a RUNNING child that started at
+ * `snap.startedAt` restarts it at once, later, or not at all. Also asked
+ * ahead of the exit's report, to start the next child early (instance_child.ts).
+ */
+export function restartOf(
+  snap: ProcessSnapshot,
+  exit: { code: number | null; signal: string | null },
+  cfg: ProgramConfig,
+  now: number,
+): "now" | "later" | "none" {
+  const expected = exit.signal === null && exit.code !== null && cfg.exitcodes.includes(exit.code);
+  const restart = cfg.autorestart === "always" || (cfg.autorestart === "unexpected" && !expected);
+  if (!restart) return "none";
+  // A process that crashes right after starting (starttime 0) would otherwise
+  // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
+  // A kill from outside (kill -9) is not a crash loop: it restarts at once.
+  const crashed = exit.signal === null || CRASH_SIGNALS.has(exit.signal);
+  return crashed && now < (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS ? "later" : "now";
 }
 
 // STARTING -> BACKOFF (retry after 1 s, 2 s, 3 s…) or -> FATAL after 1 + startretries attempts.

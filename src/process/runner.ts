@@ -22,6 +22,7 @@ import type { LeftoverGroup } from "./group.ts";
 import { spawnSpec } from "./spawn_spec.ts";
 import type { SpawnSpec } from "./spawner.ts";
 import { transition } from "./transition.ts";
+import { restartOf } from "./exit_edges.ts";
 import type { LiveChild, RunnerDeps } from "./runner_deps.ts";
 import { EffectExecutor } from "./effect_executor.ts";
 import type { LeftoverCgroup } from "./leftovers.ts";
@@ -204,16 +205,10 @@ export class ProcessRunner {
     exit: { code: number | null; signal: string | null; generation: number },
   ): boolean {
     const snap = this.#snap;
-    if (snap.state !== "RUNNING" || this.#busy || this.#queue.length > 0) return false;
-    // The transition itself says: a second copy of its rules would drift.
-    const { effects } = transition(
-      snap,
-      { kind: "exited", ...exit, groupAlive: false },
-      this.#config,
-      this.name,
-      this.#deps.clock.now(),
-    );
-    return effects.some((effect) => effect.kind === "spawn");
+    // What the transition does with an exit in RUNNING (exit_edges.ts), its one rule.
+    return snap.state === "RUNNING" && exit.generation === snap.generation && !this.#busy &&
+      this.#queue.length === 0 &&
+      restartOf(snap, exit, this.#config, this.#deps.clock.now()) === "now";
   }
 
   /**
