@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { StateChange } from "../../src/api/protocol.ts";
 import { ProcessRunner } from "../../src/process/runner.ts";
 import type { Pacer } from "../../src/util/turn_pacer.ts";
+import type { OutputRelay } from "../../src/process/runner_deps.ts";
 import { FakeClock, FakeOs, FakeSpawner, RecordedCgroups } from "../_helpers/fake_process.ts";
 import { MEMBERS_GRACE_MS } from "../../src/process/group_signaller.ts";
 import { GROUP_POLL_MS } from "../../src/process/group_watch.ts";
@@ -12,6 +13,7 @@ function setup(
   groupAlive: (pgid: number) => Promise<boolean> = () => Promise.resolve(false),
   pacer?: Pacer,
   cgroups?: RecordedCgroups,
+  output: OutputRelay = { relay: () => Promise.resolve() },
 ) {
   const clock = new FakeClock();
   const spawner = new FakeSpawner();
@@ -22,7 +24,7 @@ function setup(
     spawner,
     clock,
     log: (_level, message) => logs.push(message),
-    output: { relay: () => Promise.resolve() },
+    output,
     targets: () => ({
       stdout: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
       stderr: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
@@ -545,27 +547,12 @@ Deno.test("ProcessRunner: an instance forgotten while a child started ahead wait
 });
 
 Deno.test("ProcessRunner: a child whose output cannot be taken (a defect of ours) is killed, and the start failed", () => {
-  const clock = new FakeClock();
-  const spawner = new FakeSpawner();
-  const os = new FakeOs();
-  const logs: string[] = [];
-  const runner = new ProcessRunner(program({ starttime: 1 }), 0, {
-    spawner,
-    clock,
-    log: (_level, message) => logs.push(message),
-    output: {
-      relay: () => {
-        throw new Error("no relay");
-      },
+  const refusing = {
+    relay: () => {
+      throw new Error("no relay");
     },
-    targets: () => ({
-      stdout: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-      stderr: { path: null, maxBytes: 0, backups: 0, timestamps: false, flushPartialAfterMs: 0 },
-    }),
-    onChange: () => {},
-    groupAlive: () => Promise.resolve(false),
-    os,
-  });
+  };
+  const { runner, os, logs } = setup({ starttime: 1 }, undefined, undefined, undefined, refusing);
   runner.dispatch({ kind: "start" });
   const started = 5_000_000;
   assert.ok(os.sent.some((s) => s.to === "group" && s.id === started && s.signal === "SIGKILL"));
