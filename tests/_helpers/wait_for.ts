@@ -20,7 +20,8 @@ export async function waitFor<T>(
   let last: unknown;
   for (;;) {
     try {
-      const value = await check();
+      // A check that never settles (a daemon that cannot answer) fails at the deadline too.
+      const value = await settledBy(check(), deadline);
       if (value) return value as NonNullable<T>;
     } catch (error) {
       last = error;
@@ -31,6 +32,23 @@ export async function waitFor<T>(
       );
     }
     await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** `value`, or a rejection once `deadline` (epoch ms) passes with it still pending. */
+async function settledBy<T>(value: T | Promise<T>, deadline: number): Promise<T> {
+  if (!(value instanceof Promise)) return value;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error("a check was still pending at the deadline")),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([value, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
