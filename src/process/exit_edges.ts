@@ -34,8 +34,7 @@ export function onExited(
   name: string,
   now: number,
 ): TransitionResult {
-  const expected = event.signal === null && event.code !== null &&
-    cfg.exitcodes.includes(event.code);
+  const expected = isExpectedExit(event, cfg);
   const exit = {
     ...snap,
     pid: null,
@@ -112,11 +111,7 @@ function exitedFromRunning(
   if (restart === "later") {
     return {
       next: { ...next, restartPending: true, restarts: next.restarts + 1 },
-      effects: [...effects, {
-        kind: "schedule",
-        timer: "restart",
-        at: (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS,
-      }],
+      effects: [...effects, { kind: "schedule", timer: "restart", at: earliestRestart(snap, now) }],
     };
   }
   return spawnAgain({ ...next, restarts: next.restarts + 1 }, effects);
@@ -133,14 +128,27 @@ export function restartOf(
   cfg: ProgramConfig,
   now: number,
 ): "now" | "later" | "none" {
-  const expected = exit.signal === null && exit.code !== null && cfg.exitcodes.includes(exit.code);
-  const restart = cfg.autorestart === "always" || (cfg.autorestart === "unexpected" && !expected);
+  const restart = cfg.autorestart === "always" ||
+    (cfg.autorestart === "unexpected" && !isExpectedExit(exit, cfg));
   if (!restart) return "none";
   // A process that crashes right after starting (starttime 0) would otherwise
   // be respawned in a hot loop; supervisord's 1 s tick caps it the same way.
   // A kill from outside (kill -9) is not a crash loop: it restarts at once.
   const crashed = exit.signal === null || CRASH_SIGNALS.has(exit.signal);
-  return crashed && now < (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS ? "later" : "now";
+  return crashed && now < earliestRestart(snap, now) ? "later" : "now";
+}
+
+/** An exit by itself with one of the program's `exitcodes`. */
+function isExpectedExit(
+  exit: { code: number | null; signal: string | null },
+  cfg: ProgramConfig,
+): boolean {
+  return exit.signal === null && exit.code !== null && cfg.exitcodes.includes(exit.code);
+}
+
+/** The earliest a crash of a child started at `snap.startedAt` is restarted. */
+function earliestRestart(snap: ProcessSnapshot, now: number): number {
+  return (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS;
 }
 
 // STARTING -> BACKOFF (retry after 1 s, 2 s, 3 s…) or -> FATAL after 1 + startretries attempts.

@@ -52,7 +52,7 @@ export interface ChildHooks {
    * exit is reported (`childExited`) once its pipes are drained. An instance
    * that will restart it may {@link InstanceChild.prespawn} now.
    */
-  childReaped?(status: ExitStatus, generation: number): void;
+  childReaped(status: ExitStatus, generation: number): void;
   /** Logs a line about the instance. */
   log(level: "info" | "warning" | "error", message: string): void;
 }
@@ -186,7 +186,7 @@ export class InstanceChild implements ChildEndListener {
   childReaped(child: SpawnedChild, status: ExitStatus): void {
     if (this.#child !== child) return;
     try {
-      this.#hooks.childReaped?.(status, this.#generation);
+      this.#hooks.childReaped(status, this.#generation);
     } catch (error) {
       // Called from the collector's sweep, which must go on: the exit's report spawns instead.
       this.#hooks.log("error", `the early restart after pid ${child.pid} failed: ${error}`);

@@ -11,9 +11,10 @@ import type { DiscardedStreams } from "../config/discarded_streams.ts";
 import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { outputPipeIdentities } from "./pipes.ts";
-import { duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
+import { closeFd, duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
 import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
-import { ERRNO, errnoName, libc } from "./libc.ts";
+import { ERRNO, errnoName } from "./libc.ts";
+import { signalGroup } from "./group.ts";
 import { type ChildExits, childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
 import { pipeSource } from "./pipe_source.ts";
 import { childBaseEnv } from "./child_env.ts";
@@ -277,15 +278,12 @@ export class DenoSpawner implements Spawner {
       if (started !== null) {
         // A defect of ours after the child started: it must not run on untracked.
         const child = started;
-        try {
-          Deno.kill(-child.pid, "SIGKILL");
-        } catch { /* Gone already. */ }
+        killGroup(child.pid);
         child.status.then(() => this.#live.delete(child.pid));
-        for (const close of [() => child.stdin.abort(), () => child.stdout.cancel()]) {
-          try {
-            close().catch(() => {});
-          } catch { /* Taken already. */ }
-        }
+        // Already closed or cancelled (taken), these reject: nothing is left to let go.
+        child.stdin.abort().catch(() => {});
+        child.stdout.cancel().catch(() => {});
+        if (!spec.combineOutput) child.stderr.cancel().catch(() => {});
         throw error;
       }
       // The pipes could not even be made.
@@ -379,13 +377,17 @@ function endUnheldChild(
   readEnds: readonly (number | null)[],
   exits: ChildExits,
 ): void {
-  const c = libc()!;
-  c.symbols.kill(-pid, SIGKILL);
-  for (const fd of readEnds) if (fd !== null) c.symbols.close(fd);
+  killGroup(pid);
+  for (const fd of readEnds) if (fd !== null) closeFd(fd);
   if (!exits.watches(pid)) exits.watch(pid, { exited: () => {} });
 }
 
-const SIGKILL = 9;
+/** SIGKILL to group `pgid`, if anything of it is left. */
+function killGroup(pgid: number): void {
+  try {
+    signalGroup(pgid, "SIGKILL");
+  } catch { /* Not ours to signal any more: nothing to end. */ }
+}
 
 /** What a spawn reads its child's output through: descriptors of its own. */
 type OwnOutput = NonNullable<SpawnedChild["output"]>;

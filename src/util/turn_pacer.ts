@@ -58,21 +58,17 @@ export class TurnPacer implements Pacer {
   }
 
   run(job: () => void): void {
-    // Order is kept: a job never overtakes one already waiting.
-    if (this.#queue.length === 0 && this.#sliceLeft()) {
-      this.#runOne(job);
-      // After the job, not before: the turn's end is a timer (~0.1 ms), and
-      // the job is mostly a restart's spawn, which it would delay.
-      this.#awaitTurnEnd();
-      return;
-    }
+    if (this.runIfIdle(job)) return;
     this.#queue.push(job);
     this.#awaitTurnEnd();
   }
 
   runIfIdle(job: () => void): boolean {
+    // Order is kept: a job never overtakes one already waiting.
     if (this.#queue.length > 0 || !this.#sliceLeft()) return false;
     this.#runOne(job);
+    // After the job, not before: the turn's end is a timer (~0.1 ms), and
+    // the job is mostly a restart's spawn, which it would delay.
     this.#awaitTurnEnd();
     return true;
   }

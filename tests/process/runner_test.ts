@@ -433,12 +433,22 @@ Deno.test("ProcessRunner: a stop while a crash waits for the pacer, what its lea
 /** A child killed from outside (kill -9), which `autorestart: always` restarts at once. */
 const KILLED = { code: null, signal: "SIGKILL" } as const;
 
+/**
+ * A RUNNING `autorestart: always` instance whose spawner tells of reaps
+ * ahead (as the real one does), its child then killed: `first` is that
+ * child's pid, `ahead` the one the next spawn would get.
+ */
+function killedWhileReapingAhead(pacer?: Pacer) {
+  const setUp = setup({ starttime: 0, autorestart: "always" }, undefined, pacer);
+  setUp.spawner.reapsAhead = true;
+  setUp.runner.dispatch({ kind: "start" });
+  const first = setUp.runner.snapshot.pid!;
+  setUp.spawner.exitLatest(KILLED);
+  return { ...setUp, first, ahead: first + 1 };
+}
+
 Deno.test("ProcessRunner starts the next child as the last one is reaped; the restart its exit leads to takes it", async () => {
-  const { spawner, runner, logs } = setup({ starttime: 0, autorestart: "always" });
-  spawner.reapsAhead = true;
-  runner.dispatch({ kind: "start" });
-  const first = runner.snapshot.pid!;
-  spawner.exitLatest(KILLED);
+  const { spawner, runner, logs, first } = killedWhileReapingAhead();
   // Reaped, not yet reported (its pipes are drained first): the next child already exists.
   assert.equal(spawner.spawned.length, 2);
   assert.equal(runner.snapshot.pid, first);
@@ -478,11 +488,7 @@ Deno.test("ProcessRunner starts nothing ahead of an exit that does not restart a
 });
 
 Deno.test("ProcessRunner: the child started ahead is killed when a stop comes before the exit's report", async () => {
-  const { spawner, runner, os, logs } = setup({ starttime: 0, autorestart: "always" });
-  spawner.reapsAhead = true;
-  runner.dispatch({ kind: "start" });
-  const ahead = runner.snapshot.pid! + 1;
-  spawner.exitLatest(KILLED);
+  const { spawner, runner, os, logs, ahead } = killedWhileReapingAhead();
   assert.equal(spawner.spawned.length, 2);
   runner.dispatch({ kind: "stop" });
   await settle();
@@ -493,11 +499,7 @@ Deno.test("ProcessRunner: the child started ahead is killed when a stop comes be
 });
 
 Deno.test("ProcessRunner: a config changed before the exit's report restarts with the new one; the child started ahead is killed", async () => {
-  const { spawner, runner, os } = setup({ starttime: 0, autorestart: "always" });
-  spawner.reapsAhead = true;
-  runner.dispatch({ kind: "start" });
-  const ahead = runner.snapshot.pid! + 1;
-  spawner.exitLatest(KILLED);
+  const { spawner, runner, os, ahead } = killedWhileReapingAhead();
   runner.updateConfig(program({ starttime: 0, autorestart: "always", cmd: "/bin/true again" }));
   await settle();
   assert.equal(spawner.spawned.length, 3);
@@ -508,10 +510,7 @@ Deno.test("ProcessRunner: a config changed before the exit's report restarts wit
 
 Deno.test("ProcessRunner starts nothing ahead while crashes wait for the pacer", async () => {
   const pacer = new HeldPacer();
-  const { spawner, runner } = setup({ starttime: 0, autorestart: "always" }, undefined, pacer);
-  spawner.reapsAhead = true;
-  runner.dispatch({ kind: "start" });
-  spawner.exitLatest(KILLED);
+  const { spawner, runner } = killedWhileReapingAhead(pacer);
   await settle();
   assert.equal(spawner.spawned.length, 1);
   pacer.release();
@@ -520,11 +519,7 @@ Deno.test("ProcessRunner starts nothing ahead while crashes wait for the pacer",
 });
 
 Deno.test("ProcessRunner: a child started ahead that dies before the restart takes it is reported as its own exit", async () => {
-  const { spawner, runner, os, logs } = setup({ starttime: 0, autorestart: "always" });
-  spawner.reapsAhead = true;
-  runner.dispatch({ kind: "start" });
-  const ahead = runner.snapshot.pid! + 1;
-  spawner.exitLatest(KILLED);
+  const { spawner, runner, os, logs, ahead } = killedWhileReapingAhead();
   spawner.exit(ahead, { code: 3, signal: null });
   await settle();
   assert.equal(spawner.spawned.length, 2);
@@ -537,11 +532,7 @@ Deno.test("ProcessRunner: a child started ahead that dies before the restart tak
 });
 
 Deno.test("ProcessRunner: an instance forgotten while a child started ahead waits kills that child", () => {
-  const { spawner, runner, os } = setup({ starttime: 0, autorestart: "always" });
-  spawner.reapsAhead = true;
-  runner.dispatch({ kind: "start" });
-  const ahead = runner.snapshot.pid! + 1;
-  spawner.exitLatest(KILLED);
+  const { runner, os, ahead } = killedWhileReapingAhead();
   runner.dispose();
   assert.ok(os.sent.some((s) => s.to === "group" && s.id === ahead && s.signal === "SIGKILL"));
 });
