@@ -2,9 +2,10 @@
  * A flood copied in native code (native/flood_copy.c) on one of Deno's
  * worker threads: the relay hands over a pipe that reads full and gets it
  * back when the flood calms, ends, or runs ~20 ms, so the event loop stays
- * free for requests and other streams meanwhile, and a flood costs two
- * system calls per block instead of an FFI round trip per read (issue 17:
- * captures were at 0.65-0.86x a shell redirect).
+ * free for requests and other streams meanwhile, and a flood costs a
+ * splice(2) per block (the bytes copied once, in the kernel) instead of an
+ * FFI round trip per read (issue 17: captures were at 0.65-0.86x a shell
+ * redirect).
  *
  * Only where nothing but the file wants the bytes: a regular file of the
  * stream's own, without timestamps, and nobody following the stream; a
@@ -54,7 +55,7 @@ export interface FloodCopy {
   /** Bytes appended to the file. */
   readonly written: number;
   readonly end: FloodEnd;
-  /** Bytes of the last read, at the buffer's start. */
+  /** Bytes of the last read, at the buffer's start (after a splice: the open line, if short). */
   readonly lastRead: number;
   /** Bytes written after the last newline written; -1 when none was. */
   readonly afterNewline: number;

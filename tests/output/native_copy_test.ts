@@ -9,7 +9,9 @@ import {
   nativeCopy,
   trackFloodCopy,
 } from "../../src/output/native_copy.ts";
-import { type Libc, libc } from "../../src/process/libc.ts";
+import { cString, type Libc, libc } from "../../src/process/libc.ts";
+import { openSharedObject } from "../../src/process/shared_object.ts";
+import { SHARED_OBJECT_X86_64 } from "../../src/output/native_copy_code.ts";
 import { gatedPipe } from "./_gated_pipe.ts";
 import { sha256, tempDir } from "./_helpers.ts";
 
@@ -217,5 +219,79 @@ Deno.test("a native flood copy writes no more than its budget, cut after a newli
     c.symbols.close(fd);
     child.kill();
     await child.status;
+  }
+});
+
+Deno.test("a file emptied under a flood copy (copytruncate) goes on from its start, with no hole of zeros", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const { path } = await emptyLog(dir.path);
+  const gate = `${dir.path}/gate`;
+  await new Deno.Command("mkfifo", { args: [gate] }).output();
+  // A flood, then a last line once the truncations are over.
+  const { fd, child } = await pipeFrom(
+    `yes abcdefghi | head -c 50000000; read x < ${gate}; echo last`,
+  );
+  let truncations = 0;
+  const copying = copyToEnd(fd, path);
+  try {
+    // logrotate's copytruncate, again and again while the copy writes.
+    while (truncations < 20) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await Deno.truncate(path, 0);
+      truncations++;
+    }
+    await Deno.writeTextFile(gate, "go\n");
+    await copying;
+  } finally {
+    c.symbols.close(fd);
+    await child.status;
+  }
+  const file = await Deno.readFile(path);
+  assert.equal(file.indexOf(0), -1, `a NUL byte at ${file.indexOf(0)} of ${file.length}`);
+  // What came after the last truncation: the flood's rest, then the last line.
+  const text = new TextDecoder().decode(file);
+  assert.ok(text.endsWith("abcdefghi\nlast\n"), text.slice(-30));
+  const lines = text.split("\n").slice(1, -2);
+  assert.equal(lines.findIndex((line) => line !== "abcdefghi"), -1, "whole lines after the first");
+});
+
+Deno.test("tm_undo_hole moves bytes written past a truncation to the file's start, and leaves other files alone", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const native = openSharedObject("taskmaster-copy-test", SHARED_OBJECT_X86_64, {
+    tm_undo_hole: { parameters: ["i32", "i64", "i64"], result: "void" },
+  });
+  assert.ok(native !== null);
+  const bytesAt = async (name: string, parts: [number, string][]): Promise<string> => {
+    const path = `${dir.path}/${name}`;
+    using file = await Deno.open(path, { write: true, create: true, truncate: true });
+    for (const [at, text] of parts) {
+      await file.seek(at, Deno.SeekMode.Start);
+      await file.write(new TextEncoder().encode(text));
+    }
+    return path;
+  };
+  const undo = (path: string, at: number, n: number) => {
+    const fd = c.symbols.open(cString(path), 2 /* O_RDWR */);
+    assert.ok(fd >= 0);
+    native.symbols.tm_undo_hole(fd, BigInt(at), BigInt(n));
+    c.symbols.close(fd);
+  };
+  try {
+    // Emptied, then written at its old end: a hole, then the bytes.
+    const emptied = await bytesAt("emptied.log", [[100_000, "after the truncation\n"]]);
+    undo(emptied, 100_000, 21);
+    assert.equal(await Deno.readTextFile(emptied), "after the truncation\n");
+    // Its own bytes before: nothing moves.
+    const kept = await bytesAt("kept.log", [[0, "first\n"], [100_000, "later\n"]]);
+    undo(kept, 100_000, 6);
+    assert.equal((await Deno.stat(kept)).size, 100_006);
+    // Bytes other than zeros in the page before ours: nothing moves either.
+    const partial = await bytesAt("partial.log", [[98_310, "x"], [100_000, "later\n"]]);
+    undo(partial, 100_000, 6);
+    assert.equal((await Deno.stat(partial)).size, 100_006);
+  } finally {
+    native.close();
   }
 });
