@@ -9,7 +9,8 @@
 import { IDLE_TIMEOUT_MS, serveControlApi } from "../api/server.ts";
 import { warmBodyParsing } from "../api/_http.ts";
 import { warmControlRequest } from "../api/warm_request.ts";
-import { collectAllGarbage, SpawnBurstCollector } from "./launch_garbage.ts";
+import { floodingStreams } from "../output/relay.ts";
+import { collectAllGarbage, SpawnBurstCollector, untilCalm } from "./launch_garbage.ts";
 import { releaseStartupPages } from "../process/resident_pages.ts";
 import { loadConfigOffThread } from "../config/load_off_thread.ts";
 import { OutputHub } from "../output/output_hub.ts";
@@ -306,6 +307,8 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       `dropped ${mib(bytes)} MiB of resident start-up code (${mappings} mappings)`,
     );
   };
+  // Not while output floods: the collection would stall the flood's program (see untilCalm).
+  const flooding = () => floodingStreams() > 0;
   // After the launch, and after a later burst of spawns: its garbage, then the code it faulted back.
   const settle = (what: string) => {
     if (shutdownPromise !== null) return;
@@ -337,6 +340,7 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       if (!answered) log.write("debug", "the start-up warm-up request got no answer");
     })
     .then(() => sleep(systemClock, STARTUP_SETTLE_MS))
+    .then(() => untilCalm(systemClock, flooding))
     .then(async () => {
       if (!launchEnded) {
         dropStartupPages();
@@ -350,7 +354,10 @@ export async function runDaemon(signals: DaemonSignals, options: DaemonOptions):
       if (shutdownPromise === null) {
         burst = new SpawnBurstCollector(
           systemClock,
-          (spawns) => settle(`the garbage of ${spawns} spawns`),
+          (spawns) =>
+            void untilCalm(systemClock, flooding).then(() =>
+              settle(`the garbage of ${spawns} spawns`)
+            ),
         );
       }
     })

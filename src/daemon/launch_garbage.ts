@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Clock } from "../util/clock.ts";
+import { type Clock, sleep } from "../util/clock.ts";
 
 /** The heap before and after, in bytes; null where `gc` is not exposed. */
 export interface Collected {
@@ -26,6 +26,31 @@ export function collectAllGarbage(): Collected | null {
   const before = Deno.memoryUsage().heapTotal;
   gc({ type: "major", execution: "sync", flavor: "last-resort" });
   return { before, after: Deno.memoryUsage().heapTotal };
+}
+
+/** How long a collection waits for a flood of output to end. */
+export interface CalmRules {
+  /** How often it looks again. */
+  readonly everyMs: number;
+  /** How long at most: a program that never stops flooding gets it anyway. */
+  readonly limitMs: number;
+}
+
+const CALM_RULES: CalmRules = { everyMs: 200, limitMs: 30_000 };
+
+/**
+ * Resolves once `busy()` is false (at once if it is), or after
+ * `rules.limitMs`: a full collection and the start-up code dropped (then
+ * faulted back by the next request) hold the main thread for tens of
+ * milliseconds, a stall the flood's program would wait through.
+ */
+export async function untilCalm(
+  clock: Clock,
+  busy: () => boolean,
+  rules: CalmRules = CALM_RULES,
+): Promise<void> {
+  const deadline = clock.now() + rules.limitMs;
+  while (busy() && clock.now() < deadline) await sleep(clock, rules.everyMs);
 }
 
 /** When a burst of spawns after the launch has its garbage collected. */

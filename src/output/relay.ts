@@ -56,6 +56,19 @@ const MIN_BUFFER = 1024;
 const FLOOD_READ = 32 * 1024;
 /** Buffer of a flood copied natively: a widened pipe's whole content. */
 const FLOOD_BUFFER = 1024 * 1024;
+
+/** Streams whose pipe is widened for a flood right now, daemon-wide. */
+let widened = 0;
+
+/**
+ * How many streams flood now (their pipe widened, until they calm, fall
+ * silent or end): the daemon holds its start-up collection while any does,
+ * a full collection and code faulted back being a stall in mid-flood.
+ */
+export function floodingStreams(): number {
+  return widened;
+}
+
 /** A rotated file this close to its limit rotates through the relay's own writes first. */
 const MIN_FLOOD_ROOM = 64 * 1024;
 /** A read shorter than this counts toward giving a grown buffer back. */
@@ -226,6 +239,7 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   closeIdle(): void {
     if (!this.#wide) return;
     this.#wide = false;
+    widened--;
     this.#copyRefused = false;
     this.#floodBuffer = null;
     this.#source.narrow?.();
@@ -235,6 +249,7 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   #widen(): void {
     if (this.#wide || this.#source.widen === undefined) return;
     this.#wide = true;
+    widened++;
     this.touched = true;
     this.#source.widen();
     watchIdle(this);
@@ -243,6 +258,7 @@ class CopyLoop implements ReadableListener, IdleCandidate {
   #narrow(): void {
     if (!this.#wide) return;
     this.#wide = false;
+    widened--;
     this.#copyRefused = false;
     this.#floodBuffer = null;
     this.#source.narrow?.();
@@ -253,6 +269,7 @@ class CopyLoop implements ReadableListener, IdleCandidate {
     this.#floodBuffer = null;
     if (this.#wide) {
       this.#wide = false;
+      widened--;
       unwatchIdle(this);
     }
     const onEnd = this.#onEnd;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SpawnBurstCollector } from "../../src/daemon/launch_garbage.ts";
+import { SpawnBurstCollector, untilCalm } from "../../src/daemon/launch_garbage.ts";
 import { FakeClock } from "../_helpers/fake_process.ts";
 
 const RULES = { spawns: 50, quietMs: 500 };
@@ -47,4 +47,44 @@ Deno.test("fewer spawns than a burst arm nothing; the count starts again after a
   burst.dispose(); // shutdown: nothing more is collected
   clock.advance(60_000);
   assert.equal(collected.length, 1);
+});
+
+Deno.test("untilCalm resolves at once when nothing floods, else at the first look that finds it calm", async () => {
+  const clock = new FakeClock();
+  const rules = { everyMs: 200, limitMs: 30_000 };
+  let calmAt = -1;
+  await untilCalm(clock, () => false, rules).then(() => calmAt = clock.now());
+  assert.equal(calmAt, clock.now(), "nothing flooding: no wait");
+  const start = clock.now();
+  let busy = true;
+  const waiting = untilCalm(clock, () => busy, rules).then(() => calmAt = clock.now());
+  clock.advance(1_000);
+  await Promise.resolve();
+  busy = false;
+  for (let i = 0; i < 3; i++) {
+    clock.advance(200);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await waiting;
+  assert.ok(calmAt > start + 1_000 && calmAt <= start + 1_400, `calm at +${calmAt - start} ms`);
+});
+
+Deno.test("untilCalm gives up waiting after limitMs: a program that never stops flooding gets it anyway", async () => {
+  const clock = new FakeClock();
+  const start = clock.now();
+  let done = false;
+  const waiting = untilCalm(clock, () => true, { everyMs: 200, limitMs: 1_000 }).then(() =>
+    done = true
+  );
+  for (let i = 0; i < 4; i++) {
+    clock.advance(200);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.equal(done, false, "still waiting at +800 ms");
+  for (let i = 0; i < 2; i++) {
+    clock.advance(200);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await waiting;
+  assert.ok(clock.now() - start >= 1_000);
 });

@@ -52,3 +52,32 @@ Deno.test("a later burst of spawns (restart all) gets the same one collection on
   assert.equal(Number(line[1]), 60);
   assert.ok(Number(line[3]) <= Number(line[2]), line[0]);
 });
+
+Deno.test("the start-up collection waits for a flood of output to end: no stall in mid-flood", async () => {
+  await using dir = await Deno.makeTempDir({ prefix: "tm_calm_" }).then((path) => ({
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  }));
+  // ~1.5 s of `yes` from the start, into a file rotated small (the disk holds 2 MB of it).
+  await using d = await TestDaemon.start(`
+taskmaster:
+  loglevel: debug
+programs:
+  flood:
+    cmd: /usr/bin/timeout 1.5 /usr/bin/yes
+    starttime: 0
+    autorestart: never
+    exitcodes: [124]
+    stdout: ${dir.path}/flood.log
+    stdout_maxbytes: 1000000
+    stdout_backups: 1
+`);
+  await logLine(d, /collected the launch's garbage/, "the launch's collection");
+  const log = await d.eventLog();
+  const exited = log.indexOf("exited: flood");
+  assert.ok(exited >= 0, "the flood's program exited first");
+  assert.ok(
+    log.indexOf("collected the launch's garbage") > exited,
+    "collected while the program flooded",
+  );
+});
