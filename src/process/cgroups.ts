@@ -68,17 +68,12 @@ export interface CgroupPort {
   release(path: string): void;
 }
 
-/** How long no cgroup must be released before the queued ones are removed. */
-const RELEASE_QUIET_MS = 20;
-
 /** The cgroups of one taskmaster: `<root>/<program>/<instance>`. */
 export class CgroupTree implements CgroupPort {
   readonly root: string;
   /** Cgroups to remove, one at a time (see {@link CgroupTree.release}). */
   #toRemove: string[] = [];
   #removing: Promise<void> | null = null;
-  /** performance.now() of the last release. */
-  #lastRelease = 0;
   /** The directories open() made, outermost first. */
   readonly #made: readonly string[];
   /** Whether each program's cgroup was populated, as read in the current synchronous run. */
@@ -176,22 +171,14 @@ export class CgroupTree implements CgroupPort {
   /**
    * Queued and removed one at a time: each background rmdir costs the event
    * loop a worker hand-off, and a stop of many instances issued them all at
-   * once before answering (and started a thread each). They start once
-   * releases have paused {@link RELEASE_QUIET_MS}: a stop of 100 handed off
-   * ~2 ms of rmdirs between its exits, ahead of its answer.
+   * once before answering (and started a thread each). The first starts at once.
    */
   release(path: string): void {
     this.#toRemove.push(path);
-    this.#lastRelease = performance.now();
     this.#removing ??= this.#removeQueued();
   }
 
   async #removeQueued(): Promise<void> {
-    for (;;) {
-      const quiet = performance.now() - this.#lastRelease;
-      if (quiet >= RELEASE_QUIET_MS) break;
-      await new Promise((resolve) => setTimeout(resolve, RELEASE_QUIET_MS - quiet));
-    }
     // Until nothing is queued: a release made while the program directories
     // were going would otherwise wait for the next release (or the shutdown).
     while (this.#toRemove.length > 0) {
