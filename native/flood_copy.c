@@ -44,6 +44,8 @@ enum {
 #define QUIET_POLLS 8
 /* How far back from the end the open line is looked for first. */
 #define FIRST_LOOK 4096
+/* Then this far: the longest open line rotation moves whole (rotating_file.ts OPEN_LINE_LIMIT). */
+#define OPEN_LINE_LOOK 65536
 /* A page: the most of a truncated file's zeros that can share a page with bytes written after. */
 #define HOLE_SLACK 4096
 
@@ -71,29 +73,42 @@ struct tail_state {
 /*
  * Makes `t->tail` right for the file ending at `end`, reading the spliced
  * bytes back through `buf` (the page cache's copy, not the disk) from the
- * end until a newline: a short look first, lines being short. Returns the
- * length of the open line when it was found whole within the first look,
- * left at the start of `buf`; else 0.
+ * end until a newline: a short look first, lines being short, then up to
+ * the longest open line the caller keeps. Returns the length of the open
+ * line when it was found within those looks, left at the start of `buf`;
+ * else 0 (further back, only its length is found).
  */
 static int64_t resolve_tail(int fd, int64_t end, uint8_t *buf, uint32_t cap, struct tail_state *t) {
+  const int64_t looks[2] = {FIRST_LOOK, OPEN_LINE_LOOK};
   int64_t scanned = 0;
-  while (scanned < t->unknown) {
-    int64_t chunk = t->unknown - scanned;
+  for (int i = 0; i < 2 && scanned < t->unknown && scanned < (int64_t)cap; i++) {
+    int64_t chunk = t->unknown < looks[i] ? t->unknown : looks[i];
     if (chunk > (int64_t)cap) chunk = cap;
-    if (scanned == 0 && chunk > FIRST_LOOK) chunk = FIRST_LOOK;
-    ssize_t n = pread(fd, buf, (size_t)chunk, end - scanned - chunk);
-    if (n != chunk) break;
+    if (chunk <= scanned) continue;
+    if (pread(fd, buf, (size_t)chunk, end - chunk) != chunk) goto unknown;
     const uint8_t *newline = memrchr(buf, '\n', (size_t)chunk);
     if (newline != NULL) {
       int64_t after = chunk - (newline - buf) - 1;
-      t->tail = scanned + after;
+      t->tail = after;
       t->unknown = 0;
-      if (scanned > 0) return 0;
       memmove(buf, newline + 1, (size_t)after);
       return after;
     }
+    scanned = chunk;
+  }
+  while (scanned < t->unknown) {
+    int64_t chunk = t->unknown - scanned;
+    if (chunk > (int64_t)cap) chunk = cap;
+    if (pread(fd, buf, (size_t)chunk, end - scanned - chunk) != chunk) goto unknown;
+    const uint8_t *newline = memrchr(buf, '\n', (size_t)chunk);
+    if (newline != NULL) {
+      t->tail = scanned + chunk - (newline - buf) - 1;
+      t->unknown = 0;
+      return 0;
+    }
     scanned += chunk;
   }
+unknown:
   /* No newline among them (or the file could not be read back: counted as none). */
   if (t->tail >= 0) t->tail += t->unknown;
   t->unknown = 0;
@@ -154,8 +169,8 @@ EXPORT void tm_undo_hole(int32_t fd, int64_t at, int64_t n) {
  * than out[2] after END_WRITE or a read cut at max_bytes: the rest are
  * the caller's to write). When the last bytes were spliced, out[2] and
  * out[5] are instead the open line's length, read back from the file to
- * the start of `buf` when it is short (else 0): what rotation moves whole
- * to the next file. A failed splice leaves its bytes in the pipe.
+ * the start of `buf` when it is at most OPEN_LINE_LOOK bytes (else 0):
+ * what rotation moves whole to the next file. A failed splice leaves its bytes in the pipe.
  *
  * The file is opened non-blocking: a FIFO put in its place is refused
  * (ENXIO without a reader, else not S_ISREG) instead of blocking here.

@@ -140,6 +140,35 @@ Deno.test("a flood into a rotated file is copied natively, every file within the
   assert.equal(await sha256(concatBytes(files)), await sha256(await expectedOutput()));
 });
 
+Deno.test("a flood of long lines into a rotated file keeps every line whole, copied natively", async () => {
+  await using dir = await tempDir();
+  const hub = new OutputHub();
+  const path = `${dir.path}/long.log`;
+  // 10,000-byte lines: longer than the copy's first look back for the open line (4 KiB).
+  const script = "yes $(head -c 9999 /dev/zero | tr '\\0' a) | head -n 3000";
+  const before = floodCopyTotals.bytes;
+  const flood = await relayed(
+    hub,
+    "long:stdout",
+    ownFile(path, { maxBytes: 3_000_000, backups: 20 }),
+    script,
+  );
+  await flood.go();
+  await flood.done;
+  await hub.close();
+  assert.ok(floodCopyTotals.bytes - before > 10_000_000, `${floodCopyTotals.bytes - before}`);
+  const names = [...Array.from({ length: 20 }, (_, i) => `${path}.${20 - i}`), path];
+  const files = (await Promise.all(names.map((p) => Deno.readFile(p).catch(() => null))))
+    .filter((f): f is Uint8Array<ArrayBuffer> => f !== null);
+  assert.ok(files.length >= 10, `${files.length} files`);
+  for (const file of files) {
+    assert.ok(file.length <= 3_000_000, `a file of ${file.length} bytes`);
+    assert.equal(file.length % 10_000, 0, `a file of ${file.length} bytes: a line cut`);
+  }
+  const expected = (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
+  assert.equal(await sha256(concatBytes(files)), await sha256(expected));
+});
+
 Deno.test("a flood into a timestamped or shared file is read by the relay itself", async () => {
   await using dir = await tempDir();
   const hub = new OutputHub();
