@@ -68,6 +68,13 @@ async function floodInto(hub: OutputHub, key: string, target: OutputTarget) {
   return flood.done;
 }
 
+/** The files a rotated `path` left, oldest backup first and the live file last. */
+async function rotatedFiles(path: string, backups: number): Promise<Uint8Array<ArrayBuffer>[]> {
+  const names = [...Array.from({ length: backups }, (_, i) => `${path}.${backups - i}`), path];
+  return (await Promise.all(names.map((p) => Deno.readFile(p).catch(() => null))))
+    .filter((f): f is Uint8Array<ArrayBuffer> => f !== null);
+}
+
 async function expectedOutput(): Promise<Uint8Array> {
   return (await new Deno.Command("sh", { args: ["-c", SCRIPT] }).output()).stdout;
 }
@@ -129,9 +136,7 @@ Deno.test("a flood into a rotated file is copied natively, every file within the
   await floodInto(hub, "rotated:stdout", ownFile(path, { maxBytes: 3_000_000, backups: 20 }));
   await hub.close();
   assert.ok(floodCopyTotals.bytes - before > 10_000_000, `${floodCopyTotals.bytes - before}`);
-  const names = [...Array.from({ length: 20 }, (_, i) => `${path}.${20 - i}`), path];
-  const files = (await Promise.all(names.map((p) => Deno.readFile(p).catch(() => null))))
-    .filter((f): f is Uint8Array<ArrayBuffer> => f !== null);
+  const files = await rotatedFiles(path, 20);
   assert.ok(files.length >= 13, `${files.length} files`);
   for (const file of files) {
     assert.ok(file.length <= 3_000_000, `a file of ${file.length} bytes`);
@@ -157,9 +162,7 @@ Deno.test("a flood of long lines into a rotated file keeps every line whole, cop
   await flood.done;
   await hub.close();
   assert.ok(floodCopyTotals.bytes - before > 10_000_000, `${floodCopyTotals.bytes - before}`);
-  const names = [...Array.from({ length: 20 }, (_, i) => `${path}.${20 - i}`), path];
-  const files = (await Promise.all(names.map((p) => Deno.readFile(p).catch(() => null))))
-    .filter((f): f is Uint8Array<ArrayBuffer> => f !== null);
+  const files = await rotatedFiles(path, 20);
   assert.ok(files.length >= 10, `${files.length} files`);
   for (const file of files) {
     assert.ok(file.length <= 3_000_000, `a file of ${file.length} bytes`);
