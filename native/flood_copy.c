@@ -211,13 +211,18 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
     int splices = !splice_refused && max_bytes - (uint64_t)written >= cap;
     ssize_t n;
     if (splices) {
-      n = splice(in_fd, NULL, out_fd, &at, cap, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      loff_t offset = at; /* splice(2) moves it on past the bytes */
+      n = splice(in_fd, NULL, out_fd, &offset, cap, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n < 0 && errno == EINVAL) {
         splice_refused = 1;
         continue;
       }
     } else {
-      if (t.unknown > 0) resolve_tail(out_fd, at, buf, cap, &t);
+      if (t.unknown > 0) {
+        /* `buf` now holds the open line: the last "read" should this one bring nothing. */
+        int64_t open_line = resolve_tail(out_fd, at, buf, cap, &t);
+        if (last_spliced) last = last_written = open_line;
+      }
       n = read(in_fd, buf, cap);
     }
     if (n == 0) {
@@ -258,10 +263,14 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
         cut = 1;
       }
       ssize_t done_bytes = 0;
+      int write_errno = 0;
       while (done_bytes < want) {
         ssize_t w = pwrite(out_fd, buf + done_bytes, (size_t)(want - done_bytes), at + done_bytes);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
+        if (w <= 0) {
+          write_errno = w < 0 ? errno : EIO;
+          break;
+        }
         done_bytes += w;
       }
       if (done_bytes > 0) tm_undo_hole(out_fd, at, done_bytes);
@@ -271,7 +280,7 @@ EXPORT void tm_copy_flood(int32_t in_fd, const char *path, uint64_t ino, uint8_t
       written += done_bytes;
       last_written = done_bytes;
       if (done_bytes < want) {
-        err = errno;
+        err = write_errno;
         end = END_WRITE;
         break;
       }

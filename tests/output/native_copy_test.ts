@@ -295,3 +295,28 @@ Deno.test("tm_undo_hole moves bytes written past a truncation to the file's star
     native.close();
   }
 });
+
+Deno.test("a copy that splices, then nears its budget and finds the pipe ended, hands back only the open line", async () => {
+  await using dir = await tempDir();
+  const c = ffi();
+  const { path, ino } = await emptyLog(dir.path);
+  // 2,976 bytes of lines and an open line: one splice (a buffer's length from the budget),
+  // then reads (within it), which find the end.
+  const script = "yes 0123456789abcde | head -c 2976; printf 'the open line'";
+  const { fd, child } = await pipeFrom(script);
+  try {
+    await child.status;
+    const buffer = new Uint8Array(4096);
+    const copied = await new FloodCopier().copy(fd, path, ino, buffer, 4096 + 100);
+    assert.equal(copied.end, FloodEnd.Eof);
+    assert.equal(copied.written, 2976 + "the open line".length);
+    // Nothing for the relay to write again: the file has every byte once.
+    assert.equal(copied.lastWritten, copied.lastRead);
+    assert.equal(new TextDecoder().decode(buffer.subarray(0, copied.lastRead)), "the open line");
+    assert.equal(copied.afterNewline, "the open line".length);
+    const expected = (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
+    assert.equal(await sha256(await Deno.readFile(path)), await sha256(expected));
+  } finally {
+    c.symbols.close(fd);
+  }
+});
