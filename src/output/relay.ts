@@ -238,11 +238,7 @@ class CopyLoop implements ReadableListener, IdleCandidate {
    */
   closeIdle(): void {
     if (!this.#wide) return;
-    this.#wide = false;
-    widened--;
-    this.#copyRefused = false;
-    this.#floodBuffer = null;
-    this.#source.narrow?.();
+    this.#narrow();
     this.#buffer = null;
   }
 
@@ -257,21 +253,22 @@ class CopyLoop implements ReadableListener, IdleCandidate {
 
   #narrow(): void {
     if (!this.#wide) return;
+    this.#unwiden();
+    this.#copyRefused = false;
+    this.#source.narrow?.();
+  }
+
+  /** Out of the wide state (and the daemon's count of floods), off the idle sweep. */
+  #unwiden(): void {
     this.#wide = false;
     widened--;
-    this.#copyRefused = false;
     this.#floodBuffer = null;
-    this.#source.narrow?.();
     unwatchIdle(this);
   }
 
   #end(end: CopyEnd): void {
     this.#floodBuffer = null;
-    if (this.#wide) {
-      this.#wide = false;
-      widened--;
-      unwatchIdle(this);
-    }
+    if (this.#wide) this.#unwiden();
     const onEnd = this.#onEnd;
     this.#onEnd = null;
     onEnd?.copyEnded(end);

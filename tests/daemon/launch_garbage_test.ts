@@ -49,22 +49,29 @@ Deno.test("fewer spawns than a burst arm nothing; the count starts again after a
   assert.equal(collected.length, 1);
 });
 
+/** Moves `clock` on `steps` times `stepMs`, letting the promises its timers settle run after each. */
+async function advanceInSteps(clock: FakeClock, steps: number, stepMs: number): Promise<void> {
+  for (let i = 0; i < steps; i++) {
+    clock.advance(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
 Deno.test("untilCalm resolves at once when nothing floods, else at the first look that finds it calm", async () => {
   const clock = new FakeClock();
   const rules = { everyMs: 200, limitMs: 30_000 };
-  let calmAt = -1;
-  await untilCalm(clock, () => false, rules).then(() => calmAt = clock.now());
-  assert.equal(calmAt, clock.now(), "nothing flooding: no wait");
+  let calm = false;
+  untilCalm(clock, () => false, rules).then(() => calm = true);
+  await advanceInSteps(clock, 1, 0);
+  assert.ok(calm, "nothing flooding: resolved without the clock moving");
   const start = clock.now();
   let busy = true;
+  let calmAt = -1;
   const waiting = untilCalm(clock, () => busy, rules).then(() => calmAt = clock.now());
-  clock.advance(1_000);
-  await Promise.resolve();
+  await advanceInSteps(clock, 5, 200);
+  assert.equal(calmAt, -1, "still flooding at +1000 ms");
   busy = false;
-  for (let i = 0; i < 3; i++) {
-    clock.advance(200);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
+  await advanceInSteps(clock, 2, 200);
   await waiting;
   assert.ok(calmAt > start + 1_000 && calmAt <= start + 1_400, `calm at +${calmAt - start} ms`);
 });
@@ -76,15 +83,9 @@ Deno.test("untilCalm gives up waiting after limitMs: a program that never stops 
   const waiting = untilCalm(clock, () => true, { everyMs: 200, limitMs: 1_000 }).then(() =>
     done = true
   );
-  for (let i = 0; i < 4; i++) {
-    clock.advance(200);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
+  await advanceInSteps(clock, 4, 200);
   assert.equal(done, false, "still waiting at +800 ms");
-  for (let i = 0; i < 2; i++) {
-    clock.advance(200);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
+  await advanceInSteps(clock, 2, 200);
   await waiting;
   assert.ok(clock.now() - start >= 1_000);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TestDaemon } from "../_helpers/daemon.ts";
+import { tempDir, TestDaemon } from "../_helpers/daemon.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 
 /** A daemon logging at debug level, with `n` sleeping instances of one program. */
@@ -54,10 +54,7 @@ Deno.test("a later burst of spawns (restart all) gets the same one collection on
 });
 
 Deno.test("the start-up collection waits for a flood of output to end: no stall in mid-flood", async () => {
-  await using dir = await Deno.makeTempDir({ prefix: "tm_calm_" }).then((path) => ({
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  }));
+  await using dir = await tempDir();
   // ~1.5 s of `yes` from the start, into a file rotated small (the disk holds 2 MB of it).
   await using d = await TestDaemon.start(`
 taskmaster:
@@ -68,7 +65,7 @@ programs:
     starttime: 0
     autorestart: never
     exitcodes: [124]
-    stdout: ${dir.path}/flood.log
+    stdout: ${dir}/flood.log
     stdout_maxbytes: 1000000
     stdout_backups: 1
 `);
