@@ -1,12 +1,14 @@
 #!/bin/sh
-# Compiles taskmaster's three pieces of native code (x86_64 Linux) into small
+# Compiles taskmaster's four pieces of native code (x86_64 Linux) into small
 # shared objects and writes each, base64, into a TypeScript module with its
 # source's sha256 (tests/native/build_test.ts checks that they still match):
 # - native/spawn_into_cgroup.c -> src/process/native_spawn_code.ts, with no
 #   libc (its code runs in a vfork-style child);
 # - native/line_stamp.c -> src/output/native_stamp_code.ts, linked to libc
 #   (memchr, memcpy);
-# - native/flood_copy.c -> src/output/native_copy_code.ts, linked to libc.
+# - native/flood_copy.c -> src/output/native_copy_code.ts, linked to libc;
+# - native/restart_at_exit.c -> src/process/native_restart_code.ts, linked to
+#   libc (it includes spawn_into_cgroup.c for the spawn itself).
 # Run by `make native` after editing a C source.
 set -eu
 cd "$(dirname "$0")/.."
@@ -56,3 +58,8 @@ src=native/flood_copy.c
 # shellcheck disable=SC2086
 gcc $COMMON -o "$tmp/copy.so" "$src"
 emit "$src" "$tmp/copy.so" src/output/native_copy_code.ts
+
+src=native/restart_at_exit.c
+# shellcheck disable=SC2086
+gcc $COMMON -o "$tmp/restart.so" "$src"
+emit "$src" "$tmp/restart.so" src/process/native_restart_code.ts

@@ -194,6 +194,8 @@ export class EffectExecutor implements ChildHooks {
    * event that follows at once, which then does not send it again.
    */
   signalStopAhead(): void {
+    // Killed by this signal, the child must not be restarted by the native code.
+    this.child.disarmRestart("a stop came first");
     const { state, pid } = this.#host.snapshot;
     const pgid = this.#livePgid();
     if ((state !== "RUNNING" && state !== "STARTING") || pid === null || pgid === null) return;

@@ -18,6 +18,13 @@ import type { Leftovers } from "./leftovers.ts";
 import { isCombined, type LiveChild, type RunnerPorts } from "./runner_deps.ts";
 import { accountEnv, supervisorEnv } from "./spawn_spec.ts";
 import type { ChildEndListener, ExitStatus, SpawnedChild, SpawnSpec } from "./spawner.ts";
+import { type ArmedRestart, armRestart, type SpawnVectors } from "./native_restart.ts";
+
+/**
+ * How long after an instance is RUNNING its restart is armed: not while
+ * the child it just started execs (two CPUs are shared with it).
+ */
+const ARM_DELAY_MS = 5;
 
 /** How a child ended; `groupAlive`: members of its group or cgroup outlived it during a stop. */
 export interface ChildExit {
@@ -39,6 +46,16 @@ interface Prespawned extends Started {
   readonly spec: SpawnSpec;
   /** It ended (and was collected) before a spawn took it. */
   ended: boolean;
+  /** Started by the native code at the last child's exit (native_restart.ts). */
+  readonly native?: boolean;
+}
+
+/** What the next child can be started from by the native code, as the last one was. */
+interface RestartKept {
+  readonly vectors: SpawnVectors;
+  readonly cfg: ProgramConfig;
+  readonly spec: SpawnSpec;
+  readonly cgroup: string | null;
 }
 
 /** What the instance is told about the children it asked for. */
@@ -78,6 +95,10 @@ export class InstanceChild implements ChildEndListener {
   #unexpectedExits = 0;
   /** A child started as the last one was reaped, for the spawn its exit leads to. */
   #prespawned: Prespawned | null = null;
+  /** Kept from the last spawn once the instance restarted: see native_restart.ts. */
+  #restartKept: RestartKept | null = null;
+  #armed: ArmedRestart | null = null;
+  #armTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(deps: RunnerPorts, leftovers: Leftovers, hooks: ChildHooks) {
     this.#deps = deps;
@@ -101,9 +122,13 @@ export class InstanceChild implements ChildEndListener {
     const deps = this.#deps;
     const targets = deps.targets(cfg, name);
     this.#spawns++;
-    const started = this.#takePrespawned(cfg, spec) ?? this.#start(cfg, instance, spec, targets);
+    const started = this.#takePrespawned(cfg, spec) ??
+      this.#start(cfg, instance, spec, targets, { keep: this.#spawns >= 2 });
     if (!started.ok) return started;
     const { child, cgroup } = started;
+    if (child.restartVectors !== undefined) {
+      this.#restartKept = { vectors: child.restartVectors, cfg, spec, cgroup };
+    } else if (!("native" in started && started.native === true)) this.#restartKept = null;
     try {
       this.#child = child;
       this.#spawnedWith = cfg;
@@ -154,7 +179,7 @@ export class InstanceChild implements ChildEndListener {
     instance: { name: string; index: number },
     spec: SpawnSpec,
     targets: ReturnType<RunnerPorts["targets"]>,
-    quiet = false,
+    { quiet = false, keep = false }: { quiet?: boolean; keep?: boolean } = {},
   ): Started | { ok: false; reason: string } {
     const { name, index } = instance;
     const deps = this.#deps;
@@ -172,6 +197,7 @@ export class InstanceChild implements ChildEndListener {
       name,
       combineOutput: isCombined(targets),
       discard: discardedStreams(cfg),
+      keepForRestart: keep,
     });
     if (!result.ok) {
       // prepare() made it; nothing entered it (unless survivors of an earlier run, kept).
@@ -185,6 +211,10 @@ export class InstanceChild implements ChildEndListener {
 
   childReaped(child: SpawnedChild, status: ExitStatus): void {
     if (this.#child !== child) return;
+    // The native code may have started the next child already: it is held
+    // now, in the sweep, before the sweep could collect its exit as an orphan's.
+    const restarted = this.#disarm();
+    if (restarted !== null) this.#prespawned = restarted;
     try {
       this.#hooks.childReaped(status, this.#generation);
     } catch (error) {
@@ -203,7 +233,10 @@ export class InstanceChild implements ChildEndListener {
    */
   prespawn(cfg: ProgramConfig, instance: { name: string; index: number }, spec: SpawnSpec): void {
     if (this.#prespawned !== null) return;
-    const started = this.#start(cfg, instance, spec, this.#deps.targets(cfg, instance.name), true);
+    const started = this.#start(cfg, instance, spec, this.#deps.targets(cfg, instance.name), {
+      quiet: true,
+      keep: true,
+    });
     if (!started.ok) return; // The spawn tries again, and reports why it fails.
     // It is in the instance's cgroup now: a stop or a release must see it there.
     if (started.cgroup !== null) this.#leftovers.adopt(started.cgroup);
@@ -211,6 +244,69 @@ export class InstanceChild implements ChildEndListener {
     this.#prespawned = prespawned;
     // Told if it ends before a spawn takes it (whose own listener then replaces this one).
     started.child.onEnd({ childEnded: () => void (prespawned.ended = true) });
+  }
+
+  /**
+   * Lets the native code restart the live child at its exit (native_restart.ts),
+   * as `cfg`'s autorestart would at once; a crash (an exit by itself, a crash
+   * signal) sooner than `crashRestartInMs` from now is left to the
+   * transition. Only for a child started natively after the instance's
+   * first restart; the caller calls it while the instance is RUNNING.
+   */
+  armRestart(cfg: ProgramConfig, crashRestartInMs: number): void {
+    const kept = this.#restartKept;
+    const child = this.#child;
+    if (
+      kept === null || child === null || kept.cfg !== cfg || cfg.autorestart === "never" ||
+      this.#armed !== null || this.#armTimer !== null || this.#prespawned !== null
+    ) return;
+    const crashRestartAt = performance.now() + crashRestartInMs;
+    this.#armTimer = setTimeout(() => {
+      this.#armTimer = null;
+      if (this.#child !== child) return;
+      this.#armed = armRestart({
+        pid: child.pid,
+        vectors: kept.vectors,
+        autorestart: cfg.autorestart === "always" ? "always" : "unexpected",
+        exitcodes: cfg.exitcodes,
+        crashRestartInMs: crashRestartAt - performance.now(),
+      });
+    }, ARM_DELAY_MS);
+  }
+
+  /**
+   * No restart by the native code (the instance leaves RUNNING, a stop's
+   * signal is about to be sent); a child it started already is killed.
+   */
+  disarmRestart(reason: string): void {
+    const restarted = this.#disarm();
+    if (restarted !== null) this.#discard(restarted, reason);
+  }
+
+  /** Disarms; the child the native code started, held as started ahead of its restart. */
+  #disarm(): Prespawned | null {
+    if (this.#armTimer !== null) clearTimeout(this.#armTimer);
+    this.#armTimer = null;
+    const armed = this.#armed;
+    if (armed === null) return null;
+    this.#armed = null;
+    const restarted = armed.disarm();
+    const kept = this.#restartKept;
+    if (restarted === null || kept === null) return null;
+    const child = this.#deps.spawner.adopt!(restarted);
+    // In the instance's cgroup from its first instruction: a stop or a release must see it there.
+    if (kept.cgroup !== null) this.#leftovers.adopt(kept.cgroup);
+    const prespawned: Prespawned = {
+      ok: true,
+      child,
+      cgroup: kept.cgroup,
+      cfg: kept.cfg,
+      spec: kept.spec,
+      ended: false,
+      native: true,
+    };
+    child.onEnd({ childEnded: () => void (prespawned.ended = true) });
+    return prespawned;
   }
 
   /** Whether a child {@link prespawn} started waits for its spawn. */
@@ -243,6 +339,10 @@ export class InstanceChild implements ChildEndListener {
     const prespawned = this.#prespawned;
     if (prespawned === null) return;
     this.#prespawned = null;
+    this.#discard(prespawned, reason);
+  }
+
+  #discard(prespawned: Prespawned, reason: string): void {
     const { child } = prespawned;
     this.#hooks.log("info", `pid ${child.pid}, started ahead of a restart, killed: ${reason}`);
     // Once it ended, its pid (and group) may be another's.

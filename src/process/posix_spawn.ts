@@ -26,6 +26,7 @@ import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFileAt } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { pipeIdentity } from "./pipe_fds.ts";
+import type { SpawnVectors } from "./native_restart.ts";
 
 /**
  * The spawning functions, bound on the first spawn: a daemon with no
@@ -110,6 +111,8 @@ export interface PosixChild {
    * says so without a read of /proc (see {@link bootTick}); null otherwise.
    */
   readonly startTime: string | null;
+  /** What the native code started it from, when asked to keep it (native_restart.ts). */
+  readonly vectors?: SpawnVectors;
 }
 
 /** Why a spawn failed: the errno, and whether making the pipes or the exec failed. */
@@ -148,6 +151,8 @@ export interface PosixSpawnRequest {
   /** The cgroup directory the child starts in (native_spawn.ts); null: the daemon's. */
   readonly cgroup?: string | null;
   readonly umask?: number | null;
+  /** Keep what the native code started it from, for a restart by native code (native_restart.ts). */
+  readonly keepVectors?: boolean;
 }
 
 /**
@@ -225,12 +230,16 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     const cgroup = request.cgroup ?? null;
     const umask = request.umask ?? null;
     const tickBefore = bootTick(c);
-    const started = cgroup !== null || umask !== null
+    // Vectors to keep are the native code's: it also starts children with no cgroup or umask.
+    const natively = cgroup !== null || umask !== null ||
+      (request.keepVectors === true && nativeSpawner() !== null);
+    const started: NativeStart | PosixSpawnFailure = natively
       ? spawnNatively(request, environment, childEnds, cgroup, umask)
       : spawnWithGlibc(request, environment, childEnds);
     if (!started.ok) return started;
     const tickAfter = bootTick(c);
     spawned = true;
+    const kept = started.vectors;
     // After the spawn, not before (an fstat less ahead of a restart's
     // exec). Joined, not a template literal: one flat string (32 B), not a
     // tree of three (88 B), and every running instance keeps it.
@@ -246,6 +255,13 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
         stdout: readEnd(stdout),
         stderr: stderr === null ? null : readEnd(stderr),
         startTime: tickBefore !== null && tickBefore === tickAfter ? String(tickBefore) : null,
+        ...(kept === undefined ? {} : {
+          vectors: {
+            ...kept,
+            stdout: stdout[0] < 0 ? "null" : "pipe",
+            stderr: request.combineOutput ? "stdout" : stderr![0] < 0 ? "null" : "pipe",
+          },
+        }),
       },
     };
   } finally {
@@ -321,6 +337,13 @@ function spawnWithGlibc(
 
 const O_DIRECTORY = 0o200000;
 
+/** A started child; with what the native code started it from, when asked to keep it. */
+interface NativeStart {
+  readonly ok: true;
+  readonly pid: number;
+  readonly vectors?: Omit<SpawnVectors, "stdout" | "stderr">;
+}
+
 /** The native code's spawn (native_spawn.ts): into `cgroup`, with `umask`. */
 function spawnNatively(
   request: PosixSpawnRequest,
@@ -328,7 +351,7 @@ function spawnNatively(
   childEnds: readonly number[],
   cgroup: string | null,
   umask: number | null,
-): { ok: true; pid: number } | PosixSpawnFailure {
+): NativeStart | PosixSpawnFailure {
   const c = libc()!;
   const cgroupFd = cgroup === null
     ? null
@@ -343,16 +366,23 @@ function spawnNatively(
     if (events !== null && /^frozen 1$/m.test(events)) {
       return { ok: false, errno: 0, during: "native" };
     }
-    const started = nativeSpawner()!.spawn({
+    const vectors = {
       path: cString(request.path),
       argv: cStringVector(request.argv),
       envp: cStringVector(environment),
       cwd: request.cwd === null ? null : cString(request.cwd),
+    };
+    const started = nativeSpawner()!.spawn({
+      ...vectors,
       fds: [childEnds[0]!, childEnds[1]!, childEnds[2]!],
       cgroupFd,
       umask,
     });
-    if (started.ok) return started;
+    if (started.ok) {
+      if (request.keepVectors !== true) return started;
+      const kept = { ...vectors, cgroup: cgroup === null ? null : cString(cgroup), umask };
+      return { ok: true, pid: started.pid, vectors: kept };
+    }
     if (started.during === "exec") return { ok: false, errno: started.errno, during: "exec" };
     if (started.errno === ERRNO.ENOSYS || started.errno === ERRNO.EPERM) refuseNativeSpawns();
     // A limit reached (EAGAIN, ENOMEM) is the spawn's error: the shim would meet it too,

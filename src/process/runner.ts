@@ -22,7 +22,7 @@ import type { LeftoverGroup } from "./group.ts";
 import { spawnSpec } from "./spawn_spec.ts";
 import type { SpawnSpec } from "./spawner.ts";
 import { transition } from "./transition.ts";
-import { restartOf } from "./exit_edges.ts";
+import { MIN_RESTART_INTERVAL_MS, restartOf } from "./exit_edges.ts";
 import type { LiveChild, RunnerDeps } from "./runner_deps.ts";
 import { EffectExecutor } from "./effect_executor.ts";
 import type { LeftoverCgroup } from "./leftovers.ts";
@@ -83,6 +83,8 @@ export class ProcessRunner {
   /** Takes new monitoring options (autorestart, exitcodes, stoptime…) without a restart. */
   updateConfig(config: ProgramConfig): void {
     const before = this.name;
+    // The native code's rule (autorestart, exitcodes) was the old config's.
+    this.#effects.child.disarmRestart("the program changed");
     this.#config = config;
     this.#name = instanceName(this.program, this.index, config.numprocs);
     if (this.name !== before) this.#effects.child.rename(config, before, this.name);
@@ -137,6 +139,11 @@ export class ProcessRunner {
     }
     const before = this.#snap;
     this.#snap = result.next;
+    // Before the effects: a stop's signal must not find the native code armed (native_restart.ts).
+    if (result.next.state !== "RUNNING") {
+      const reason = result.next.state === "STOPPING" ? "a stop came first" : "no restart";
+      this.#effects.child.disarmRestart(reason);
+    }
     // A new process (or none) is not ready until its probe says so.
     if (before.generation !== result.next.generation || result.next.pid === null) {
       if (this.#readiness.value === true) this.setReady(false);
@@ -155,6 +162,16 @@ export class ProcessRunner {
       for (const listener of [...listeners]) listener();
     }
     this.#drain();
+    this.#armRestart();
+  }
+
+  /** RUNNING, with nothing queued: the native code may restart the child at its exit. */
+  #armRestart(): void {
+    const snap = this.#snap;
+    if (snap.state !== "RUNNING" || this.#busy || this.#queue.length > 0) return;
+    const now = this.#deps.clock.now();
+    const crashRestartAt = (snap.startedAt ?? now) + MIN_RESTART_INTERVAL_MS;
+    this.#effects.child.armRestart(this.#config, crashRestartAt - now);
   }
 
   /** Takes an event an effect's outcome made: fed after the one being handled. */

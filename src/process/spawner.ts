@@ -22,6 +22,7 @@ import { fileMode, processStartTime } from "./kernel_files.ts";
 import { linkTarget, procStdin, procStdinAvailable } from "./stdin_writer.ts";
 import { shimScript } from "./shim.ts";
 import { FixedDelayQueue, type QueuedDeadline } from "../util/fixed_delay_queue.ts";
+import type { RestartedChild, SpawnVectors } from "./native_restart.ts";
 
 /** Everything needed to start one child. */
 export interface SpawnSpec {
@@ -61,6 +62,11 @@ export interface SpawnSpec {
    * Deno does, they are piped and dropped as before.
    */
   readonly discard?: DiscardedStreams;
+  /**
+   * Keep what a native spawn started it from, for a restart by native code
+   * at its exit (native_restart.ts): {@link SpawnedChild.restartVectors}.
+   */
+  readonly keepForRestart?: boolean;
 }
 
 /** Exit of a child: a code, or the signal that killed it. */
@@ -112,6 +118,8 @@ export interface SpawnedChild {
    * never during this call), holding no promise meanwhile. One listener.
    */
   onEnd(listener: ChildEndListener): void;
+  /** What it was started from, kept when the spec asked (`keepForRestart`) and the native code started it. */
+  readonly restartVectors?: SpawnVectors;
 }
 
 /** Either a child, or why it could not be started. */
@@ -122,6 +130,8 @@ export type SpawnResult =
 /** Starts processes; swapped for a fake in runner tests. */
 export interface Spawner {
   spawn(spec: SpawnSpec): SpawnResult;
+  /** Holds a child the native code restarted (native_restart.ts): its pipes read, its exit collected. */
+  adopt?(child: RestartedChild): SpawnedChild;
 }
 
 /** Spawns with `Deno.Command`; every child gets its own session and group. */
@@ -154,6 +164,10 @@ export class DenoSpawner implements Spawner {
   warm(needs: { native: boolean }): void {
     posixSpawnAvailable({ cwd: true });
     if (needs.native) posixSpawnAvailable({ cwd: true, native: true });
+  }
+
+  adopt(child: RestartedChild): SpawnedChild {
+    return holdPosixChild(child, this.#poller!, childExits()!);
   }
 
   /** Whether `pid` is a child of ours that Deno has not collected yet. */
@@ -315,8 +329,13 @@ function spawnDirect(
     discard: spec.discard,
     cgroup: natively?.cgroup ?? null,
     umask: natively?.umask ?? null,
+    keepVectors: spec.keepForRestart === true,
   };
   let started = posixSpawn(request);
+  if (!started.ok && started.during === "native" && natively === null) {
+    // Only kept vectors sent it to the native code, which is refused here: glibc's then.
+    started = posixSpawn({ ...request, keepVectors: false });
+  }
   if (!started.ok && started.errno === ERRNO.ENOEXEC && runsAsScript(command)) {
     // An executable text without `#!` runs as a shell script, as execvp (and
     // the shim's `exec`) would run it; a binary for another machine does not.
@@ -344,29 +363,35 @@ function spawnDirect(
     // supervisord's wording for a failed execve, e.g. a #! naming a missing interpreter.
     return { ok: false, reason: `couldn't exec ${command}: ${errnoName(started.errno)}` };
   }
-  const { pid } = started.child;
+  return { ok: true, child: holdPosixChild(started.child, poller, exits) };
+}
+
+/** A record of `child` (started by posix_spawn or the native code), its exit watched. */
+function holdPosixChild(
+  child: RestartedChild & { readonly vectors?: SpawnVectors },
+  poller: FdPoller,
+  exits: ChildExits,
+): SpawnedChild {
+  const { pid } = child;
   try {
     const record = new SpawnedChildRecord({
       pid,
-      startTime: started.child.startTime ?? processStartTime(pid),
-      stdin: started.child.stdin,
+      startTime: child.startTime ?? processStartTime(pid),
+      stdin: child.stdin,
       output: {
         // Pipes posix_spawn made: the daemon holds the only descriptor of their read ends.
-        stdout: started.child.stdout === null
-          ? null
-          : pipeSource(started.child.stdout, poller, true),
-        stderr: started.child.stderr === null
-          ? null
-          : pipeSource(started.child.stderr, poller, true),
+        stdout: child.stdout === null ? null : pipeSource(child.stdout, poller, true),
+        stderr: child.stderr === null ? null : pipeSource(child.stderr, poller, true),
       },
       streams: null,
+      restartVectors: child.vectors,
     });
     exits.watch(pid, record);
-    return { ok: true, child: record };
+    return record;
   } catch (error) {
     // A defect of ours, after the child started: it is killed and collected
     // rather than left running untracked (the caller reports the failure).
-    endUnheldChild(pid, [started.child.stdout, started.child.stderr], exits);
+    endUnheldChild(pid, [child.stdout, child.stderr], exits);
     throw error;
   }
 }
@@ -403,6 +428,7 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
   readonly pid: number;
   readonly startTime: string | null;
   readonly output: OwnOutput | undefined;
+  readonly restartVectors: SpawnVectors | undefined;
   /**
    * Deno's stdin stream, or the /proc identity of the pipe a writer is made
    * of on first use (null: not known).
@@ -428,8 +454,10 @@ class SpawnedChildRecord implements SpawnedChild, ExitWatcher {
       stdout: ReadableStream<Uint8Array>;
       stderr: ReadableStream<Uint8Array> | null;
     } | null;
+    restartVectors?: SpawnVectors;
   }) {
     this.pid = parts.pid;
+    this.restartVectors = parts.restartVectors;
     this.startTime = parts.startTime;
     this.output = parts.output ?? undefined;
     this.#stdinSource = parts.stdin;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as spawnCode from "../../src/process/native_spawn_code.ts";
 import * as stampCode from "../../src/output/native_stamp_code.ts";
 import * as copyCode from "../../src/output/native_copy_code.ts";
+import * as restartCode from "../../src/process/native_restart_code.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 /** Each C source and the module native/build.sh makes of it. */
@@ -9,6 +10,11 @@ const OBJECTS = [
   ["native/spawn_into_cgroup.c", "src/process/native_spawn_code.ts", spawnCode.SOURCE_SHA256],
   ["native/line_stamp.c", "src/output/native_stamp_code.ts", stampCode.SOURCE_SHA256],
   ["native/flood_copy.c", "src/output/native_copy_code.ts", copyCode.SOURCE_SHA256],
+  [
+    "native/restart_at_exit.c",
+    "src/process/native_restart_code.ts",
+    restartCode.SOURCE_SHA256,
+  ],
 ] as const;
 
 async function sha256(path: string): Promise<string> {
