@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -214,13 +215,18 @@ static void release(struct slot *s) {
 static void exited(struct slot *s) {
   siginfo_t info;
   memset(&info, 0, sizeof info);
-  /*
-   * ECHILD: the daemon collected it already; no exit to see (never expected
-   * of a readable pidfd, and it would stay readable): either way the exit is
-   * the daemon's.
-   */
-  int seen = waitid(P_PIDFD, s->pidfd, &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info.si_pid != 0;
-  if (!seen || !restarts_now(s, &info)) {
+  /* ECHILD: the daemon collected it already; its exit is the daemon's. */
+  int found = waitid(P_PIDFD, s->pidfd, &info, WEXITED | WNOWAIT | WNOHANG);
+  if (found == 0 && info.si_pid == 0) {
+    /*
+     * Not exited: an event read before a disarm, the slot armed again since
+     * for another child. It stays armed -- unless its pidfd is readable all
+     * the same, which would wake this thread forever.
+     */
+    struct pollfd ready = {.fd = s->pidfd, .events = POLLIN, .revents = 0};
+    if (poll(&ready, 1, 0) == 0) return;
+  }
+  if (found != 0 || info.si_pid == 0 || !restarts_now(s, &info)) {
     release(s);
     s->state = DECLINED;
     return;

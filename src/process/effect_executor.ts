@@ -236,6 +236,7 @@ export class EffectExecutor implements ChildHooks {
 
   /** Cancels every timer and the group watch (the instance is forgotten). */
   dispose(): void {
+    this.child.forgetRestart("the instance is gone");
     this.child.discardPrespawned("the instance is gone");
     for (const name of Object.keys(this.#timers) as TimerName[]) {
       this.#timers[name]?.();

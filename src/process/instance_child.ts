@@ -99,6 +99,8 @@ export class InstanceChild implements ChildEndListener {
   #restartKept: RestartKept | null = null;
   #armed: ArmedRestart | null = null;
   #armTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The live child was collected (its exit not yet reported): its pid may be another's soon. */
+  #reaped = false;
 
   constructor(deps: RunnerPorts, leftovers: Leftovers, hooks: ChildHooks) {
     this.#deps = deps;
@@ -131,6 +133,7 @@ export class InstanceChild implements ChildEndListener {
     } else if (!("native" in started && started.native === true)) this.#restartKept = null;
     try {
       this.#child = child;
+      this.#reaped = false;
       this.#spawnedWith = cfg;
       this.#generation = generation;
       if (cgroup !== null) this.#leftovers.adopt(cgroup);
@@ -211,11 +214,12 @@ export class InstanceChild implements ChildEndListener {
 
   childReaped(child: SpawnedChild, status: ExitStatus): void {
     if (this.#child !== child) return;
-    // The native code may have started the next child already: it is held
-    // now, in the sweep, before the sweep could collect its exit as an orphan's.
-    const restarted = this.#disarm();
-    if (restarted !== null) this.#prespawned = restarted;
+    this.#reaped = true;
     try {
+      // The native code may have started the next child already: it is held
+      // now, in the sweep, before the sweep could collect its exit as an orphan's.
+      const restarted = this.#disarm();
+      if (restarted !== null) this.#prespawned = restarted;
       this.#hooks.childReaped(status, this.#generation);
     } catch (error) {
       // Called from the collector's sweep, which must go on: the exit's report spawns instead.
@@ -257,13 +261,15 @@ export class InstanceChild implements ChildEndListener {
     const kept = this.#restartKept;
     const child = this.#child;
     if (
-      kept === null || child === null || kept.cfg !== cfg || cfg.autorestart === "never" ||
-      this.#armed !== null || this.#armTimer !== null || this.#prespawned !== null
+      kept === null || child === null || this.#reaped || kept.cfg !== cfg ||
+      cfg.autorestart === "never" || this.#armed !== null || this.#armTimer !== null ||
+      this.#prespawned !== null
     ) return;
     const crashRestartAt = performance.now() + crashRestartInMs;
     this.#armTimer = setTimeout(() => {
       this.#armTimer = null;
-      if (this.#child !== child) return;
+      // Collected since (childReaped clears this timer; a transition may have set it again).
+      if (this.#child !== child || this.#reaped) return;
       this.#armed = armRestart({
         pid: child.pid,
         vectors: kept.vectors,
@@ -281,6 +287,16 @@ export class InstanceChild implements ChildEndListener {
   disarmRestart(reason: string): void {
     const restarted = this.#disarm();
     if (restarted !== null) this.#discard(restarted, reason);
+  }
+
+  /**
+   * Disarms, and lets go of what the native code would start from: the
+   * instance stopped, gave up, or its config changed (the next spawn keeps
+   * them again, from the config it is started with).
+   */
+  forgetRestart(reason: string): void {
+    this.disarmRestart(reason);
+    this.#restartKept = null;
   }
 
   /** Disarms; the child the native code started, held as started ahead of its restart. */

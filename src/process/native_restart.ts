@@ -86,7 +86,10 @@ const freeSlots: Slot[] = [];
 
 /** Arms `plan`; null where the native code cannot (not x86_64 Linux, no pidfd_open, a gone cgroup). */
 export function armRestart(plan: RestartPlan): ArmedRestart | null {
-  library ??= openSharedObject("taskmaster-restart", SHARED_OBJECT_X86_64, SYMBOLS);
+  // Tried once: where the load fails (glibc before 2.34: its pthread symbols), never again.
+  if (library === undefined) {
+    library = openSharedObject("taskmaster-restart", SHARED_OBJECT_X86_64, SYMBOLS);
+  }
   if (library === null) return null;
   const slot = freeSlots.pop() ?? new Slot(library);
   if (slot.arm(plan)) return slot;

@@ -84,7 +84,7 @@ export class ProcessRunner {
   updateConfig(config: ProgramConfig): void {
     const before = this.name;
     // The native code's rule (autorestart, exitcodes) was the old config's.
-    this.#effects.child.disarmRestart("the program changed");
+    this.#effects.child.forgetRestart("the program changed");
     this.#config = config;
     this.#name = instanceName(this.program, this.index, config.numprocs);
     if (this.name !== before) this.#effects.child.rename(config, before, this.name);
@@ -140,9 +140,12 @@ export class ProcessRunner {
     const before = this.#snap;
     this.#snap = result.next;
     // Before the effects: a stop's signal must not find the native code armed (native_restart.ts).
-    if (result.next.state !== "RUNNING") {
-      const reason = result.next.state === "STOPPING" ? "a stop came first" : "no restart";
-      this.#effects.child.disarmRestart(reason);
+    const state = result.next.state;
+    if (state !== "RUNNING") {
+      const reason = state === "STOPPING" ? "a stop came first" : "no restart";
+      // Stopped or given up: what a restart would start from is not kept.
+      if (state === "STOPPED" || state === "FATAL") this.#effects.child.forgetRestart(reason);
+      else this.#effects.child.disarmRestart(reason);
     }
     // A new process (or none) is not ready until its probe says so.
     if (before.generation !== result.next.generation || result.next.pid === null) {

@@ -244,7 +244,16 @@ export class DenoSpawner implements Spawner {
     }
     if (direct) {
       const viaShim = shimmed();
-      return spawnDirect(viaShim.command, viaShim.args, env, spec, poller!, null) as SpawnResult;
+      // A shim's start (the native code refused) is not the one to restart natively.
+      const shimSpec = viaShim.command === command ? spec : { ...spec, keepForRestart: false };
+      return spawnDirect(
+        viaShim.command,
+        viaShim.args,
+        env,
+        shimSpec,
+        poller!,
+        null,
+      ) as SpawnResult;
     }
     ({ command, args } = shimmed());
     const firstFreeFd = poller === null ? null : lowestFreeFd();

@@ -47,6 +47,34 @@ Deno.test("an exit nobody collects, first in line, does not hold back a watched 
   c.symbols.waitpid(first.child.pid, new Uint8Array(4), 0);
 });
 
+Deno.test("a child watched while its predecessor is collected behind an exit not ours is collected in the same sweep", async () => {
+  // As a restart started by native code is: watched (adopted) when the
+  // sweep collects the child it replaces, and possibly gone already.
+  const c = libc()!;
+  const exits = childExits()!;
+  const spawn = (argv: string[]) => {
+    const started = posixSpawn(request(argv));
+    assert.ok(started.ok);
+    c.symbols.close(started.child.stdout!);
+    return started.child.pid;
+  };
+  const first = spawn(["/bin/true"]);
+  await waitFor(() => zombie(first) || null, "the first child to be a zombie");
+  const replacement = spawn(["/bin/true"]);
+  await waitFor(() => zombie(replacement) || null, "the replacement to have exited");
+  const replaced = spawn(["/bin/sleep", "1013.4"]);
+  let late: Promise<WaitStatus> | null = null;
+  exits.watch(replaced, {
+    exited: () => late = new Promise((resolve) => exits.watch(replacement, { exited: resolve })),
+  });
+  Deno.kill(replaced, "SIGKILL");
+  await waitFor(() => late, "the replaced child collected");
+  // No other exit comes to wake a sweep: the replacement's status is the same sweep's.
+  assert.deepEqual(await settled(late!, "the replacement's status"), { code: 0, signal: null });
+  assert.ok(zombie(first), "what is not ours to collect is left alone");
+  c.symbols.waitpid(first, new Uint8Array(4), 0);
+});
+
 Deno.test("many children exiting at once: every status arrives, each to its own watcher", async () => {
   const c = libc()!;
   const exits = childExits()!;
