@@ -95,6 +95,8 @@ struct slot {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int epoll_fd = -1;
+/* The thread's id, once it runs: the parent /proc names of what it starts. */
+static int watcher_tid = 0;
 /* The replacement's stack until its exec (one spawn at a time: the lock). */
 static char child_stack[32 * 1024] __attribute__((aligned(16)));
 
@@ -243,6 +245,7 @@ static void *watch(void *unused) {
   sigfillset(&all);
   /* The daemon's signals are for its own threads. */
   pthread_sigmask(SIG_BLOCK, &all, NULL);
+  __atomic_store_n(&watcher_tid, (int)gettid(), __ATOMIC_RELEASE);
   struct epoll_event events[16];
   for (;;) {
     int n = epoll_wait(epoll_fd, events, 16, -1);
@@ -321,4 +324,9 @@ EXPORT int tm_restart_disarm(struct slot *s) {
   s->state = IDLE;
   pthread_mutex_unlock(&lock);
   return state;
+}
+
+/* The thread's id (0 before the first arm): /proc/self/task/TID/children lists its restarts. */
+EXPORT int tm_restart_thread(void) {
+  return __atomic_load_n(&watcher_tid, __ATOMIC_ACQUIRE);
 }

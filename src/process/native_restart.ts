@@ -26,6 +26,7 @@ import { SHARED_OBJECT_X86_64 } from "./native_restart_code.ts";
 const SYMBOLS = {
   tm_restart_arm: { parameters: ["buffer"], result: "i32" },
   tm_restart_disarm: { parameters: ["buffer"], result: "i32" },
+  tm_restart_thread: { parameters: [], result: "i32" },
 } as const;
 
 /** `struct slot` of the C source. */
@@ -95,6 +96,16 @@ export function armRestart(plan: RestartPlan): ArmedRestart | null {
   if (slot.arm(plan)) return slot;
   freeSlots.push(slot);
   return null;
+}
+
+/**
+ * The id of the native code's thread once it runs, else null: the children
+ * it started are listed in /proc/self/task/TID/children (tests and
+ * diagnostics tell its restarts from the main thread's by it).
+ */
+export function restartThreadId(): number | null {
+  const tid = library?.symbols.tm_restart_thread() ?? 0;
+  return tid > 0 ? tid : null;
 }
 
 class Slot implements ArmedRestart {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { armRestart, type RestartPlan } from "../../src/process/native_restart.ts";
+import { armRestart, type RestartPlan, restartThreadId } from "../../src/process/native_restart.ts";
 import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { libc } from "../../src/process/libc.ts";
@@ -8,21 +8,16 @@ import { waitFor } from "../_helpers/wait_for.ts";
 
 // The children here are started with posix_spawn.ts directly: nothing of the
 // process collects them (child_exits.ts collects only what it watches), so
-// the native code's thread, not a race with a sweep, sees each exit.
+// the native code's thread, not a race with a sweep, sees each exit. Other
+// test modules may run in this process (--parallel): what the native code
+// started is told by its thread.
 
-/** Our children (every thread's: JavaScript may not run on the main one). */
-function ourChildren(): number[] {
-  const found: number[] = [];
-  for (const task of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
-    const text = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${task.name}/children`).trim();
-    if (text !== "") found.push(...text.split(" ").map(Number));
-  }
-  return found;
-}
-
-/** Children started since `before` was taken, but `known`. */
-function newChildren(before: readonly number[], known: number): number[] {
-  return ourChildren().filter((pid) => pid !== known && !before.includes(pid));
+/** Children the native code's thread started (and nobody collected yet). */
+function restartedChildren(): number[] {
+  const tid = restartThreadId();
+  if (tid === null) return [];
+  const text = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${tid}/children`).trim();
+  return text === "" ? [] : text.split(" ").map(Number);
 }
 
 /** A child started by the native code with its vectors kept, stdout and stderr on one pipe. */
@@ -86,10 +81,9 @@ Deno.test("a killed child is replaced by the native code at its exit, from the s
   assert.match(await readUntil(child.stdout!, "\n"), /^up m-1234 \d+\n$/);
   const armed = armRestart(plan(child));
   assert.ok(armed !== null, "armed (pidfd_open, the native thread)");
-  const before = ourChildren();
   Deno.kill(child.pid, "SIGKILL");
-  const started = await waitFor(() => newChildren(before, child.pid)[0] ?? null, {
-    what: "a replacement started by the native code",
+  const started = await waitFor(() => restartedChildren()[0] ?? null, {
+    what: "a replacement started by the native code's thread",
   });
   // The old child is left for the daemon to collect (WNOWAIT): it is still ours to reap.
   assert.deepEqual(collect(child.pid), { code: null, signal: "SIGKILL" });
@@ -117,14 +111,13 @@ Deno.test("an expected exit, a crash within its window and a disarmed child are 
   ];
   for (const c of cases) {
     const what = c.argv.join(" ");
-    const before = ourChildren();
     const child = startKept(c.argv);
     const armed = armRestart(plan(child, c.plan));
     assert.ok(armed !== null, what);
     if (c.disarm) assert.equal(armed.disarm(), null);
     // The exit is seen (and decided) in microseconds: the thread has had far longer.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.deepEqual(newChildren(before, child.pid), [], `${what}: nothing started`);
+    assert.deepEqual(restartedChildren(), [], `${what}: nothing started`);
     if (!c.disarm) assert.equal(armed.disarm(), null, what);
     collect(child.pid);
     libc()!.symbols.close(child.stdout!);
@@ -133,11 +126,10 @@ Deno.test("an expected exit, a crash within its window and a disarmed child are 
 
 Deno.test("the native code restarts an expected exit under autorestart always, and an exit by itself once its crash window is over", async () => {
   for (const overrides of [{ autorestart: "always" as const }, { exitcodes: [] }]) {
-    const before = ourChildren();
     const child = startKept(["/bin/sh", "-c", "exit 0"]);
     const armed = armRestart(plan(child, overrides));
     assert.ok(armed !== null);
-    const started = await waitFor(() => newChildren(before, child.pid)[0] ?? null, {
+    const started = await waitFor(() => restartedChildren()[0] ?? null, {
       what: `a replacement (${JSON.stringify(overrides)})`,
     });
     collect(child.pid);
