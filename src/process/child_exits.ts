@@ -128,7 +128,8 @@ export class ChildExits {
         late.length > 0;
         late = this.#takeWatchedInSweep()
       ) {
-        for (const pid of late) this.#collect(pid);
+        // Only those still watched: one collected earlier in this sweep is gone, its pid maybe reused.
+        for (const pid of late) if (this.#watched.has(pid)) this.#collect(pid);
       }
       if (denoOwns !== null) this.#retryLater();
       break;

@@ -38,6 +38,8 @@ interface Started {
   readonly ok: true;
   readonly child: SpawnedChild;
   readonly cgroup: string | null;
+  /** Collected already (a child started ahead of its restart that died before it was taken). */
+  readonly reaped?: boolean;
 }
 
 /** A child started ahead of a restart, with what it was started from. */
@@ -46,6 +48,8 @@ interface Prespawned extends Started {
   readonly spec: SpawnSpec;
   /** It ended (and was collected) before a spawn took it. */
   ended: boolean;
+  /** It was collected (its pipes maybe not yet drained): its pid may be another's soon. */
+  reaped: boolean;
   /** Started by the native code at the last child's exit (native_restart.ts). */
   readonly native?: boolean;
 }
@@ -133,7 +137,7 @@ export class InstanceChild implements ChildEndListener {
     } else if (!("native" in started && started.native === true)) this.#restartKept = null;
     try {
       this.#child = child;
-      this.#reaped = false;
+      this.#reaped = started.reaped === true;
       this.#spawnedWith = cfg;
       this.#generation = generation;
       if (cgroup !== null) this.#leftovers.adopt(cgroup);
@@ -244,10 +248,10 @@ export class InstanceChild implements ChildEndListener {
     if (!started.ok) return; // The spawn tries again, and reports why it fails.
     // It is in the instance's cgroup now: a stop or a release must see it there.
     if (started.cgroup !== null) this.#leftovers.adopt(started.cgroup);
-    const prespawned = { ...started, cfg, spec, ended: false };
+    const prespawned = { ...started, cfg, spec, ended: false, reaped: false };
     this.#prespawned = prespawned;
     // Told if it ends before a spawn takes it (whose own listener then replaces this one).
-    started.child.onEnd({ childEnded: () => void (prespawned.ended = true) });
+    started.child.onEnd(endOfPrespawned(prespawned));
   }
 
   /**
@@ -319,9 +323,10 @@ export class InstanceChild implements ChildEndListener {
       cfg: kept.cfg,
       spec: kept.spec,
       ended: false,
+      reaped: false,
       native: true,
     };
-    child.onEnd({ childEnded: () => void (prespawned.ended = true) });
+    child.onEnd(endOfPrespawned(prespawned));
     return prespawned;
   }
 
@@ -443,4 +448,15 @@ export class InstanceChild implements ChildEndListener {
       exits: { expected: this.#expectedExits, unexpected: this.#unexpectedExits },
     };
   }
+}
+
+/**
+ * Told of the end of a child started ahead of its restart until a spawn
+ * takes it (whose own listener then replaces this one).
+ */
+function endOfPrespawned(prespawned: Prespawned): ChildEndListener {
+  return {
+    childReaped: () => void (prespawned.reaped = true),
+    childEnded: () => void (prespawned.ended = true),
+  };
 }

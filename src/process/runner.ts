@@ -143,9 +143,11 @@ export class ProcessRunner {
     const state = result.next.state;
     if (state !== "RUNNING") {
       const reason = state === "STOPPING" ? "a stop came first" : "no restart";
-      // Stopped or given up: what a restart would start from is not kept.
-      if (state === "STOPPED" || state === "FATAL") this.#effects.child.forgetRestart(reason);
-      else this.#effects.child.disarmRestart(reason);
+      // Stopped, exited for good (or to restart later) or given up: what a restart
+      // would start from is not kept (a later spawn keeps it again).
+      if (state === "STOPPED" || state === "FATAL" || state === "EXITED") {
+        this.#effects.child.forgetRestart(reason);
+      } else this.#effects.child.disarmRestart(reason);
     }
     // A new process (or none) is not ready until its probe says so.
     if (before.generation !== result.next.generation || result.next.pid === null) {

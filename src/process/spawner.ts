@@ -220,7 +220,7 @@ export class DenoSpawner implements Spawner {
     // and the cgroup entry's RCU wait) is left for what neither can set.
     const native = direct && (cgroup !== null || spec.umask !== null) &&
       posixSpawnAvailable({ cwd: spec.cwd !== null, native: true });
-    const shimmed = (): { command: string; args: string[] } => {
+    const shimmed = (): { command: string; args: string[]; shim: boolean } => {
       const needsShell = !direct || spec.umask !== null || cgroup !== null;
       const shim = !needsShell ? null : shimScript({
         umask: spec.umask !== null,
@@ -229,12 +229,13 @@ export class DenoSpawner implements Spawner {
         parent: true,
         reopenStdin: reopenStdin && !direct,
       });
-      if (shim === null) return { command, args };
+      if (shim === null) return { command, args, shim: false };
       const zero = spec.umask === null ? "sh" : spec.umask.toString(8).padStart(3, "0");
       const parent = String(Deno.pid);
       return {
         command: "/bin/sh",
         args: ["-c", shim, zero, parent, ...(cgroup === null ? [] : [cgroup]), command, ...args],
+        shim: true,
       };
     };
     if (native) {
@@ -245,7 +246,7 @@ export class DenoSpawner implements Spawner {
     if (direct) {
       const viaShim = shimmed();
       // A shim's start (the native code refused) is not the one to restart natively.
-      const shimSpec = viaShim.command === command ? spec : { ...spec, keepForRestart: false };
+      const shimSpec = viaShim.shim ? { ...spec, keepForRestart: false } : spec;
       return spawnDirect(
         viaShim.command,
         viaShim.args,
