@@ -59,8 +59,6 @@ export class ChildExits {
   readonly #status = new Int32Array(1);
   readonly #statusBytes = new Uint8Array(this.#status.buffer);
   readonly #onSignal = () => this.sweep();
-  /** Set during a sweep: children watched by its collections (a restart started by native code). */
-  #watchedInSweep: number[] | null = null;
 
   constructor(c: Libc) {
     this.#c = c;
@@ -69,7 +67,6 @@ export class ChildExits {
   /** Hands `pid`'s exit to `watcher` once it is collected. Call right after the spawn. */
   watch(pid: number, watcher: ExitWatcher): void {
     this.#watched.set(pid, watcher);
-    this.#watchedInSweep?.push(pid);
     this.#keepAlive ??= setInterval(() => {}, KEEP_ALIVE_MS);
     this.#listen();
   }
@@ -93,15 +90,6 @@ export class ChildExits {
 
   /** Collects every exited child that is ours to collect; returns how many orphans were reaped. */
   sweep(): number {
-    this.#watchedInSweep = [];
-    try {
-      return this.#sweep();
-    } finally {
-      this.#watchedInSweep = null;
-    }
-  }
-
-  #sweep(): number {
     let orphans = 0;
     const s = this.#c.symbols;
     for (;;) {
@@ -120,26 +108,16 @@ export class ChildExits {
         continue;
       }
       // Deno's own, first in line: the watched ones behind it are asked
-      // directly; orphans wait for Deno to collect it.
-      for (const watched of [...this.#watched.keys()]) this.#collect(watched);
-      // Watched by those collections, so not in that list: ask them too.
-      for (
-        let late = this.#takeWatchedInSweep();
-        late.length > 0;
-        late = this.#takeWatchedInSweep()
-      ) {
-        // Only those still watched: one collected earlier in this sweep is gone, its pid maybe reused.
-        for (const pid of late) if (this.#watched.has(pid)) this.#collect(pid);
-      }
+      // directly; orphans wait for Deno to collect it. The map itself, not a
+      // copy: a child watched by one of these collections (a restart the
+      // native code started, adopted as its predecessor is collected) is
+      // visited too, and one collected is not visited again.
+      for (const watched of this.#watched.keys()) this.#collect(watched);
       if (denoOwns !== null) this.#retryLater();
       break;
     }
     this.#quietIfIdle();
     return orphans;
-  }
-
-  #takeWatchedInSweep(): number[] {
-    return this.#watchedInSweep?.splice(0) ?? [];
   }
 
   /** Whether taskmaster has any child left, exited or not (waitid fails with ECHILD when none). */

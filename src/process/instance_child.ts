@@ -40,6 +40,8 @@ interface Started {
   readonly cgroup: string | null;
   /** Collected already (a child started ahead of its restart that died before it was taken). */
   readonly reaped?: boolean;
+  /** Started by the native code at the last child's exit (native_restart.ts). */
+  readonly native?: boolean;
 }
 
 /** A child started ahead of a restart, with what it was started from. */
@@ -50,8 +52,6 @@ interface Prespawned extends Started {
   ended: boolean;
   /** It was collected (its pipes maybe not yet drained): its pid may be another's soon. */
   reaped: boolean;
-  /** Started by the native code at the last child's exit (native_restart.ts). */
-  readonly native?: boolean;
 }
 
 /** What the next child can be started from by the native code, as the last one was. */
@@ -101,7 +101,8 @@ export class InstanceChild implements ChildEndListener {
   #prespawned: Prespawned | null = null;
   /** Kept from the last spawn once the instance restarted: see native_restart.ts. */
   #restartKept: RestartKept | null = null;
-  #armed: ArmedRestart | null = null;
+  /** The native code's arm, and what it restarts from. */
+  #armed: { readonly restart: ArmedRestart; readonly kept: RestartKept } | null = null;
   #armTimer: ReturnType<typeof setTimeout> | null = null;
   /** The live child was collected (its exit not yet reported): its pid may be another's soon. */
   #reaped = false;
@@ -134,7 +135,7 @@ export class InstanceChild implements ChildEndListener {
     const { child, cgroup } = started;
     if (child.restartVectors !== undefined) {
       this.#restartKept = { vectors: child.restartVectors, cfg, spec, cgroup };
-    } else if (!("native" in started && started.native === true)) this.#restartKept = null;
+    } else if (started.native !== true) this.#restartKept = null;
     try {
       this.#child = child;
       this.#reaped = started.reaped === true;
@@ -274,13 +275,14 @@ export class InstanceChild implements ChildEndListener {
       this.#armTimer = null;
       // Collected since (childReaped clears this timer; a transition may have set it again).
       if (this.#child !== child || this.#reaped) return;
-      this.#armed = armRestart({
+      const restart = armRestart({
         pid: child.pid,
         vectors: kept.vectors,
         autorestart: cfg.autorestart === "always" ? "always" : "unexpected",
         exitcodes: cfg.exitcodes,
         crashRestartInMs: crashRestartAt - performance.now(),
       });
+      this.#armed = restart === null ? null : { restart, kept };
     }, ARM_DELAY_MS);
   }
 
@@ -310,9 +312,9 @@ export class InstanceChild implements ChildEndListener {
     const armed = this.#armed;
     if (armed === null) return null;
     this.#armed = null;
-    const restarted = armed.disarm();
-    const kept = this.#restartKept;
-    if (restarted === null || kept === null) return null;
+    const restarted = armed.restart.disarm();
+    if (restarted === null) return null;
+    const { kept } = armed;
     const child = this.#deps.spawner.adopt!(restarted);
     // In the instance's cgroup from its first instruction: a stop or a release must see it there.
     if (kept.cgroup !== null) this.#leftovers.adopt(kept.cgroup);

@@ -22,6 +22,7 @@
 
 import { openSharedObject } from "./shared_object.ts";
 import { SHARED_OBJECT_X86_64 } from "./native_restart_code.ts";
+import { type PosixChild, stdinPipeName } from "./posix_spawn.ts";
 
 const SYMBOLS = {
   tm_restart_arm: { parameters: ["buffer"], result: "i32" },
@@ -31,6 +32,7 @@ const SYMBOLS = {
 
 /** `struct slot` of the C source. */
 const SLOT_SIZE = 184;
+const ARMED = 1;
 const FIRED = 2;
 const STREAM_MODES = { pipe: 0, null: 1, stdout: 2 } as const;
 
@@ -58,14 +60,8 @@ export interface RestartPlan {
   readonly crashRestartInMs: number;
 }
 
-/** The replacement the native code started: as posix_spawn.ts's PosixChild. */
-export interface RestartedChild {
-  readonly pid: number;
-  readonly stdin: string;
-  readonly stdout: number | null;
-  readonly stderr: number | null;
-  readonly startTime: string | null;
-}
+/** The replacement the native code started: what posix_spawn.ts returns for a child. */
+export type RestartedChild = PosixChild;
 
 /** One armed instance. */
 export interface ArmedRestart {
@@ -74,6 +70,8 @@ export interface ArmedRestart {
    * it started one already (the caller's from then on).
    */
   disarm(): RestartedChild | null;
+  /** The native code saw the exit and decided (restarted it, or left it to the daemon). */
+  readonly decided: boolean;
 }
 
 type Library = Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -112,6 +110,8 @@ class Slot implements ArmedRestart {
   readonly #library: Library;
   readonly #bytes = new Uint8Array(SLOT_SIZE);
   readonly #view = new DataView(this.#bytes.buffer);
+  /** `slot.state`, written by the C thread. */
+  readonly #state = new Int32Array(this.#bytes.buffer, 136, 1);
   /** The buffers the slot points at, alive while it is armed. */
   #vectors: SpawnVectors | null = null;
 
@@ -149,6 +149,10 @@ class Slot implements ArmedRestart {
     return false;
   }
 
+  get decided(): boolean {
+    return Atomics.load(this.#state, 0) > ARMED;
+  }
+
   disarm(): RestartedChild | null {
     const state = this.#library.symbols.tm_restart_disarm(this.#bytes);
     this.#vectors = null;
@@ -163,7 +167,7 @@ class Slot implements ArmedRestart {
     const after = v.getBigInt64(168, true);
     return {
       pid: v.getInt32(140, true),
-      stdin: ["pipe:[", v.getBigUint64(152, true), "]"].join(""),
+      stdin: stdinPipeName(v.getBigUint64(152, true)),
       stdout: fd(144),
       stderr: fd(148),
       startTime: before >= 0n && before === after ? String(before) : null,

@@ -240,10 +240,8 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
     const tickAfter = bootTick(c);
     spawned = true;
     const kept = started.vectors;
-    // After the spawn, not before (an fstat less ahead of a restart's
-    // exec). Joined, not a template literal: one flat string (32 B), not a
-    // tree of three (88 B), and every running instance keeps it.
-    const stdinName = ["pipe:[", pipeIdentity(stdin)?.ino ?? 0n, "]"].join("");
+    // After the spawn, not before (an fstat less ahead of a restart's exec).
+    const stdinName = stdinPipeName(pipeIdentity(stdin)?.ino ?? 0n);
     for (const fd of made) {
       if (fd !== stdout[0] && fd !== stderr?.[0]) s.close(fd);
     }
@@ -267,6 +265,15 @@ export function posixSpawn(request: PosixSpawnRequest): PosixSpawnResult {
   } finally {
     if (!spawned) { for (const fd of made) s.close(fd); }
   }
+}
+
+/**
+ * A child's stdin pipe as /proc names it, `pipe:[inode]`. Joined, not a
+ * template literal: one flat string (32 B), not a tree of three (88 B),
+ * and every running instance keeps it.
+ */
+export function stdinPipeName(inode: bigint): string {
+  return ["pipe:[", inode, "]"].join("");
 }
 
 /** The daemon's end of a child's output: none for a stream sent to /dev/null. */

@@ -12,7 +12,7 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { outputPipeIdentities } from "./pipes.ts";
 import { closeFd, duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import { type PosixChild, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
 import { ERRNO, errnoName } from "./libc.ts";
 import { signalGroup } from "./group.ts";
 import { type ChildExits, childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
@@ -378,7 +378,7 @@ function spawnDirect(
 
 /** A record of `child` (started by posix_spawn or the native code), its exit watched. */
 function holdPosixChild(
-  child: RestartedChild & { readonly vectors?: SpawnVectors },
+  child: PosixChild,
   poller: FdPoller,
   exits: ChildExits,
 ): SpawnedChild {
