@@ -15,6 +15,23 @@ function offMainChildren(pid: number): number[] {
   return found;
 }
 
+/** Whether daemon `daemonPid` holds a pidfd of `pid`: the native code's arm for it. */
+function armedFor(daemonPid: number, pid: number): boolean {
+  for (const fd of Deno.readDirSync(`/proc/${daemonPid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${daemonPid}/fd/${fd.name}`) !== "anon_inode:[pidfd]") continue;
+      const info = Deno.readTextFileSync(`/proc/${daemonPid}/fdinfo/${fd.name}`);
+      if (new RegExp(`^Pid:\\s+${pid}$`, "m").test(info)) return true;
+    } catch { /* closed meanwhile */ }
+  }
+  return false;
+}
+
+/** Waits until the native code has armed the daemon for `pid`'s exit. */
+function armed(daemonPid: number, pid: number): Promise<true> {
+  return waitFor(() => armedFor(daemonPid, pid) || null, { what: `the arm for pid ${pid}` });
+}
+
 const CONFIG = `
 programs:
   echo:
@@ -31,8 +48,8 @@ Deno.test("after its first restart, a killed program is restarted by the native 
   let native = 0;
   for (let kill = 0; kill < 5; kill++) {
     const last = pids.at(-1)!;
-    // Armed a few ms after RUNNING (instance_child.ts): a kill sooner is the main thread's.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Armed a few ms after RUNNING once the program has restarted (instance_child.ts).
+    if (kill > 0) await armed(daemonPid, last);
     Deno.kill(last, "SIGKILL");
     const next = await waitFor(async () => {
       const p = await d.info("echo");
@@ -66,7 +83,6 @@ Deno.test("after its first restart, a killed program is restarted by the native 
   const [stopped] = await d.port.stop(["echo"]);
   assert.ok(stopped!.ok, JSON.stringify(stopped));
   await d.waitState("echo", "STOPPED");
-  await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal((await d.info("echo")).pid, null);
   for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} is gone`);
   assert.deepEqual(offMainChildren(daemonPid), []);
@@ -95,16 +111,18 @@ programs:
       return p.pid !== null && p.pid !== first.pid && p.state === "RUNNING" ? p : null;
     }, { what: `${name} restarted` });
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
   const once = await d.info("once");
+  const kept = await d.info("kept");
+  // Both armed: what follows is the native code's to decline.
+  await armed(daemonPid, once.pid!);
+  await armed(daemonPid, kept.pid!);
   await d.port.sendStdin("once", new TextEncoder().encode("go\n"));
   const exited = await d.waitState("once", "EXITED");
   assert.equal(exited.exitcode, 0);
-  const kept = await d.info("kept");
   const [stopped] = await d.port.stop(["kept"]);
   assert.ok(stopped!.ok);
+  // The native code decides at the exit, before the daemon sees it: no wait is needed.
   await d.waitState("kept", "STOPPED");
-  await new Promise((resolve) => setTimeout(resolve, 200));
   assert.deepEqual(offMainChildren(daemonPid), [], "nothing started by the native code");
   const events = await d.eventLog();
   assert.doesNotMatch(events, /started ahead of a restart/);

@@ -19,6 +19,11 @@ export function sh(script: string, stderr: "piped" | "null" = "null"): Deno.Chil
   return new Deno.Command("sh", { args: ["-c", script], stdout: "piped", stderr }).spawn();
 }
 
+/** What `sh -c script` writes to its stdout: the bytes a relay of it must end with. */
+export async function scriptOutput(script: string): Promise<Uint8Array> {
+  return (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
+}
+
 export { waitFor } from "../_helpers/wait_for.ts";
 
 /** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */

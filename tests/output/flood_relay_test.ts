@@ -19,7 +19,7 @@ import { outputPoller } from "../../src/process/fd_poller.ts";
 import { libc } from "../../src/process/libc.ts";
 import { gatedPipe } from "./_gated_pipe.ts";
 import { pipeSource } from "../../src/process/pipe_source.ts";
-import { sha256, tempDir, waitFor } from "./_helpers.ts";
+import { scriptOutput, sha256, tempDir, waitFor } from "./_helpers.ts";
 
 /** ~38.9 MB of numbered lines. */
 const SCRIPT = "seq 1 5000000";
@@ -75,10 +75,6 @@ async function rotatedFiles(path: string, backups: number): Promise<Uint8Array<A
     .filter((f): f is Uint8Array<ArrayBuffer> => f !== null);
 }
 
-async function expectedOutput(): Promise<Uint8Array> {
-  return (await new Deno.Command("sh", { args: ["-c", SCRIPT] }).output()).stdout;
-}
-
 Deno.test("a flood into a file of its own is copied natively, byte for byte, to EOF", async () => {
   await using dir = await tempDir();
   const errors: string[] = [];
@@ -88,7 +84,7 @@ Deno.test("a flood into a file of its own is copied natively, byte for byte, to 
   await floodInto(hub, "flood:stdout", ownFile(path));
   await hub.close();
   const written = await Deno.readFile(path);
-  assert.equal(await sha256(written), await sha256(await expectedOutput()));
+  assert.equal(await sha256(written), await sha256(await scriptOutput(SCRIPT)));
   // Most of it went through the native loop, not through the relay's own reads.
   assert.ok(
     floodCopyTotals.bytes - before > written.length / 2,
@@ -113,7 +109,7 @@ Deno.test("a subscriber that comes in the middle of a flood gets every line from
   hub.subscribe("flood:stdout", (chunk) => chunks.push(chunk.slice()));
   await flood;
   await hub.close();
-  assert.equal(await sha256(await Deno.readFile(path)), await sha256(await expectedOutput()));
+  assert.equal(await sha256(await Deno.readFile(path)), await sha256(await scriptOutput(SCRIPT)));
   const seen = new TextDecoder().decode(concatBytes(chunks)).split("\n");
   // The first may be the end of a line begun before; the last is empty (the final newline).
   assert.equal(seen.pop(), "");
@@ -142,7 +138,7 @@ Deno.test("a flood into a rotated file is copied natively, every file within the
     assert.ok(file.length <= 3_000_000, `a file of ${file.length} bytes`);
     assert.equal(file.at(-1), 10, "each file ends on a whole line");
   }
-  assert.equal(await sha256(concatBytes(files)), await sha256(await expectedOutput()));
+  assert.equal(await sha256(concatBytes(files)), await sha256(await scriptOutput(SCRIPT)));
 });
 
 Deno.test("a flood of long lines into a rotated file keeps every line whole, copied natively", async () => {
@@ -168,8 +164,7 @@ Deno.test("a flood of long lines into a rotated file keeps every line whole, cop
     assert.ok(file.length <= 3_000_000, `a file of ${file.length} bytes`);
     assert.equal(file.length % 10_000, 0, `a file of ${file.length} bytes: a line cut`);
   }
-  const expected = (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
-  assert.equal(await sha256(concatBytes(files)), await sha256(expected));
+  assert.equal(await sha256(concatBytes(files)), await sha256(await scriptOutput(script)));
 });
 
 Deno.test("a flood into a timestamped or shared file is read by the relay itself", async () => {
@@ -316,7 +311,7 @@ Deno.test("clear in the middle of a flood copied natively empties the file, and 
   await hub.clear(path);
   await flood.done;
   await hub.close();
-  const expected = new TextDecoder().decode(await expectedOutput());
+  const expected = new TextDecoder().decode(await scriptOutput(SCRIPT));
   const kept = await Deno.readTextFile(path);
   assert.ok(
     kept.length > 0 && kept.length < expected.length - 4_000_000,

@@ -13,7 +13,7 @@ import { cString, type Libc, libc } from "../../src/process/libc.ts";
 import { openSharedObject } from "../../src/process/shared_object.ts";
 import { SHARED_OBJECT_X86_64 } from "../../src/output/native_copy_code.ts";
 import { gatedPipe } from "./_gated_pipe.ts";
-import { sha256, tempDir } from "./_helpers.ts";
+import { scriptOutput, sha256, tempDir } from "./_helpers.ts";
 
 /** libc and the native loop, which the daemon always has here: without them these tests fail, never skip. */
 function ffi(): Libc {
@@ -62,7 +62,7 @@ Deno.test("a native flood copy appends a pipe's bytes to the file, byte for byte
   try {
     const copies = await copyToEnd(fd, path);
     assert.equal(copies.at(-1)!.end, FloodEnd.Eof);
-    const expected = (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
+    const expected = await scriptOutput(script);
     const written = copies.reduce((sum, copied) => sum + copied.written, 0);
     assert.equal(written, expected.length);
     const file = await Deno.readFile(path);
@@ -314,7 +314,7 @@ Deno.test("a copy that splices, then nears its budget and finds the pipe ended, 
     assert.equal(copied.lastWritten, copied.lastRead);
     assert.equal(new TextDecoder().decode(buffer.subarray(0, copied.lastRead)), "the open line");
     assert.equal(copied.afterNewline, "the open line".length);
-    const expected = (await new Deno.Command("sh", { args: ["-c", script] }).output()).stdout;
+    const expected = await scriptOutput(script);
     assert.equal(await sha256(await Deno.readFile(path)), await sha256(expected));
   } finally {
     c.symbols.close(fd);

@@ -4,7 +4,7 @@ import { type PosixChild, posixSpawn } from "../../src/process/posix_spawn.ts";
 import { DenoSpawner } from "../../src/process/spawner.ts";
 import { libc } from "../../src/process/libc.ts";
 import { decodeWaitStatus } from "../../src/process/child_exits.ts";
-import { waitFor } from "../_helpers/wait_for.ts";
+import { alive, exists, waitFor } from "../_helpers/wait_for.ts";
 
 // The children here are started with posix_spawn.ts directly: nothing of the
 // process collects them (child_exits.ts collects only what it watches), so
@@ -66,6 +66,9 @@ async function readUntil(fd: number, until: string): Promise<string> {
   return seen;
 }
 
+/** Exited, not yet collected. */
+const zombie = (pid: number) => exists(pid) && !alive(pid);
+
 function umaskOf(pid: number): string | null {
   return /^Umask:\s+(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1] ?? null;
 }
@@ -114,9 +117,11 @@ Deno.test("an expected exit, a crash within its window and a disarmed child are 
     const child = startKept(c.argv);
     const armed = armRestart(plan(child, c.plan));
     assert.ok(armed !== null, what);
-    if (c.disarm) assert.equal(armed.disarm(), null);
-    // The exit is seen (and decided) in microseconds: the thread has had far longer.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (c.disarm) {
+      assert.equal(armed.disarm(), null);
+      // Out of the thread's epoll before it exits: once it has, nothing more can come.
+      await waitFor(() => zombie(child.pid) || null, { what: `${what} to exit` });
+    } else await waitFor(() => armed.decided || null, { what: `the decision on ${what}` });
     assert.deepEqual(restartedChildren(), [], `${what}: nothing started`);
     if (!c.disarm) assert.equal(armed.disarm(), null, what);
     collect(child.pid);
