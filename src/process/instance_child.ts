@@ -18,7 +18,8 @@ import type { Leftovers } from "./leftovers.ts";
 import { isCombined, type LiveChild, type RunnerPorts } from "./runner_deps.ts";
 import { accountEnv, supervisorEnv } from "./spawn_spec.ts";
 import type { ChildEndListener, ExitStatus, SpawnedChild, SpawnSpec } from "./spawner.ts";
-import { type ArmedRestart, armRestart, type SpawnVectors } from "./native_restart.ts";
+import { type ArmedRestart, armRestart } from "./native_restart.ts";
+import type { SpawnVectors } from "./posix_spawn.ts";
 
 /**
  * How long after an instance is RUNNING its restart is armed: not while

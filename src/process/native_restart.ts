@@ -22,7 +22,7 @@
 
 import { openSharedObject } from "./shared_object.ts";
 import { SHARED_OBJECT_X86_64 } from "./native_restart_code.ts";
-import { type PosixChild, stdinPipeName } from "./posix_spawn.ts";
+import { type PosixChild, type SpawnVectors, stdinPipeName } from "./posix_spawn.ts";
 
 const SYMBOLS = {
   tm_restart_arm: { parameters: ["buffer"], result: "i32" },
@@ -35,19 +35,6 @@ const SLOT_SIZE = 184;
 const ARMED = 1;
 const FIRED = 2;
 const STREAM_MODES = { pipe: 0, null: 1, stdout: 2 } as const;
-
-/** The C strings and vectors a native spawn was made from (posix_spawn.ts keeps them when asked). */
-export interface SpawnVectors {
-  readonly path: Uint8Array<ArrayBuffer>;
-  readonly argv: Uint8Array<ArrayBuffer>;
-  readonly envp: Uint8Array<ArrayBuffer>;
-  readonly cwd: Uint8Array<ArrayBuffer> | null;
-  /** The cgroup directory, NUL-terminated; null: the daemon's own. */
-  readonly cgroup: Uint8Array<ArrayBuffer> | null;
-  readonly umask: number | null;
-  readonly stdout: "pipe" | "null";
-  readonly stderr: "pipe" | "null" | "stdout";
-}
 
 /** What to restart, and the rule that says when. */
 export interface RestartPlan {

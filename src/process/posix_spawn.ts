@@ -26,7 +26,6 @@ import { cString, ERRNO, lastErrno, type Libc, libc } from "./libc.ts";
 import { readKernelFileAt } from "./kernel_files.ts";
 import { nativeSpawner, refuseNativeSpawns } from "./native_spawn.ts";
 import { pipeIdentity } from "./pipe_fds.ts";
-import type { SpawnVectors } from "./native_restart.ts";
 
 /**
  * The spawning functions, bound on the first spawn: a daemon with no
@@ -96,6 +95,19 @@ const POSIX_SPAWN_SETSID = 0x80;
 const ATTR_SIZE = 1024;
 const FILE_ACTIONS_SIZE = 256;
 const SIGSET_SIZE = 128;
+
+/** The C strings and vectors a native spawn was made from (kept when asked, for a restart by native code: native_restart.ts). */
+export interface SpawnVectors {
+  readonly path: Uint8Array<ArrayBuffer>;
+  readonly argv: Uint8Array<ArrayBuffer>;
+  readonly envp: Uint8Array<ArrayBuffer>;
+  readonly cwd: Uint8Array<ArrayBuffer> | null;
+  /** The cgroup directory, NUL-terminated; null: the daemon's own. */
+  readonly cgroup: Uint8Array<ArrayBuffer> | null;
+  readonly umask: number | null;
+  readonly stdout: "pipe" | "null";
+  readonly stderr: "pipe" | "null" | "stdout";
+}
 
 /** The daemon's ends of a child's pipes (close-on-exec; the output ends non-blocking). */
 export interface PosixChild {

@@ -12,7 +12,12 @@ import { type ByteSource, byteSourceStream } from "../output/byte_source.ts";
 import { type FdPoller, outputPoller } from "./fd_poller.ts";
 import { outputPipeIdentities } from "./pipes.ts";
 import { closeFd, duplicateOutputPipes, lowestFreeFd, type PipeIdentity } from "./pipe_fds.ts";
-import { type PosixChild, posixSpawn, posixSpawnAvailable } from "./posix_spawn.ts";
+import {
+  type PosixChild,
+  posixSpawn,
+  posixSpawnAvailable,
+  type SpawnVectors,
+} from "./posix_spawn.ts";
 import { ERRNO, errnoName } from "./libc.ts";
 import { signalGroup } from "./group.ts";
 import { type ChildExits, childExits, type ExitWatcher, type WaitStatus } from "./child_exits.ts";
@@ -22,7 +27,7 @@ import { fileMode, processStartTime } from "./kernel_files.ts";
 import { linkTarget, procStdin, procStdinAvailable } from "./stdin_writer.ts";
 import { shimScript } from "./shim.ts";
 import { FixedDelayQueue, type QueuedDeadline } from "../util/fixed_delay_queue.ts";
-import type { RestartedChild, SpawnVectors } from "./native_restart.ts";
+import type { RestartedChild } from "./native_restart.ts";
 
 /** Everything needed to start one child. */
 export interface SpawnSpec {
